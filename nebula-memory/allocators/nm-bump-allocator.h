@@ -1,0 +1,115 @@
+/* nm-bump-allocator.h: region allocator with checkpoints
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#if !defined (NM_INSIDE) && !defined (NM_COMPILATION)
+# error "Only <nebula-memory/nebula-memory.h> can be included directly."
+#endif
+
+#include <glib-object.h>
+
+#include "../nm-allocator.h"
+#include "../nm-version-macros.h"
+
+G_BEGIN_DECLS
+
+#define NM_TYPE_BUMP_ALLOCATOR  (nm_bump_allocator_get_type ())
+#define NM_TYPE_BUMP_CHECKPOINT (nm_bump_checkpoint_get_type ())
+
+NM_AVAILABLE_IN_1_0
+G_DECLARE_FINAL_TYPE (NmBumpAllocator, nm_bump_allocator, NM, BUMP_ALLOCATOR, GObject)
+
+/**
+ * NmBumpCheckpoint:
+ *
+ * A position in an #NmBumpAllocator, taken with
+ * nm_bump_allocator_checkpoint() and restored with
+ * nm_bump_allocator_restore(). Plain data: keep it on the stack.
+ *
+ * Since: 1.0
+ */
+typedef struct _NmBumpCheckpoint NmBumpCheckpoint;
+
+struct _NmBumpCheckpoint
+{
+  /*< private >*/
+  gpointer allocator;
+  gpointer chunk;
+  gpointer cursor;
+  guint64  chunk_serial;
+  guint64  epoch;
+  guint64  sequence;
+  gpointer _reserved[2];
+};
+
+/**
+ * NmBumpScope:
+ *
+ * A checkpoint that restores itself: declare it with g_auto() and every
+ * allocation made in the scope is released when the scope ends.
+ *
+ * |[<!-- language="C" -->
+ * {
+ *   g_auto(NmBumpScope) scope = nm_bump_allocator_begin_scope (arena);
+ *   char *scratch = nm_bump_allocator_alloc (arena, 4096, 1, NULL);
+ *   ...
+ * } // scratch is released here
+ * ]|
+ *
+ * Since: 1.0
+ */
+typedef struct _NmBumpScope NmBumpScope;
+
+struct _NmBumpScope
+{
+  /*< private >*/
+  NmBumpAllocator  *allocator;
+  NmBumpCheckpoint  checkpoint;
+};
+
+NM_AVAILABLE_IN_1_0
+GType             nm_bump_checkpoint_get_type   (void) G_GNUC_CONST;
+NM_AVAILABLE_IN_1_0
+NmBumpCheckpoint *nm_bump_checkpoint_copy       (const NmBumpCheckpoint *checkpoint);
+NM_AVAILABLE_IN_1_0
+void              nm_bump_checkpoint_free       (NmBumpCheckpoint       *checkpoint);
+
+NM_AVAILABLE_IN_1_0
+NmBumpAllocator  *nm_bump_allocator_new         (gsize                   capacity,
+                                                 GError                **error);
+NM_AVAILABLE_IN_1_0
+NmBumpAllocator  *nm_bump_allocator_new_full    (const char             *name,
+                                                 gsize                   capacity,
+                                                 gsize                   max_capacity,
+                                                 gboolean                thread_safe,
+                                                 GError                **error);
+NM_AVAILABLE_IN_1_0
+gpointer          nm_bump_allocator_alloc       (NmBumpAllocator        *self,
+                                                 gsize                   size,
+                                                 gsize                   alignment,
+                                                 GError                **error);
+NM_AVAILABLE_IN_1_0
+void              nm_bump_allocator_reset       (NmBumpAllocator        *self);
+NM_AVAILABLE_IN_1_0
+guint64           nm_bump_allocator_get_max_capacity (NmBumpAllocator   *self);
+NM_AVAILABLE_IN_1_0
+guint             nm_bump_allocator_get_chunk_count  (NmBumpAllocator   *self);
+NM_AVAILABLE_IN_1_0
+void              nm_bump_allocator_checkpoint  (NmBumpAllocator        *self,
+                                                 NmBumpCheckpoint       *checkpoint);
+NM_AVAILABLE_IN_1_0
+gboolean          nm_bump_allocator_restore     (NmBumpAllocator        *self,
+                                                 const NmBumpCheckpoint *checkpoint,
+                                                 GError                **error);
+NM_AVAILABLE_IN_1_0
+NmBumpScope       nm_bump_allocator_begin_scope (NmBumpAllocator        *self);
+NM_AVAILABLE_IN_1_0
+void              nm_bump_scope_clear           (NmBumpScope            *scope);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NmBumpCheckpoint, nm_bump_checkpoint_free)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (NmBumpScope, nm_bump_scope_clear)
+
+G_END_DECLS

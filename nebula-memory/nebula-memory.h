@@ -1,0 +1,21 @@
+/* nebula-memory.h: the only header to include
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <glib-object.h>
+
+#define NM_INSIDE
+# include "nm-version.h"
+# include "nm-version-macros.h"
+# include "nm-enum-types.h"
+# include "nm-error.h"
+# include "nm-allocator-stats.h"
+# include "nm-allocator.h"
+# include "nm-memory-config.h"
+# include "nm-memory-config-builder.h"
+# include "nm-allocator-factory.h"
+# include "allocators/nm-bump-allocator.h"
+#undef NM_INSIDE

@@ -1,0 +1,711 @@
+/* nm-allocator.c: the allocator interface
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "nm-allocator-private.h"
+#include "nm-sanitizer-private.h"
+
+/**
+ * SECTION:nm-allocator
+ * @Title: NmAllocator
+ * @Short_description: the interface every nebula-memory allocator implements
+ *
+ * #NmAllocator is the common face of #NmBumpAllocator, #NmPoolAllocator and
+ * #NmStackAllocator: allocate with a size and an alignment, give memory
+ * back, reset, ask whether a pointer belongs to the allocator, and read
+ * statistics.
+ *
+ * Sizes are at least 1 byte: a size of 0 is an
+ * %NM_ALLOCATOR_ERROR_INVALID_LAYOUT error, so a zero-length request (often
+ * a computed length gone wrong) never silently yields a pointer. Alignments
+ * are powers of two up to the page size.
+ *
+ * Failures are #GErrors in %NM_ALLOCATOR_ERROR whose message says what was
+ * asked, the state of the allocator and what to do, and are announced with
+ * #NmAllocator::allocation-failed. Invalid frees (foreign pointers, double
+ * frees, out-of-order frees) are reported once with g_critical(), counted in
+ * #NmAllocatorStats and ignored, so the allocator stays consistent.
+ *
+ * Property notifications are never emitted per allocation: #NmAllocator:bytes-used
+ * and #NmAllocator:bytes-peak are notified on reset when they changed.
+ *
+ * |[<!-- language="C" -->
+ * g_autoptr(GError) error = NULL;
+ * g_autoptr(NmBumpAllocator) arena = nm_bump_allocator_new (64 * 1024, &error);
+ * NmAllocator *alloc = NM_ALLOCATOR (arena);
+ * Point *p = nm_new (alloc, Point, &error);
+ *
+ * nm_allocator_reset (alloc);   // every Point is gone at once
+ * ]|
+ *
+ * Calls through the interface cost about one indirect call more than the
+ * direct entry points (nm_bump_allocator_alloc() and friends): the interface
+ * vtable of each class is looked up once and cached.
+ */
+
+gsize nm_page_size = 4096;
+
+G_DEFINE_INTERFACE (NmAllocator, nm_allocator, G_TYPE_OBJECT)
+
+enum {
+  ALLOCATION_FAILED,
+  N_SIGNALS
+};
+
+static guint signals [N_SIGNALS];
+
+static void
+nm_allocator_default_init (NmAllocatorInterface *iface)
+{
+  long page_size = sysconf (_SC_PAGESIZE);
+
+  if (page_size > 0)
+    nm_page_size = (gsize) page_size;
+
+  /**
+   * NmAllocator:name:
+   *
+   * The allocator's name, used in messages and statistics.
+   *
+   * Since: 1.0
+   */
+  g_object_interface_install_property (iface,
+    g_param_spec_string ("name", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * NmAllocator:capacity:
+   *
+   * Bytes the allocator can hand out without growing.
+   *
+   * Since: 1.0
+   */
+  g_object_interface_install_property (iface,
+    g_param_spec_uint64 ("capacity", NULL, NULL, 0, G_MAXUINT64, 0,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * NmAllocator:bytes-used:
+   *
+   * Bytes handed out and not given back, alignment padding included.
+   * Notified on reset when it changed, never per allocation.
+   *
+   * Since: 1.0
+   */
+  g_object_interface_install_property (iface,
+    g_param_spec_uint64 ("bytes-used", NULL, NULL, 0, G_MAXUINT64, 0,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * NmAllocator:bytes-peak:
+   *
+   * The highest #NmAllocator:bytes-used so far. Notified on reset when it
+   * changed.
+   *
+   * Since: 1.0
+   */
+  g_object_interface_install_property (iface,
+    g_param_spec_uint64 ("bytes-peak", NULL, NULL, 0, G_MAXUINT64, 0,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * NmAllocator:allocation-count:
+   *
+   * Successful allocations since the allocator was created.
+   *
+   * Since: 1.0
+   */
+  g_object_interface_install_property (iface,
+    g_param_spec_uint64 ("allocation-count", NULL, NULL, 0, G_MAXUINT64, 0,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * NmAllocator:thread-safe:
+   *
+   * Whether several threads may use the allocator at once.
+   *
+   * Since: 1.0
+   */
+  g_object_interface_install_property (iface,
+    g_param_spec_boolean ("thread-safe", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * NmAllocator::allocation-failed:
+   * @self: the allocator
+   * @error: the error the failed call returns, with the full explanation
+   *
+   * Emitted in the failing thread whenever an allocation fails, whether or
+   * not the caller asked for the #GError.
+   *
+   * Since: 1.0
+   */
+  signals [ALLOCATION_FAILED] =
+    g_signal_new ("allocation-failed",
+                  G_TYPE_FROM_INTERFACE (iface),
+                  G_SIGNAL_RUN_LAST,
+                  G_STRUCT_OFFSET (NmAllocatorInterface, allocation_failed),
+                  NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
+}
+
+/* Dispatch.
+ *
+ * G_TYPE_INSTANCE_GET_INTERFACE searches the class's interface table on
+ * every call, which costs as much as a whole malloc/free pair. Instead the
+ * interface vtable of each class is looked up once and kept in a small
+ * table of (class, vtable) pairs. A slot is written once (vtable first, then
+ * the class with release order) and never changed, so readers need no lock.
+ * The table doubles as the type check: an instance whose class is in it
+ * implements NmAllocator. Classes of dynamic types (GTypeModule plugins) can
+ * be unloaded and are never cached. */
+#define N_DISPATCH_SLOTS 8
+
+typedef struct
+{
+  GTypeClass                 *klass;
+  const NmAllocatorInterface *iface;
+} DispatchSlot;
+
+static DispatchSlot dispatch_slots [N_DISPATCH_SLOTS];
+static GMutex dispatch_lock;
+
+static G_GNUC_NO_INLINE const NmAllocatorInterface *
+nm_allocator_lookup_iface (NmAllocator *self)
+{
+  GTypeClass *klass = ((GTypeInstance *) self)->g_class;
+  const NmAllocatorInterface *iface;
+
+  if (!G_TYPE_CHECK_INSTANCE_TYPE (self, NM_TYPE_ALLOCATOR))
+    {
+      g_critical ("%s: %p is not an NmAllocator", G_STRFUNC, self);
+      return NULL;
+    }
+
+  iface = NM_ALLOCATOR_GET_IFACE (self);
+
+  if (g_type_get_plugin (G_TYPE_FROM_CLASS (klass)) == NULL)
+    {
+      g_mutex_lock (&dispatch_lock);
+      for (guint i = 0; i < N_DISPATCH_SLOTS; i++)
+        {
+          GTypeClass *k = __atomic_load_n (&dispatch_slots[i].klass, __ATOMIC_RELAXED);
+
+          if (k == klass)
+            break;
+          if (k == NULL)
+            {
+              dispatch_slots[i].iface = iface;
+              __atomic_store_n (&dispatch_slots[i].klass, klass, __ATOMIC_RELEASE);
+              break;
+            }
+        }
+      g_mutex_unlock (&dispatch_lock);
+    }
+
+  return iface;
+}
+
+static inline const NmAllocatorInterface *
+nm_allocator_iface (NmAllocator *self)
+{
+  GTypeClass *klass = ((GTypeInstance *) self)->g_class;
+
+  for (guint i = 0; i < N_DISPATCH_SLOTS; i++)
+    {
+      GTypeClass *k = __atomic_load_n (&dispatch_slots[i].klass, __ATOMIC_ACQUIRE);
+
+      if (G_LIKELY (k == klass))
+        return dispatch_slots[i].iface;
+      if (k == NULL)
+        break;
+    }
+
+  return nm_allocator_lookup_iface (self);
+}
+
+/**
+ * nm_allocator_alloc:
+ * @self: an #NmAllocator
+ * @size: number of bytes, at least 1
+ * @alignment: a power of two, at most the page size
+ * @error: return location for a #GError, or %NULL
+ *
+ * Allocates @size bytes aligned to @alignment from @self. The contents are
+ * undefined (in the development preset, filled with 0xAA).
+ *
+ * Returns: (transfer none) (nullable): the memory, or %NULL with @error set
+ *
+ * Since: 1.0
+ */
+gpointer
+nm_allocator_alloc (NmAllocator  *self,
+                    gsize         size,
+                    gsize         alignment,
+                    GError      **error)
+{
+  const NmAllocatorInterface *iface;
+
+  /* Hot path: a NULL check and a cached vtable, no type-system call. */
+  g_return_val_if_fail (self != NULL, NULL);
+
+  iface = nm_allocator_iface (self);
+  if G_UNLIKELY (iface == NULL)
+    return NULL;
+
+  return iface->alloc (self, size, alignment, error);
+}
+
+/**
+ * nm_allocator_alloc0:
+ * @self: an #NmAllocator
+ * @size: number of bytes, at least 1
+ * @alignment: a power of two, at most the page size
+ * @error: return location for a #GError, or %NULL
+ *
+ * Like nm_allocator_alloc(), with the memory set to zero.
+ *
+ * Returns: (transfer none) (nullable): the memory, or %NULL with @error set
+ *
+ * Since: 1.0
+ */
+gpointer
+nm_allocator_alloc0 (NmAllocator  *self,
+                     gsize         size,
+                     gsize         alignment,
+                     GError      **error)
+{
+  gpointer mem = nm_allocator_alloc (self, size, alignment, error);
+
+  if (mem != NULL)
+    memset (mem, 0, size);
+
+  return mem;
+}
+
+/**
+ * nm_allocator_alloc_n:
+ * @self: an #NmAllocator
+ * @n_elements: number of elements, at least 1
+ * @element_size: size of one element, at least 1
+ * @alignment: a power of two, at most the page size
+ * @clear: whether to set the memory to zero
+ * @error: return location for a #GError, or %NULL
+ *
+ * Allocates an array of @n_elements elements. A product that overflows is
+ * an %NM_ALLOCATOR_ERROR_INVALID_LAYOUT error, reported like any other
+ * failure.
+ *
+ * Returns: (transfer none) (nullable): the memory, or %NULL with @error set
+ *
+ * Since: 1.0
+ */
+gpointer
+nm_allocator_alloc_n (NmAllocator  *self,
+                      gsize         n_elements,
+                      gsize         element_size,
+                      gsize         alignment,
+                      gboolean      clear,
+                      GError      **error)
+{
+  gsize total;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  if (!g_size_checked_mul (&total, n_elements, element_size))
+    {
+      g_autoptr(GError) local_error = NULL;
+      const char *name = nm_allocator_get_name (self);
+
+      /* The allocator never sees this request, so announce it here:
+       * listeners of the signal see every refused request. */
+      local_error = g_error_new (NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_INVALID_LAYOUT,
+                                 "Allocator “%s” cannot allocate %" G_GSIZE_FORMAT
+                                 " elements of %" G_GSIZE_FORMAT " bytes: the total "
+                                 "size overflows. Check the element count.",
+                                 name ? name : "", n_elements, element_size);
+      g_signal_emit (self, signals [ALLOCATION_FAILED], 0, local_error);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+
+  return clear ? nm_allocator_alloc0 (self, total, alignment, error)
+               : nm_allocator_alloc (self, total, alignment, error);
+}
+
+/**
+ * nm_allocator_free:
+ * @self: an #NmAllocator
+ * @mem: (nullable): memory from @self, or %NULL
+ * @size: the size it was allocated with
+ * @alignment: the alignment it was allocated with
+ *
+ * Gives memory back to @self. What that means depends on the allocator: a
+ * pool block becomes free, a stack top is popped, a bump allocator takes back
+ * its most recent allocation and ignores other frees. Memory that @self did
+ * not hand out, or already took back, is reported with g_critical(), counted
+ * and ignored. Freeing %NULL does nothing.
+ *
+ * Since: 1.0
+ */
+void
+nm_allocator_free (NmAllocator *self,
+                   gpointer     mem,
+                   gsize        size,
+                   gsize        alignment)
+{
+  const NmAllocatorInterface *iface;
+
+  g_return_if_fail (self != NULL);
+
+  if (mem == NULL)
+    return;
+
+  iface = nm_allocator_iface (self);
+  if G_UNLIKELY (iface == NULL)
+    return;
+
+  iface->free (self, mem, size, alignment);
+}
+
+/**
+ * nm_allocator_reset:
+ * @self: an #NmAllocator
+ *
+ * Makes all memory of @self free again. Every pointer handed out before is
+ * invalid afterwards; under AddressSanitizer or Valgrind, touching one is
+ * reported like a use after free.
+ *
+ * Since: 1.0
+ */
+void
+nm_allocator_reset (NmAllocator *self)
+{
+  const NmAllocatorInterface *iface;
+
+  g_return_if_fail (self != NULL);
+
+  iface = nm_allocator_iface (self);
+  if G_UNLIKELY (iface == NULL)
+    return;
+
+  iface->reset (self);
+}
+
+/**
+ * nm_allocator_owns:
+ * @self: an #NmAllocator
+ * @mem: (nullable): any address
+ *
+ * Returns: whether @mem lies in memory @self handed out and has not taken
+ *   back by a reset
+ *
+ * Since: 1.0
+ */
+gboolean
+nm_allocator_owns (NmAllocator   *self,
+                   gconstpointer  mem)
+{
+  const NmAllocatorInterface *iface;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  if (mem == NULL)
+    return FALSE;
+
+  iface = nm_allocator_iface (self);
+  if G_UNLIKELY (iface == NULL)
+    return FALSE;
+
+  return iface->owns (self, mem);
+}
+
+/**
+ * nm_allocator_trim:
+ * @self: an #NmAllocator
+ *
+ * Gives backing memory that holds no live allocation back to the system.
+ *
+ * Returns: the number of bytes released
+ *
+ * Since: 1.0
+ */
+gsize
+nm_allocator_trim (NmAllocator *self)
+{
+  const NmAllocatorInterface *iface;
+
+  g_return_val_if_fail (self != NULL, 0);
+
+  iface = nm_allocator_iface (self);
+  if G_UNLIKELY (iface == NULL)
+    return 0;
+
+  return iface->trim ? iface->trim (self) : 0;
+}
+
+/**
+ * nm_allocator_get_stats:
+ * @self: an #NmAllocator
+ *
+ * Takes a snapshot of the counters of @self.
+ *
+ * Returns: (transfer full): a new #NmAllocatorStats
+ *
+ * Since: 1.0
+ */
+NmAllocatorStats *
+nm_allocator_get_stats (NmAllocator *self)
+{
+  const NmAllocatorInterface *iface;
+  NmAllocatorStats *stats;
+
+  g_return_val_if_fail (NM_IS_ALLOCATOR (self), NULL);
+
+  iface = nm_allocator_iface (self);
+  stats = g_new0 (NmAllocatorStats, 1);
+  iface->get_stats (self, stats);
+
+  return stats;
+}
+
+/**
+ * nm_allocator_get_name:
+ * @self: an #NmAllocator
+ *
+ * Returns: (nullable): the #NmAllocator:name of @self
+ *
+ * Since: 1.0
+ */
+const char *
+nm_allocator_get_name (NmAllocator *self)
+{
+  GValue value = G_VALUE_INIT;
+  const char *name;
+
+  g_return_val_if_fail (NM_IS_ALLOCATOR (self), NULL);
+
+  /* Names are fixed at construction; the interned copy keeps the result
+   * valid without an accessor in the vtable. */
+  g_value_init (&value, G_TYPE_STRING);
+  g_object_get_property (G_OBJECT (self), "name", &value);
+  name = g_intern_string (g_value_get_string (&value));
+  g_value_unset (&value);
+
+  return name;
+}
+
+/* Helpers for the implementations. */
+
+gboolean
+nm_sanitizer_active (void)
+{
+#ifdef NM_HAVE_ASAN
+  return TRUE;
+#elif HAVE_VALGRIND
+  return RUNNING_ON_VALGRIND != 0;
+#else
+  return FALSE;
+#endif
+}
+
+void
+_nm_allocator_common_init (NmAllocatorCommon *common,
+                           const char        *label,
+                           const char        *name,
+                           gboolean           thread_safe)
+{
+  memset (common, 0, sizeof *common);
+  common->label = label;
+  common->name = g_strdup (name ? name : "");
+  common->thread_safe = !!thread_safe;
+  common->track_stats = TRUE;
+  common->sanitize = nm_sanitizer_active ();
+}
+
+void
+_nm_allocator_common_apply_config (NmAllocatorCommon *common,
+                                   NmMemoryConfig    *config)
+{
+  g_free (common->name);
+  common->name = g_strdup (nm_memory_config_get_name (config));
+  common->thread_safe = nm_memory_config_get_thread_safe (config);
+  common->track_stats = nm_memory_config_get_track_stats (config);
+  common->poison = nm_memory_config_get_poison (config);
+  common->validate = nm_memory_config_get_validate (config);
+  common->leak_report = nm_memory_config_get_leak_report (config);
+}
+
+void
+_nm_allocator_common_clear (NmAllocatorCommon *common)
+{
+  g_clear_pointer (&common->name, g_free);
+}
+
+void
+_nm_allocator_class_override_properties (GObjectClass  *klass,
+                                         GParamSpec   **pspecs)
+{
+  static const char * const names[] = {
+    NULL, "name", "capacity", "bytes-used", "bytes-peak", "allocation-count", "thread-safe",
+  };
+
+  for (guint i = NM_ALLOCATOR_PROP_NAME; i < NM_ALLOCATOR_PROP_LAST; i++)
+    {
+      g_object_class_override_property (klass, i, names[i]);
+      pspecs[i] = g_object_class_find_property (klass, names[i]);
+    }
+}
+
+gboolean
+_nm_allocator_get_common_property (NmAllocator       *self,
+                                   NmAllocatorCommon *common,
+                                   guint              prop_id,
+                                   GValue            *value)
+{
+  NmAllocatorStats stats = { 0 };
+
+  switch (prop_id)
+    {
+    case NM_ALLOCATOR_PROP_NAME:
+      g_value_set_string (value, common->name);
+      return TRUE;
+
+    case NM_ALLOCATOR_PROP_THREAD_SAFE:
+      g_value_set_boolean (value, common->thread_safe);
+      return TRUE;
+
+    case NM_ALLOCATOR_PROP_CAPACITY:
+    case NM_ALLOCATOR_PROP_BYTES_USED:
+    case NM_ALLOCATOR_PROP_BYTES_PEAK:
+    case NM_ALLOCATOR_PROP_ALLOCATION_COUNT:
+      NM_ALLOCATOR_GET_IFACE (self)->get_stats (self, &stats);
+      g_value_set_uint64 (value,
+                          prop_id == NM_ALLOCATOR_PROP_CAPACITY ? stats.capacity :
+                          prop_id == NM_ALLOCATOR_PROP_BYTES_USED ? stats.bytes_used :
+                          prop_id == NM_ALLOCATOR_PROP_BYTES_PEAK ? stats.bytes_peak :
+                          stats.allocation_count);
+      return TRUE;
+
+    default:
+      return FALSE;
+    }
+}
+
+void
+_nm_allocator_notify_usage (NmAllocator        *self,
+                            NmAllocatorCommon  *common,
+                            GParamSpec        **pspecs)
+{
+  NmAllocatorStats stats = { 0 };
+
+  NM_ALLOCATOR_GET_IFACE (self)->get_stats (self, &stats);
+
+  if (stats.bytes_used != common->notified_used)
+    {
+      common->notified_used = stats.bytes_used;
+      g_object_notify_by_pspec (G_OBJECT (self), pspecs [NM_ALLOCATOR_PROP_BYTES_USED]);
+    }
+
+  if (stats.bytes_peak != common->notified_peak)
+    {
+      common->notified_peak = stats.bytes_peak;
+      g_object_notify_by_pspec (G_OBJECT (self), pspecs [NM_ALLOCATOR_PROP_BYTES_PEAK]);
+    }
+}
+
+void
+_nm_allocator_fill_common_stats (NmAllocatorCommon *common,
+                                 NmAllocatorStats  *stats)
+{
+  stats->failed_count = _nm_counter_get (&common->n_failed);
+  stats->invalid_free_count = _nm_counter_get (&common->n_invalid_frees);
+  stats->corruption_count = _nm_counter_get (&common->n_corruptions);
+  stats->reset_count = _nm_counter_get (&common->n_resets);
+}
+
+char *
+_nm_format_usage (guint64 used,
+                  guint64 capacity)
+{
+  g_autofree char *used_str = g_format_size (used);
+  g_autofree char *capacity_str = g_format_size (capacity);
+  double percent = capacity ? 100.0 * (double) used / (double) capacity : 0.0;
+
+  return g_strdup_printf ("%s of %s used (%.1f %%)", used_str, capacity_str, percent);
+}
+
+gpointer
+_nm_allocator_fail (NmAllocator        *self,
+                    NmAllocatorCommon  *common,
+                    GError            **error,
+                    NmAllocatorError    code,
+                    const char         *format,
+                    ...)
+{
+  g_autoptr(GError) local_error = NULL;
+  va_list args;
+
+  va_start (args, format);
+  local_error = g_error_new_valist (NM_ALLOCATOR_ERROR, code, format, args);
+  va_end (args);
+
+  _nm_counter_inc (&common->n_failed);
+  g_signal_emit (self, signals [ALLOCATION_FAILED], 0, local_error);
+  g_propagate_error (error, g_steal_pointer (&local_error));
+
+  return NULL;
+}
+
+gpointer
+_nm_allocator_fail_layout (NmAllocator        *self,
+                           NmAllocatorCommon  *common,
+                           gsize               size,
+                           gsize               alignment,
+                           GError            **error)
+{
+  if (size == 0)
+    return _nm_allocator_fail (self, common, error, NM_ALLOCATOR_ERROR_INVALID_LAYOUT,
+                               "%s “%s” cannot allocate 0 bytes (alignment %" G_GSIZE_FORMAT
+                               "): sizes start at 1 byte. Check how the size was computed.",
+                               common->label, common->name, alignment);
+
+  if (alignment == 0 || (alignment & (alignment - 1)) != 0)
+    return _nm_allocator_fail (self, common, error, NM_ALLOCATOR_ERROR_INVALID_LAYOUT,
+                               "%s “%s” cannot allocate %" G_GSIZE_FORMAT " bytes with "
+                               "alignment %" G_GSIZE_FORMAT ": the alignment must be a "
+                               "power of two. Use G_ALIGNOF() of the type, or 8 or 16.",
+                               common->label, common->name, size, alignment);
+
+  return _nm_allocator_fail (self, common, error, NM_ALLOCATOR_ERROR_INVALID_LAYOUT,
+                             "%s “%s” cannot allocate %" G_GSIZE_FORMAT " bytes with "
+                             "alignment %" G_GSIZE_FORMAT ": alignments above the page size "
+                             "(%" G_GSIZE_FORMAT ") are not supported. Use a page-aligned "
+                             "mapping for such memory.",
+                             common->label, common->name, size, alignment, nm_page_size);
+}
+
+void
+_nm_allocator_report_invalid_free (NmAllocator       *self,
+                                   NmAllocatorCommon *common,
+                                   gconstpointer      mem,
+                                   const char        *format,
+                                   ...)
+{
+  g_autofree char *what = NULL;
+  va_list args;
+
+  va_start (args, format);
+  what = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  _nm_counter_inc (&common->n_invalid_frees);
+  g_critical ("%s “%s”: %s (address %p); the free was ignored.",
+              common->label, common->name, what, mem);
+}

@@ -1,0 +1,745 @@
+/* nm-memory-config.c: an immutable allocator configuration
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "nm-enum-types.h"
+#include "nm-memory-config-private.h"
+
+/**
+ * SECTION:nm-memory-config
+ * @Title: NmMemoryConfig
+ * @Short_description: an immutable, validated allocator configuration
+ *
+ * An #NmMemoryConfig describes one allocator: its kind, sizes and checks.
+ * It is made by #NmMemoryConfigBuilder, which validates every setting, or
+ * by a preset, and it never changes afterwards, so it can be shared between
+ * threads and used to build any number of allocators with
+ * nm_allocator_new_from_config().
+ *
+ * Two presets exist for each kind. nm_memory_config_new_production() keeps
+ * the checks that cost nothing (layout validation, invalid-free detection,
+ * statistics). nm_memory_config_new_development() turns on every check the
+ * library has: poisoning of released memory, validation of free patterns
+ * and owner threads, and a leak report when the allocator is disposed.
+ *
+ * nm_memory_config_save_to_key_file() writes the configuration as a
+ * #GKeyFile group that nm_memory_config_builder_load_key_file() reads back
+ * into an equal configuration.
+ */
+
+struct _NmMemoryConfig
+{
+  GObject       parent_instance;
+  NmConfigData  data;
+};
+
+G_DEFINE_FINAL_TYPE (NmMemoryConfig, nm_memory_config, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_KIND,
+  PROP_NAME,
+  PROP_CAPACITY,
+  PROP_MAX_CAPACITY,
+  PROP_BLOCK_SIZE,
+  PROP_BLOCK_ALIGNMENT,
+  PROP_BLOCK_COUNT,
+  PROP_MAX_BLOCK_COUNT,
+  PROP_THREAD_SAFE,
+  PROP_TRACK_STATS,
+  PROP_POISON,
+  PROP_VALIDATE,
+  PROP_LEAK_REPORT,
+  N_PROPS
+};
+
+static GParamSpec *properties [N_PROPS];
+
+void
+_nm_config_data_copy (NmConfigData       *dest,
+                      const NmConfigData *src)
+{
+  *dest = *src;
+  dest->name = g_strdup (src->name);
+}
+
+void
+_nm_config_data_clear (NmConfigData *data)
+{
+  g_clear_pointer (&data->name, g_free);
+}
+
+void
+_nm_config_data_preset (NmConfigData    *data,
+                        NmAllocatorKind  kind,
+                        gboolean         development)
+{
+  _nm_config_data_clear (data);
+  memset (data, 0, sizeof *data);
+
+  data->kind = kind;
+  data->name = g_strdup (development ? "development" : "production");
+  data->set = NM_FIELD_KIND | NM_FIELD_NAME | NM_FIELD_THREAD_SAFE |
+              NM_FIELD_TRACK_STATS | NM_FIELD_POISON | NM_FIELD_VALIDATE |
+              NM_FIELD_LEAK_REPORT;
+
+  switch (kind)
+    {
+    case NM_ALLOCATOR_KIND_BUMP:
+      data->capacity = 1024 * 1024;
+      data->max_capacity = 256 * 1024 * 1024;
+      data->set |= NM_FIELD_CAPACITY | NM_FIELD_MAX_CAPACITY;
+      break;
+
+    case NM_ALLOCATOR_KIND_POOL:
+      data->block_size = 64;
+      data->block_alignment = 16;
+      data->block_count = 4096;
+      data->max_block_count = 1024 * 1024;
+      data->set |= NM_FIELD_BLOCK_SIZE | NM_FIELD_BLOCK_ALIGNMENT |
+                   NM_FIELD_BLOCK_COUNT | NM_FIELD_MAX_BLOCK_COUNT;
+      break;
+
+    case NM_ALLOCATOR_KIND_STACK:
+    default:
+      data->capacity = 1024 * 1024;
+      data->set |= NM_FIELD_CAPACITY;
+      break;
+    }
+
+  data->thread_safe = FALSE;
+  data->track_stats = TRUE;
+  data->poison = development;
+  data->validate = development;
+  data->leak_report = development;
+}
+
+NmMemoryConfig *
+_nm_memory_config_new (const NmConfigData *data)
+{
+  NmMemoryConfig *self = g_object_new (NM_TYPE_MEMORY_CONFIG, NULL);
+
+  _nm_config_data_copy (&self->data, data);
+
+  return self;
+}
+
+const NmConfigData *
+_nm_memory_config_get_data (NmMemoryConfig *self)
+{
+  return &self->data;
+}
+
+static void
+nm_memory_config_finalize (GObject *object)
+{
+  NmMemoryConfig *self = (NmMemoryConfig *) object;
+
+  _nm_config_data_clear (&self->data);
+
+  G_OBJECT_CLASS (nm_memory_config_parent_class)->finalize (object);
+}
+
+static void
+nm_memory_config_get_property (GObject    *object,
+                               guint       prop_id,
+                               GValue     *value,
+                               GParamSpec *pspec)
+{
+  NmMemoryConfig *self = NM_MEMORY_CONFIG (object);
+  const NmConfigData *d = &self->data;
+
+  switch (prop_id)
+    {
+    case PROP_KIND:            g_value_set_enum (value, d->kind); break;
+    case PROP_NAME:            g_value_set_string (value, d->name); break;
+    case PROP_CAPACITY:        g_value_set_uint64 (value, d->capacity); break;
+    case PROP_MAX_CAPACITY:    g_value_set_uint64 (value, d->max_capacity); break;
+    case PROP_BLOCK_SIZE:      g_value_set_uint64 (value, d->block_size); break;
+    case PROP_BLOCK_ALIGNMENT: g_value_set_uint64 (value, d->block_alignment); break;
+    case PROP_BLOCK_COUNT:     g_value_set_uint64 (value, d->block_count); break;
+    case PROP_MAX_BLOCK_COUNT: g_value_set_uint64 (value, d->max_block_count); break;
+    case PROP_THREAD_SAFE:     g_value_set_boolean (value, d->thread_safe); break;
+    case PROP_TRACK_STATS:     g_value_set_boolean (value, d->track_stats); break;
+    case PROP_POISON:          g_value_set_boolean (value, d->poison); break;
+    case PROP_VALIDATE:        g_value_set_boolean (value, d->validate); break;
+    case PROP_LEAK_REPORT:     g_value_set_boolean (value, d->leak_report); break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static GParamSpec *
+size_property (const char *name)
+{
+  return g_param_spec_uint64 (name, NULL, NULL, 0, G_MAXUINT64, 0,
+                              G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+}
+
+static GParamSpec *
+flag_property (const char *name)
+{
+  return g_param_spec_boolean (name, NULL, NULL, FALSE,
+                               G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+}
+
+static void
+nm_memory_config_class_init (NmMemoryConfigClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = nm_memory_config_finalize;
+  object_class->get_property = nm_memory_config_get_property;
+
+  /**
+   * NmMemoryConfig:kind:
+   *
+   * The allocator kind.
+   *
+   * Since: 1.0
+   */
+  properties [PROP_KIND] =
+    g_param_spec_enum ("kind", NULL, NULL, NM_TYPE_ALLOCATOR_KIND, NM_ALLOCATOR_KIND_BUMP,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * NmMemoryConfig:name:
+   *
+   * The name given to allocators built from this configuration; a key
+   * file group gives its own name unless it has a `name` key.
+   *
+   * Since: 1.0
+   */
+  properties [PROP_NAME] =
+    g_param_spec_string ("name", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * NmMemoryConfig:capacity:
+   *
+   * Bump and stack allocators: bytes available up front.
+   *
+   * Since: 1.0
+   */
+  properties [PROP_CAPACITY] = size_property ("capacity");
+
+  /**
+   * NmMemoryConfig:max-capacity:
+   *
+   * Bump allocators: the most backing memory the allocator may grow to,
+   * or 0 for a fixed capacity.
+   *
+   * Since: 1.0
+   */
+  properties [PROP_MAX_CAPACITY] = size_property ("max-capacity");
+
+  /**
+   * NmMemoryConfig:block-size:
+   *
+   * Pool allocators: bytes per block.
+   *
+   * Since: 1.0
+   */
+  properties [PROP_BLOCK_SIZE] = size_property ("block-size");
+
+  /**
+   * NmMemoryConfig:block-alignment:
+   *
+   * Pool allocators: alignment of every block, a power of two.
+   *
+   * Since: 1.0
+   */
+  properties [PROP_BLOCK_ALIGNMENT] = size_property ("block-alignment");
+
+  /**
+   * NmMemoryConfig:block-count:
+   *
+   * Pool allocators: blocks available up front.
+   *
+   * Since: 1.0
+   */
+  properties [PROP_BLOCK_COUNT] = size_property ("block-count");
+
+  /**
+   * NmMemoryConfig:max-block-count:
+   *
+   * Pool allocators: the most blocks the pool may grow to, or 0 for a
+   * fixed count.
+   *
+   * Since: 1.0
+   */
+  properties [PROP_MAX_BLOCK_COUNT] = size_property ("max-block-count");
+
+  /**
+   * NmMemoryConfig:thread-safe:
+   *
+   * Whether several threads may use the allocator at once.
+   *
+   * Since: 1.0
+   */
+  properties [PROP_THREAD_SAFE] = flag_property ("thread-safe");
+
+  /**
+   * NmMemoryConfig:track-stats:
+   *
+   * Whether allocation counters are kept.
+   *
+   * Since: 1.0
+   */
+  properties [PROP_TRACK_STATS] = flag_property ("track-stats");
+
+  /**
+   * NmMemoryConfig:poison:
+   *
+   * Whether released memory is filled with 0xDD and fresh memory with 0xAA,
+   * so reads of stale or uninitialised memory show.
+   *
+   * Since: 1.0
+   */
+  properties [PROP_POISON] = flag_property ("poison");
+
+  /**
+   * NmMemoryConfig:validate:
+   *
+   * Whether development checks run: free patterns checked on reuse, owner
+   * threads checked.
+   *
+   * Since: 1.0
+   */
+  properties [PROP_VALIDATE] = flag_property ("validate");
+
+  /**
+   * NmMemoryConfig:leak-report:
+   *
+   * Whether an allocator disposed with live allocations says so with
+   * g_message().
+   *
+   * Since: 1.0
+   */
+  properties [PROP_LEAK_REPORT] = flag_property ("leak-report");
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+nm_memory_config_init (NmMemoryConfig *self)
+{
+}
+
+/**
+ * nm_memory_config_new_production:
+ * @kind: the allocator kind
+ *
+ * The production preset: 1 MiB bump arenas growing up to 256 MiB, pools of
+ * 4096 blocks of 64 bytes growing up to a million blocks, 1 MiB stacks;
+ * statistics on, development checks off.
+ *
+ * Returns: (transfer full): a new #NmMemoryConfig
+ *
+ * Since: 1.0
+ */
+NmMemoryConfig *
+nm_memory_config_new_production (NmAllocatorKind kind)
+{
+  NmConfigData data = { 0 };
+  NmMemoryConfig *self;
+
+  g_return_val_if_fail (kind <= NM_ALLOCATOR_KIND_STACK, NULL);
+
+  _nm_config_data_preset (&data, kind, FALSE);
+  self = _nm_memory_config_new (&data);
+  _nm_config_data_clear (&data);
+
+  return self;
+}
+
+/**
+ * nm_memory_config_new_development:
+ * @kind: the allocator kind
+ *
+ * The development preset: the sizes of the production preset with every
+ * check on (#NmMemoryConfig:poison, #NmMemoryConfig:validate,
+ * #NmMemoryConfig:leak-report).
+ *
+ * Returns: (transfer full): a new #NmMemoryConfig
+ *
+ * Since: 1.0
+ */
+NmMemoryConfig *
+nm_memory_config_new_development (NmAllocatorKind kind)
+{
+  NmConfigData data = { 0 };
+  NmMemoryConfig *self;
+
+  g_return_val_if_fail (kind <= NM_ALLOCATOR_KIND_STACK, NULL);
+
+  _nm_config_data_preset (&data, kind, TRUE);
+  self = _nm_memory_config_new (&data);
+  _nm_config_data_clear (&data);
+
+  return self;
+}
+
+#define DEFINE_GETTER(type, field, fallback) \
+  type \
+  nm_memory_config_get_##field (NmMemoryConfig *self) \
+  { \
+    g_return_val_if_fail (NM_IS_MEMORY_CONFIG (self), fallback); \
+    return self->data.field; \
+  }
+
+/**
+ * nm_memory_config_get_kind:
+ * @self: an #NmMemoryConfig
+ *
+ * Returns: the #NmMemoryConfig:kind
+ *
+ * Since: 1.0
+ */
+DEFINE_GETTER (NmAllocatorKind, kind, NM_ALLOCATOR_KIND_BUMP)
+
+/**
+ * nm_memory_config_get_name:
+ * @self: an #NmMemoryConfig
+ *
+ * Returns: (nullable): the #NmMemoryConfig:name
+ *
+ * Since: 1.0
+ */
+DEFINE_GETTER (const char *, name, NULL)
+
+/**
+ * nm_memory_config_get_capacity:
+ * @self: an #NmMemoryConfig
+ *
+ * Returns: the #NmMemoryConfig:capacity in bytes
+ *
+ * Since: 1.0
+ */
+DEFINE_GETTER (guint64, capacity, 0)
+
+/**
+ * nm_memory_config_get_max_capacity:
+ * @self: an #NmMemoryConfig
+ *
+ * Returns: the #NmMemoryConfig:max-capacity in bytes, 0 when fixed
+ *
+ * Since: 1.0
+ */
+DEFINE_GETTER (guint64, max_capacity, 0)
+
+/**
+ * nm_memory_config_get_block_size:
+ * @self: an #NmMemoryConfig
+ *
+ * Returns: the #NmMemoryConfig:block-size in bytes
+ *
+ * Since: 1.0
+ */
+DEFINE_GETTER (guint64, block_size, 0)
+
+/**
+ * nm_memory_config_get_block_alignment:
+ * @self: an #NmMemoryConfig
+ *
+ * Returns: the #NmMemoryConfig:block-alignment in bytes
+ *
+ * Since: 1.0
+ */
+DEFINE_GETTER (guint64, block_alignment, 0)
+
+/**
+ * nm_memory_config_get_block_count:
+ * @self: an #NmMemoryConfig
+ *
+ * Returns: the #NmMemoryConfig:block-count
+ *
+ * Since: 1.0
+ */
+DEFINE_GETTER (guint64, block_count, 0)
+
+/**
+ * nm_memory_config_get_max_block_count:
+ * @self: an #NmMemoryConfig
+ *
+ * Returns: the #NmMemoryConfig:max-block-count, 0 when fixed
+ *
+ * Since: 1.0
+ */
+DEFINE_GETTER (guint64, max_block_count, 0)
+
+/**
+ * nm_memory_config_get_thread_safe:
+ * @self: an #NmMemoryConfig
+ *
+ * Returns: the #NmMemoryConfig:thread-safe setting
+ *
+ * Since: 1.0
+ */
+DEFINE_GETTER (gboolean, thread_safe, FALSE)
+
+/**
+ * nm_memory_config_get_track_stats:
+ * @self: an #NmMemoryConfig
+ *
+ * Returns: the #NmMemoryConfig:track-stats setting
+ *
+ * Since: 1.0
+ */
+DEFINE_GETTER (gboolean, track_stats, FALSE)
+
+/**
+ * nm_memory_config_get_poison:
+ * @self: an #NmMemoryConfig
+ *
+ * Returns: the #NmMemoryConfig:poison setting
+ *
+ * Since: 1.0
+ */
+DEFINE_GETTER (gboolean, poison, FALSE)
+
+/**
+ * nm_memory_config_get_validate:
+ * @self: an #NmMemoryConfig
+ *
+ * Returns: the #NmMemoryConfig:validate setting
+ *
+ * Since: 1.0
+ */
+DEFINE_GETTER (gboolean, validate, FALSE)
+
+/**
+ * nm_memory_config_get_leak_report:
+ * @self: an #NmMemoryConfig
+ *
+ * Returns: the #NmMemoryConfig:leak-report setting
+ *
+ * Since: 1.0
+ */
+DEFINE_GETTER (gboolean, leak_report, FALSE)
+
+/**
+ * nm_memory_config_equal:
+ * @self: an #NmMemoryConfig
+ * @other: another #NmMemoryConfig
+ *
+ * Returns: whether both configurations describe the same allocator
+ *
+ * Since: 1.0
+ */
+gboolean
+nm_memory_config_equal (NmMemoryConfig *self,
+                        NmMemoryConfig *other)
+{
+  const NmConfigData *a, *b;
+
+  g_return_val_if_fail (NM_IS_MEMORY_CONFIG (self), FALSE);
+  g_return_val_if_fail (NM_IS_MEMORY_CONFIG (other), FALSE);
+
+  a = &self->data;
+  b = &other->data;
+
+  return a->kind == b->kind &&
+         g_strcmp0 (a->name, b->name) == 0 &&
+         a->capacity == b->capacity &&
+         a->max_capacity == b->max_capacity &&
+         a->block_size == b->block_size &&
+         a->block_alignment == b->block_alignment &&
+         a->block_count == b->block_count &&
+         a->max_block_count == b->max_block_count &&
+         !a->thread_safe == !b->thread_safe &&
+         !a->track_stats == !b->track_stats &&
+         !a->poison == !b->poison &&
+         !a->validate == !b->validate &&
+         !a->leak_report == !b->leak_report;
+}
+
+static const char *
+kind_nick (NmAllocatorKind kind)
+{
+  GEnumClass *klass = g_type_class_ref (NM_TYPE_ALLOCATOR_KIND);
+  GEnumValue *value = g_enum_get_value (klass, kind);
+  const char *nick = value ? value->value_nick : "unknown";
+
+  g_type_class_unref (klass);
+
+  return nick;
+}
+
+static void
+set_size (GKeyFile   *key_file,
+          const char *group,
+          const char *key,
+          guint64     size)
+{
+  g_autofree char *text = _nm_format_size_exact (size);
+
+  g_key_file_set_string (key_file, group, key, text);
+}
+
+/**
+ * nm_memory_config_save_to_key_file:
+ * @self: an #NmMemoryConfig
+ * @key_file: the #GKeyFile to write into
+ * @group: the group to write
+ *
+ * Writes @self as the keys of @group, sizes in the largest exact binary
+ * unit (`64MiB`). Loading the group with
+ * nm_memory_config_builder_load_key_file() gives an equal configuration.
+ *
+ * Since: 1.0
+ */
+void
+nm_memory_config_save_to_key_file (NmMemoryConfig *self,
+                                   GKeyFile       *key_file,
+                                   const char     *group)
+{
+  const NmConfigData *d;
+
+  g_return_if_fail (NM_IS_MEMORY_CONFIG (self));
+  g_return_if_fail (key_file != NULL);
+  g_return_if_fail (group != NULL && *group != '\0');
+
+  d = &self->data;
+
+  g_key_file_set_string (key_file, group, "kind", kind_nick (d->kind));
+  if (g_strcmp0 (d->name, group) != 0 && d->name != NULL)
+    g_key_file_set_string (key_file, group, "name", d->name);
+
+  if (d->kind == NM_ALLOCATOR_KIND_POOL)
+    {
+      set_size (key_file, group, "block-size", d->block_size);
+      set_size (key_file, group, "block-alignment", d->block_alignment);
+      g_key_file_set_uint64 (key_file, group, "block-count", d->block_count);
+      if (d->max_block_count != 0)
+        g_key_file_set_uint64 (key_file, group, "max-block-count", d->max_block_count);
+    }
+  else
+    {
+      set_size (key_file, group, "capacity", d->capacity);
+      if (d->max_capacity != 0)
+        set_size (key_file, group, "max-capacity", d->max_capacity);
+    }
+
+  g_key_file_set_boolean (key_file, group, "thread-safe", d->thread_safe);
+  g_key_file_set_boolean (key_file, group, "track-stats", d->track_stats);
+  g_key_file_set_boolean (key_file, group, "poison", d->poison);
+  g_key_file_set_boolean (key_file, group, "validate", d->validate);
+  g_key_file_set_boolean (key_file, group, "leak-report", d->leak_report);
+}
+
+/**
+ * nm_memory_config_to_string:
+ * @self: an #NmMemoryConfig
+ *
+ * Returns: (transfer full): @self as key file text, for logs and debugging
+ *
+ * Since: 1.0
+ */
+char *
+nm_memory_config_to_string (NmMemoryConfig *self)
+{
+  g_autoptr(GKeyFile) key_file = NULL;
+  const char *group;
+
+  g_return_val_if_fail (NM_IS_MEMORY_CONFIG (self), NULL);
+
+  key_file = g_key_file_new ();
+  group = self->data.name && *self->data.name ? self->data.name : "allocator";
+  nm_memory_config_save_to_key_file (self, key_file, group);
+
+  return g_key_file_to_data (key_file, NULL, NULL);
+}
+
+/* Sizes */
+
+static const struct {
+  const char *unit;
+  guint64     factor;
+} size_units[] = {
+  { "B", 1 },
+  { "KiB", G_GUINT64_CONSTANT (1) << 10 },
+  { "MiB", G_GUINT64_CONSTANT (1) << 20 },
+  { "GiB", G_GUINT64_CONSTANT (1) << 30 },
+  { "KB", 1000 },
+  { "MB", 1000 * 1000 },
+  { "GB", 1000 * 1000 * 1000 },
+};
+
+gboolean
+_nm_parse_size (const char *text,
+                guint64    *out)
+{
+  const char *p = text;
+  guint64 value = 0;
+  guint64 factor = 1;
+  gboolean have_digit = FALSE;
+
+  while (g_ascii_isspace (*p))
+    p++;
+
+  for (; g_ascii_isdigit (*p); p++)
+    {
+      if (!g_uint64_checked_mul (&value, value, 10) ||
+          !g_uint64_checked_add (&value, value, (guint64) (*p - '0')))
+        return FALSE;
+      have_digit = TRUE;
+    }
+
+  if (!have_digit)
+    return FALSE;
+
+  while (g_ascii_isspace (*p))
+    p++;
+
+  if (*p != '\0')
+    {
+      gsize unit_len = strlen (p);
+      gboolean found = FALSE;
+
+      while (unit_len > 0 && g_ascii_isspace (p[unit_len - 1]))
+        unit_len--;
+
+      for (guint i = 0; i < G_N_ELEMENTS (size_units); i++)
+        {
+          if (strlen (size_units[i].unit) == unit_len &&
+              strncmp (p, size_units[i].unit, unit_len) == 0)
+            {
+              factor = size_units[i].factor;
+              found = TRUE;
+              break;
+            }
+        }
+
+      if (!found)
+        return FALSE;
+    }
+
+  if (!g_uint64_checked_mul (&value, value, factor))
+    return FALSE;
+
+  *out = value;
+
+  return TRUE;
+}
+
+char *
+_nm_format_size_exact (guint64 size)
+{
+  static const char * const units[] = { "GiB", "MiB", "KiB" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (units); i++)
+    {
+      guint64 factor = G_GUINT64_CONSTANT (1) << (10 * (3 - i));
+
+      if (size != 0 && size % factor == 0)
+        return g_strdup_printf ("%" G_GUINT64_FORMAT "%s", size / factor, units[i]);
+    }
+
+  return g_strdup_printf ("%" G_GUINT64_FORMAT, size);
+}

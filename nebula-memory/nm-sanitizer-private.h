@@ -1,0 +1,134 @@
+/* nm-sanitizer-private.h: AddressSanitizer and Valgrind annotations
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Every allocator tells the tools which bytes are live:
+ *
+ *  - with AddressSanitizer (compile time), bytes that were never handed out,
+ *    were freed or were reset are poisoned, so touching them is reported as
+ *    a use-after-poison;
+ *  - under Valgrind (run time), every chunk of backing memory is a memcheck
+ *    mempool whose handed-out blocks are registered with
+ *    VALGRIND_MEMPOOL_ALLOC, so use after reset is reported like use after
+ *    free, and unused bytes are NOACCESS.
+ *
+ * The annotations sit behind one predictable branch on a per-allocator flag
+ * (nm_sanitizer_active()), so a normal run pays nothing for them.
+ */
+
+#pragma once
+
+#include "config.h"
+
+#include <glib.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+# define NM_HAVE_ASAN 1
+#elif defined(__has_feature)
+# if __has_feature(address_sanitizer)
+#  define NM_HAVE_ASAN 1
+# endif
+#endif
+
+#ifdef NM_HAVE_ASAN
+# include <sanitizer/asan_interface.h>
+#endif
+
+#if HAVE_VALGRIND
+# include <valgrind/memcheck.h>
+#endif
+
+G_BEGIN_DECLS
+
+/* Whether annotations are worth making in this process: always in an
+ * AddressSanitizer build, otherwise only when running under Valgrind. */
+gboolean nm_sanitizer_active (void);
+
+static inline void
+nm_sanitizer_poison (const void *mem,
+                     gsize       size)
+{
+  if (size == 0)
+    return;
+#ifdef NM_HAVE_ASAN
+  ASAN_POISON_MEMORY_REGION (mem, size);
+#endif
+#if HAVE_VALGRIND
+  VALGRIND_MAKE_MEM_NOACCESS (mem, size);
+#endif
+}
+
+static inline void
+nm_sanitizer_unpoison (const void *mem,
+                       gsize       size)
+{
+  if (size == 0)
+    return;
+#ifdef NM_HAVE_ASAN
+  ASAN_UNPOISON_MEMORY_REGION (mem, size);
+#endif
+#if HAVE_VALGRIND
+  VALGRIND_MAKE_MEM_UNDEFINED (mem, size);
+#endif
+}
+
+/* A Valgrind mempool is identified by an address; the allocators use the
+ * address of each chunk of backing memory. */
+static inline void
+nm_sanitizer_pool_create (const void *pool)
+{
+#if HAVE_VALGRIND
+  VALGRIND_CREATE_MEMPOOL (pool, 0, FALSE);
+#endif
+}
+
+static inline void
+nm_sanitizer_pool_destroy (const void *pool)
+{
+#if HAVE_VALGRIND
+  VALGRIND_DESTROY_MEMPOOL (pool);
+#endif
+}
+
+/* Registers [mem, mem + size) as a live block of @pool and makes it
+ * addressable (undefined contents). */
+static inline void
+nm_sanitizer_block_alloc (const void *pool,
+                          const void *mem,
+                          gsize       size)
+{
+#ifdef NM_HAVE_ASAN
+  ASAN_UNPOISON_MEMORY_REGION (mem, size);
+#endif
+#if HAVE_VALGRIND
+  VALGRIND_MEMPOOL_ALLOC (pool, mem, size);
+#endif
+}
+
+/* Unregisters the block at @mem and poisons its @size bytes. */
+static inline void
+nm_sanitizer_block_free (const void *pool,
+                         const void *mem,
+                         gsize       size)
+{
+#if HAVE_VALGRIND
+  VALGRIND_MEMPOOL_FREE (pool, mem);
+#endif
+  nm_sanitizer_poison (mem, size);
+}
+
+/* Forgets every block of @pool outside [keep, keep + keep_size) and poisons
+ * [keep + keep_size, keep + keep_size + poison_size). */
+static inline void
+nm_sanitizer_pool_trim (const void *pool,
+                        const void *keep,
+                        gsize       keep_size,
+                        gsize       poison_size)
+{
+#if HAVE_VALGRIND
+  VALGRIND_MEMPOOL_TRIM (pool, keep, keep_size);
+#endif
+  nm_sanitizer_poison ((const guint8 *) keep + keep_size, poison_size);
+}
+
+G_END_DECLS
