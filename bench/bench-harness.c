@@ -1,0 +1,97 @@
+/* bench-harness.c: timing, medians and the table
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "bench.h"
+
+guint bench_runs = 7;
+double bench_target_seconds = 0.05;
+
+static double baseline_ns;
+static gboolean have_baseline;
+
+static int
+compare_doubles (gconstpointer a,
+                 gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return (x > y) - (x < y);
+}
+
+void
+bench_group_begin (const char *title,
+                   const char *pattern)
+{
+  have_baseline = FALSE;
+  g_print ("\n## %s\n%s\n\n", title, pattern);
+  g_print ("| %-44s | %10s | %12s |\n", "allocator", "ns/op", "vs baseline");
+  g_print ("|%s|%s|%s|\n", "----------------------------------------------",
+           "------------", "--------------");
+}
+
+void
+bench_row_value (const char *label,
+                 double      ns)
+{
+  if (!have_baseline)
+    {
+      baseline_ns = ns;
+      have_baseline = TRUE;
+      g_print ("| %-44s | %10.2f | %12s |\n", label, ns, "baseline");
+      return;
+    }
+
+  g_print ("| %-44s | %10.2f | %11.2fx |\n", label, ns, baseline_ns / ns);
+}
+
+double
+bench_row (const char *label,
+           BenchFunc   func,
+           gpointer    data,
+           guint64     ops_per_iteration)
+{
+  g_autofree double *samples = g_new0 (double, bench_runs);
+  guint64 iterations = 16;
+  double ns;
+
+  /* Calibrate: grow the iteration count until one run takes the target
+   * time, which also warms caches and the allocator. */
+  for (;;)
+    {
+      gint64 start = g_get_monotonic_time ();
+      func (data, iterations);
+      if ((double) (g_get_monotonic_time () - start) >= bench_target_seconds * 1e6 / 4 ||
+          iterations > (G_GUINT64_CONSTANT (1) << 40))
+        break;
+      iterations *= 2;
+    }
+  iterations *= 4;
+
+  for (guint r = 0; r < bench_runs; r++)
+    {
+      struct timespec t0, t1;
+
+      clock_gettime (CLOCK_MONOTONIC, &t0);
+      func (data, iterations);
+      clock_gettime (CLOCK_MONOTONIC, &t1);
+      samples[r] = ((double) (t1.tv_sec - t0.tv_sec) * 1e9 + (double) (t1.tv_nsec - t0.tv_nsec)) /
+                   (double) (iterations * ops_per_iteration);
+    }
+
+  qsort (samples, bench_runs, sizeof (double), compare_doubles);
+  ns = samples[bench_runs / 2];
+  bench_row_value (label, ns);
+
+  return ns;
+}
+
+void
+bench_group_end (void)
+{
+  g_print ("\n");
+}

@@ -1,0 +1,47 @@
+/* bench.h: the benchmark harness
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * A group is one allocation pattern measured for several allocators. The
+ * first row of a group is its baseline (glibc); every row is reported as
+ * nanoseconds per operation (median of the runs) and as a speed ratio
+ * against the baseline, all from the same run of the program, since
+ * absolute times drift on a shared machine.
+ */
+
+#pragma once
+
+#include <glib.h>
+
+/* Runs @n_iterations iterations of the pattern on @data. */
+typedef void (*BenchFunc) (gpointer data,
+                           guint64  n_iterations);
+
+void   bench_group_begin (const char *title,
+                          const char *pattern);
+/* Measures @func, whose every iteration performs @ops_per_iteration
+ * operations (an alloc+free pair, say). Returns ns per operation. */
+double bench_row         (const char *label,
+                          BenchFunc   func,
+                          gpointer    data,
+                          guint64     ops_per_iteration);
+/* Adds a row measured elsewhere (threaded runs), in ns per operation. */
+void   bench_row_value   (const char *label,
+                          double      ns_per_op);
+void   bench_group_end   (void);
+
+/* Whether the group should run: all by default, or those matching the
+ * --only argument. */
+gboolean bench_wants     (const char *group_id);
+
+/* Keeps the compiler from optimising a pointer away. */
+static inline void
+bench_escape (void *p)
+{
+  __asm__ volatile ("" : : "g" (p) : "memory");
+}
+
+extern guint bench_runs;
+extern double bench_target_seconds;
+
+void bench_bump_run (void);
