@@ -60,10 +60,10 @@
  *  - chunks form a list from the newest (self->current) back to the oldest
  *    through ->prev; serials increase towards the newest;
  *  - single-thread mode: the live cursor of the current chunk is
- *    self->cursor (current->top is stale); older chunks' ->top is final;
+ *    self->fast.cursor (current->top is stale); older chunks' ->top is final;
  *  - thread-safe mode: every chunk's ->top is its cursor, updated with
- *    compare-and-swap; self->cursor and self->limit are unused;
- *  - self->last is the start of the most recent allocation that may still
+ *    compare-and-swap; self->fast.cursor and self->fast.limit are unused;
+ *  - self->fast.last is the start of the most recent allocation that may still
  *    be freed back, or NULL; it never lies below the newest live checkpoint;
  *  - bytes in use = self->used_before + (cursor - current->start) in
  *    single-thread mode.
@@ -98,13 +98,9 @@ struct _NmBumpAllocator
 {
   GObject            parent_instance;
 
-  /* Hot: single-thread allocation touches only these. */
-  guint8            *cursor;
-  guint8            *limit;
-  guint8            *last;
-  guint64            n_allocs;
-  guint64            count_step;   /* 1 with statistics, 0 without */
-  guint              slow_flags;   /* non-zero: every allocation takes the slow path */
+  /* Hot: single-thread allocation touches only these; the inline fast
+   * path in the header reads them right after the GObject. */
+  NmBumpAllocatorFast fast;
 
   NmBumpChunk       *current;
   gsize              used_before;  /* bytes used in chunks older than current */
@@ -121,6 +117,8 @@ struct _NmBumpAllocator
 
   NmAllocatorCommon  common;
 };
+
+G_STATIC_ASSERT (G_STRUCT_OFFSET (struct _NmBumpAllocator, fast) == sizeof (GObject));
 
 enum {
   SLOW_THREAD_SAFE = 1 << 0,
@@ -156,7 +154,7 @@ G_DEFINE_BOXED_TYPE (NmBumpCheckpoint, nm_bump_checkpoint,
 static inline gboolean
 is_thread_safe (NmBumpAllocator *self)
 {
-  return (self->slow_flags & SLOW_THREAD_SAFE) != 0;
+  return (self->fast.slow_flags & SLOW_THREAD_SAFE) != 0;
 }
 
 static inline guint8 *
@@ -166,7 +164,7 @@ chunk_top (NmBumpAllocator *self,
   if (is_thread_safe (self))
     return __atomic_load_n (&chunk->top, __ATOMIC_RELAXED);
 
-  return chunk == self->current ? self->cursor : chunk->top;
+  return chunk == self->current ? self->fast.cursor : chunk->top;
 }
 
 static NmBumpChunk *
@@ -222,8 +220,8 @@ enter_chunk (NmBumpAllocator *self,
              guint8          *cursor)
 {
   self->current = chunk;
-  self->cursor = cursor;
-  self->limit = chunk->end;
+  self->fast.cursor = cursor;
+  self->fast.limit = chunk->end;
   chunk->top = cursor;
 }
 
@@ -233,7 +231,7 @@ bump_used (NmBumpAllocator *self)
   gsize used = 0;
 
   if (!is_thread_safe (self))
-    return self->used_before + (gsize) (self->cursor - self->current->start);
+    return self->used_before + (gsize) (self->fast.cursor - self->current->start);
 
   for (NmBumpChunk *c = __atomic_load_n (&self->current, __ATOMIC_ACQUIRE); c; c = c->prev)
     used += (gsize) (chunk_top (self, c) - c->start);
@@ -357,7 +355,7 @@ grow (NmBumpAllocator  *self,
     {
       NmBumpChunk *old = self->current;
 
-      old->top = self->cursor;
+      old->top = self->fast.cursor;
       self->used_before += (gsize) (old->top - old->start);
       enter_chunk (self, chunk, chunk->start);
     }
@@ -401,8 +399,8 @@ alloc_thread_safe (NmBumpAllocator  *self,
           if (__atomic_compare_exchange_n (&chunk->top, &top, (guint8 *) p + size, TRUE,
                                            __ATOMIC_RELAXED, __ATOMIC_RELAXED))
             {
-              if (self->count_step)
-                __atomic_fetch_add (&self->n_allocs, 1, __ATOMIC_RELAXED);
+              if (self->fast.count_step)
+                __atomic_fetch_add (&self->fast.n_allocs, 1, __ATOMIC_RELAXED);
               hand_out (self, chunk, (guint8 *) p, size);
               return (gpointer) p;
             }
@@ -433,17 +431,17 @@ alloc_slow (NmBumpAllocator  *self,
   if (is_thread_safe (self))
     return alloc_thread_safe (self, size, alignment, error);
 
-  p = nm_align_up ((guintptr) self->cursor, alignment);
-  if (p > (guintptr) self->limit || size > (guintptr) self->limit - p)
+  p = nm_align_up ((guintptr) self->fast.cursor, alignment);
+  if (p > (guintptr) self->fast.limit || size > (guintptr) self->fast.limit - p)
     {
       if (grow (self, size, alignment, error) == NULL)
         return NULL;
-      p = nm_align_up ((guintptr) self->cursor, alignment);
+      p = nm_align_up ((guintptr) self->fast.cursor, alignment);
     }
 
-  self->cursor = (guint8 *) p + size;
-  self->last = (guint8 *) p;
-  self->n_allocs += self->count_step;
+  self->fast.cursor = (guint8 *) p + size;
+  self->fast.last = (guint8 *) p;
+  self->fast.n_allocs += self->fast.count_step;
   hand_out (self, self->current, (guint8 *) p, size);
 
   return (gpointer) p;
@@ -457,14 +455,16 @@ alloc_slow (NmBumpAllocator  *self,
  * @error: return location for a #GError, or %NULL
  *
  * Allocates @size bytes aligned to @alignment: the direct, fastest entry
- * point, for callers that know they have a bump allocator.
+ * point, for callers that know they have a bump allocator. In C the common
+ * case (single-thread mode, room in the current chunk) is inlined in the
+ * caller; the rest, including argument checks, happens in the library.
  *
  * Returns: (transfer none) (nullable): the memory, or %NULL with @error set
  *
  * Since: 1.0
  */
 gpointer
-nm_bump_allocator_alloc (NmBumpAllocator  *self,
+(nm_bump_allocator_alloc) (NmBumpAllocator  *self,
                          gsize             size,
                          gsize             alignment,
                          GError          **error)
@@ -475,15 +475,15 @@ nm_bump_allocator_alloc (NmBumpAllocator  *self,
 
   /* Hot path: align, compare, store. Anything unusual (thread-safe mode,
    * sanitizers, poisoning, a bad layout, a full chunk) goes to alloc_slow. */
-  p = nm_align_up ((guintptr) self->cursor, alignment);
-  if G_LIKELY (self->slow_flags == 0 &&
+  p = nm_align_up ((guintptr) self->fast.cursor, alignment);
+  if G_LIKELY (self->fast.slow_flags == 0 &&
                nm_layout_is_valid (size, alignment) &&
-               p <= (guintptr) self->limit &&
-               size <= (guintptr) self->limit - p)
+               p <= (guintptr) self->fast.limit &&
+               size <= (guintptr) self->fast.limit - p)
     {
-      self->cursor = (guint8 *) p + size;
-      self->last = (guint8 *) p;
-      self->n_allocs += self->count_step;
+      self->fast.cursor = (guint8 *) p + size;
+      self->fast.last = (guint8 *) p;
+      self->fast.n_allocs += self->fast.count_step;
       return (gpointer) p;
     }
 
@@ -496,7 +496,7 @@ bump_alloc (NmAllocator  *allocator,
             gsize         alignment,
             GError      **error)
 {
-  return nm_bump_allocator_alloc ((NmBumpAllocator *) allocator, size, alignment, error);
+  return (nm_bump_allocator_alloc) ((NmBumpAllocator *) allocator, size, alignment, error);
 }
 
 /* Ownership and free */
@@ -529,23 +529,23 @@ bump_free (NmAllocator *allocator,
 {
   NmBumpAllocator *self = (NmBumpAllocator *) allocator;
 
-  if (!is_thread_safe (self) && mem == self->last && mem != NULL)
+  if (!is_thread_safe (self) && mem == self->fast.last && mem != NULL)
     {
-      if ((guint8 *) mem + size != self->cursor)
+      if ((guint8 *) mem + size != self->fast.cursor)
         {
           _nm_allocator_report_invalid_free (allocator, &self->common, mem,
                                              "wrong size in free of the most recent "
                                              "allocation: %" G_GSIZE_FORMAT " bytes given, %"
                                              G_GSIZE_FORMAT " allocated", size,
-                                             (gsize) (self->cursor - (guint8 *) mem));
+                                             (gsize) (self->fast.cursor - (guint8 *) mem));
           return;
         }
 
       update_peak (self);
-      release_range (self, self->current, mem, self->cursor);
-      self->cursor = mem;
-      self->last = NULL;
-      self->n_frees += self->count_step;
+      release_range (self, self->current, mem, self->fast.cursor);
+      self->fast.cursor = mem;
+      self->fast.last = NULL;
+      self->n_frees += self->fast.count_step;
       return;
     }
 
@@ -560,7 +560,7 @@ bump_free (NmAllocator *allocator,
 
   /* Owned memory below the top: a no-op until the next reset, but counted
    * so that statistics show frees that did not give bytes back. */
-  if (self->count_step)
+  if (self->fast.count_step)
     __atomic_fetch_add (&self->n_frees, 1, __ATOMIC_RELAXED);
 }
 
@@ -593,7 +593,7 @@ nm_bump_allocator_reset (NmBumpAllocator *self)
 
   enter_chunk (self, first, first->start);
   self->used_before = 0;
-  self->last = NULL;
+  self->fast.last = NULL;
   self->epoch++;
   self->checkpoints = 0;
   g_array_set_size (self->restore_marks, 0);
@@ -631,7 +631,7 @@ bump_get_stats (NmAllocator      *allocator,
   stats->bytes_used = used;
   stats->bytes_peak = MAX (self->peak, used);
   stats->bytes_reserved = self->held + (guint64) n_chunks * CHUNK_HEADER;
-  stats->allocation_count = __atomic_load_n (&self->n_allocs, __ATOMIC_RELAXED);
+  stats->allocation_count = __atomic_load_n (&self->fast.n_allocs, __ATOMIC_RELAXED);
   stats->free_count = __atomic_load_n (&self->n_frees, __ATOMIC_RELAXED);
   _nm_allocator_fill_common_stats (&self->common, stats);
 }
@@ -700,7 +700,7 @@ nm_bump_allocator_checkpoint (NmBumpAllocator  *self,
 
   /* Allocations before the checkpoint may no longer be freed back: the
    * cursor must never drop below a live checkpoint. */
-  self->last = NULL;
+  self->fast.last = NULL;
 }
 
 /* Whether no restore since @sequence was taken went to an older checkpoint.
@@ -822,7 +822,7 @@ nm_bump_allocator_restore (NmBumpAllocator         *self,
       enter_chunk (self, chunk, checkpoint->cursor);
     }
 
-  self->last = NULL;
+  self->fast.last = NULL;
   add_restore_mark (self, checkpoint->sequence);
 
   return TRUE;
@@ -1007,8 +1007,8 @@ _nm_bump_allocator_new_from_config (NmMemoryConfig  *config,
 
   self->capacity = nm_memory_config_get_capacity (config);
   self->max_capacity = nm_memory_config_get_max_capacity (config);
-  self->count_step = self->common.track_stats ? 1 : 0;
-  self->slow_flags = (self->common.thread_safe ? SLOW_THREAD_SAFE : 0) |
+  self->fast.count_step = self->common.track_stats ? 1 : 0;
+  self->fast.slow_flags = (self->common.thread_safe ? SLOW_THREAD_SAFE : 0) |
                      (self->common.sanitize ? SLOW_SANITIZE : 0) |
                      (self->common.poison ? SLOW_POISON : 0);
 

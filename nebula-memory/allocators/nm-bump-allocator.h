@@ -70,6 +70,23 @@ struct _NmBumpScope
   NmBumpCheckpoint  checkpoint;
 };
 
+/*< private >
+ * The allocation state the inline fast path of nm_bump_allocator_alloc()
+ * reads. It sits right after the GObject in every NmBumpAllocator; its
+ * layout is part of the ABI, its fields are not API.
+ */
+typedef struct _NmBumpAllocatorFast NmBumpAllocatorFast;
+
+struct _NmBumpAllocatorFast
+{
+  guint8  *cursor;
+  guint8  *limit;
+  guint8  *last;
+  guint64  n_allocs;
+  guint64  count_step;
+  guint    slow_flags;
+};
+
 NM_AVAILABLE_IN_1_0
 GType             nm_bump_checkpoint_get_type   (void) G_GNUC_CONST;
 NM_AVAILABLE_IN_1_0
@@ -108,6 +125,43 @@ NM_AVAILABLE_IN_1_0
 NmBumpScope       nm_bump_allocator_begin_scope (NmBumpAllocator        *self);
 NM_AVAILABLE_IN_1_0
 void              nm_bump_scope_clear           (NmBumpScope            *scope);
+
+#ifndef __GI_SCANNER__
+/* The common case inline in the caller: a pointer bump in a single-thread
+ * allocator without sanitizers or poisoning. A call into the library costs
+ * more than the bump itself, so everything else (type check included) is
+ * left to the out-of-line function. */
+static inline gpointer
+_nm_bump_allocator_alloc_inline (NmBumpAllocator  *self,
+                                 gsize             size,
+                                 gsize             alignment,
+                                 GError          **error)
+{
+  if (G_LIKELY (self != NULL))
+    {
+      NmBumpAllocatorFast *fast = (NmBumpAllocatorFast *) ((GObject *) self + 1);
+      guintptr p = ((guintptr) fast->cursor + alignment - 1) & ~(guintptr) (alignment - 1);
+
+      if (G_LIKELY (fast->slow_flags == 0 &&
+                    size != 0 &&
+                    (alignment & (alignment - 1)) == 0 &&
+                    alignment - 1 < 4096 &&
+                    p <= (guintptr) fast->limit &&
+                    size <= (guintptr) fast->limit - p))
+        {
+          fast->cursor = (guint8 *) p + size;
+          fast->last = (guint8 *) p;
+          fast->n_allocs += fast->count_step;
+          return (gpointer) p;
+        }
+    }
+
+  return (nm_bump_allocator_alloc) (self, size, alignment, error);
+}
+
+#define nm_bump_allocator_alloc(self, size, alignment, error) \
+  (_nm_bump_allocator_alloc_inline ((self), (size), (alignment), (error)))
+#endif
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NmBumpCheckpoint, nm_bump_checkpoint_free)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (NmBumpScope, nm_bump_scope_clear)
