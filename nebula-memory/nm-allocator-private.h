@@ -104,6 +104,10 @@ void     _nm_allocator_report_invalid_free   (NmAllocator        *self,
                                               const char         *format,
                                               ...) G_GNUC_PRINTF (4, 5) NM_COLD;
 
+/* g_format_size() with a plain space before the unit: messages are read
+ * in logs and terminals, and grepped. */
+char    *_nm_format_size                     (guint64             size);
+
 /* "3.8 MB of 4.0 MB used (95.2 %)" */
 char    *_nm_format_usage                    (guint64             used,
                                               guint64             capacity);

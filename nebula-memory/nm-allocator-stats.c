@@ -5,6 +5,7 @@
 
 #include "config.h"
 
+#include "nm-allocator-private.h"
 #include "nm-allocator-stats.h"
 
 /**
@@ -96,10 +97,10 @@ nm_allocator_stats_to_string (const NmAllocatorStats *stats)
 
   g_return_val_if_fail (stats != NULL, NULL);
 
-  used = g_format_size (stats->bytes_used);
-  peak = g_format_size (stats->bytes_peak);
-  capacity = g_format_size (stats->capacity);
-  reserved = g_format_size (stats->bytes_reserved);
+  used = _nm_format_size (stats->bytes_used);
+  peak = _nm_format_size (stats->bytes_peak);
+  capacity = _nm_format_size (stats->capacity);
+  reserved = _nm_format_size (stats->bytes_reserved);
 
   return g_strdup_printf ("%s of %s used (%.1f %%), peak %s, reserved %s; "
                           "%" G_GUINT64_FORMAT " allocations, "

@@ -631,11 +631,27 @@ _nm_allocator_fill_common_stats (NmAllocatorCommon *common,
 }
 
 char *
+_nm_format_size (guint64 size)
+{
+  char *text = g_format_size (size);
+  char *nbsp;
+
+  /* U+00A0 is two bytes in UTF-8; the plain space plus a shift replaces it. */
+  while ((nbsp = strstr (text, "\xc2\xa0")) != NULL)
+    {
+      *nbsp = ' ';
+      memmove (nbsp + 1, nbsp + 2, strlen (nbsp + 2) + 1);
+    }
+
+  return text;
+}
+
+char *
 _nm_format_usage (guint64 used,
                   guint64 capacity)
 {
-  g_autofree char *used_str = g_format_size (used);
-  g_autofree char *capacity_str = g_format_size (capacity);
+  g_autofree char *used_str = _nm_format_size (used);
+  g_autofree char *capacity_str = _nm_format_size (capacity);
   double percent = capacity ? 100.0 * (double) used / (double) capacity : 0.0;
 
   return g_strdup_printf ("%s of %s used (%.1f %%)", used_str, capacity_str, percent);

@@ -294,7 +294,7 @@ fail_out_of_memory (NmBumpAllocator  *self,
 
   if (system_refused)
     {
-      g_autofree char *held = g_format_size (self->held);
+      g_autofree char *held = _nm_format_size (self->held);
 
       return _nm_allocator_fail (NM_ALLOCATOR (self), c, error, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY,
                                  "%s “%s” cannot allocate %" G_GSIZE_FORMAT " bytes (alignment %"
@@ -749,6 +749,22 @@ find_live_chunk (NmBumpAllocator *self,
   return FALSE;
 }
 
+/* Restore failures are not allocation failures: no signal, no count. */
+static gboolean G_GNUC_PRINTF (3, 4)
+restore_error (GError          **error,
+               NmAllocatorError  code,
+               const char       *format,
+               ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  g_propagate_error (error, g_error_new_valist (NM_ALLOCATOR_ERROR, code, format, args));
+  va_end (args);
+
+  return FALSE;
+}
+
 /**
  * nm_bump_allocator_restore:
  * @self: an #NmBumpAllocator
@@ -783,13 +799,13 @@ nm_bump_allocator_restore (NmBumpAllocator         *self,
   c = &self->common;
 
   if (checkpoint->allocator != self)
-    return !!_nm_allocator_fail (NM_ALLOCATOR (self), c, error, NM_ALLOCATOR_ERROR_FOREIGN_POINTER,
+    return restore_error (error, NM_ALLOCATOR_ERROR_FOREIGN_POINTER,
                                  "%s “%s” cannot restore a checkpoint of another allocator "
                                  "(%p). Restore it on the allocator that took it.",
                                  c->label, c->name, checkpoint->allocator);
 
   if (checkpoint->epoch != self->epoch)
-    return !!_nm_allocator_fail (NM_ALLOCATOR (self), c, error, NM_ALLOCATOR_ERROR_LIFO_VIOLATION,
+    return restore_error (error, NM_ALLOCATOR_ERROR_LIFO_VIOLATION,
                                  "%s “%s” cannot restore checkpoint #%" G_GUINT64_FORMAT
                                  ": the allocator was reset after it was taken. Take "
                                  "checkpoints after the reset.",
@@ -798,7 +814,7 @@ nm_bump_allocator_restore (NmBumpAllocator         *self,
   chunk = checkpoint->chunk;
   if (!checkpoint_is_alive (self, checkpoint->sequence) ||
       !find_live_chunk (self, chunk, checkpoint->chunk_serial))
-    return !!_nm_allocator_fail (NM_ALLOCATOR (self), c, error, NM_ALLOCATOR_ERROR_LIFO_VIOLATION,
+    return restore_error (error, NM_ALLOCATOR_ERROR_LIFO_VIOLATION,
                                  "%s “%s” cannot restore checkpoint #%" G_GUINT64_FORMAT
                                  ": an older checkpoint was restored since, which released "
                                  "it. Restore checkpoints in reverse order of taking them.",
@@ -888,7 +904,7 @@ nm_bump_allocator_finalize (GObject *object)
 
   if (self->common.leak_report && used > 0)
     {
-      g_autofree char *size = g_format_size (used);
+      g_autofree char *size = _nm_format_size (used);
 
       g_message ("%s “%s” finalized with %s (%" G_GSIZE_FORMAT " bytes) still in use.",
                  self->common.label, self->common.name, size, used);
@@ -1015,7 +1031,7 @@ _nm_bump_allocator_new_from_config (NmMemoryConfig  *config,
   first = chunk_new (self, self->capacity);
   if (first == NULL)
     {
-      g_autofree char *size = g_format_size (self->capacity);
+      g_autofree char *size = _nm_format_size (self->capacity);
 
       g_set_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY,
                    "%s “%s”: the system refused its first chunk of %s. Lower capacity.",

@@ -1,0 +1,404 @@
+/* test-allocator.c: the NmAllocator interface, through a bump allocator
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <string.h>
+
+#include <nebula-memory/nebula-memory.h>
+
+#include "nm-allocator-private.h"
+
+typedef struct
+{
+  double x, y;
+} Point;
+
+static NmAllocator *
+new_arena (const char *name,
+           gsize       capacity)
+{
+  g_autoptr(GError) error = NULL;
+  NmBumpAllocator *arena = nm_bump_allocator_new_full (name, capacity, 0, FALSE, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (arena);
+
+  return NM_ALLOCATOR (arena);
+}
+
+/* The allocator still hands out memory after a failure. */
+static void
+assert_still_works (NmAllocator *alloc)
+{
+  g_autoptr(GError) error = NULL;
+  guint64 *p = nm_allocator_alloc (alloc, sizeof *p, G_ALIGNOF (guint64), &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (p);
+  *p = 42;
+  g_assert_true (nm_allocator_owns (alloc, p));
+}
+
+static void
+test_allocator_alloc_alignment (void)
+{
+  g_autoptr(NmAllocator) alloc = new_arena ("align", 64 * 1024);
+
+  for (gsize alignment = 1; alignment <= 4096; alignment <<= 1)
+    {
+      g_autoptr(GError) error = NULL;
+      guint8 *p = nm_allocator_alloc (alloc, 3, alignment, &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (p);
+      g_assert_cmpuint ((guintptr) p % alignment, ==, 0);
+      memset (p, 0x5a, 3);
+    }
+}
+
+static void
+test_allocator_alloc0 (void)
+{
+  g_autoptr(NmAllocator) alloc = new_arena ("zero", 4096);
+  g_autoptr(GError) error = NULL;
+  guint8 *p;
+
+  /* Dirty the memory, give it back, and ask for zeroed memory at the same place. */
+  p = nm_allocator_alloc (alloc, 128, 8, &error);
+  g_assert_no_error (error);
+  memset (p, 0xff, 128);
+  nm_allocator_reset (alloc);
+
+  p = nm_allocator_alloc0 (alloc, 128, 8, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < 128; i++)
+    g_assert_cmpuint (p[i], ==, 0);
+}
+
+static void
+check_layout_error (NmAllocator *alloc,
+                    gsize        size,
+                    gsize        alignment,
+                    const char  *fragment)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NmAllocatorStats) before = nm_allocator_get_stats (alloc);
+  g_autoptr(NmAllocatorStats) after = NULL;
+  gpointer p = nm_allocator_alloc (alloc, size, alignment, &error);
+
+  g_assert_null (p);
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_INVALID_LAYOUT);
+  g_assert_nonnull (strstr (error->message, fragment));
+  g_assert_nonnull (strstr (error->message, "“layout”"));
+
+  after = nm_allocator_get_stats (alloc);
+  g_assert_cmpuint (after->failed_count, ==, before->failed_count + 1);
+  g_assert_cmpuint (after->bytes_used, ==, before->bytes_used);
+  assert_still_works (alloc);
+}
+
+static void
+test_allocator_bad_layout (void)
+{
+  g_autoptr(NmAllocator) alloc = new_arena ("layout", 4096);
+
+  check_layout_error (alloc, 0, 8, "cannot allocate 0 bytes");
+  check_layout_error (alloc, 16, 0, "alignment 0: the alignment must be a power of two");
+  check_layout_error (alloc, 16, 3, "alignment 3: the alignment must be a power of two");
+  check_layout_error (alloc, 16, 24, "alignment 24: the alignment must be a power of two");
+  check_layout_error (alloc, 16, nm_page_size * 2, "above the page size");
+}
+
+static void
+test_allocator_huge_size (void)
+{
+  g_autoptr(NmAllocator) alloc = new_arena ("huge", 4096);
+  g_autoptr(GError) error = NULL;
+  gpointer p;
+
+  p = nm_allocator_alloc (alloc, G_MAXSIZE, 8, &error);
+  g_assert_null (p);
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
+  g_assert_nonnull (strstr (error->message, "cannot allocate 18446744073709551615 bytes"));
+  g_clear_error (&error);
+
+  p = nm_allocator_alloc (alloc, G_MAXSIZE - 4096, 4096, &error);
+  g_assert_null (p);
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
+
+  assert_still_works (alloc);
+}
+
+static void
+test_allocator_new_helpers (void)
+{
+  g_autoptr(NmAllocator) alloc = new_arena ("helpers", 4096);
+  g_autoptr(GError) error = NULL;
+  Point *p, *points;
+
+  p = nm_new (alloc, Point, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint ((guintptr) p % G_ALIGNOF (Point), ==, 0);
+  p->x = 1.0;
+
+  p = nm_new0 (alloc, Point, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat (p->x, ==, 0.0);
+  g_assert_cmpfloat (p->y, ==, 0.0);
+  nm_delete (alloc, Point, p);
+
+  points = nm_new_array (alloc, Point, 10, &error);
+  g_assert_no_error (error);
+  points[9].y = 2.0;
+  g_assert_true (nm_allocator_owns (alloc, &points[9]));
+  nm_delete_array (alloc, Point, 10, points);
+
+  points = nm_new0_array (alloc, Point, 4, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat (points[3].y, ==, 0.0);
+}
+
+static void
+on_failed (NmAllocator  *alloc,
+           const GError *error,
+           gpointer      user_data)
+{
+  GError **seen = user_data;
+
+  g_clear_error (seen);
+  *seen = g_error_copy (error);
+}
+
+static void
+test_allocator_count_overflow (void)
+{
+  g_autoptr(NmAllocator) alloc = new_arena ("overflow", 4096);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) seen = NULL;
+  Point *points;
+
+  g_signal_connect (alloc, "allocation-failed", G_CALLBACK (on_failed), &seen);
+
+  points = nm_new_array (alloc, Point, G_MAXSIZE / 8, &error);
+  g_assert_null (points);
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_INVALID_LAYOUT);
+  g_assert_nonnull (strstr (error->message, "overflows"));
+  g_assert_nonnull (strstr (error->message, "“overflow”"));
+  g_assert_error (seen, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_INVALID_LAYOUT);
+
+  assert_still_works (alloc);
+}
+
+static void
+test_allocator_signal (void)
+{
+  g_autoptr(NmAllocator) alloc = new_arena ("request-arena", 4096);
+  g_autoptr(GError) seen = NULL;
+  gpointer p;
+
+  g_signal_connect (alloc, "allocation-failed", G_CALLBACK (on_failed), &seen);
+
+  p = nm_allocator_alloc (alloc, 4000, 8, NULL);
+  g_assert_nonnull (p);
+  g_assert_null (seen);
+
+  /* Emitted even when the caller passes no GError. */
+  p = nm_allocator_alloc (alloc, 512, 8, NULL);
+  g_assert_null (p);
+  g_assert_error (seen, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
+  g_assert_cmpstr (seen->message, ==,
+                   "Bump allocator “request-arena” cannot allocate 512 bytes (alignment 8): "
+                   "4.0 kB of 4.1 kB used (97.7 %). Raise capacity, allow growth with "
+                   "max-capacity, or reset between requests.");
+}
+
+static void
+test_allocator_properties (void)
+{
+  g_autoptr(NmAllocator) alloc = new_arena ("props", 8192);
+  g_autofree char *name = NULL;
+  guint64 capacity, used, peak, count;
+  gboolean thread_safe;
+
+  nm_allocator_alloc (alloc, 100, 4, NULL);
+  nm_allocator_alloc (alloc, 100, 4, NULL);
+
+  g_object_get (alloc,
+                "name", &name,
+                "capacity", &capacity,
+                "bytes-used", &used,
+                "bytes-peak", &peak,
+                "allocation-count", &count,
+                "thread-safe", &thread_safe,
+                NULL);
+
+  g_assert_cmpstr (name, ==, "props");
+  g_assert_cmpstr (nm_allocator_get_name (alloc), ==, "props");
+  g_assert_cmpuint (capacity, ==, 8192);
+  g_assert_cmpuint (used, ==, 200);
+  g_assert_cmpuint (peak, ==, 200);
+  g_assert_cmpuint (count, ==, 2);
+  g_assert_false (thread_safe);
+}
+
+static void
+on_notify (GObject    *object,
+           GParamSpec *pspec,
+           gpointer    user_data)
+{
+  GString *log = user_data;
+
+  g_string_append_printf (log, "%s;", pspec->name);
+}
+
+static void
+test_allocator_notify_on_reset (void)
+{
+  g_autoptr(NmAllocator) alloc = new_arena ("notify", 4096);
+  g_autoptr(GString) log = g_string_new (NULL);
+
+  g_signal_connect (alloc, "notify", G_CALLBACK (on_notify), log);
+
+  /* Never per allocation. */
+  for (guint i = 0; i < 10; i++)
+    nm_allocator_alloc (alloc, 10, 1, NULL);
+  g_assert_cmpstr (log->str, ==, "");
+
+  nm_allocator_reset (alloc);
+  g_assert_cmpstr (log->str, ==, "bytes-peak;");
+
+  /* used went from 0 to 100 and back between notifications: no change. */
+  g_string_truncate (log, 0);
+  nm_allocator_reset (alloc);
+  g_assert_cmpstr (log->str, ==, "");
+
+  nm_allocator_alloc (alloc, 200, 1, NULL);
+  nm_allocator_reset (alloc);
+  g_assert_cmpstr (log->str, ==, "bytes-peak;");
+}
+
+static void
+test_allocator_stats (void)
+{
+  g_autoptr(NmAllocator) alloc = new_arena ("stats", 4096);
+  g_autoptr(NmAllocatorStats) stats = NULL;
+  g_autoptr(NmAllocatorStats) copy = NULL;
+  g_autofree char *text = NULL;
+  gpointer a, b;
+
+  a = nm_allocator_alloc (alloc, 1000, 8, NULL);
+  b = nm_allocator_alloc (alloc, 1000, 8, NULL);
+  nm_allocator_free (alloc, a, 1000, 8);     /* not the top: a counted no-op */
+  nm_allocator_free (alloc, b, 1000, 8);     /* the top: bytes come back */
+  nm_allocator_alloc (alloc, 5000, 8, NULL); /* fails */
+
+  stats = nm_allocator_get_stats (alloc);
+  g_assert_cmpuint (stats->capacity, ==, 4096);
+  g_assert_cmpuint (stats->bytes_used, ==, 1000);
+  g_assert_cmpuint (stats->bytes_peak, ==, 2000);
+  g_assert_cmpuint (stats->bytes_reserved, >=, 4096);
+  g_assert_cmpuint (stats->allocation_count, ==, 2);
+  g_assert_cmpuint (stats->free_count, ==, 2);
+  g_assert_cmpuint (stats->failed_count, ==, 1);
+  g_assert_cmpuint (stats->invalid_free_count, ==, 0);
+  g_assert_cmpfloat_with_epsilon (nm_allocator_stats_get_utilization (stats),
+                                  100.0 * 1000 / 4096, 1e-9);
+
+  copy = nm_allocator_stats_copy (stats);
+  g_assert_cmpmem (copy, sizeof *copy, stats, sizeof *stats);
+
+  text = nm_allocator_stats_to_string (stats);
+  g_test_message ("%s", text);
+  g_assert_nonnull (strstr (text, "1.0 kB of 4.1 kB used (24.4 %)"));
+  g_assert_nonnull (strstr (text, "1 failed"));
+}
+
+static void
+test_allocator_null_arguments (void)
+{
+  g_autoptr(NmAllocator) alloc = new_arena ("null", 4096);
+  g_autoptr(GObject) not_an_allocator = g_object_new (G_TYPE_OBJECT, NULL);
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*self != NULL*");
+  g_assert_null (nm_allocator_alloc (NULL, 8, 8, NULL));
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*self != NULL*");
+  nm_allocator_free (NULL, alloc, 8, 8);
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*self != NULL*");
+  nm_allocator_reset (NULL);
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*NM_IS_ALLOCATOR*");
+  g_assert_null (nm_allocator_get_stats (NULL));
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*is not an NmAllocator*");
+  g_assert_null (nm_allocator_alloc ((NmAllocator *) not_an_allocator, 8, 8, NULL));
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*self != NULL*");
+  g_assert_false (nm_allocator_owns (NULL, alloc));
+  g_test_assert_expected_messages ();
+
+  /* NULL memory is not an error. */
+  nm_allocator_free (alloc, NULL, 8, 8);
+  g_assert_false (nm_allocator_owns (alloc, NULL));
+
+  assert_still_works (alloc);
+}
+
+static void
+test_allocator_foreign_pointer (void)
+{
+  g_autoptr(NmAllocator) alloc = new_arena ("foreign", 4096);
+  g_autoptr(NmAllocator) other = new_arena ("other", 4096);
+  g_autoptr(NmAllocatorStats) stats = NULL;
+  guint64 on_stack = 0;
+  gpointer theirs = nm_allocator_alloc (other, 16, 8, NULL);
+
+  g_assert_false (nm_allocator_owns (alloc, &on_stack));
+  g_assert_false (nm_allocator_owns (alloc, theirs));
+  g_assert_true (nm_allocator_owns (other, theirs));
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL,
+                         "*Bump allocator “foreign”*does not hold*address*");
+  nm_allocator_free (alloc, &on_stack, sizeof on_stack, 8);
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*“foreign”*does not hold*");
+  nm_allocator_free (alloc, theirs, 16, 8);
+  g_test_assert_expected_messages ();
+
+  stats = nm_allocator_get_stats (alloc);
+  g_assert_cmpuint (stats->invalid_free_count, ==, 2);
+  g_assert_cmpuint (stats->free_count, ==, 0);
+  g_assert_true (nm_allocator_owns (other, theirs));
+
+  assert_still_works (alloc);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/nebula/allocator/alloc/alignment", test_allocator_alloc_alignment);
+  g_test_add_func ("/nebula/allocator/alloc/zeroed", test_allocator_alloc0);
+  g_test_add_func ("/nebula/allocator/alloc/bad-layout", test_allocator_bad_layout);
+  g_test_add_func ("/nebula/allocator/alloc/huge-size", test_allocator_huge_size);
+  g_test_add_func ("/nebula/allocator/helpers/new", test_allocator_new_helpers);
+  g_test_add_func ("/nebula/allocator/helpers/count-overflow", test_allocator_count_overflow);
+  g_test_add_func ("/nebula/allocator/signal/allocation-failed", test_allocator_signal);
+  g_test_add_func ("/nebula/allocator/properties", test_allocator_properties);
+  g_test_add_func ("/nebula/allocator/properties/notify-on-reset", test_allocator_notify_on_reset);
+  g_test_add_func ("/nebula/allocator/stats", test_allocator_stats);
+  g_test_add_func ("/nebula/allocator/misuse/null-arguments", test_allocator_null_arguments);
+  g_test_add_func ("/nebula/allocator/misuse/foreign-pointer", test_allocator_foreign_pointer);
+
+  return g_test_run ();
+}

@@ -1,0 +1,423 @@
+/* test-config.c: NmMemoryConfig, NmMemoryConfigBuilder and key files
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <string.h>
+
+#include <nebula-memory/nebula-memory.h>
+
+#include "nm-memory-config-private.h"
+
+static GKeyFile *
+key_file_from (const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  GKeyFile *key_file = g_key_file_new ();
+
+  g_key_file_load_from_data (key_file, text, -1, G_KEY_FILE_NONE, &error);
+  g_assert_no_error (error);
+
+  return key_file;
+}
+
+static NmMemoryConfig *
+load (const char  *text,
+      const char  *group,
+      GError     **error)
+{
+  g_autoptr(GKeyFile) key_file = key_file_from (text);
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+
+  if (!nm_memory_config_builder_load_key_file (builder, key_file, group, error))
+    return NULL;
+
+  return nm_memory_config_builder_build (builder, error);
+}
+
+static void
+test_config_sizes (void)
+{
+  static const struct {
+    const char *text;
+    guint64     value;
+  } good[] = {
+    { "4096", 4096 },
+    { "4096B", 4096 },
+    { " 64 KiB ", 64 * 1024 },
+    { "64MiB", 64 * 1024 * 1024 },
+    { "2GiB", G_GUINT64_CONSTANT (2) << 30 },
+    { "10KB", 10000 },
+    { "3MB", 3000000 },
+    { "1GB", 1000000000 },
+  };
+  static const char * const bad[] = {
+    "", "MiB", "-1", "12XB", "1.5MiB", "64 mib", "0x10", "99999999999999999999",
+    "18446744073709551615GiB",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      guint64 value = 0;
+
+      g_assert_true (_nm_parse_size (good[i].text, &value));
+      g_assert_cmpuint (value, ==, good[i].value);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      guint64 value = 0;
+
+      g_assert_false (_nm_parse_size (bad[i], &value));
+    }
+}
+
+static void
+test_config_builder_chain (void)
+{
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+  g_autoptr(NmMemoryConfig) config = NULL;
+  g_autoptr(GError) error = NULL;
+  NmMemoryConfigBuilder *same;
+
+  same = nm_memory_config_builder_set_leak_report (
+           nm_memory_config_builder_set_track_stats (
+             nm_memory_config_builder_set_max_capacity (
+               nm_memory_config_builder_set_capacity (
+                 nm_memory_config_builder_set_name (
+                   nm_memory_config_builder_set_kind (builder, NM_ALLOCATOR_KIND_BUMP),
+                   "chained"),
+                 1024),
+               4096),
+             FALSE),
+           TRUE);
+  g_assert_true (same == builder);
+
+  config = nm_memory_config_builder_build (builder, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (nm_memory_config_get_kind (config), ==, NM_ALLOCATOR_KIND_BUMP);
+  g_assert_cmpstr (nm_memory_config_get_name (config), ==, "chained");
+  g_assert_cmpuint (nm_memory_config_get_capacity (config), ==, 1024);
+  g_assert_cmpuint (nm_memory_config_get_max_capacity (config), ==, 4096);
+  g_assert_false (nm_memory_config_get_track_stats (config));
+  g_assert_true (nm_memory_config_get_leak_report (config));
+  g_assert_false (nm_memory_config_get_thread_safe (config));
+}
+
+static void
+test_config_properties (void)
+{
+  g_autoptr(NmMemoryConfig) config = nm_memory_config_new_development (NM_ALLOCATOR_KIND_POOL);
+  NmAllocatorKind kind;
+  guint64 block_size, block_count;
+  gboolean poison, validate;
+  g_autofree char *name = NULL;
+
+  g_object_get (config,
+                "kind", &kind,
+                "name", &name,
+                "block-size", &block_size,
+                "block-count", &block_count,
+                "poison", &poison,
+                "validate", &validate,
+                NULL);
+  g_assert_cmpint (kind, ==, NM_ALLOCATOR_KIND_POOL);
+  g_assert_cmpstr (name, ==, "development");
+  g_assert_cmpuint (block_size, ==, 64);
+  g_assert_cmpuint (block_count, ==, 4096);
+  g_assert_true (poison);
+  g_assert_true (validate);
+}
+
+static void
+test_config_presets (void)
+{
+  for (NmAllocatorKind kind = NM_ALLOCATOR_KIND_BUMP; kind <= NM_ALLOCATOR_KIND_STACK; kind++)
+    {
+      g_autoptr(NmMemoryConfig) production = nm_memory_config_new_production (kind);
+      g_autoptr(NmMemoryConfig) development = nm_memory_config_new_development (kind);
+
+      g_assert_cmpint (nm_memory_config_get_kind (production), ==, kind);
+      g_assert_true (nm_memory_config_get_track_stats (production));
+      g_assert_false (nm_memory_config_get_poison (production));
+      g_assert_false (nm_memory_config_get_validate (production));
+      g_assert_false (nm_memory_config_get_leak_report (production));
+
+      g_assert_cmpint (nm_memory_config_get_kind (development), ==, kind);
+      g_assert_true (nm_memory_config_get_poison (development));
+      g_assert_true (nm_memory_config_get_validate (development));
+      g_assert_true (nm_memory_config_get_leak_report (development));
+      g_assert_false (nm_memory_config_equal (production, development));
+    }
+}
+
+static void
+test_config_key_file (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NmMemoryConfig) config = NULL;
+  g_autoptr(NmAllocator) alloc = NULL;
+  const char *text =
+    "[request-arena]\n"
+    "kind=bump\n"
+    "capacity=64KiB\n"
+    "max-capacity=1MiB\n"
+    "thread-safe=false\n"
+    "track-stats=true\n";
+
+  config = load (text, "request-arena", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (nm_memory_config_get_name (config), ==, "request-arena");
+  g_assert_cmpuint (nm_memory_config_get_capacity (config), ==, 64 * 1024);
+  g_assert_cmpuint (nm_memory_config_get_max_capacity (config), ==, 1024 * 1024);
+
+  alloc = nm_allocator_new_from_config (config, &error);
+  g_assert_no_error (error);
+  g_assert_true (NM_IS_BUMP_ALLOCATOR (alloc));
+  g_assert_cmpstr (nm_allocator_get_name (alloc), ==, "request-arena");
+}
+
+static void
+test_config_key_file_preset (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NmMemoryConfig) config = NULL;
+
+  config = load ("[scratch]\npreset=development\nkind=bump\ncapacity=4KiB\nname=Scratch\n",
+                 "scratch", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (nm_memory_config_get_name (config), ==, "Scratch");
+  g_assert_cmpuint (nm_memory_config_get_capacity (config), ==, 4096);
+  g_assert_true (nm_memory_config_get_poison (config));
+}
+
+static void
+test_config_round_trip (void)
+{
+  NmMemoryConfig *configs[] = {
+    nm_memory_config_new_production (NM_ALLOCATOR_KIND_BUMP),
+    nm_memory_config_new_development (NM_ALLOCATOR_KIND_POOL),
+    nm_memory_config_new_production (NM_ALLOCATOR_KIND_STACK),
+    NULL,
+  };
+  g_autoptr(NmMemoryConfigBuilder) odd = nm_memory_config_builder_new ();
+
+  nm_memory_config_builder_set_kind (odd, NM_ALLOCATOR_KIND_BUMP);
+  nm_memory_config_builder_set_name (odd, "odd name");
+  nm_memory_config_builder_set_capacity (odd, 1000001);
+  nm_memory_config_builder_set_max_capacity (odd, G_GUINT64_CONSTANT (3) << 30);
+  nm_memory_config_builder_set_poison (odd, TRUE);
+  configs[3] = nm_memory_config_builder_build (odd, NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (configs); i++)
+    {
+      g_autoptr(GKeyFile) key_file = g_key_file_new ();
+      g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+      g_autoptr(NmMemoryConfig) loaded = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *text = NULL;
+
+      nm_memory_config_save_to_key_file (configs[i], key_file, "saved");
+      text = g_key_file_to_data (key_file, NULL, NULL);
+
+      g_assert_true (nm_memory_config_builder_load_key_file (builder, key_file, "saved", &error));
+      g_assert_no_error (error);
+      loaded = nm_memory_config_builder_build (builder, &error);
+      g_assert_no_error (error);
+      if (!nm_memory_config_equal (configs[i], loaded))
+        g_error ("round trip changed the config:\n%s", text);
+
+      g_object_unref (configs[i]);
+    }
+}
+
+static void
+test_config_to_string (void)
+{
+  g_autoptr(NmMemoryConfig) config = nm_memory_config_new_production (NM_ALLOCATOR_KIND_BUMP);
+  g_autofree char *text = nm_memory_config_to_string (config);
+
+  g_assert_nonnull (strstr (text, "[production]"));
+  g_assert_nonnull (strstr (text, "kind=bump"));
+  g_assert_nonnull (strstr (text, "capacity=1MiB"));
+  g_assert_nonnull (strstr (text, "max-capacity=256MiB"));
+}
+
+static void
+check_load_error (const char *text,
+                  int         code,
+                  const char *fragment)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NmMemoryConfig) config = load (text, "g", &error);
+
+  g_assert_null (config);
+  g_assert_error (error, NM_CONFIG_ERROR, code);
+  if (strstr (error->message, fragment) == NULL)
+    g_error ("“%s” does not contain “%s”", error->message, fragment);
+}
+
+static void
+test_config_key_file_errors (void)
+{
+  /* Parsing: group, key and value named. */
+  check_load_error ("[g]\nkind=bump\ncapasity=1MiB\n", NM_CONFIG_ERROR_UNKNOWN_KEY,
+                    "Group “g”, key “capasity”: unknown key (value “1MiB”)");
+  check_load_error ("[g]\nkind=heap\ncapacity=1MiB\n", NM_CONFIG_ERROR_INVALID_VALUE,
+                    "Group “g”, key “kind”: “heap” is not valid; expected bump, pool or stack");
+  check_load_error ("[g]\nkind=bump\ncapacity=12XB\n", NM_CONFIG_ERROR_INVALID_VALUE,
+                    "Group “g”, key “capacity”: “12XB” is not valid");
+  check_load_error ("[g]\nkind=bump\ncapacity=-5\n", NM_CONFIG_ERROR_INVALID_VALUE,
+                    "key “capacity”: “-5” is not valid");
+  check_load_error ("[g]\nkind=bump\ncapacity=1MiB\nthread-safe=maybe\n", NM_CONFIG_ERROR_INVALID_VALUE,
+                    "Group “g”, key “thread-safe”: “maybe” is not valid; expected true or false");
+  check_load_error ("[g]\nkind=pool\nblock-size=64\nblock-count=many\n", NM_CONFIG_ERROR_INVALID_VALUE,
+                    "Group “g”, key “block-count”: “many” is not valid");
+  check_load_error ("[g]\nkind=bump\npreset=fast\n", NM_CONFIG_ERROR_INVALID_VALUE,
+                    "Group “g”, key “preset”: “fast” is not valid");
+  check_load_error ("[g]\npreset=development\n", NM_CONFIG_ERROR_MISSING_KEY,
+                    "Group “g”, key “kind”: missing");
+  check_load_error ("[other]\nkind=bump\n", NM_CONFIG_ERROR_MISSING_KEY,
+                    "Group “g” is not in the key file");
+
+  /* Validation: group, key and value named too. */
+  check_load_error ("[g]\ncapacity=1MiB\n", NM_CONFIG_ERROR_MISSING_KEY,
+                    "Group “g”, key “kind”: missing");
+  check_load_error ("[g]\nkind=bump\n", NM_CONFIG_ERROR_MISSING_KEY,
+                    "Group “g”, key “capacity”: missing");
+  check_load_error ("[g]\nkind=bump\ncapacity=0\n", NM_CONFIG_ERROR_INVALID_VALUE,
+                    "Group “g”, key “capacity”: 0 is not valid");
+  check_load_error ("[g]\nkind=bump\ncapacity=4096GiB\n", NM_CONFIG_ERROR_INVALID_VALUE,
+                    "Group “g”, key “capacity”: 4398046511104 bytes is more than the largest supported capacity (1024GiB)");
+  check_load_error ("[g]\nkind=bump\ncapacity=1MiB\nmax-capacity=64KiB\n", NM_CONFIG_ERROR_INVALID_VALUE,
+                    "Group “g”, key “max-capacity”: 65536 bytes is below capacity (1048576 bytes)");
+  check_load_error ("[g]\nkind=bump\ncapacity=1MiB\nmax-capacity=2048GiB\n", NM_CONFIG_ERROR_INVALID_VALUE,
+                    "key “max-capacity”: 2199023255552 bytes is more than");
+  check_load_error ("[g]\nkind=bump\ncapacity=1MiB\nblock-size=64\n", NM_CONFIG_ERROR_INCOMPATIBLE,
+                    "block settings apply to pool allocators only");
+  check_load_error ("[g]\nkind=stack\ncapacity=1MiB\nmax-capacity=2MiB\n", NM_CONFIG_ERROR_INCOMPATIBLE,
+                    "key “max-capacity”: a stack allocator has a fixed capacity");
+  check_load_error ("[g]\nkind=stack\ncapacity=1MiB\nthread-safe=true\n", NM_CONFIG_ERROR_INCOMPATIBLE,
+                    "key “thread-safe”: true is not possible for a stack allocator");
+  check_load_error ("[g]\nkind=pool\nblock-count=10\n", NM_CONFIG_ERROR_MISSING_KEY,
+                    "key “block-size”: missing");
+  check_load_error ("[g]\nkind=pool\nblock-size=64\n", NM_CONFIG_ERROR_MISSING_KEY,
+                    "key “block-count”: missing");
+  check_load_error ("[g]\nkind=pool\nblock-size=0\nblock-count=10\n", NM_CONFIG_ERROR_INVALID_VALUE,
+                    "key “block-size”: 0 is not valid");
+  check_load_error ("[g]\nkind=pool\nblock-size=64\nblock-count=0\n", NM_CONFIG_ERROR_INVALID_VALUE,
+                    "key “block-count”: 0 is not valid");
+  check_load_error ("[g]\nkind=pool\nblock-size=64\nblock-alignment=24\nblock-count=10\n",
+                    NM_CONFIG_ERROR_INVALID_VALUE,
+                    "Group “g”, key “block-alignment”: 24 is not a power of two");
+  check_load_error ("[g]\nkind=pool\nblock-size=64\nblock-alignment=8192\nblock-count=10\n",
+                    NM_CONFIG_ERROR_INVALID_VALUE, "key “block-alignment”: 8192 is above the page size");
+  check_load_error ("[g]\nkind=pool\nblock-size=1GiB\nblock-count=4096\n", NM_CONFIG_ERROR_INVALID_VALUE,
+                    "key “block-count”: 4096 blocks of 1073741824 bytes is more than");
+  check_load_error ("[g]\nkind=pool\nblock-size=64\nblock-count=100\nmax-block-count=10\n",
+                    NM_CONFIG_ERROR_INVALID_VALUE, "key “max-block-count”: 10 is below block-count (100)");
+  check_load_error ("[g]\nkind=pool\nblock-size=64\nblock-count=100\ncapacity=1MiB\n",
+                    NM_CONFIG_ERROR_INCOMPATIBLE, "key “capacity”: a pool allocator is sized by block-size");
+}
+
+static void
+test_config_load_failure_keeps_builder (void)
+{
+  g_autoptr(GKeyFile) good = key_file_from ("[a]\nkind=bump\ncapacity=2KiB\n");
+  g_autoptr(GKeyFile) bad = key_file_from ("[b]\nkind=stack\ncapacity=nonsense\n");
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+  g_autoptr(NmMemoryConfig) config = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (nm_memory_config_builder_load_key_file (builder, good, "a", &error));
+  g_assert_false (nm_memory_config_builder_load_key_file (builder, bad, "b", &error));
+  g_assert_error (error, NM_CONFIG_ERROR, NM_CONFIG_ERROR_INVALID_VALUE);
+  g_clear_error (&error);
+
+  config = nm_memory_config_builder_build (builder, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (nm_memory_config_get_kind (config), ==, NM_ALLOCATOR_KIND_BUMP);
+  g_assert_cmpstr (nm_memory_config_get_name (config), ==, "a");
+  g_assert_cmpuint (nm_memory_config_get_capacity (config), ==, 2048);
+}
+
+static void
+test_config_builder_errors (void)
+{
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null (nm_memory_config_builder_build (builder, &error));
+  g_assert_error (error, NM_CONFIG_ERROR, NM_CONFIG_ERROR_MISSING_KEY);
+  g_assert_nonnull (strstr (error->message, "key “kind”: missing"));
+  /* No group loaded: no group in the message. */
+  g_assert_null (strstr (error->message, "Group"));
+  g_clear_error (&error);
+
+  nm_memory_config_builder_set_kind (builder, (NmAllocatorKind) 42);
+  g_assert_null (nm_memory_config_builder_build (builder, &error));
+  g_assert_error (error, NM_CONFIG_ERROR, NM_CONFIG_ERROR_INVALID_VALUE);
+  g_assert_nonnull (strstr (error->message, "42 is not an allocator kind"));
+  g_clear_error (&error);
+
+  nm_memory_config_builder_set_kind (builder, NM_ALLOCATOR_KIND_BUMP);
+  nm_memory_config_builder_set_capacity (builder, 100);
+  {
+    g_autoptr(NmMemoryConfig) config = nm_memory_config_builder_build (builder, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (config);
+  }
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*NM_IS_MEMORY_CONFIG_BUILDER*");
+  g_assert_null (nm_memory_config_builder_set_capacity (NULL, 1));
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*key_file != NULL*");
+  g_assert_false (nm_memory_config_builder_load_key_file (builder, NULL, "g", NULL));
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*NM_IS_MEMORY_CONFIG*");
+  g_assert_null (nm_allocator_new_from_config (NULL, NULL));
+  g_test_assert_expected_messages ();
+}
+
+static void
+test_config_factory_key_file (void)
+{
+  g_autoptr(GKeyFile) key_file = key_file_from ("[frame]\nkind=bump\ncapacity=16KiB\n"
+                                                "[broken]\nkind=bump\ncapacity=0\n");
+  g_autoptr(NmAllocator) alloc = NULL;
+  g_autoptr(GError) error = NULL;
+
+  alloc = nm_allocator_new_from_key_file (key_file, "frame", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (alloc);
+  g_assert_cmpstr (nm_allocator_get_name (alloc), ==, "frame");
+
+  g_assert_null (nm_allocator_new_from_key_file (key_file, "broken", &error));
+  g_assert_error (error, NM_CONFIG_ERROR, NM_CONFIG_ERROR_INVALID_VALUE);
+  g_assert_nonnull (strstr (error->message, "Group “broken”, key “capacity”: 0"));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/nebula/config/sizes", test_config_sizes);
+  g_test_add_func ("/nebula/config/builder/chain", test_config_builder_chain);
+  g_test_add_func ("/nebula/config/builder/errors", test_config_builder_errors);
+  g_test_add_func ("/nebula/config/properties", test_config_properties);
+  g_test_add_func ("/nebula/config/presets", test_config_presets);
+  g_test_add_func ("/nebula/config/key-file/load", test_config_key_file);
+  g_test_add_func ("/nebula/config/key-file/preset", test_config_key_file_preset);
+  g_test_add_func ("/nebula/config/key-file/round-trip", test_config_round_trip);
+  g_test_add_func ("/nebula/config/key-file/errors", test_config_key_file_errors);
+  g_test_add_func ("/nebula/config/key-file/failure-keeps-builder", test_config_load_failure_keeps_builder);
+  g_test_add_func ("/nebula/config/to-string", test_config_to_string);
+  g_test_add_func ("/nebula/config/factory/key-file", test_config_factory_key_file);
+
+  return g_test_run ();
+}
