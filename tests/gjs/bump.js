@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// GJS: a bump allocator from a key file, its properties, its errors.
+
+import GLib from 'gi://GLib';
+import Nm from 'gi://Nm?version=1.0';
+import System from 'system';
+
+let failures = 0;
+
+function check(condition, what) {
+    if (condition) {
+        print(`ok - ${what}`);
+    } else {
+        print(`not ok - ${what}`);
+        failures++;
+    }
+}
+
+const dataDir = GLib.getenv('NM_TEST_DATA');
+const keyFile = new GLib.KeyFile();
+keyFile.load_from_file(GLib.build_filenamev([dataDir, 'bump.ini']), GLib.KeyFileFlags.NONE);
+
+const arena = Nm.allocator_new_from_key_file(keyFile, 'request-arena');
+check(arena instanceof Nm.BumpAllocator, 'the factory builds a bump allocator');
+check(arena.name === 'request-arena', 'name comes from the group');
+check(arena.capacity === 4096, 'capacity is 4 KiB');
+check(arena.thread_safe === false, 'single-thread mode');
+
+arena.alloc(100, 4);
+arena.alloc(100, 4);
+check(arena.bytes_used === 200, 'bytes-used counts both allocations');
+check(arena.allocation_count === 2, 'allocation-count is 2');
+
+const seen = [];
+arena.connect('allocation-failed', (_alloc, error) => seen.push(error));
+
+let caught = null;
+try {
+    arena.alloc(8000, 8);
+} catch (e) {
+    caught = e;
+}
+check(caught !== null, 'allocation beyond capacity throws');
+check(caught instanceof GLib.Error, 'the exception is a GLib.Error');
+check(caught.matches(Nm.allocator_error_quark(), Nm.AllocatorError.OUT_OF_MEMORY),
+    'domain NM_ALLOCATOR_ERROR, code OUT_OF_MEMORY');
+check(caught.message.includes('“request-arena” cannot allocate 8000 bytes'), 'message names the request');
+check(seen.length === 1, 'allocation-failed emitted once');
+check(seen.length === 1 && seen[0].code === Nm.AllocatorError.OUT_OF_MEMORY, 'signal carries the error');
+
+arena.reset();
+check(arena.bytes_used === 0, 'reset gives everything back');
+check(arena.bytes_peak === 200, 'peak survives the reset');
+arena.alloc(4000, 8);
+check(arena.bytes_used === 4000, 'usable after the failure');
+
+let configError = null;
+try {
+    const bad = new GLib.KeyFile();
+    const text = '[g]\nkind=bump\ncapasity=1MiB\n';
+    bad.load_from_data(text, text.length, GLib.KeyFileFlags.NONE);
+    Nm.allocator_new_from_key_file(bad, 'g');
+} catch (e) {
+    configError = e;
+}
+check(configError !== null &&
+      configError.matches(Nm.config_error_quark(), Nm.ConfigError.UNKNOWN_KEY),
+      'unknown key refused with UNKNOWN_KEY');
+
+System.exit(failures === 0 ? 0 : 1);
