@@ -321,13 +321,20 @@ fail_out_of_memory (NmBumpAllocator  *self,
                              c->label, c->name, size, alignment, usage);
 }
 
+typedef enum
+{
+  GROW_DONE,
+  GROW_NO_ROOM,         /* fixed capacity, or max-capacity reached */
+  GROW_SYSTEM_REFUSED,  /* malloc failed */
+} GrowResult;
+
 /* Adds a chunk with room for @size bytes at @alignment. Called with the
- * grow lock held in thread-safe mode. */
-static NmBumpChunk *
-grow (NmBumpAllocator  *self,
-      gsize             size,
-      gsize             alignment,
-      GError          **error)
+ * grow lock held in thread-safe mode; reports nothing, so that the caller
+ * can emit the failure signal after dropping the lock. */
+static GrowResult
+grow (NmBumpAllocator *self,
+      gsize            size,
+      gsize            alignment)
 {
   NmBumpChunk *chunk;
   gsize need, usable;
@@ -335,14 +342,14 @@ grow (NmBumpAllocator  *self,
   if (self->max_capacity == 0 ||
       !g_size_checked_add (&need, size, alignment - 1) ||
       need > self->max_capacity - self->held)
-    return fail_out_of_memory (self, size, alignment, FALSE, error);
+    return GROW_NO_ROOM;
 
   usable = MAX (self->current->usable * 2, need);
   usable = MIN (usable, self->max_capacity - self->held);
 
   chunk = chunk_new (self, usable);
   if (chunk == NULL)
-    return fail_out_of_memory (self, size, alignment, TRUE, error);
+    return GROW_SYSTEM_REFUSED;
 
   chunk->prev = self->current;
 
@@ -360,7 +367,7 @@ grow (NmBumpAllocator  *self,
       enter_chunk (self, chunk, chunk->start);
     }
 
-  return chunk;
+  return GROW_DONE;
 }
 
 static void
@@ -385,6 +392,7 @@ alloc_thread_safe (NmBumpAllocator  *self,
   for (;;)
     {
       NmBumpChunk *chunk = __atomic_load_n (&self->current, __ATOMIC_ACQUIRE);
+      GrowResult result;
       guint8 *top = __atomic_load_n (&chunk->top, __ATOMIC_RELAXED);
 
       for (;;)
@@ -407,13 +415,14 @@ alloc_thread_safe (NmBumpAllocator  *self,
         }
 
       g_mutex_lock (&self->grow_lock);
-      if (__atomic_load_n (&self->current, __ATOMIC_RELAXED) == chunk &&
-          grow (self, size, alignment, error) == NULL)
-        {
-          g_mutex_unlock (&self->grow_lock);
-          return NULL;
-        }
+      /* Another thread may have grown the allocator meanwhile: retry then. */
+      result = __atomic_load_n (&self->current, __ATOMIC_RELAXED) == chunk
+               ? grow (self, size, alignment) : GROW_DONE;
       g_mutex_unlock (&self->grow_lock);
+
+      if (result != GROW_DONE)
+        return fail_out_of_memory (self, size, alignment,
+                                   result == GROW_SYSTEM_REFUSED, error);
     }
 }
 
@@ -434,8 +443,11 @@ alloc_slow (NmBumpAllocator  *self,
   p = nm_align_up ((guintptr) self->fast.cursor, alignment);
   if (p > (guintptr) self->fast.limit || size > (guintptr) self->fast.limit - p)
     {
-      if (grow (self, size, alignment, error) == NULL)
-        return NULL;
+      GrowResult result = grow (self, size, alignment);
+
+      if (result != GROW_DONE)
+        return fail_out_of_memory (self, size, alignment,
+                                   result == GROW_SYSTEM_REFUSED, error);
       p = nm_align_up ((guintptr) self->fast.cursor, alignment);
     }
 
