@@ -220,9 +220,10 @@ bench_bump_run (void)
   bench_row ("APR pool (apr_palloc + clear)", run_apr, apr, BATCH);
   bench_row ("talloc (children of one context)", run_talloc, talloc_ctx, BATCH);
   bench_row ("NmBumpAllocator direct", run_bump_direct, bump, BATCH);
+  bench_row ("NmBumpAllocator direct, stats off", run_bump_direct, bump_nostats, BATCH);
   bench_row ("NmBumpAllocator direct, out-of-line call", run_bump_call, bump, BATCH);
   bench_row ("NmBumpAllocator via NmAllocator", run_bump_iface, bump, BATCH);
-  bench_row ("NmBumpAllocator direct, stats off", run_bump_direct, bump_nostats, BATCH);
+  bench_row ("NmBumpAllocator via NmAllocator, stats off", run_bump_iface, bump_nostats, BATCH);
   bench_group_end ();
 
   obstack_free (&ob, NULL);

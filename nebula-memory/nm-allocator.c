@@ -176,18 +176,28 @@ typedef struct
 static DispatchSlot dispatch_slots [N_DISPATCH_SLOTS];
 static GMutex dispatch_lock;
 
+/* The slow path of every dispatch: argument checks with the caller's name
+ * in the critical, the interface lookup, and filling a free slot. */
 static G_GNUC_NO_INLINE const NmAllocatorInterface *
-nm_allocator_lookup_iface (NmAllocator *self)
+nm_allocator_lookup_iface (NmAllocator *self,
+                           const char  *func)
 {
-  GTypeClass *klass = ((GTypeInstance *) self)->g_class;
+  GTypeClass *klass;
   const NmAllocatorInterface *iface;
 
-  if (!G_TYPE_CHECK_INSTANCE_TYPE (self, NM_TYPE_ALLOCATOR))
+  if (self == NULL)
     {
-      g_critical ("%s: %p is not an NmAllocator", G_STRFUNC, self);
+      g_return_if_fail_warning (G_LOG_DOMAIN, func, "self != NULL");
       return NULL;
     }
 
+  if (!G_TYPE_CHECK_INSTANCE_TYPE (self, NM_TYPE_ALLOCATOR))
+    {
+      g_critical ("%s: %p is not an NmAllocator", func, self);
+      return NULL;
+    }
+
+  klass = ((GTypeInstance *) self)->g_class;
   iface = NM_ALLOCATOR_GET_IFACE (self);
 
   if (g_type_get_plugin (G_TYPE_FROM_CLASS (klass)) == NULL)
@@ -212,8 +222,10 @@ nm_allocator_lookup_iface (NmAllocator *self)
   return iface;
 }
 
+/* The vtable of @self's class if it is cached, else NULL. @self is not
+ * NULL. No call, no lock: a few loads and compares. */
 static inline const NmAllocatorInterface *
-nm_allocator_iface (NmAllocator *self)
+nm_allocator_cached_iface (NmAllocator *self)
 {
   GTypeClass *klass = ((GTypeInstance *) self)->g_class;
 
@@ -227,7 +239,39 @@ nm_allocator_iface (NmAllocator *self)
         break;
     }
 
-  return nm_allocator_lookup_iface (self);
+  return NULL;
+}
+
+static inline const NmAllocatorInterface *
+nm_allocator_iface (NmAllocator *self,
+                    const char  *func)
+{
+  const NmAllocatorInterface *iface = self ? nm_allocator_cached_iface (self) : NULL;
+
+  return G_LIKELY (iface != NULL) ? iface : nm_allocator_lookup_iface (self, func);
+}
+
+static G_GNUC_NO_INLINE gpointer
+nm_allocator_alloc_slow (NmAllocator  *self,
+                         gsize         size,
+                         gsize         alignment,
+                         GError      **error)
+{
+  const NmAllocatorInterface *iface = nm_allocator_lookup_iface (self, "nm_allocator_alloc");
+
+  return iface ? iface->alloc (self, size, alignment, error) : NULL;
+}
+
+static G_GNUC_NO_INLINE void
+nm_allocator_free_slow (NmAllocator *self,
+                        gpointer     mem,
+                        gsize        size,
+                        gsize        alignment)
+{
+  const NmAllocatorInterface *iface = nm_allocator_lookup_iface (self, "nm_allocator_free");
+
+  if (iface != NULL && mem != NULL)
+    iface->free (self, mem, size, alignment);
 }
 
 /**
@@ -252,14 +296,12 @@ nm_allocator_alloc (NmAllocator  *self,
 {
   const NmAllocatorInterface *iface;
 
-  /* Hot path: a NULL check and a cached vtable, no type-system call. */
-  g_return_val_if_fail (self != NULL, NULL);
+  /* Hot path: a cached vtable and a tail call; checks and the first lookup
+   * of a class happen in nm_allocator_alloc_slow. */
+  if (G_LIKELY (self != NULL) && G_LIKELY ((iface = nm_allocator_cached_iface (self)) != NULL))
+    return iface->alloc (self, size, alignment, error);
 
-  iface = nm_allocator_iface (self);
-  if G_UNLIKELY (iface == NULL)
-    return NULL;
-
-  return iface->alloc (self, size, alignment, error);
+  return nm_allocator_alloc_slow (self, size, alignment, error);
 }
 
 /**
@@ -362,16 +404,14 @@ nm_allocator_free (NmAllocator *self,
 {
   const NmAllocatorInterface *iface;
 
-  g_return_if_fail (self != NULL);
+  if (G_LIKELY (self != NULL && mem != NULL) &&
+      G_LIKELY ((iface = nm_allocator_cached_iface (self)) != NULL))
+    {
+      iface->free (self, mem, size, alignment);
+      return;
+    }
 
-  if (mem == NULL)
-    return;
-
-  iface = nm_allocator_iface (self);
-  if G_UNLIKELY (iface == NULL)
-    return;
-
-  iface->free (self, mem, size, alignment);
+  nm_allocator_free_slow (self, mem, size, alignment);
 }
 
 /**
@@ -387,15 +427,10 @@ nm_allocator_free (NmAllocator *self,
 void
 nm_allocator_reset (NmAllocator *self)
 {
-  const NmAllocatorInterface *iface;
+  const NmAllocatorInterface *iface = nm_allocator_iface (self, G_STRFUNC);
 
-  g_return_if_fail (self != NULL);
-
-  iface = nm_allocator_iface (self);
-  if G_UNLIKELY (iface == NULL)
-    return;
-
-  iface->reset (self);
+  if (iface != NULL)
+    iface->reset (self);
 }
 
 /**
@@ -412,15 +447,9 @@ gboolean
 nm_allocator_owns (NmAllocator   *self,
                    gconstpointer  mem)
 {
-  const NmAllocatorInterface *iface;
+  const NmAllocatorInterface *iface = nm_allocator_iface (self, G_STRFUNC);
 
-  g_return_val_if_fail (self != NULL, FALSE);
-
-  if (mem == NULL)
-    return FALSE;
-
-  iface = nm_allocator_iface (self);
-  if G_UNLIKELY (iface == NULL)
+  if (iface == NULL || mem == NULL)
     return FALSE;
 
   return iface->owns (self, mem);
@@ -439,12 +468,9 @@ nm_allocator_owns (NmAllocator   *self,
 gsize
 nm_allocator_trim (NmAllocator *self)
 {
-  const NmAllocatorInterface *iface;
+  const NmAllocatorInterface *iface = nm_allocator_iface (self, G_STRFUNC);
 
-  g_return_val_if_fail (self != NULL, 0);
-
-  iface = nm_allocator_iface (self);
-  if G_UNLIKELY (iface == NULL)
+  if (iface == NULL)
     return 0;
 
   return iface->trim ? iface->trim (self) : 0;
@@ -468,7 +494,7 @@ nm_allocator_get_stats (NmAllocator *self)
 
   g_return_val_if_fail (NM_IS_ALLOCATOR (self), NULL);
 
-  iface = nm_allocator_iface (self);
+  iface = nm_allocator_iface (self, G_STRFUNC);
   stats = g_new0 (NmAllocatorStats, 1);
   iface->get_stats (self, stats);
 
