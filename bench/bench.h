@@ -45,3 +45,4 @@ extern guint bench_runs;
 extern double bench_target_seconds;
 
 void bench_bump_run (void);
+void bench_stack_run (void);

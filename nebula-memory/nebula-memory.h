@@ -18,4 +18,5 @@
 # include "nm-memory-config-builder.h"
 # include "nm-allocator-factory.h"
 # include "allocators/nm-bump-allocator.h"
+# include "allocators/nm-stack-allocator.h"
 #undef NM_INSIDE

@@ -12,6 +12,7 @@
 #include "nm-error.h"
 #include "nm-memory-config-builder.h"
 #include "allocators/nm-bump-allocator-private.h"
+#include "allocators/nm-stack-allocator-private.h"
 
 /**
  * SECTION:nm-allocator-factory
@@ -55,8 +56,10 @@ nm_allocator_new_from_config (NmMemoryConfig  *config,
     case NM_ALLOCATOR_KIND_BUMP:
       return NM_ALLOCATOR (_nm_bump_allocator_new_from_config (config, error));
 
-    case NM_ALLOCATOR_KIND_POOL:
     case NM_ALLOCATOR_KIND_STACK:
+      return NM_ALLOCATOR (_nm_stack_allocator_new_from_config (config, error));
+
+    case NM_ALLOCATOR_KIND_POOL:
     default:
       g_set_error (error, NM_CONFIG_ERROR, NM_CONFIG_ERROR_INCOMPATIBLE,
                    "Allocator “%s”: this build of nebula-memory cannot create "

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// GJS: a stack allocator from a key file, markers, resize, its errors.
+
+import GLib from 'gi://GLib';
+import Nm from 'gi://Nm?version=1.0';
+import System from 'system';
+
+let failures = 0;
+
+function check(condition, what) {
+    if (condition) {
+        print(`ok - ${what}`);
+    } else {
+        print(`not ok - ${what}`);
+        failures++;
+    }
+}
+
+function catchError(func) {
+    try {
+        func();
+    } catch (e) {
+        return e;
+    }
+    return null;
+}
+
+const dataDir = GLib.getenv('NM_TEST_DATA');
+const keyFile = new GLib.KeyFile();
+keyFile.load_from_file(GLib.build_filenamev([dataDir, 'stack.ini']), GLib.KeyFileFlags.NONE);
+
+const stack = Nm.allocator_new_from_key_file(keyFile, 'scratch');
+check(stack instanceof Nm.StackAllocator, 'the factory builds a stack allocator');
+check(stack.name === 'scratch', 'name comes from the group');
+check(stack.capacity === 256 * 1024, 'capacity is 256 KiB');
+check(stack.thread_safe === false, 'single-thread');
+check(stack.depth === 0 && stack.marker_count === 0, 'starts empty');
+
+const first = stack.alloc(100, 8);
+check(first % 8 === 0, 'alloc returns an aligned address');
+const top = stack.alloc(64, 64);
+check(top % 64 === 0, 'alignment honoured');
+check(stack.depth === 2, 'depth counts live allocations');
+check(stack.allocation_count === 2, 'allocation-count is 2');
+
+check(stack.resize_top(200), 'the top grows in place');
+check(stack.get_top_size() === 200, 'top size follows the resize');
+
+const marker0 = stack.push_marker();
+let error = catchError(() => stack.resize_top(300));
+check(error instanceof GLib.Error, 'resizing below a live marker throws');
+check(error !== null && error.matches(Nm.allocator_error_quark(), Nm.AllocatorError.LIFO_VIOLATION),
+    'domain NM_ALLOCATOR_ERROR, code LIFO_VIOLATION');
+check(error !== null && error.message.includes('before the live marker'), 'message explains LIFO order');
+error = catchError(() => stack.pop());
+check(error !== null && error.code === Nm.AllocatorError.LIFO_VIOLATION, 'popping below a live marker throws');
+check(stack.pop_to_marker(marker0), 'pop the empty frame');
+check(stack.get_top_size() === 200 && stack.depth === 2, 'nothing changed');
+
+const marker = stack.push_marker();
+for (let i = 0; i < 10; i++)
+    stack.alloc(32, 16);
+check(stack.depth === 12 && stack.marker_count === 1, 'allocations after the marker');
+check(stack.pop_to_marker(marker), 'pop to the marker');
+check(stack.depth === 2 && stack.marker_count === 0, 'the marker released them');
+
+error = catchError(() => stack.pop_to_marker(marker));
+check(error !== null && error.matches(Nm.allocator_error_quark(), Nm.AllocatorError.LIFO_VIOLATION),
+    'a stale marker is a LIFO violation');
+check(stack.depth === 2, 'the stale pop changed nothing');
+
+const seen = [];
+stack.connect('allocation-failed', (_alloc, e) => seen.push(e.code));
+error = catchError(() => stack.alloc(1024 * 1024, 8));
+check(error !== null && error.matches(Nm.allocator_error_quark(), Nm.AllocatorError.OUT_OF_MEMORY),
+    'allocation beyond capacity: OUT_OF_MEMORY');
+check(error !== null && error.message.includes('“scratch” cannot allocate 1048576 bytes'),
+    'message names the request');
+check(seen.length === 1 && seen[0] === Nm.AllocatorError.OUT_OF_MEMORY, 'allocation-failed emitted');
+
+check(stack.pop() && stack.get_top_size() === 100, 'pop the top');
+check(stack.pop(), 'pop the last one');
+check(stack.depth === 0 && stack.bytes_used === 0, 'LIFO frees empty the stack');
+check(stack.bytes_peak > 0, 'peak survives');
+
+error = catchError(() => Nm.allocator_new_from_key_file(keyFile, 'threaded-stack'));
+check(error !== null && error.matches(Nm.config_error_quark(), Nm.ConfigError.INCOMPATIBLE),
+    'thread-safe stack refused with INCOMPATIBLE');
+check(error !== null && error.message.includes('thread-safe'), 'message names the key');
+
+System.exit(failures === 0 ? 0 : 1);

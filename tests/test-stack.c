@@ -1,0 +1,1369 @@
+/* test-stack.c: NmStackAllocator
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include <nebula-memory/nebula-memory.h>
+
+#include "nm-sanitizer-private.h"
+
+/* What a failed operation must leave exactly as it was. */
+typedef struct
+{
+  guint64   bytes_used;
+  guint64   depth;
+  gsize     top_size;
+  guint     markers;
+  gsize     available;
+} Snapshot;
+
+static Snapshot
+snapshot (NmStackAllocator *stack)
+{
+  g_autoptr(NmAllocatorStats) stats = nm_allocator_get_stats (NM_ALLOCATOR (stack));
+  Snapshot s;
+
+  s.bytes_used = stats->bytes_used;
+  s.depth = nm_stack_allocator_get_depth (stack);
+  s.top_size = nm_stack_allocator_get_top_size (stack);
+  s.markers = nm_stack_allocator_get_marker_count (stack);
+  s.available = nm_stack_allocator_get_available (stack);
+
+  return s;
+}
+
+static void
+assert_unchanged (NmStackAllocator *stack,
+                  const Snapshot   *before)
+{
+  Snapshot now = snapshot (stack);
+
+  g_assert_cmpuint (now.bytes_used, ==, before->bytes_used);
+  g_assert_cmpuint (now.depth, ==, before->depth);
+  g_assert_cmpuint (now.top_size, ==, before->top_size);
+  g_assert_cmpuint (now.markers, ==, before->markers);
+  g_assert_cmpuint (now.available, ==, before->available);
+}
+
+/* The stack still works: a push and a pop leave it as it was. */
+static void
+assert_still_works (NmStackAllocator *stack)
+{
+  g_autoptr(GError) error = NULL;
+  Snapshot before = snapshot (stack);
+  guint8 *p = nm_stack_allocator_alloc (stack, 24, 8, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (p);
+  memset (p, 0x5A, 24);
+  g_assert_cmpuint (nm_stack_allocator_get_depth (stack), ==, before.depth + 1);
+  nm_stack_allocator_free (stack, p);
+  assert_unchanged (stack, &before);
+}
+
+static NmStackAllocator *
+new_stack (gsize capacity)
+{
+  g_autoptr(GError) error = NULL;
+  NmStackAllocator *stack = nm_stack_allocator_new (capacity, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (NM_IS_STACK_ALLOCATOR (stack));
+
+  return stack;
+}
+
+static NmStackAllocator *
+new_preset (gboolean development)
+{
+  g_autoptr(NmMemoryConfig) config = development ?
+    nm_memory_config_new_development (NM_ALLOCATOR_KIND_STACK) :
+    nm_memory_config_new_production (NM_ALLOCATOR_KIND_STACK);
+  g_autoptr(GError) error = NULL;
+  NmAllocator *alloc = nm_allocator_new_from_config (config, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (NM_IS_STACK_ALLOCATOR (alloc));
+
+  return NM_STACK_ALLOCATOR (alloc);
+}
+
+static void
+expect_critical (const char *format,
+                 ...) G_GNUC_PRINTF (1, 2);
+
+static void
+expect_critical (const char *format,
+                 ...)
+{
+  g_autofree char *pattern = NULL;
+  va_list args;
+
+  va_start (args, format);
+  pattern = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, pattern);
+}
+
+static guint64
+stat_invalid_frees (NmStackAllocator *stack)
+{
+  g_autoptr(NmAllocatorStats) stats = nm_allocator_get_stats (NM_ALLOCATOR (stack));
+
+  return stats->invalid_free_count;
+}
+
+/* Construction and properties */
+
+static void
+test_stack_new (void)
+{
+  g_autoptr(NmStackAllocator) stack = new_stack (4096);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = NULL;
+  guint64 capacity, used, peak, count, depth;
+  guint markers;
+  gboolean thread_safe;
+  NmStackAllocator *bad;
+
+  g_object_get (stack,
+                "name", &name,
+                "capacity", &capacity,
+                "bytes-used", &used,
+                "bytes-peak", &peak,
+                "allocation-count", &count,
+                "thread-safe", &thread_safe,
+                "depth", &depth,
+                "marker-count", &markers,
+                NULL);
+  g_assert_cmpstr (name, ==, "stack");
+  g_assert_cmpuint (capacity, ==, 4096);
+  g_assert_cmpuint (used, ==, 0);
+  g_assert_cmpuint (peak, ==, 0);
+  g_assert_cmpuint (count, ==, 0);
+  g_assert_false (thread_safe);
+  g_assert_cmpuint (depth, ==, 0);
+  g_assert_cmpuint (markers, ==, 0);
+  g_assert_cmpuint (nm_stack_allocator_get_available (stack), ==, 4096);
+  g_assert_cmpuint (nm_stack_allocator_get_top_size (stack), ==, 0);
+  g_assert_cmpstr (nm_allocator_get_name (NM_ALLOCATOR (stack)), ==, "stack");
+
+  bad = nm_stack_allocator_new (0, &error);
+  g_assert_null (bad);
+  g_assert_error (error, NM_CONFIG_ERROR, NM_CONFIG_ERROR_INVALID_VALUE);
+  g_assert_nonnull (strstr (error->message, "capacity"));
+  g_clear_error (&error);
+
+  bad = nm_stack_allocator_new_full ("scratch", (gsize) 1 << 41, &error);
+  g_assert_null (bad);
+  g_assert_error (error, NM_CONFIG_ERROR, NM_CONFIG_ERROR_INVALID_VALUE);
+  g_assert_nonnull (strstr (error->message, "largest supported capacity"));
+}
+
+/* Push and pop */
+
+static void
+test_stack_push_pop (void)
+{
+  g_autoptr(NmStackAllocator) stack = new_stack (64 * 1024);
+  g_autoptr(NmAllocatorStats) stats = NULL;
+  g_autoptr(GError) error = NULL;
+  static const gsize alignments[] = { 1, 2, 4, 8, 16, 32, 64, 128, 256, 4096 };
+  gpointer ptrs[G_N_ELEMENTS (alignments)];
+  guint64 used_after[G_N_ELEMENTS (alignments)];
+
+  for (guint i = 0; i < G_N_ELEMENTS (alignments); i++)
+    {
+      gsize size = 3 + i * 5;
+
+      ptrs[i] = nm_stack_allocator_alloc (stack, size, alignments[i], &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (ptrs[i]);
+      g_assert_cmpuint ((guintptr) ptrs[i] % MAX (alignments[i], 8), ==, 0);
+      g_assert_cmpuint (nm_stack_allocator_get_top_size (stack), ==, size);
+      g_assert_true (nm_allocator_owns (NM_ALLOCATOR (stack), ptrs[i]));
+      memset (ptrs[i], (int) i, size);
+      if (i > 0)
+        g_assert_true ((guint8 *) ptrs[i] >= (guint8 *) ptrs[i - 1] + 3 + (i - 1) * 5 + 8);
+      stats = nm_allocator_get_stats (NM_ALLOCATOR (stack));
+      used_after[i] = stats->bytes_used;
+      g_clear_pointer (&stats, nm_allocator_stats_free);
+    }
+
+  g_assert_cmpuint (nm_stack_allocator_get_depth (stack), ==, G_N_ELEMENTS (alignments));
+
+  for (guint i = G_N_ELEMENTS (alignments); i-- > 0;)
+    {
+      gsize size = 3 + i * 5;
+
+      stats = nm_allocator_get_stats (NM_ALLOCATOR (stack));
+      g_assert_cmpuint (stats->bytes_used, ==, used_after[i]);
+      g_clear_pointer (&stats, nm_allocator_stats_free);
+
+      for (gsize k = 0; k < size; k++)
+        g_assert_cmpuint (((guint8 *) ptrs[i])[k], ==, i);
+      nm_stack_allocator_free (stack, ptrs[i]);
+      g_assert_false (nm_allocator_owns (NM_ALLOCATOR (stack), ptrs[i]));
+    }
+
+  stats = nm_allocator_get_stats (NM_ALLOCATOR (stack));
+  g_assert_cmpuint (stats->bytes_used, ==, 0);
+  g_assert_cmpuint (stats->bytes_peak, ==, used_after[G_N_ELEMENTS (alignments) - 1]);
+  g_assert_cmpuint (stats->allocation_count, ==, G_N_ELEMENTS (alignments));
+  g_assert_cmpuint (stats->free_count, ==, G_N_ELEMENTS (alignments));
+  g_assert_cmpuint (stats->invalid_free_count, ==, 0);
+  g_assert_cmpuint (nm_stack_allocator_get_depth (stack), ==, 0);
+
+  /* Freeing NULL does nothing. */
+  nm_stack_allocator_free (stack, NULL);
+  nm_allocator_free (NM_ALLOCATOR (stack), NULL, 8, 8);
+  assert_still_works (stack);
+}
+
+static void
+test_stack_interface (void)
+{
+  g_autoptr(NmStackAllocator) stack = new_stack (4096);
+  NmAllocator *alloc = NM_ALLOCATOR (stack);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NmAllocatorStats) stats = NULL;
+  guint64 *words;
+  double *d;
+
+  words = nm_new0_array (alloc, guint64, 10, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < 10; i++)
+    g_assert_cmpuint (words[i], ==, 0);
+
+  d = nm_new (alloc, double, &error);
+  g_assert_no_error (error);
+  *d = 1.5;
+
+  nm_delete (alloc, double, d);
+  nm_delete_array (alloc, guint64, 10, words);
+
+  stats = nm_allocator_get_stats (alloc);
+  g_assert_cmpuint (stats->bytes_used, ==, 0);
+  g_assert_cmpuint (stats->free_count, ==, 2);
+  g_assert_cmpuint (stats->invalid_free_count, ==, 0);
+  g_assert_cmpuint (nm_allocator_trim (alloc), ==, 0);
+}
+
+/* Invalid frees */
+
+static void
+test_stack_free_not_top (void)
+{
+  g_autoptr(NmStackAllocator) stack = new_stack (4096);
+  gpointer a = nm_stack_allocator_alloc (stack, 32, 8, NULL);
+  gpointer b = nm_stack_allocator_alloc (stack, 48, 16, NULL);
+  Snapshot before = snapshot (stack);
+
+  expect_critical ("*Stack allocator “stack”*LIFO violation*free of %p*not the top*"
+                   "top is %p, 48 bytes*", a, b);
+  nm_stack_allocator_free (stack, a);
+  g_test_assert_expected_messages ();
+  assert_unchanged (stack, &before);
+  g_assert_cmpuint (stat_invalid_frees (stack), ==, 1);
+
+  /* The same through the interface. */
+  expect_critical ("*LIFO violation*free of %p*top is %p*", a, b);
+  nm_allocator_free (NM_ALLOCATOR (stack), a, 32, 8);
+  g_test_assert_expected_messages ();
+  assert_unchanged (stack, &before);
+  g_assert_cmpuint (stat_invalid_frees (stack), ==, 2);
+
+  /* A pointer inside the top allocation is not the top either. */
+  expect_critical ("*LIFO violation*free of %p*top is %p*", (guint8 *) b + 8, b);
+  nm_stack_allocator_free (stack, (guint8 *) b + 8);
+  g_test_assert_expected_messages ();
+  assert_unchanged (stack, &before);
+
+  assert_still_works (stack);
+  nm_stack_allocator_free (stack, b);
+  nm_stack_allocator_free (stack, a);
+  g_assert_cmpuint (nm_stack_allocator_get_depth (stack), ==, 0);
+}
+
+static void
+test_stack_free_wrong_size (void)
+{
+  g_autoptr(NmStackAllocator) stack = new_stack (4096);
+  gpointer a = nm_stack_allocator_alloc (stack, 40, 8, NULL);
+  Snapshot before = snapshot (stack);
+
+  expect_critical ("*LIFO violation*wrong size*top %p*24 bytes given, 40 allocated*", a);
+  nm_allocator_free (NM_ALLOCATOR (stack), a, 24, 8);
+  g_test_assert_expected_messages ();
+  assert_unchanged (stack, &before);
+  g_assert_cmpuint (stat_invalid_frees (stack), ==, 1);
+
+  assert_still_works (stack);
+  nm_allocator_free (NM_ALLOCATOR (stack), a, 40, 8);
+  g_assert_cmpuint (nm_stack_allocator_get_depth (stack), ==, 0);
+}
+
+static void
+test_stack_free_foreign (void)
+{
+  g_autoptr(NmStackAllocator) stack = new_stack (4096);
+  g_autoptr(NmStackAllocator) other = new_stack (4096);
+  g_autofree guint8 *heap = g_malloc (16);
+  gpointer a = nm_stack_allocator_alloc (stack, 16, 8, NULL);
+  gpointer o = nm_stack_allocator_alloc (other, 16, 8, NULL);
+  Snapshot before = snapshot (stack);
+
+  expect_critical ("*does not hold*address %p*", heap);
+  nm_stack_allocator_free (stack, heap);
+  g_test_assert_expected_messages ();
+  assert_unchanged (stack, &before);
+
+  expect_critical ("*does not hold*address %p*", o);
+  nm_allocator_free (NM_ALLOCATOR (stack), o, 16, 8);
+  g_test_assert_expected_messages ();
+  assert_unchanged (stack, &before);
+  g_assert_cmpuint (stat_invalid_frees (stack), ==, 2);
+  g_assert_cmpuint (nm_stack_allocator_get_depth (other), ==, 1);
+  g_assert_false (nm_allocator_owns (NM_ALLOCATOR (stack), heap));
+  g_assert_false (nm_allocator_owns (NM_ALLOCATOR (stack), o));
+
+  assert_still_works (stack);
+  nm_stack_allocator_free (stack, a);
+  nm_stack_allocator_free (other, o);
+}
+
+static void
+test_stack_free_double (void)
+{
+  g_autoptr(NmStackAllocator) stack = new_stack (4096);
+  gpointer a = nm_stack_allocator_alloc (stack, 16, 8, NULL);
+  gpointer b = nm_stack_allocator_alloc (stack, 16, 8, NULL);
+  Snapshot before;
+
+  nm_stack_allocator_free (stack, b);
+  before = snapshot (stack);
+
+  expect_critical ("*not live*double free*top is %p with 1 live allocations*", a);
+  nm_stack_allocator_free (stack, b);
+  g_test_assert_expected_messages ();
+  assert_unchanged (stack, &before);
+
+  nm_stack_allocator_free (stack, a);
+  before = snapshot (stack);
+  expect_critical ("*not live*address %p*", a);
+  nm_stack_allocator_free (stack, a);
+  g_test_assert_expected_messages ();
+  assert_unchanged (stack, &before);
+  g_assert_cmpuint (stat_invalid_frees (stack), ==, 2);
+
+  assert_still_works (stack);
+}
+
+static void
+test_stack_free_below_marker (void)
+{
+  g_autoptr(NmStackAllocator) stack = new_stack (4096);
+  g_autoptr(GError) error = NULL;
+  gpointer a = nm_stack_allocator_alloc (stack, 16, 8, NULL);
+  NmStackMarker marker;
+  Snapshot before;
+
+  nm_stack_allocator_push_marker (stack, &marker);
+  before = snapshot (stack);
+
+  /* a is the top, but belongs to the frame below the marker. */
+  expect_critical ("*LIFO violation*free of %p*before the live marker #%" G_GUINT64_FORMAT
+                   "*Pop to the marker first*", a, (guint64) 1);
+  nm_stack_allocator_free (stack, a);
+  g_test_assert_expected_messages ();
+  assert_unchanged (stack, &before);
+
+  g_assert_false (nm_stack_allocator_resize (stack, a, 32, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_LIFO_VIOLATION);
+  g_assert_nonnull (strstr (error->message, "before the live marker"));
+  g_clear_error (&error);
+  assert_unchanged (stack, &before);
+
+  assert_still_works (stack);
+  g_assert_true (nm_stack_allocator_pop_to_marker (stack, &marker, &error));
+  g_assert_no_error (error);
+  nm_stack_allocator_free (stack, a);
+  g_assert_cmpuint (nm_stack_allocator_get_depth (stack), ==, 0);
+}
+
+static void
+test_stack_free_corrupt (void)
+{
+  g_autoptr(NmStackAllocator) stack = NULL;
+  g_autoptr(NmAllocatorStats) stats = NULL;
+  guint8 *a, *b;
+  guint64 saved;
+  Snapshot before;
+
+  if (nm_sanitizer_active ())
+    {
+      g_test_skip ("writes the poisoned bookkeeping word on purpose");
+      return;
+    }
+
+  stack = new_stack (4096);
+  a = nm_stack_allocator_alloc (stack, 16, 8, NULL);
+  b = nm_stack_allocator_alloc (stack, 16, 8, NULL);
+  before = snapshot (stack);
+
+  /* A buffer underflow of b overwrites its bookkeeping word. */
+  memcpy (&saved, b - 8, 8);
+  memset (b - 8, 0xFF, 8);
+
+  expect_critical ("*bookkeeping word below the top allocation %p is corrupt*", b);
+  nm_stack_allocator_free (stack, b);
+  g_test_assert_expected_messages ();
+  assert_unchanged (stack, &before);
+
+  stats = nm_allocator_get_stats (NM_ALLOCATOR (stack));
+  g_assert_cmpuint (stats->corruption_count, ==, 1);
+
+  memcpy (b - 8, &saved, 8);
+  nm_stack_allocator_free (stack, b);
+  nm_stack_allocator_free (stack, a);
+  g_assert_cmpuint (nm_stack_allocator_get_depth (stack), ==, 0);
+}
+
+/* Allocation failures */
+
+static void
+on_allocation_failed (NmAllocator  *alloc,
+                      const GError *error,
+                      gpointer      user_data)
+{
+  guint *count = user_data;
+
+  g_assert_error ((GError *) error, NM_ALLOCATOR_ERROR, error->code);
+  (*count)++;
+}
+
+static void
+test_stack_out_of_memory (void)
+{
+  g_autoptr(NmStackAllocator) stack = new_stack (256);
+  g_autoptr(NmAllocatorStats) stats = NULL;
+  g_autoptr(GError) error = NULL;
+  guint failures = 0;
+  gpointer a, b;
+  Snapshot before;
+
+  g_signal_connect (stack, "allocation-failed", G_CALLBACK (on_allocation_failed), &failures);
+
+  a = nm_stack_allocator_alloc (stack, 100, 8, &error);
+  g_assert_no_error (error);
+  b = nm_stack_allocator_alloc (stack, 100, 8, &error);
+  g_assert_no_error (error);
+  before = snapshot (stack);
+
+  g_assert_null (nm_stack_allocator_alloc (stack, 100, 8, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
+  g_assert_nonnull (strstr (error->message, "Stack allocator “stack” cannot allocate 100 bytes "
+                                            "(alignment 8)"));
+  g_assert_nonnull (strstr (error->message, "by 2 live allocations"));
+  g_assert_nonnull (strstr (error->message, "36 bytes free above the top"));
+  g_assert_nonnull (strstr (error->message, "raise capacity"));
+  g_clear_error (&error);
+  assert_unchanged (stack, &before);
+
+  /* Through the interface, and without a GError. */
+  g_assert_null (nm_allocator_alloc (NM_ALLOCATOR (stack), 64, 64, NULL));
+  assert_unchanged (stack, &before);
+
+  g_assert_cmpuint (failures, ==, 2);
+  stats = nm_allocator_get_stats (NM_ALLOCATOR (stack));
+  g_assert_cmpuint (stats->failed_count, ==, 2);
+
+  /* Room comes back with a pop. */
+  nm_stack_allocator_free (stack, b);
+  b = nm_stack_allocator_alloc (stack, 100, 8, &error);
+  g_assert_no_error (error);
+  nm_stack_allocator_free (stack, b);
+  nm_stack_allocator_free (stack, a);
+  assert_still_works (stack);
+}
+
+static void
+test_stack_invalid_layout (void)
+{
+  g_autoptr(NmStackAllocator) stack = new_stack (4096);
+  g_autoptr(GError) error = NULL;
+  gpointer a = nm_stack_allocator_alloc (stack, 16, 8, NULL);
+  Snapshot before = snapshot (stack);
+  long page = sysconf (_SC_PAGESIZE);
+
+  g_assert_null (nm_stack_allocator_alloc (stack, 0, 8, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_INVALID_LAYOUT);
+  g_assert_nonnull (strstr (error->message, "cannot allocate 0 bytes"));
+  g_clear_error (&error);
+  assert_unchanged (stack, &before);
+
+  g_assert_null (nm_stack_allocator_alloc (stack, 16, 24, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_INVALID_LAYOUT);
+  g_assert_nonnull (strstr (error->message, "power of two"));
+  g_clear_error (&error);
+  assert_unchanged (stack, &before);
+
+  g_assert_null (nm_allocator_alloc (NM_ALLOCATOR (stack), 16, (gsize) page * 2, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_INVALID_LAYOUT);
+  g_assert_nonnull (strstr (error->message, "above the page size"));
+  g_clear_error (&error);
+  assert_unchanged (stack, &before);
+
+  g_assert_null (nm_new_array (NM_ALLOCATOR (stack), guint64, G_MAXSIZE / 4, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_INVALID_LAYOUT);
+  g_assert_nonnull (strstr (error->message, "overflows"));
+  g_clear_error (&error);
+  assert_unchanged (stack, &before);
+
+  assert_still_works (stack);
+  nm_stack_allocator_free (stack, a);
+}
+
+/* Markers */
+
+static void
+test_stack_marker_basic (void)
+{
+  g_autoptr(NmStackAllocator) stack = new_stack (64 * 1024);
+  g_autoptr(NmAllocatorStats) stats = NULL;
+  g_autoptr(GError) error = NULL;
+  NmStackMarker marker;
+  gpointer keep = nm_stack_allocator_alloc (stack, 100, 8, NULL);
+  Snapshot at_marker;
+
+  memset (keep, 0x11, 100);
+  nm_stack_allocator_push_marker (stack, &marker);
+  at_marker = snapshot (stack);
+  g_assert_cmpuint (at_marker.markers, ==, 1);
+
+  for (guint i = 0; i < 50; i++)
+    g_assert_nonnull (nm_stack_allocator_alloc (stack, 10 + i, 1u << (i % 7), &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (nm_stack_allocator_get_depth (stack), ==, 51);
+
+  g_assert_true (nm_stack_allocator_pop_to_marker (stack, &marker, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (nm_stack_allocator_get_depth (stack), ==, 1);
+  g_assert_cmpuint (nm_stack_allocator_get_marker_count (stack), ==, 0);
+  g_assert_cmpuint (nm_stack_allocator_get_top_size (stack), ==, 100);
+  g_assert_cmpuint (snapshot (stack).bytes_used, ==, at_marker.bytes_used);
+
+  for (guint k = 0; k < 100; k++)
+    g_assert_cmpuint (((guint8 *) keep)[k], ==, 0x11);
+
+  stats = nm_allocator_get_stats (NM_ALLOCATOR (stack));
+  g_assert_cmpuint (stats->allocation_count, ==, 51);
+  g_assert_cmpuint (stats->free_count, ==, 50);
+
+  /* Below the popped marker the old top is free-able again. */
+  nm_stack_allocator_free (stack, keep);
+  g_assert_cmpuint (snapshot (stack).bytes_used, ==, 0);
+
+  /* A marker on an empty stack. */
+  nm_stack_allocator_push_marker (stack, &marker);
+  g_assert_nonnull (nm_stack_allocator_alloc (stack, 8, 8, NULL));
+  g_assert_true (nm_stack_allocator_pop_to_marker (stack, &marker, NULL));
+  g_assert_cmpuint (nm_stack_allocator_get_depth (stack), ==, 0);
+  assert_still_works (stack);
+}
+
+static void
+test_stack_marker_nested (void)
+{
+  g_autoptr(NmStackAllocator) stack = new_stack (64 * 1024);
+  g_autoptr(GError) error = NULL;
+  NmStackMarker outer, middle, inner;
+  Snapshot s0, s1, s2;
+
+  nm_stack_allocator_alloc (stack, 8, 8, NULL);
+  nm_stack_allocator_push_marker (stack, &outer);
+  s0 = snapshot (stack);
+  nm_stack_allocator_alloc (stack, 100, 16, NULL);
+  nm_stack_allocator_push_marker (stack, &middle);
+  s1 = snapshot (stack);
+  nm_stack_allocator_alloc (stack, 200, 32, NULL);
+  nm_stack_allocator_alloc (stack, 300, 64, NULL);
+  nm_stack_allocator_push_marker (stack, &inner);
+  s2 = snapshot (stack);
+  nm_stack_allocator_alloc (stack, 5, 1, NULL);
+  g_assert_cmpuint (nm_stack_allocator_get_marker_count (stack), ==, 3);
+
+  g_assert_true (nm_stack_allocator_pop_to_marker (stack, &inner, &error));
+  g_assert_no_error (error);
+  s2.markers--;
+  assert_unchanged (stack, &s2);
+
+  g_assert_true (nm_stack_allocator_pop_to_marker (stack, &middle, &error));
+  g_assert_no_error (error);
+  s1.markers--;
+  assert_unchanged (stack, &s1);
+
+  /* Inside the outer frame, the 100-byte block is the top and may go. */
+  nm_stack_allocator_free (stack, nm_stack_allocator_alloc (stack, 7, 8, NULL));
+  g_assert_cmpuint (nm_stack_allocator_get_top_size (stack), ==, 100);
+
+  /* Popping the outer marker releases what was pushed since, at once. */
+  nm_stack_allocator_push_marker (stack, &middle);
+  nm_stack_allocator_alloc (stack, 64, 8, NULL);
+  g_assert_true (nm_stack_allocator_pop_to_marker (stack, &outer, &error));
+  g_assert_no_error (error);
+  s0.markers--;
+  assert_unchanged (stack, &s0);
+  assert_still_works (stack);
+}
+
+static void
+test_stack_marker_stale (void)
+{
+  g_autoptr(NmStackAllocator) stack = new_stack (4096);
+  g_autoptr(GError) error = NULL;
+  NmStackMarker marker;
+  Snapshot before;
+
+  nm_stack_allocator_push_marker (stack, &marker);
+  nm_stack_allocator_alloc (stack, 64, 8, NULL);
+  g_assert_true (nm_stack_allocator_pop_to_marker (stack, &marker, &error));
+  nm_stack_allocator_alloc (stack, 32, 8, NULL);
+  before = snapshot (stack);
+
+  g_assert_false (nm_stack_allocator_pop_to_marker (stack, &marker, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_LIFO_VIOLATION);
+  g_assert_nonnull (strstr (error->message, "cannot pop to marker #1"));
+  g_assert_nonnull (strstr (error->message, "popped already"));
+  g_clear_error (&error);
+  assert_unchanged (stack, &before);
+  assert_still_works (stack);
+}
+
+static void
+test_stack_marker_out_of_order (void)
+{
+  g_autoptr(NmStackAllocator) stack = new_stack (4096);
+  g_autoptr(GError) error = NULL;
+  NmStackMarker m1, m2, m3, m4;
+  Snapshot before;
+
+  nm_stack_allocator_push_marker (stack, &m1);
+  nm_stack_allocator_alloc (stack, 16, 8, NULL);
+  nm_stack_allocator_push_marker (stack, &m2);
+  nm_stack_allocator_alloc (stack, 16, 8, NULL);
+
+  g_assert_true (nm_stack_allocator_pop_to_marker (stack, &m1, &error));
+  g_assert_no_error (error);
+  before = snapshot (stack);
+
+  /* m2 went with m1. */
+  g_assert_false (nm_stack_allocator_pop_to_marker (stack, &m2, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_LIFO_VIOLATION);
+  g_assert_nonnull (strstr (error->message, "marker #2"));
+  g_assert_nonnull (strstr (error->message, "no longer live"));
+  g_assert_nonnull (strstr (error->message, "reverse order"));
+  g_clear_error (&error);
+  assert_unchanged (stack, &before);
+
+  /* New markers reuse m2's slot; m2 stays dead. */
+  nm_stack_allocator_push_marker (stack, &m3);
+  nm_stack_allocator_alloc (stack, 16, 8, NULL);
+  nm_stack_allocator_push_marker (stack, &m4);
+  nm_stack_allocator_alloc (stack, 16, 8, NULL);
+  before = snapshot (stack);
+
+  g_assert_false (nm_stack_allocator_pop_to_marker (stack, &m2, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_LIFO_VIOLATION);
+  g_clear_error (&error);
+  g_assert_false (nm_stack_allocator_pop_to_marker (stack, &m1, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_LIFO_VIOLATION);
+  g_assert_nonnull (strstr (error->message, "marker #1"));
+  g_clear_error (&error);
+  assert_unchanged (stack, &before);
+
+  g_assert_true (nm_stack_allocator_pop_to_marker (stack, &m4, &error));
+  g_assert_true (nm_stack_allocator_pop_to_marker (stack, &m3, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (snapshot (stack).bytes_used, ==, 0);
+  assert_still_works (stack);
+}
+
+static void
+test_stack_marker_reset (void)
+{
+  g_autoptr(NmStackAllocator) stack = new_stack (4096);
+  g_autoptr(GError) error = NULL;
+  NmStackMarker marker;
+  Snapshot before;
+
+  nm_stack_allocator_push_marker (stack, &marker);
+  nm_stack_allocator_alloc (stack, 16, 8, NULL);
+  nm_allocator_reset (NM_ALLOCATOR (stack));
+  g_assert_cmpuint (nm_stack_allocator_get_marker_count (stack), ==, 0);
+  nm_stack_allocator_alloc (stack, 16, 8, NULL);
+  before = snapshot (stack);
+
+  g_assert_false (nm_stack_allocator_pop_to_marker (stack, &marker, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_LIFO_VIOLATION);
+  g_assert_nonnull (strstr (error->message, "reset after it was pushed"));
+  g_clear_error (&error);
+  assert_unchanged (stack, &before);
+  assert_still_works (stack);
+}
+
+static void
+test_stack_marker_foreign (void)
+{
+  g_autoptr(NmStackAllocator) stack = new_stack (4096);
+  g_autoptr(NmStackAllocator) other = new_stack (4096);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NmStackMarker) copy = NULL;
+  NmStackMarker marker;
+  Snapshot before;
+
+  nm_stack_allocator_push_marker (other, &marker);
+  nm_stack_allocator_alloc (stack, 16, 8, NULL);
+  before = snapshot (stack);
+
+  g_assert_false (nm_stack_allocator_pop_to_marker (stack, &marker, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_FOREIGN_POINTER);
+  g_assert_nonnull (strstr (error->message, "marker of another allocator"));
+  g_clear_error (&error);
+  assert_unchanged (stack, &before);
+
+  /* Boxed copies work like the original. */
+  copy = nm_stack_marker_copy (&marker);
+  g_assert_true (nm_stack_allocator_pop_to_marker (other, copy, &error));
+  g_assert_no_error (error);
+  assert_still_works (stack);
+}
+
+/* Many allocations of mixed alignment across markers; every block keeps its
+ * contents until its marker is popped. */
+static void
+test_stack_marker_many (void)
+{
+  g_autoptr(NmStackAllocator) stack = new_stack (4 * 1024 * 1024);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) blocks = g_array_new (FALSE, FALSE, sizeof (gpointer));
+  g_autoptr(GArray) sizes = g_array_new (FALSE, FALSE, sizeof (gsize));
+  NmStackMarker markers[20];
+  guint marker_depth[20];
+  GRand *rand = g_rand_new_with_seed (42);
+
+  for (guint m = 0; m < G_N_ELEMENTS (markers); m++)
+    {
+      guint n = (guint) g_rand_int_range (rand, 0, 300);
+
+      nm_stack_allocator_push_marker (stack, &markers[m]);
+      marker_depth[m] = blocks->len;
+
+      for (guint i = 0; i < n; i++)
+        {
+          gsize size = (gsize) g_rand_int_range (rand, 1, 200);
+          gsize alignment = (gsize) 1 << g_rand_int_range (rand, 0, 9);
+          guint8 *p = nm_stack_allocator_alloc (stack, size, alignment, &error);
+
+          g_assert_no_error (error);
+          g_assert_cmpuint ((guintptr) p % alignment, ==, 0);
+          memset (p, (int) (blocks->len & 0xFF), size);
+          g_array_append_val (blocks, p);
+          g_array_append_val (sizes, size);
+        }
+    }
+
+  g_assert_cmpuint (nm_stack_allocator_get_depth (stack), ==, blocks->len);
+
+  for (guint m = G_N_ELEMENTS (markers); m-- > 0;)
+    {
+      /* Every live block still holds its pattern. */
+      for (guint i = 0; i < blocks->len; i++)
+        {
+          guint8 *p = g_array_index (blocks, gpointer, i);
+          gsize size = g_array_index (sizes, gsize, i);
+
+          g_assert_cmpuint (p[0], ==, i & 0xFF);
+          g_assert_cmpuint (p[size - 1], ==, i & 0xFF);
+        }
+
+      /* Odd markers: free the frame one by one first. */
+      if (m % 2 == 1)
+        while (blocks->len > marker_depth[m])
+          {
+            nm_allocator_free (NM_ALLOCATOR (stack),
+                               g_array_index (blocks, gpointer, blocks->len - 1),
+                               g_array_index (sizes, gsize, blocks->len - 1), 1);
+            g_array_set_size (blocks, blocks->len - 1);
+            g_array_set_size (sizes, sizes->len - 1);
+          }
+
+      g_assert_true (nm_stack_allocator_pop_to_marker (stack, &markers[m], &error));
+      g_assert_no_error (error);
+      g_array_set_size (blocks, marker_depth[m]);
+      g_array_set_size (sizes, marker_depth[m]);
+      g_assert_cmpuint (nm_stack_allocator_get_depth (stack), ==, blocks->len);
+      g_assert_cmpuint (nm_stack_allocator_get_marker_count (stack), ==, m);
+    }
+
+  g_assert_cmpuint (snapshot (stack).bytes_used, ==, 0);
+  g_assert_cmpuint (stat_invalid_frees (stack), ==, 0);
+  g_rand_free (rand);
+}
+
+/* Scopes */
+
+static gpointer
+scratch_in_scope (NmStackAllocator *stack,
+                  guint             levels)
+{
+  g_auto(NmStackScope) scope = nm_stack_allocator_begin_scope (stack);
+  guint8 *p = nm_stack_allocator_alloc (stack, 128, 16, NULL);
+
+  memset (p, (int) levels, 128);
+  g_assert_cmpuint (nm_stack_allocator_get_marker_count (stack), >=, 1);
+
+  if (levels > 0)
+    scratch_in_scope (stack, levels - 1);
+
+  g_assert_cmpuint (p[127], ==, levels);
+  return p;
+}
+
+static void
+test_stack_scope (void)
+{
+  g_autoptr(NmStackAllocator) stack = new_stack (64 * 1024);
+  gpointer keep = nm_stack_allocator_alloc (stack, 16, 8, NULL);
+  Snapshot before = snapshot (stack);
+  gpointer p;
+
+  p = scratch_in_scope (stack, 5);
+  assert_unchanged (stack, &before);
+  g_assert_false (nm_allocator_owns (NM_ALLOCATOR (stack), p));
+
+  {
+    g_auto(NmStackScope) outer = nm_stack_allocator_begin_scope (stack);
+
+    nm_stack_allocator_alloc (stack, 64, 8, NULL);
+    {
+      g_auto(NmStackScope) inner = nm_stack_allocator_begin_scope (stack);
+
+      nm_stack_allocator_alloc (stack, 64, 8, NULL);
+      g_assert_cmpuint (nm_stack_allocator_get_marker_count (stack), ==, 2);
+    }
+    g_assert_cmpuint (nm_stack_allocator_get_marker_count (stack), ==, 1);
+    g_assert_cmpuint (nm_stack_allocator_get_depth (stack), ==, 2);
+
+    /* Clearing by hand, then at scope exit, pops once. */
+    nm_stack_scope_clear (&outer);
+    assert_unchanged (stack, &before);
+  }
+
+  assert_unchanged (stack, &before);
+  nm_stack_allocator_free (stack, keep);
+}
+
+static void
+test_stack_scope_invalidated (void)
+{
+  g_autoptr(NmStackAllocator) stack = new_stack (4096);
+
+  {
+    g_auto(NmStackScope) scope = nm_stack_allocator_begin_scope (stack);
+
+    nm_stack_allocator_alloc (stack, 64, 8, NULL);
+    nm_stack_allocator_reset (stack);
+    expect_critical ("*Scope ended without popping its marker*reset after it was pushed*");
+  }
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (nm_stack_allocator_get_depth (stack), ==, 0);
+  assert_still_works (stack);
+}
+
+/* Resize */
+
+static void
+test_stack_resize (void)
+{
+  g_autoptr(NmStackAllocator) stack = new_stack (1024);
+  g_autoptr(GError) error = NULL;
+  gpointer below = nm_stack_allocator_alloc (stack, 16, 8, NULL);
+  char *s = nm_stack_allocator_alloc (stack, 4, 1, &error);
+  gsize len = 0, room = 4;
+  gsize available;
+  Snapshot before;
+
+  /* Build a string of unknown length on the stack. */
+  for (guint i = 0; i < 500; i++)
+    {
+      if (len + 1 >= room)
+        {
+          room *= 2;
+          g_assert_true (nm_stack_allocator_resize (stack, s, room, &error));
+          g_assert_no_error (error);
+        }
+      s[len++] = (char) ('a' + i % 26);
+    }
+  s[len] = '\0';
+  g_assert_cmpuint (len, ==, 500);
+  g_assert_cmpuint (nm_stack_allocator_get_top_size (stack), ==, 512);
+  for (guint i = 0; i < 500; i++)
+    g_assert_cmpint (s[i], ==, 'a' + i % 26);
+
+  /* Shrink to fit; the contents stay. */
+  g_assert_true (nm_stack_allocator_resize (stack, s, len + 1, &error));
+  g_assert_cmpuint (nm_stack_allocator_get_top_size (stack), ==, 501);
+  g_assert_cmpint (s[499], ==, 'a' + 499 % 26);
+  available = nm_stack_allocator_get_available (stack);
+  before = snapshot (stack);
+
+  /* Growing past the capacity says how much room was left. */
+  g_assert_false (nm_stack_allocator_resize (stack, s, 501 + available + 1, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
+  g_assert_nonnull (strstr (error->message, "cannot grow the top allocation"));
+  g_assert_nonnull (strstr (error->message, "from 501 to"));
+  {
+    g_autofree char *room_left = g_strdup_printf ("only %" G_GSIZE_FORMAT " bytes are free", available);
+    g_assert_nonnull (strstr (error->message, room_left));
+  }
+  g_clear_error (&error);
+  assert_unchanged (stack, &before);
+
+  /* Exactly to the end works. */
+  g_assert_true (nm_stack_allocator_resize (stack, s, 501 + available, &error));
+  g_assert_cmpuint (nm_stack_allocator_get_available (stack), ==, 0);
+  g_assert_true (nm_stack_allocator_resize (stack, s, 501, &error));
+  assert_unchanged (stack, &before);
+
+  g_assert_false (nm_stack_allocator_resize (stack, s, 0, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_INVALID_LAYOUT);
+  g_assert_nonnull (strstr (error->message, "to 0 bytes"));
+  g_clear_error (&error);
+  assert_unchanged (stack, &before);
+
+  g_assert_false (nm_stack_allocator_resize (stack, below, 32, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_LIFO_VIOLATION);
+  g_assert_nonnull (strstr (error->message, "only the top allocation"));
+  g_clear_error (&error);
+  assert_unchanged (stack, &before);
+
+  g_assert_false (nm_stack_allocator_resize (stack, &error, 32, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_FOREIGN_POINTER);
+  g_clear_error (&error);
+  assert_unchanged (stack, &before);
+
+  /* The resized size is what free checks. */
+  nm_allocator_free (NM_ALLOCATOR (stack), s, 501, 1);
+  g_assert_false (nm_stack_allocator_resize (stack, s, 8, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_LIFO_VIOLATION);
+  g_assert_nonnull (strstr (error->message, "not live"));
+  g_clear_error (&error);
+  nm_stack_allocator_free (stack, below);
+  assert_still_works (stack);
+}
+
+static void
+test_stack_pop (void)
+{
+  g_autoptr(NmStackAllocator) stack = new_stack (4096);
+  g_autoptr(GError) error = NULL;
+  NmStackMarker marker;
+  Snapshot before = snapshot (stack);
+  guint8 *a;
+
+  g_assert_false (nm_stack_allocator_pop (stack, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_LIFO_VIOLATION);
+  g_assert_nonnull (strstr (error->message, "the stack is empty"));
+  g_clear_error (&error);
+  g_assert_false (nm_stack_allocator_resize_top (stack, 8, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_LIFO_VIOLATION);
+  g_clear_error (&error);
+  assert_unchanged (stack, &before);
+
+  a = nm_stack_allocator_alloc (stack, 10, 8, NULL);
+  nm_stack_allocator_alloc (stack, 20, 32, NULL);
+  g_assert_true (nm_stack_allocator_resize_top (stack, 40, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (nm_stack_allocator_get_top_size (stack), ==, 40);
+  g_assert_true (nm_stack_allocator_pop (stack, &error));
+  g_assert_cmpuint (nm_stack_allocator_get_top_size (stack), ==, 10);
+
+  nm_stack_allocator_push_marker (stack, &marker);
+  before = snapshot (stack);
+  g_assert_false (nm_stack_allocator_pop (stack, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_LIFO_VIOLATION);
+  g_assert_nonnull (strstr (error->message, "before the live marker #1"));
+  g_clear_error (&error);
+  g_assert_false (nm_stack_allocator_resize_top (stack, 4000, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_LIFO_VIOLATION);
+  g_clear_error (&error);
+  assert_unchanged (stack, &before);
+
+  g_assert_true (nm_stack_allocator_pop_to_marker (stack, &marker, &error));
+  g_assert_false (nm_stack_allocator_resize_top (stack, 4096, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
+  g_clear_error (&error);
+  g_assert_true (nm_stack_allocator_pop (stack, &error));
+  g_assert_no_error (error);
+  g_assert_false (nm_allocator_owns (NM_ALLOCATOR (stack), a));
+  g_assert_cmpuint (snapshot (stack).bytes_used, ==, 0);
+  assert_still_works (stack);
+}
+
+static void
+test_stack_pop_corrupt (void)
+{
+  g_autoptr(NmStackAllocator) stack = NULL;
+  g_autoptr(NmAllocatorStats) stats = NULL;
+  g_autoptr(GError) error = NULL;
+  guint8 *a;
+  guint64 saved;
+  Snapshot before;
+
+  if (nm_sanitizer_active ())
+    {
+      g_test_skip ("writes the poisoned bookkeeping word on purpose");
+      return;
+    }
+
+  stack = new_stack (4096);
+  a = nm_stack_allocator_alloc (stack, 16, 8, NULL);
+  before = snapshot (stack);
+  memcpy (&saved, a - 8, 8);
+  memset (a - 8, 0x7F, 8);
+
+  g_assert_false (nm_stack_allocator_pop (stack, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_CORRUPTION);
+  g_assert_nonnull (strstr (error->message, "corrupt"));
+  g_assert_nonnull (strstr (error->message, "buffer underflow"));
+  assert_unchanged (stack, &before);
+  stats = nm_allocator_get_stats (NM_ALLOCATOR (stack));
+  g_assert_cmpuint (stats->corruption_count, ==, 1);
+
+  memcpy (a - 8, &saved, 8);
+  g_assert_true (nm_stack_allocator_pop (stack, NULL));
+  assert_still_works (stack);
+}
+
+/* Reset, statistics, ownership */
+
+static void
+on_notify (GObject    *object,
+           GParamSpec *pspec,
+           gpointer    user_data)
+{
+  GString *names = user_data;
+
+  g_string_append_printf (names, "%s;", pspec->name);
+}
+
+static void
+test_stack_reset (void)
+{
+  g_autoptr(NmStackAllocator) stack = new_stack (4096);
+  g_autoptr(NmAllocatorStats) stats = NULL;
+  g_autoptr(GString) notified = g_string_new (NULL);
+  NmStackMarker marker;
+  guint64 peak;
+
+  nm_stack_allocator_alloc (stack, 100, 8, NULL);
+  nm_stack_allocator_push_marker (stack, &marker);
+  nm_stack_allocator_alloc (stack, 200, 8, NULL);
+  stats = nm_allocator_get_stats (NM_ALLOCATOR (stack));
+  peak = stats->bytes_used;
+  g_clear_pointer (&stats, nm_allocator_stats_free);
+
+  g_signal_connect (stack, "notify", G_CALLBACK (on_notify), notified);
+  nm_allocator_reset (NM_ALLOCATOR (stack));
+  /* bytes-used was last announced as 0, so only the peak changed. */
+  g_assert_null (strstr (notified->str, "bytes-used;"));
+  g_assert_nonnull (strstr (notified->str, "bytes-peak;"));
+  g_assert_nonnull (strstr (notified->str, "depth;"));
+  g_assert_nonnull (strstr (notified->str, "marker-count;"));
+
+  stats = nm_allocator_get_stats (NM_ALLOCATOR (stack));
+  g_assert_cmpuint (stats->bytes_used, ==, 0);
+  g_assert_cmpuint (stats->bytes_peak, ==, peak);
+  g_assert_cmpuint (stats->reset_count, ==, 1);
+  g_assert_cmpuint (nm_stack_allocator_get_depth (stack), ==, 0);
+  g_assert_cmpuint (nm_stack_allocator_get_available (stack), ==, 4096);
+
+  /* A reset that changes nothing notifies nothing. */
+  g_string_truncate (notified, 0);
+  nm_stack_allocator_reset (stack);
+  g_assert_cmpstr (notified->str, ==, "");
+  assert_still_works (stack);
+}
+
+static void
+test_stack_peak (void)
+{
+  g_autoptr(NmStackAllocator) stack = new_stack (4096);
+  g_autoptr(NmAllocatorStats) stats = NULL;
+  guint64 used, peak;
+  gpointer a, b;
+
+  a = nm_stack_allocator_alloc (stack, 500, 8, NULL);
+  b = nm_stack_allocator_alloc (stack, 1000, 8, NULL);
+  g_object_get (stack, "bytes-used", &used, NULL);
+  nm_stack_allocator_free (stack, b);
+  b = nm_stack_allocator_alloc (stack, 10, 8, NULL);
+  nm_stack_allocator_resize (stack, b, 20, NULL);
+  nm_stack_allocator_resize (stack, b, 10, NULL);
+  g_object_get (stack, "bytes-peak", &peak, NULL);
+  g_assert_cmpuint (peak, ==, used);
+
+  nm_stack_allocator_free (stack, b);
+  nm_stack_allocator_free (stack, a);
+  stats = nm_allocator_get_stats (NM_ALLOCATOR (stack));
+  g_assert_cmpuint (stats->bytes_peak, ==, used);
+  g_assert_cmpuint (stats->capacity, ==, 4096);
+  g_assert_cmpuint (stats->bytes_reserved, >=, 4096);
+  g_assert_cmpfloat (nm_allocator_stats_get_utilization (stats), ==, 0.0);
+}
+
+static void
+test_stack_stats_off (void)
+{
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+  g_autoptr(NmMemoryConfig) config = NULL;
+  g_autoptr(NmAllocator) alloc = NULL;
+  g_autoptr(NmAllocatorStats) stats = NULL;
+  g_autoptr(GError) error = NULL;
+  NmStackMarker marker;
+
+  nm_memory_config_builder_set_kind (builder, NM_ALLOCATOR_KIND_STACK);
+  nm_memory_config_builder_set_name (builder, "quiet");
+  nm_memory_config_builder_set_capacity (builder, 4096);
+  nm_memory_config_builder_set_track_stats (builder, FALSE);
+  config = nm_memory_config_builder_build (builder, &error);
+  g_assert_no_error (error);
+  alloc = nm_allocator_new_from_config (config, &error);
+  g_assert_no_error (error);
+
+  nm_stack_allocator_push_marker (NM_STACK_ALLOCATOR (alloc), &marker);
+  nm_allocator_free (alloc, nm_allocator_alloc (alloc, 8, 8, NULL), 8, 8);
+  nm_allocator_alloc (alloc, 8, 8, NULL);
+  g_assert_true (nm_stack_allocator_pop_to_marker (NM_STACK_ALLOCATOR (alloc), &marker, NULL));
+
+  stats = nm_allocator_get_stats (alloc);
+  g_assert_cmpuint (stats->allocation_count, ==, 0);
+  g_assert_cmpuint (stats->free_count, ==, 0);
+  g_assert_cmpuint (stats->bytes_peak, >, 0);
+}
+
+/* Configuration */
+
+static void
+test_stack_config_key_file (void)
+{
+  g_autoptr(GKeyFile) key_file = g_key_file_new ();
+  g_autoptr(NmAllocator) alloc = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "stack.ini", NULL);
+  guint64 capacity;
+  gboolean thread_safe;
+  g_autofree char *name = NULL;
+
+  g_assert_true (g_key_file_load_from_file (key_file, path, G_KEY_FILE_NONE, &error));
+  g_assert_no_error (error);
+
+  alloc = nm_allocator_new_from_key_file (key_file, "scratch", &error);
+  g_assert_no_error (error);
+  g_assert_true (NM_IS_STACK_ALLOCATOR (alloc));
+  g_object_get (alloc, "name", &name, "capacity", &capacity, "thread-safe", &thread_safe, NULL);
+  g_assert_cmpstr (name, ==, "scratch");
+  g_assert_cmpuint (capacity, ==, 256 * 1024);
+  g_assert_false (thread_safe);
+  nm_allocator_free (alloc, nm_allocator_alloc (alloc, 64, 16, NULL), 64, 16);
+
+  g_assert_null (nm_allocator_new_from_key_file (key_file, "threaded-stack", &error));
+  g_assert_error (error, NM_CONFIG_ERROR, NM_CONFIG_ERROR_INCOMPATIBLE);
+  g_assert_nonnull (strstr (error->message, "threaded-stack"));
+  g_assert_nonnull (strstr (error->message, "thread-safe"));
+  g_assert_nonnull (strstr (error->message, "stack allocator"));
+  g_assert_nonnull (strstr (error->message, "several threads"));
+  g_clear_error (&error);
+
+  g_assert_null (nm_allocator_new_from_key_file (key_file, "growing-stack", &error));
+  g_assert_error (error, NM_CONFIG_ERROR, NM_CONFIG_ERROR_INCOMPATIBLE);
+  g_assert_nonnull (strstr (error->message, "max-capacity"));
+  g_assert_nonnull (strstr (error->message, "fixed capacity"));
+  g_clear_error (&error);
+
+  g_assert_null (nm_allocator_new_from_key_file (key_file, "empty-stack", &error));
+  g_assert_error (error, NM_CONFIG_ERROR, NM_CONFIG_ERROR_MISSING_KEY);
+  g_assert_nonnull (strstr (error->message, "capacity"));
+}
+
+static void
+test_stack_config_builder (void)
+{
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+  g_autoptr(NmMemoryConfig) config = NULL;
+  g_autoptr(GError) error = NULL;
+
+  nm_memory_config_builder_set_kind (
+    nm_memory_config_builder_set_thread_safe (
+      nm_memory_config_builder_set_capacity (builder, 4096), TRUE),
+    NM_ALLOCATOR_KIND_STACK);
+  g_assert_null (nm_memory_config_builder_build (builder, &error));
+  g_assert_error (error, NM_CONFIG_ERROR, NM_CONFIG_ERROR_INCOMPATIBLE);
+  g_assert_nonnull (strstr (error->message, "last-in-first-out order has no meaning"));
+  g_clear_error (&error);
+
+  nm_memory_config_builder_set_thread_safe (builder, FALSE);
+  config = nm_memory_config_builder_build (builder, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (nm_memory_config_get_kind (config), ==, NM_ALLOCATOR_KIND_STACK);
+
+  {
+    g_autoptr(NmAllocator) alloc = nm_allocator_new_from_config (config, &error);
+
+    g_assert_no_error (error);
+    g_assert_true (NM_IS_STACK_ALLOCATOR (alloc));
+  }
+}
+
+/* Development checks */
+
+typedef struct
+{
+  NmStackAllocator *stack;
+  gpointer          result;
+} ThreadData;
+
+static gpointer
+use_from_thread (gpointer user_data)
+{
+  ThreadData *data = user_data;
+
+  data->result = nm_stack_allocator_alloc (data->stack, 32, 8, NULL);
+  nm_stack_allocator_free (data->stack, data->result);
+
+  return NULL;
+}
+
+static void
+test_stack_thread_foreign_use (void)
+{
+  g_autoptr(NmStackAllocator) stack = new_preset (TRUE);
+  ThreadData data = { stack, NULL };
+  gpointer a;
+  GThread *thread;
+
+  a = nm_stack_allocator_alloc (stack, 16, 8, NULL);
+
+  /* Reported once, for the first call from the other thread. */
+  expect_critical ("*Stack allocator “development” is used from thread * but belongs to "
+                   "thread %p*Give each thread its own stack*", (gpointer) g_thread_self ());
+  thread = g_thread_new ("foreign", use_from_thread, &data);
+  g_thread_join (thread);
+  g_test_assert_expected_messages ();
+
+  /* The calls still happened: the check reports, it does not refuse. */
+  g_assert_nonnull (data.result);
+  g_assert_cmpuint (nm_stack_allocator_get_depth (stack), ==, 1);
+
+  nm_stack_allocator_free (stack, a);
+  assert_still_works (stack);
+}
+
+static void
+test_stack_thread_production (void)
+{
+  g_autoptr(NmStackAllocator) stack = new_preset (FALSE);
+  ThreadData data = { stack, NULL };
+  GThread *thread;
+
+  /* Without validation, handing a stack to another thread is not checked
+   * (fatal-warnings would fail the test on a report). */
+  nm_stack_allocator_free (stack, nm_stack_allocator_alloc (stack, 16, 8, NULL));
+  thread = g_thread_new ("worker", use_from_thread, &data);
+  g_thread_join (thread);
+  g_assert_nonnull (data.result);
+  g_assert_cmpuint (nm_stack_allocator_get_depth (stack), ==, 0);
+}
+
+static void
+test_stack_development_poison (void)
+{
+  g_autoptr(NmStackAllocator) stack = new_preset (TRUE);
+  guint8 *p = nm_stack_allocator_alloc (stack, 64, 8, NULL);
+
+  for (guint i = 0; i < 64; i++)
+    g_assert_cmpuint (p[i], ==, 0xAA);
+
+  memset (p, 0, 64);
+  g_assert_true (nm_stack_allocator_resize (stack, p, 16, NULL));
+  g_assert_true (nm_stack_allocator_resize (stack, p, 64, NULL));
+  for (guint i = 0; i < 16; i++)
+    g_assert_cmpuint (p[i], ==, 0);
+  for (guint i = 16; i < 64; i++)
+    g_assert_cmpuint (p[i], ==, 0xAA);
+
+  nm_stack_allocator_free (stack, p);
+}
+
+static void
+test_stack_development_leak_report (void)
+{
+  NmStackAllocator *stack = new_preset (TRUE);
+
+  nm_stack_allocator_alloc (stack, 64, 8, NULL);
+  nm_stack_allocator_alloc (stack, 64, 8, NULL);
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_MESSAGE,
+                         "*“development” finalized with 2 allocations*still on the stack*");
+  g_object_unref (stack);
+  g_test_assert_expected_messages ();
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/nebula/stack/new", test_stack_new);
+  g_test_add_func ("/nebula/stack/push-pop", test_stack_push_pop);
+  g_test_add_func ("/nebula/stack/interface", test_stack_interface);
+  g_test_add_func ("/nebula/stack/free/not-top", test_stack_free_not_top);
+  g_test_add_func ("/nebula/stack/free/wrong-size", test_stack_free_wrong_size);
+  g_test_add_func ("/nebula/stack/free/foreign", test_stack_free_foreign);
+  g_test_add_func ("/nebula/stack/free/double", test_stack_free_double);
+  g_test_add_func ("/nebula/stack/free/below-marker", test_stack_free_below_marker);
+  g_test_add_func ("/nebula/stack/free/corrupt", test_stack_free_corrupt);
+  g_test_add_func ("/nebula/stack/alloc/out-of-memory", test_stack_out_of_memory);
+  g_test_add_func ("/nebula/stack/alloc/invalid-layout", test_stack_invalid_layout);
+  g_test_add_func ("/nebula/stack/marker/basic", test_stack_marker_basic);
+  g_test_add_func ("/nebula/stack/marker/nested", test_stack_marker_nested);
+  g_test_add_func ("/nebula/stack/marker/stale", test_stack_marker_stale);
+  g_test_add_func ("/nebula/stack/marker/out-of-order", test_stack_marker_out_of_order);
+  g_test_add_func ("/nebula/stack/marker/after-reset", test_stack_marker_reset);
+  g_test_add_func ("/nebula/stack/marker/foreign", test_stack_marker_foreign);
+  g_test_add_func ("/nebula/stack/marker/many-mixed-alignment", test_stack_marker_many);
+  g_test_add_func ("/nebula/stack/scope/nested", test_stack_scope);
+  g_test_add_func ("/nebula/stack/scope/invalidated", test_stack_scope_invalidated);
+  g_test_add_func ("/nebula/stack/resize", test_stack_resize);
+  g_test_add_func ("/nebula/stack/pop", test_stack_pop);
+  g_test_add_func ("/nebula/stack/pop/corrupt", test_stack_pop_corrupt);
+  g_test_add_func ("/nebula/stack/reset", test_stack_reset);
+  g_test_add_func ("/nebula/stack/stats/peak", test_stack_peak);
+  g_test_add_func ("/nebula/stack/stats/off", test_stack_stats_off);
+  g_test_add_func ("/nebula/stack/config/key-file", test_stack_config_key_file);
+  g_test_add_func ("/nebula/stack/config/builder", test_stack_config_builder);
+  g_test_add_func ("/nebula/stack/thread/foreign-use", test_stack_thread_foreign_use);
+  g_test_add_func ("/nebula/stack/thread/production", test_stack_thread_production);
+  g_test_add_func ("/nebula/stack/development/poison", test_stack_development_poison);
+  g_test_add_func ("/nebula/stack/development/leak-report", test_stack_development_leak_report);
+
+  return g_test_run ();
+}
