@@ -52,6 +52,11 @@ typedef struct _NmAllocatorCommon
   guint64     n_corruptions;
   guint64     n_resets;
 
+  /* Validation of single-thread allocators: the first thread to use one
+   * owns it; the last foreign thread reported, to report each once. */
+  GThread    *owner;
+  GThread    *reported;
+
   /* Last values announced through notify, to notify only on change. */
   guint64     notified_used;
   guint64     notified_peak;
@@ -107,6 +112,23 @@ void     _nm_allocator_report_invalid_free   (NmAllocator        *self,
 /* g_format_size() with a plain space before the unit: messages are read
  * in logs and terminals, and grepped. */
 char    *_nm_format_size                     (guint64             size);
+
+void     _nm_allocator_report_foreign_thread (NmAllocatorCommon  *common,
+                                              GThread            *thread,
+                                              const char         *advice) NM_COLD;
+
+/* With validation on (development preset), reports the first use of a
+ * single-thread allocator from a thread other than its owner. The call
+ * goes ahead either way. */
+static inline void
+_nm_allocator_check_owner (NmAllocatorCommon *common,
+                           const char        *advice)
+{
+  GThread *me = g_thread_self ();
+
+  if (g_atomic_pointer_get (&common->owner) != me)
+    _nm_allocator_report_foreign_thread (common, me, advice);
+}
 
 /* "3.8 MB of 4.0 MB used (95.2 %)" */
 char    *_nm_format_usage                    (guint64             used,

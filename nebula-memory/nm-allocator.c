@@ -734,6 +734,25 @@ _nm_allocator_fail_layout (NmAllocator        *self,
 }
 
 void
+_nm_allocator_report_foreign_thread (NmAllocatorCommon *common,
+                                     GThread           *me,
+                                     const char        *advice)
+{
+  GThread *owner = NULL;
+
+  if (g_atomic_pointer_compare_and_exchange_full (&common->owner, NULL, me, &owner) ||
+      owner == me)
+    return;
+
+  /* One report per foreign thread, not one per call. */
+  if (g_atomic_pointer_exchange (&common->reported, me) == me)
+    return;
+
+  g_critical ("%s “%s” is used from thread %p but belongs to thread %p: %s",
+              common->label, common->name, (gpointer) me, (gpointer) owner, advice);
+}
+
+void
 _nm_allocator_report_invalid_free (NmAllocator       *self,
                                    NmAllocatorCommon *common,
                                    gconstpointer      mem,

@@ -415,6 +415,36 @@ test_bump_development_poison (void)
   g_test_assert_expected_messages ();
 }
 
+static gpointer
+alloc_elsewhere (gpointer data)
+{
+  return nm_allocator_alloc (data, 16, 8, NULL);
+}
+
+static void
+test_bump_development_other_thread (void)
+{
+  g_autoptr(NmMemoryConfig) config = nm_memory_config_new_development (NM_ALLOCATOR_KIND_BUMP);
+  g_autoptr(NmAllocator) alloc = nm_allocator_new_from_config (config, NULL);
+  GThread *thread;
+  gpointer p;
+
+  g_assert_nonnull (nm_allocator_alloc (alloc, 16, 8, NULL));
+
+  /* Reported once per foreign thread; the call still goes ahead. */
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL,
+                         "*“development” is used from thread * but belongs to thread *"
+                         "Give each thread its own arena, or set thread-safe=true.");
+  thread = g_thread_new ("intruder", alloc_elsewhere, alloc);
+  p = g_thread_join (thread);
+  g_test_assert_expected_messages ();
+  g_assert_true (nm_allocator_owns (alloc, p));
+
+  /* The owner is not reported. */
+  g_assert_nonnull (nm_allocator_alloc (alloc, 16, 8, NULL));
+  nm_allocator_reset (alloc);
+}
+
 static void
 test_bump_use_after_reset_is_reported (void)
 {
@@ -518,6 +548,7 @@ main (int   argc,
   g_test_add_func ("/nebula/bump/scope/restore", test_bump_scope);
   g_test_add_func ("/nebula/bump/scope/invalidated", test_bump_scope_invalidated);
   g_test_add_func ("/nebula/bump/development/poison", test_bump_development_poison);
+  g_test_add_func ("/nebula/bump/development/other-thread", test_bump_development_other_thread);
   g_test_add_func ("/nebula/bump/sanitizer/use-after-reset", test_bump_use_after_reset_is_reported);
   g_test_add_func ("/nebula/bump/config/bad-capacity", test_bump_bad_capacity);
   g_test_add_func ("/nebula/bump/stats/off", test_bump_stats_off);

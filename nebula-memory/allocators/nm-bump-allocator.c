@@ -37,6 +37,10 @@
  * fails with %NM_ALLOCATOR_ERROR_LIFO_VIOLATION without changing anything.
  * #NmBumpScope restores automatically at the end of a C scope.
  *
+ * With #NmMemoryConfig:validate (the development preset), a single-thread
+ * allocator belongs to the first thread that uses it and reports use from
+ * another thread with one g_critical() per thread.
+ *
  * In thread-safe mode any number of threads allocate at once through a
  * lock-free cursor (one compare-and-swap per allocation); growth takes a
  * lock. Reset, checkpoints and restore must not race with allocations.
@@ -124,6 +128,7 @@ enum {
   SLOW_THREAD_SAFE = 1 << 0,
   SLOW_SANITIZE    = 1 << 1,
   SLOW_POISON      = 1 << 2,
+  SLOW_VALIDATE    = 1 << 3,   /* single-thread mode only */
 };
 
 enum {
@@ -148,6 +153,18 @@ G_DEFINE_BOXED_TYPE (NmBumpCheckpoint, nm_bump_checkpoint,
  * class type against the cached GType, removed by G_DISABLE_CHECKS. */
 #define NM_BUMP_CHECK(self, val) \
   g_return_val_if_fail ((self) != NULL && G_TYPE_FROM_INSTANCE (self) == bump_type, val)
+
+/* With validation (development preset), a single-thread allocator reports
+ * use from a second thread once. */
+static inline void
+check_owner (NmBumpAllocator *self)
+{
+  if (self->fast.slow_flags & SLOW_VALIDATE)
+    _nm_allocator_check_owner (&self->common,
+                               "a single-thread bump allocator is not safe to use from "
+                               "several threads. Give each thread its own arena, or set "
+                               "thread-safe=true.");
+}
 
 /* Chunks */
 
@@ -434,6 +451,8 @@ alloc_slow (NmBumpAllocator  *self,
 {
   guintptr p;
 
+  check_owner (self);
+
   if (!nm_layout_is_valid (size, alignment))
     return _nm_allocator_fail_layout (NM_ALLOCATOR (self), &self->common, size, alignment, error);
 
@@ -541,6 +560,8 @@ bump_free (NmAllocator *allocator,
 {
   NmBumpAllocator *self = (NmBumpAllocator *) allocator;
 
+  check_owner (self);
+
   if (!is_thread_safe (self) && mem == self->fast.last && mem != NULL)
     {
       if ((guint8 *) mem + size != self->fast.cursor)
@@ -594,6 +615,7 @@ nm_bump_allocator_reset (NmBumpAllocator *self)
 
   g_return_if_fail (NM_IS_BUMP_ALLOCATOR (self));
 
+  check_owner (self);
   update_peak (self);
 
   first = self->current;
@@ -1038,7 +1060,8 @@ _nm_bump_allocator_new_from_config (NmMemoryConfig  *config,
   self->fast.count_step = self->common.track_stats ? 1 : 0;
   self->fast.slow_flags = (self->common.thread_safe ? SLOW_THREAD_SAFE : 0) |
                      (self->common.sanitize ? SLOW_SANITIZE : 0) |
-                     (self->common.poison ? SLOW_POISON : 0);
+                     (self->common.poison ? SLOW_POISON : 0) |
+                     (self->common.validate && !self->common.thread_safe ? SLOW_VALIDATE : 0);
 
   first = chunk_new (self, self->capacity);
   if (first == NULL)

@@ -111,8 +111,6 @@ struct _NmStackAllocator
   guint64            next_mark_id;
   guint64            last_popped_id;
   guint64            epoch;        /* bumped by reset: kills every marker */
-  GThread           *owner;        /* with validation: first thread to use it */
-  GThread           *reported;     /* the last foreign thread reported */
 
   NmAllocatorCommon  common;
 };
@@ -240,36 +238,14 @@ stack_used (NmStackAllocator *self)
 
 /* Development checks */
 
-static G_GNUC_NO_INLINE void
-check_owner_slow (NmStackAllocator *self,
-                  GThread          *me)
-{
-  GThread *owner = NULL;
-
-  if (g_atomic_pointer_compare_and_exchange_full (&self->owner, NULL, me, &owner) ||
-      owner == me)
-    return;
-
-  /* One report per foreign thread, not one per call. */
-  if (g_atomic_pointer_exchange (&self->reported, me) == me)
-    return;
-
-  g_critical ("%s “%s” is used from thread %p but belongs to thread %p: a stack "
-              "allocator serves one thread, and last-in-first-out order has no "
-              "meaning across threads. Give each thread its own stack.",
-              self->common.label, self->common.name, (gpointer) me, (gpointer) owner);
-}
-
 static inline void
 check_owner (NmStackAllocator *self)
 {
   if (self->fast.slow_flags & SLOW_VALIDATE)
-    {
-      GThread *me = g_thread_self ();
-
-      if (g_atomic_pointer_get (&self->owner) != me)
-        check_owner_slow (self, me);
-    }
+    _nm_allocator_check_owner (&self->common,
+                               "a stack allocator serves one thread, and "
+                               "last-in-first-out order has no meaning across "
+                               "threads. Give each thread its own stack.");
 }
 
 /* Releasing memory */
