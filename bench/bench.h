@@ -45,4 +45,5 @@ extern guint bench_runs;
 extern double bench_target_seconds;
 
 void bench_bump_run (void);
+void bench_pool_run (void);
 void bench_stack_run (void);

@@ -55,6 +55,8 @@ main (int    argc,
 
   if (bench_wants ("bump"))
     bench_bump_run ();
+  if (bench_wants ("pool"))
+    bench_pool_run ();
   if (bench_wants ("stack"))
     bench_stack_run ();
 

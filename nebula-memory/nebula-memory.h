@@ -18,5 +18,6 @@
 # include "nm-memory-config-builder.h"
 # include "nm-allocator-factory.h"
 # include "allocators/nm-bump-allocator.h"
+# include "allocators/nm-pool-allocator.h"
 # include "allocators/nm-stack-allocator.h"
 #undef NM_INSIDE

@@ -12,6 +12,7 @@
 #include "nm-error.h"
 #include "nm-memory-config-builder.h"
 #include "allocators/nm-bump-allocator-private.h"
+#include "allocators/nm-pool-allocator-private.h"
 #include "allocators/nm-stack-allocator-private.h"
 
 /**
@@ -60,6 +61,8 @@ nm_allocator_new_from_config (NmMemoryConfig  *config,
       return NM_ALLOCATOR (_nm_stack_allocator_new_from_config (config, error));
 
     case NM_ALLOCATOR_KIND_POOL:
+      return NM_ALLOCATOR (_nm_pool_allocator_new_from_config (config, error));
+
     default:
       g_set_error (error, NM_CONFIG_ERROR, NM_CONFIG_ERROR_INCOMPATIBLE,
                    "Allocator “%s”: this build of nebula-memory cannot create "

@@ -1,0 +1,328 @@
+/* bench-pool.c: fixed-size blocks, 16 × 64 bytes taken and given back
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * mimalloc and jemalloc are loaded with dlopen (RTLD_LOCAL) and called
+ * through dlsym, so neither replaces the process's malloc for the others.
+ */
+
+#include <dlfcn.h>
+#include <stdlib.h>
+
+#include <nebula-memory/nebula-memory.h>
+
+#include "bench.h"
+
+#define BATCH 16
+#define SIZE  64
+
+/* One allocator as two calls on a context. */
+typedef struct
+{
+  const char *label;
+  gpointer  (*alloc) (gpointer ctx);
+  void      (*free)  (gpointer ctx, gpointer mem);
+  gpointer    ctx;
+} Impl;
+
+static gpointer glibc_alloc (gpointer ctx) { return malloc (SIZE); }
+static void     glibc_free  (gpointer ctx, gpointer mem) { free (mem); }
+static gpointer slice_alloc (gpointer ctx) { return g_slice_alloc (SIZE); }
+static void     slice_free  (gpointer ctx, gpointer mem) { g_slice_free1 (SIZE, mem); }
+static gpointer pool_alloc  (gpointer ctx) { return nm_pool_allocator_alloc (ctx, NULL); }
+static void     pool_free   (gpointer ctx, gpointer mem) { nm_pool_allocator_free (ctx, mem); }
+
+typedef struct
+{
+  void *(*malloc_fn) (size_t);
+  void  (*free_fn)   (void *);
+} Foreign;
+
+static Foreign mimalloc, jemalloc;
+
+static gpointer foreign_alloc (gpointer ctx) { return ((Foreign *) ctx)->malloc_fn (SIZE); }
+static void     foreign_free  (gpointer ctx, gpointer mem) { ((Foreign *) ctx)->free_fn (mem); }
+
+static gboolean
+load_foreign (Foreign    *f,
+              const char *soname,
+              const char *malloc_name,
+              const char *free_name)
+{
+  void *handle = dlopen (soname, RTLD_NOW | RTLD_LOCAL);
+
+  if (handle == NULL)
+    return FALSE;
+
+  f->malloc_fn = (void *(*) (size_t)) dlsym (handle, malloc_name);
+  f->free_fn = (void (*) (void *)) dlsym (handle, free_name);
+
+  return f->malloc_fn != NULL && f->free_fn != NULL;
+}
+
+/* Single thread */
+
+static void
+run_glibc (gpointer data,
+           guint64  n)
+{
+  void *ptrs[BATCH];
+
+  for (guint64 i = 0; i < n; i++)
+    {
+      for (guint j = 0; j < BATCH; j++)
+        {
+          ptrs[j] = malloc (SIZE);
+          *(guint64 *) ptrs[j] = j;
+        }
+      bench_escape (ptrs);
+      for (guint j = 0; j < BATCH; j++)
+        free (ptrs[j]);
+    }
+}
+
+static void
+run_impl (gpointer data,
+          guint64  n)
+{
+  Impl *impl = data;
+  void *ptrs[BATCH];
+
+  for (guint64 i = 0; i < n; i++)
+    {
+      for (guint j = 0; j < BATCH; j++)
+        {
+          ptrs[j] = impl->alloc (impl->ctx);
+          *(guint64 *) ptrs[j] = j;
+        }
+      bench_escape (ptrs);
+      for (guint j = 0; j < BATCH; j++)
+        impl->free (impl->ctx, ptrs[j]);
+    }
+}
+
+static void
+run_pool_direct (gpointer data,
+                 guint64  n)
+{
+  NmPoolAllocator *pool = data;
+  void *ptrs[BATCH];
+
+  for (guint64 i = 0; i < n; i++)
+    {
+      for (guint j = 0; j < BATCH; j++)
+        {
+          ptrs[j] = nm_pool_allocator_alloc (pool, NULL);
+          *(guint64 *) ptrs[j] = j;
+        }
+      bench_escape (ptrs);
+      for (guint j = 0; j < BATCH; j++)
+        nm_pool_allocator_free (pool, ptrs[j]);
+    }
+}
+
+static void
+run_pool_iface (gpointer data,
+                guint64  n)
+{
+  NmAllocator *alloc = data;
+  void *ptrs[BATCH];
+
+  for (guint64 i = 0; i < n; i++)
+    {
+      for (guint j = 0; j < BATCH; j++)
+        {
+          ptrs[j] = nm_allocator_alloc (alloc, SIZE, 8, NULL);
+          *(guint64 *) ptrs[j] = j;
+        }
+      bench_escape (ptrs);
+      for (guint j = 0; j < BATCH; j++)
+        nm_allocator_free (alloc, ptrs[j], SIZE, 8);
+    }
+}
+
+/* Two threads: each takes BATCH blocks per iteration and gives back three
+ * quarters itself; the other quarter goes through a ring to the other
+ * thread, which frees it (a ring that is full sends the block back home). */
+#define RING_SIZE 4096
+
+typedef struct
+{
+  gpointer slots[RING_SIZE];
+  guint64  head __attribute__ ((aligned (64)));   /* written by the consumer */
+  guint64  tail __attribute__ ((aligned (64)));   /* written by the producer */
+} Ring;
+
+typedef struct
+{
+  Impl    *impl;
+  Ring    *out;
+  Ring    *in;
+  guint64  iterations;
+  gint    *start;
+} Side;
+
+static gboolean
+ring_push (Ring     *ring,
+           gpointer  mem)
+{
+  guint64 tail = ring->tail;
+
+  if (tail - __atomic_load_n (&ring->head, __ATOMIC_ACQUIRE) == RING_SIZE)
+    return FALSE;
+  ring->slots[tail % RING_SIZE] = mem;
+  __atomic_store_n (&ring->tail, tail + 1, __ATOMIC_RELEASE);
+  return TRUE;
+}
+
+static gpointer
+ring_pop (Ring *ring)
+{
+  guint64 head = ring->head;
+  gpointer mem;
+
+  if (head == __atomic_load_n (&ring->tail, __ATOMIC_ACQUIRE))
+    return NULL;
+  mem = ring->slots[head % RING_SIZE];
+  __atomic_store_n (&ring->head, head + 1, __ATOMIC_RELEASE);
+  return mem;
+}
+
+static gpointer
+side_run (gpointer data)
+{
+  Side *side = data;
+  Impl *impl = side->impl;
+  void *ptrs[BATCH];
+  gpointer mem;
+
+  while (!__atomic_load_n (side->start, __ATOMIC_ACQUIRE))
+    ;
+
+  for (guint64 i = 0; i < side->iterations; i++)
+    {
+      for (guint j = 0; j < BATCH; j++)
+        {
+          ptrs[j] = impl->alloc (impl->ctx);
+          *(guint64 *) ptrs[j] = j;
+        }
+      bench_escape (ptrs);
+      for (guint j = 0; j < BATCH; j++)
+        if (j % 4 != 0 || !ring_push (side->out, ptrs[j]))
+          impl->free (impl->ctx, ptrs[j]);
+      while ((mem = ring_pop (side->in)) != NULL)
+        impl->free (impl->ctx, mem);
+    }
+
+  return NULL;
+}
+
+static int
+compare_doubles (gconstpointer a,
+                 gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* ns per alloc+free pair of both threads together (aggregate throughput). */
+static double
+measure_two_threads (Impl    *impl,
+                     guint64  iterations)
+{
+  double times[32];
+  guint runs = MIN (bench_runs, G_N_ELEMENTS (times));
+
+  for (guint r = 0; r < runs; r++)
+    {
+      g_autofree Ring *ab = g_new0 (Ring, 1);
+      g_autofree Ring *ba = g_new0 (Ring, 1);
+      gint start = 0;
+      Side a = { impl, ab, ba, iterations, &start };
+      Side b = { impl, ba, ab, iterations, &start };
+      GThread *ta = g_thread_new ("bench-a", side_run, &a);
+      GThread *tb = g_thread_new ("bench-b", side_run, &b);
+      gint64 t0;
+      gpointer mem;
+
+      g_usleep (1000);
+      t0 = g_get_monotonic_time ();
+      __atomic_store_n (&start, 1, __ATOMIC_RELEASE);
+      g_thread_join (ta);
+      g_thread_join (tb);
+      times[r] = (double) (g_get_monotonic_time () - t0) * 1000.0 /
+                 (double) (2 * iterations * BATCH);
+
+      /* Blocks still in flight go back (from this thread). */
+      while ((mem = ring_pop (ab)) != NULL)
+        impl->free (impl->ctx, mem);
+      while ((mem = ring_pop (ba)) != NULL)
+        impl->free (impl->ctx, mem);
+    }
+
+  qsort (times, runs, sizeof times[0], compare_doubles);
+  return times[runs / 2];
+}
+
+static NmPoolAllocator *
+new_pool (const char *name,
+          gboolean    thread_safe)
+{
+  g_autoptr(GError) error = NULL;
+  NmPoolAllocator *pool = nm_pool_allocator_new_full (name, SIZE, 16, 4096, 1 << 20,
+                                                      thread_safe, &error);
+
+  if (pool == NULL)
+    g_error ("%s", error->message);
+
+  return pool;
+}
+
+void
+bench_pool_run (void)
+{
+  g_autoptr(NmPoolAllocator) pool = new_pool ("bench", FALSE);
+  g_autoptr(NmPoolAllocator) pool_ts = new_pool ("bench-ts", TRUE);
+  g_autoptr(NmPoolAllocator) pool_ts2 = new_pool ("bench-ts-2", TRUE);
+  gboolean have_mi = load_foreign (&mimalloc, "libmimalloc.so.2", "mi_malloc", "mi_free");
+  gboolean have_je = load_foreign (&jemalloc, "libjemalloc.so.2", "malloc", "free");
+  Impl glibc = { "glibc malloc + free", glibc_alloc, glibc_free, NULL };
+  Impl slice = { "GSlice (g_slice_alloc + g_slice_free1)", slice_alloc, slice_free, NULL };
+  Impl mi = { "mimalloc (mi_malloc + mi_free)", foreign_alloc, foreign_free, &mimalloc };
+  Impl je = { "jemalloc (malloc + free)", foreign_alloc, foreign_free, &jemalloc };
+  Impl ts2 = { "NmPoolAllocator thread-safe", pool_alloc, pool_free, pool_ts2 };
+  guint64 iterations = bench_target_seconds < 0.05 ? 2000 : 200000;
+
+  bench_group_begin ("pool: 16 x 64 B alloc then free, one thread",
+                     "each iteration takes 16 blocks of 64 bytes, writes each, and gives "
+                     "them back; one operation is an alloc+free pair; the pool has its "
+                     "hardening on (encoded, validated links and the double-free check)");
+  bench_row ("glibc malloc + free", run_glibc, NULL, BATCH);
+  bench_row ("NmPoolAllocator direct", run_pool_direct, pool, BATCH);
+  bench_row ("NmPoolAllocator via NmAllocator", run_pool_iface, NM_ALLOCATOR (pool), BATCH);
+  bench_row ("NmPoolAllocator thread-safe, one thread", run_pool_direct, pool_ts, BATCH);
+  bench_row (slice.label, run_impl, &slice, BATCH);
+  if (have_mi)
+    bench_row (mi.label, run_impl, &mi, BATCH);
+  else
+    g_print ("(mimalloc skipped: libmimalloc.so.2 not found)\n");
+  if (have_je)
+    bench_row (je.label, run_impl, &je, BATCH);
+  else
+    g_print ("(jemalloc skipped: libjemalloc.so.2 not found)\n");
+  bench_group_end ();
+
+  bench_group_begin ("pool: 2 threads, a quarter of the frees cross threads",
+                     "two threads each take 16 blocks of 64 bytes per iteration and give "
+                     "back 12; the other 4 go through a ring to the other thread, which "
+                     "frees them; ns per alloc+free pair of both threads together");
+  bench_row_value (glibc.label, measure_two_threads (&glibc, iterations));
+  bench_row_value (ts2.label, measure_two_threads (&ts2, iterations));
+  bench_row_value (slice.label, measure_two_threads (&slice, iterations));
+  if (have_mi)
+    bench_row_value (mi.label, measure_two_threads (&mi, iterations));
+  if (have_je)
+    bench_row_value (je.label, measure_two_threads (&je, iterations));
+  bench_group_end ();
+}

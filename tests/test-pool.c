@@ -1,0 +1,792 @@
+/* test-pool.c: NmPoolAllocator
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <string.h>
+
+#include <nebula-memory/nebula-memory.h>
+
+#include "nm-allocator-private.h"
+#include "nm-sanitizer-private.h"
+#include "nm-pool-allocator-private.h"
+
+static NmPoolAllocator *
+new_pool (gsize    block_size,
+          gsize    alignment,
+          gsize    count,
+          gsize    max_count,
+          gboolean thread_safe)
+{
+  g_autoptr(GError) error = NULL;
+  NmPoolAllocator *pool = nm_pool_allocator_new_full ("test-pool", block_size, alignment,
+                                                      count, max_count, thread_safe, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (NM_IS_POOL_ALLOCATOR (pool));
+
+  return pool;
+}
+
+static NmAllocatorStats *
+stats_of (NmPoolAllocator *pool)
+{
+  return nm_allocator_get_stats (NM_ALLOCATOR (pool));
+}
+
+/* The pool still hands out and takes back a block. */
+static void
+assert_still_works (NmPoolAllocator *pool)
+{
+  g_autoptr(GError) error = NULL;
+  guint64 *p = nm_pool_allocator_alloc (pool, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (p);
+  *p = 42;
+  g_assert_true (nm_allocator_owns (NM_ALLOCATOR (pool), p));
+  nm_pool_allocator_free (pool, p);
+}
+
+/* Whether writing into freed blocks would itself be reported by a tool. */
+static gboolean
+tools_watch_freed_memory (void)
+{
+#ifdef NM_HAVE_ASAN
+  return TRUE;
+#elif HAVE_VALGRIND
+  return RUNNING_ON_VALGRIND != 0;
+#else
+  return FALSE;
+#endif
+}
+
+static void
+test_pool_basic (void)
+{
+  g_autoptr(NmPoolAllocator) pool = new_pool (64, 16, 32, 0, FALSE);
+  gpointer blocks[32];
+  g_autoptr(GHashTable) seen = g_hash_table_new (NULL, NULL);
+
+  g_assert_cmpuint (nm_pool_allocator_get_block_size (pool), ==, 64);
+  g_assert_cmpuint (nm_pool_allocator_get_block_alignment (pool), ==, 16);
+  g_assert_cmpuint (nm_pool_allocator_get_block_count (pool), ==, 32);
+  g_assert_cmpuint (nm_pool_allocator_get_max_block_count (pool), ==, 32);
+
+  for (guint i = 0; i < G_N_ELEMENTS (blocks); i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      blocks[i] = nm_pool_allocator_alloc (pool, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (blocks[i]);
+      g_assert_cmpuint ((guintptr) blocks[i] % 16, ==, 0);
+      g_assert_false (g_hash_table_contains (seen, blocks[i]));
+      g_hash_table_add (seen, blocks[i]);
+      memset (blocks[i], (int) i, 64);
+    }
+
+  g_assert_cmpuint (nm_pool_allocator_get_blocks_in_use (pool), ==, 32);
+  for (guint i = 0; i < G_N_ELEMENTS (blocks); i++)
+    {
+      g_assert_cmpuint (((guint8 *) blocks[i])[63], ==, i);
+      g_assert_true (nm_allocator_owns (NM_ALLOCATOR (pool), blocks[i]));
+      nm_pool_allocator_free (pool, blocks[i]);
+      g_assert_false (nm_allocator_owns (NM_ALLOCATOR (pool), blocks[i]));
+    }
+  g_assert_cmpuint (nm_pool_allocator_get_blocks_in_use (pool), ==, 0);
+
+  /* LIFO reuse: the block freed last comes back first. */
+  {
+    gpointer p = nm_pool_allocator_alloc (pool, NULL);
+
+    g_assert_true (p == blocks[31]);
+    nm_pool_allocator_free (pool, p);
+  }
+
+  nm_pool_allocator_free (pool, NULL);
+}
+
+static void
+test_pool_rounding (void)
+{
+  g_autoptr(NmPoolAllocator) tiny = new_pool (1, 0, 4, 0, FALSE);
+  g_autoptr(NmPoolAllocator) odd = new_pool (20, 8, 10, 0, FALSE);
+  gpointer blocks[10];
+
+  /* Natural alignment of 1 byte is clamped to 8; 8 is the link size. */
+  g_assert_cmpuint (nm_pool_allocator_get_block_alignment (tiny), ==, 8);
+  g_assert_cmpuint (nm_pool_allocator_get_block_size (tiny), ==, 8);
+  assert_still_works (tiny);
+
+  /* 20 bytes aligned to 8: 24-byte blocks, a stride that is not a power
+   * of two, so the index check uses the multiply-and-rotate path. */
+  g_assert_cmpuint (nm_pool_allocator_get_block_size (odd), ==, 24);
+  for (guint i = 0; i < 10; i++)
+    {
+      blocks[i] = nm_pool_allocator_alloc (odd, NULL);
+      g_assert_nonnull (blocks[i]);
+      g_assert_cmpuint ((guintptr) blocks[i] % 8, ==, 0);
+    }
+  for (guint i = 0; i < 10; i++)
+    {
+      if (i > 0)
+        g_assert_cmpuint ((guintptr) blocks[i] - (guintptr) blocks[i - 1], ==, 24);
+      nm_pool_allocator_free (odd, blocks[i]);
+    }
+  g_assert_cmpuint (nm_pool_allocator_get_blocks_in_use (odd), ==, 0);
+}
+
+static void
+test_pool_new_invalid (void)
+{
+  struct {
+    gsize size, alignment, count;
+    const char *key;
+  } cases[] = {
+    { 0, 8, 4, "block-size" },
+    { 64, 3, 4, "block-alignment" },
+    { 64, 8192, 4, "block-alignment" },
+    { 64, 8, 0, "block-count" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      NmPoolAllocator *pool = nm_pool_allocator_new (cases[i].size, cases[i].alignment,
+                                                     cases[i].count, &error);
+
+      g_assert_null (pool);
+      g_assert_error (error, NM_CONFIG_ERROR, NM_CONFIG_ERROR_INVALID_VALUE);
+      g_assert_nonnull (strstr (error->message, cases[i].key));
+    }
+}
+
+static void
+test_pool_invalid_layout (void)
+{
+  g_autoptr(NmPoolAllocator) pool = new_pool (64, 16, 8, 0, FALSE);
+  NmAllocator *alloc = NM_ALLOCATOR (pool);
+  g_autoptr(NmAllocatorStats) stats = NULL;
+  gpointer p;
+
+  {
+    g_autoptr(GError) error = NULL;
+
+    p = nm_allocator_alloc (alloc, 65, 8, &error);
+    g_assert_null (p);
+    g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_INVALID_LAYOUT);
+    g_assert_nonnull (strstr (error->message, "65 bytes"));
+    g_assert_nonnull (strstr (error->message, "hold 64 bytes aligned to 16"));
+    g_assert_nonnull (strstr (error->message, "test-pool"));
+  }
+
+  {
+    g_autoptr(GError) error = NULL;
+
+    p = nm_allocator_alloc (alloc, 16, 32, &error);
+    g_assert_null (p);
+    g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_INVALID_LAYOUT);
+    g_assert_nonnull (strstr (error->message, "alignment 32"));
+    g_assert_nonnull (strstr (error->message, "aligned to 16"));
+  }
+
+  {
+    g_autoptr(GError) error = NULL;
+
+    p = nm_allocator_alloc (alloc, 0, 8, &error);
+    g_assert_null (p);
+    g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_INVALID_LAYOUT);
+    g_assert_nonnull (strstr (error->message, "0 bytes"));
+  }
+
+  {
+    g_autoptr(GError) error = NULL;
+
+    p = nm_allocator_alloc (alloc, 8, 3, &error);
+    g_assert_null (p);
+    g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_INVALID_LAYOUT);
+    g_assert_nonnull (strstr (error->message, "power of two"));
+  }
+
+  /* Fitting requests go through the interface. */
+  {
+    g_autoptr(GError) error = NULL;
+
+    p = nm_allocator_alloc (alloc, 64, 16, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (p);
+    nm_allocator_free (alloc, p, 64, 16);
+  }
+
+  stats = stats_of (pool);
+  g_assert_cmpuint (stats->failed_count, ==, 4);
+  g_assert_cmpuint (stats->bytes_used, ==, 0);
+  assert_still_works (pool);
+}
+
+static void
+on_failed (NmAllocator  *alloc,
+           const GError *error,
+           gpointer      user_data)
+{
+  GError **last = user_data;
+
+  g_clear_error (last);
+  *last = g_error_copy (error);
+}
+
+static void
+test_pool_exhausted (void)
+{
+  g_autoptr(NmPoolAllocator) pool = new_pool (64, 16, 4, 0, FALSE);
+  g_autoptr(GError) signalled = NULL;
+  g_autoptr(GError) error = NULL;
+  gpointer blocks[4];
+
+  g_signal_connect (pool, "allocation-failed", G_CALLBACK (on_failed), &signalled);
+
+  for (guint i = 0; i < 4; i++)
+    blocks[i] = nm_pool_allocator_alloc (pool, NULL);
+
+  g_assert_null (nm_pool_allocator_alloc (pool, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_POOL_EXHAUSTED);
+  g_assert_nonnull (strstr (error->message, "test-pool"));
+  g_assert_nonnull (strstr (error->message, "capacity 4 blocks of 64 bytes"));
+  g_assert_nonnull (strstr (error->message, "4 in use"));
+  g_assert_nonnull (strstr (error->message, "0 parked in thread caches"));
+  g_assert_nonnull (strstr (error->message, "max-block-count"));
+  g_assert_nonnull (strstr (error->message, "block-count"));
+  g_assert_error (signalled, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_POOL_EXHAUSTED);
+
+  /* Through the interface too. */
+  g_clear_error (&error);
+  g_assert_null (nm_allocator_alloc (NM_ALLOCATOR (pool), 8, 8, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_POOL_EXHAUSTED);
+
+  nm_pool_allocator_free (pool, blocks[2]);
+  g_assert_true (nm_pool_allocator_alloc (pool, NULL) == blocks[2]);
+  for (guint i = 0; i < 4; i++)
+    nm_pool_allocator_free (pool, blocks[i]);
+  assert_still_works (pool);
+}
+
+static void
+test_pool_grow_and_trim (void)
+{
+  /* Page-sized blocks, so trimmed slabs give whole pages back. */
+  g_autoptr(NmPoolAllocator) pool = new_pool (4096, 4096, 4, 16, FALSE);
+  g_autoptr(GError) error = NULL;
+  gpointer blocks[16];
+
+  for (guint round = 0; round < 2; round++)
+    {
+      for (guint i = 0; i < 16; i++)
+        {
+          blocks[i] = nm_pool_allocator_alloc (pool, &error);
+          g_assert_no_error (error);
+          memset (blocks[i], 0x11, 4096);
+        }
+      g_assert_cmpuint (nm_pool_allocator_get_block_count (pool), ==, 16);
+
+      g_assert_null (nm_pool_allocator_alloc (pool, &error));
+      g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_POOL_EXHAUSTED);
+      g_assert_nonnull (strstr (error->message, "capacity 16 blocks"));
+      g_assert_nonnull (strstr (error->message, "16 in use"));
+      g_clear_error (&error);
+
+      /* A slab with a live block stays. */
+      for (guint i = 0; i < 15; i++)
+        nm_pool_allocator_free (pool, blocks[i]);
+      /* Slabs of 4, 4 and 8 blocks: the middle one is free. */
+      g_assert_cmpuint (nm_pool_allocator_trim (pool), ==, 4 * 4096);
+      g_assert_cmpuint (nm_pool_allocator_get_block_count (pool), ==, 12);
+      g_assert_cmpuint (nm_allocator_trim (NM_ALLOCATOR (pool)), ==, 0);
+
+      g_assert_true (nm_allocator_owns (NM_ALLOCATOR (pool), blocks[15]));
+      nm_pool_allocator_free (pool, blocks[15]);
+      g_assert_cmpuint (nm_allocator_trim (NM_ALLOCATOR (pool)), ==, 8 * 4096);
+      g_assert_cmpuint (nm_pool_allocator_get_block_count (pool), ==, 4);
+      assert_still_works (pool);
+    }
+
+  /* Freeing into a trimmed slab is caught, not a crash. */
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*double free*not handed out*");
+  nm_pool_allocator_free (pool, blocks[15]);
+  g_test_assert_expected_messages ();
+}
+
+static void
+test_pool_double_free (void)
+{
+  g_autoptr(NmPoolAllocator) pool = new_pool (32, 8, 8, 0, FALSE);
+  g_autoptr(NmAllocatorStats) stats = NULL;
+  gpointer a = nm_pool_allocator_alloc (pool, NULL);
+  gpointer b, c;
+
+  nm_pool_allocator_free (pool, a);
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*test-pool*double free*");
+  nm_pool_allocator_free (pool, a);
+  g_test_assert_expected_messages ();
+
+  /* Through the interface as well. */
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*double free*");
+  nm_allocator_free (NM_ALLOCATOR (pool), a, 32, 8);
+  g_test_assert_expected_messages ();
+
+  /* The block went back once: it is handed out once. */
+  b = nm_pool_allocator_alloc (pool, NULL);
+  c = nm_pool_allocator_alloc (pool, NULL);
+  g_assert_true (b == a);
+  g_assert_true (c != a);
+
+  stats = stats_of (pool);
+  g_assert_cmpuint (stats->invalid_free_count, ==, 2);
+  g_assert_cmpuint (stats->free_count, ==, 1);
+  g_assert_cmpuint (stats->bytes_used, ==, 64);
+
+  nm_pool_allocator_free (pool, b);
+  nm_pool_allocator_free (pool, c);
+  assert_still_works (pool);
+}
+
+static void
+test_pool_foreign_pointer (void)
+{
+  g_autoptr(NmPoolAllocator) pool = new_pool (32, 8, 8, 0, FALSE);
+  g_autoptr(NmPoolAllocator) other = new_pool (32, 8, 8, 0, FALSE);
+  g_autoptr(NmAllocatorStats) stats = NULL;
+  g_autofree guint64 *heap = g_new0 (guint64, 4);
+  guint64 local = 0;
+  gpointer theirs = nm_pool_allocator_alloc (other, NULL);
+  char address[64];
+
+  g_snprintf (address, sizeof address, "*outside every slab*%p*", heap);
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, address);
+  nm_pool_allocator_free (pool, heap);
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*foreign pointer*");
+  nm_pool_allocator_free (pool, &local);
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*outside every slab*");
+  nm_pool_allocator_free (pool, theirs);
+  g_test_assert_expected_messages ();
+
+  g_assert_false (nm_allocator_owns (NM_ALLOCATOR (pool), theirs));
+  g_assert_true (nm_allocator_owns (NM_ALLOCATOR (other), theirs));
+  nm_pool_allocator_free (other, theirs);
+
+  stats = stats_of (pool);
+  g_assert_cmpuint (stats->invalid_free_count, ==, 3);
+  assert_still_works (pool);
+  assert_still_works (other);
+}
+
+static void
+test_pool_interior_pointer (void)
+{
+  g_autoptr(NmPoolAllocator) pool = new_pool (24, 8, 8, 0, FALSE);
+  g_autoptr(NmAllocatorStats) stats = NULL;
+  guint8 *a = nm_pool_allocator_alloc (pool, NULL);
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL,
+                         "*misaligned interior pointer: 8 bytes into block #0*");
+  nm_pool_allocator_free (pool, a + 8);
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*misaligned interior pointer*");
+  nm_pool_allocator_free (pool, a + 1);
+  g_test_assert_expected_messages ();
+
+  /* A wrong layout through the interface is refused before the lookup. */
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*free with a layout*");
+  nm_allocator_free (NM_ALLOCATOR (pool), a, 100, 8);
+  g_test_assert_expected_messages ();
+
+  g_assert_true (nm_allocator_owns (NM_ALLOCATOR (pool), a + 8));
+  stats = stats_of (pool);
+  g_assert_cmpuint (stats->invalid_free_count, ==, 3);
+  g_assert_cmpuint (stats->bytes_used, ==, 24);
+
+  nm_pool_allocator_free (pool, a);
+  assert_still_works (pool);
+}
+
+static void
+test_pool_corrupted_link (void)
+{
+  g_autoptr(NmPoolAllocator) pool = NULL;
+  g_autoptr(NmAllocatorStats) stats = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) seen = g_hash_table_new (NULL, NULL);
+  gpointer a, b, c, p;
+
+  if (tools_watch_freed_memory ())
+    {
+      g_test_skip ("writing into a freed block is reported by AddressSanitizer/Valgrind");
+      return;
+    }
+
+  pool = new_pool (64, 16, 8, 0, FALSE);
+  a = nm_pool_allocator_alloc (pool, NULL);
+  b = nm_pool_allocator_alloc (pool, NULL);
+  c = nm_pool_allocator_alloc (pool, NULL);
+  nm_pool_allocator_free (pool, c);
+  nm_pool_allocator_free (pool, a);
+
+  /* A use after free overwrites the encoded link of a. */
+  *(guint64 *) a = 0x4141414141414141;
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*test-pool*corruption*block #0*");
+  p = nm_pool_allocator_alloc (pool, &error);
+  g_test_assert_expected_messages ();
+  g_assert_null (p);
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_CORRUPTION);
+  g_assert_nonnull (strstr (error->message, "test-pool"));
+  g_assert_nonnull (strstr (error->message, "overwritten after the block was freed"));
+  g_assert_nonnull (strstr (error->message, "quarantined"));
+
+  stats = stats_of (pool);
+  g_assert_cmpuint (stats->corruption_count, ==, 1);
+  g_assert_cmpuint (stats->failed_count, ==, 1);
+
+  /* The rest of the pool is intact: every block but the quarantined one
+   * and b comes out once, c included. */
+  for (guint i = 0; i < 6; i++)
+    {
+      g_clear_error (&error);
+      p = nm_pool_allocator_alloc (pool, &error);
+      g_assert_no_error (error);
+      g_assert_true (p != a && p != b);
+      g_assert_false (g_hash_table_contains (seen, p));
+      g_hash_table_add (seen, p);
+    }
+  g_assert_true (g_hash_table_contains (seen, c));
+  g_assert_null (nm_pool_allocator_alloc (pool, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_POOL_EXHAUSTED);
+  g_assert_nonnull (strstr (error->message, "1 quarantined"));
+
+  /* Freeing the quarantined block is a double free. */
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*double free*quarantined*");
+  nm_pool_allocator_free (pool, a);
+  g_test_assert_expected_messages ();
+
+  /* A reset brings it back. */
+  nm_pool_allocator_reset (pool);
+  g_assert_cmpuint (nm_pool_allocator_get_blocks_in_use (pool), ==, 0);
+  for (guint i = 0; i < 8; i++)
+    g_assert_nonnull (nm_pool_allocator_alloc (pool, NULL));
+}
+
+static void
+test_pool_corrupted_fill (void)
+{
+  g_autoptr(NmMemoryConfig) config = NULL;
+  g_autoptr(NmAllocator) alloc = NULL;
+  g_autoptr(GError) error = NULL;
+  NmPoolAllocator *pool;
+  guint8 *a, *p;
+
+  if (tools_watch_freed_memory ())
+    {
+      g_test_skip ("writing into a freed block is reported by AddressSanitizer/Valgrind");
+      return;
+    }
+
+  config = nm_memory_config_new_development (NM_ALLOCATOR_KIND_POOL);
+  g_assert_true (nm_memory_config_get_poison (config));
+  alloc = nm_allocator_new_from_config (config, &error);
+  g_assert_no_error (error);
+  pool = NM_POOL_ALLOCATOR (alloc);
+
+  a = nm_pool_allocator_alloc (pool, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (a[10], ==, NM_POISON_FRESH);
+  nm_pool_allocator_free (pool, a);
+  g_assert_cmpuint (a[10], ==, NM_POISON_FREED);
+
+  /* A write after free past the link: only the fill check sees it. */
+  a[40] = 7;
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*corruption*written after it was freed*byte 40*");
+  p = nm_pool_allocator_alloc (pool, &error);
+  g_test_assert_expected_messages ();
+  g_assert_null (p);
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_CORRUPTION);
+  g_assert_nonnull (strstr (error->message, "written after it was freed"));
+
+  g_clear_error (&error);
+  p = nm_pool_allocator_alloc (pool, &error);
+  g_assert_no_error (error);
+  g_assert_true (p != a);
+  nm_pool_allocator_free (pool, p);
+}
+
+static void
+on_notify (GObject    *object,
+           GParamSpec *pspec,
+           gpointer    user_data)
+{
+  (*(guint *) user_data)++;
+}
+
+static void
+test_pool_reset (void)
+{
+  g_autoptr(NmPoolAllocator) pool = new_pool (64, 16, 8, 0, FALSE);
+  g_autoptr(NmAllocatorStats) stats = NULL;
+  guint notified = 0;
+  gpointer first = NULL;
+
+  g_signal_connect (pool, "notify::bytes-used", G_CALLBACK (on_notify), &notified);
+
+  for (guint i = 0; i < 5; i++)
+    {
+      gpointer p = nm_pool_allocator_alloc (pool, NULL);
+
+      if (i == 0)
+        first = p;
+    }
+  nm_pool_allocator_free (pool, first);
+
+  nm_allocator_reset (NM_ALLOCATOR (pool));
+  g_assert_cmpuint (nm_pool_allocator_get_blocks_in_use (pool), ==, 0);
+
+  stats = stats_of (pool);
+  g_assert_cmpuint (stats->reset_count, ==, 1);
+  g_assert_cmpuint (stats->bytes_used, ==, 0);
+  g_assert_cmpuint (stats->bytes_peak, ==, 5 * 64);
+  g_assert_cmpuint (stats->allocation_count, ==, 5);
+
+  /* Every block is free again, each handed out once. */
+  for (guint i = 0; i < 8; i++)
+    g_assert_nonnull (nm_pool_allocator_alloc (pool, NULL));
+  g_assert_null (nm_pool_allocator_alloc (pool, NULL));
+
+  /* A block from before the reset is no longer handed out. */
+  nm_pool_allocator_reset (pool);
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*double free*not handed out*");
+  nm_pool_allocator_free (pool, first);
+  g_test_assert_expected_messages ();
+}
+
+static void
+test_pool_stats_and_properties (void)
+{
+  g_autoptr(NmPoolAllocator) pool = new_pool (48, 16, 10, 40, FALSE);
+  g_autoptr(NmAllocatorStats) stats = NULL;
+  g_autofree char *name = NULL;
+  guint64 capacity, used, count, block_size, max_count;
+  gboolean thread_safe;
+  gpointer a, b, c;
+
+  a = nm_pool_allocator_alloc (pool, NULL);
+  b = nm_pool_allocator_alloc (pool, NULL);
+  c = nm_pool_allocator_alloc (pool, NULL);
+  nm_pool_allocator_free (pool, b);
+
+  g_object_get (pool,
+                "name", &name,
+                "capacity", &capacity,
+                "bytes-used", &used,
+                "allocation-count", &count,
+                "thread-safe", &thread_safe,
+                "block-size", &block_size,
+                "max-block-count", &max_count,
+                NULL);
+  g_assert_cmpstr (name, ==, "test-pool");
+  g_assert_cmpuint (capacity, ==, 10 * 48);
+  g_assert_cmpuint (used, ==, 2 * 48);
+  g_assert_cmpuint (count, ==, 3);
+  g_assert_false (thread_safe);
+  g_assert_cmpuint (block_size, ==, 48);
+  g_assert_cmpuint (max_count, ==, 40);
+
+  stats = stats_of (pool);
+  g_assert_cmpuint (stats->free_count, ==, 1);
+  g_assert_cmpuint (stats->bytes_peak, ==, 3 * 48);
+  g_assert_cmpuint (stats->cached_count, ==, 0);
+  g_assert_cmpstr (nm_allocator_get_name (NM_ALLOCATOR (pool)), ==, "test-pool");
+
+  nm_pool_allocator_free (pool, a);
+  nm_pool_allocator_free (pool, c);
+}
+
+static void
+test_pool_key_file (void)
+{
+  g_autoptr(GKeyFile) key_file = g_key_file_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NmAllocator) alloc = NULL;
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "pool.ini", NULL);
+  guint64 block_size, block_count, max_count, alignment;
+  gboolean thread_safe;
+
+  g_key_file_load_from_file (key_file, path, G_KEY_FILE_NONE, &error);
+  g_assert_no_error (error);
+
+  alloc = nm_allocator_new_from_key_file (key_file, "nodes", &error);
+  g_assert_no_error (error);
+  g_assert_true (NM_IS_POOL_ALLOCATOR (alloc));
+  g_object_get (alloc,
+                "block-size", &block_size,
+                "block-alignment", &alignment,
+                "block-count", &block_count,
+                "max-block-count", &max_count,
+                "thread-safe", &thread_safe,
+                NULL);
+  g_assert_cmpuint (block_size, ==, 96);
+  g_assert_cmpuint (alignment, ==, 32);
+  g_assert_cmpuint (block_count, ==, 128);
+  g_assert_cmpuint (max_count, ==, 1024);
+  g_assert_true (thread_safe);
+  g_assert_cmpstr (nm_allocator_get_name (alloc), ==, "nodes");
+
+  {
+    gpointer p = nm_allocator_alloc (alloc, 96, 32, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint ((guintptr) p % 32, ==, 0);
+    nm_allocator_free (alloc, p, 96, 32);
+  }
+
+  /* A bad group names group, key and value. */
+  g_clear_object (&alloc);
+  alloc = nm_allocator_new_from_key_file (key_file, "bad-alignment", &error);
+  g_assert_null (alloc);
+  g_assert_error (error, NM_CONFIG_ERROR, NM_CONFIG_ERROR_INVALID_VALUE);
+  g_assert_nonnull (strstr (error->message, "block-alignment"));
+}
+
+static void
+test_pool_thread_safe_single_thread (void)
+{
+  g_autoptr(NmPoolAllocator) pool = new_pool (64, 16, 64, 0, TRUE);
+  g_autoptr(NmAllocatorStats) stats = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) seen = g_hash_table_new (NULL, NULL);
+  guint limit = _nm_pool_allocator_get_cache_limit (pool);
+  gpointer blocks[64];
+
+  g_assert_cmpuint (limit, ==, 8);
+
+  for (guint i = 0; i < 64; i++)
+    {
+      blocks[i] = nm_pool_allocator_alloc (pool, &error);
+      g_assert_no_error (error);
+      g_assert_false (g_hash_table_contains (seen, blocks[i]));
+      g_hash_table_add (seen, blocks[i]);
+    }
+  g_assert_null (nm_pool_allocator_alloc (pool, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_POOL_EXHAUSTED);
+  g_assert_nonnull (strstr (error->message, "64 in use"));
+
+  for (guint i = 0; i < 10; i++)
+    nm_pool_allocator_free (pool, blocks[i]);
+
+  stats = stats_of (pool);
+  g_assert_cmpuint (stats->cached_count, ==, 10 - limit / 2);
+  g_assert_cmpuint (stats->bytes_used, ==, 54 * 64);
+  g_assert_cmpuint (stats->allocation_count, ==, 64);
+  g_assert_cmpuint (stats->free_count, ==, 10);
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*double free*");
+  nm_pool_allocator_free (pool, blocks[3]);
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*misaligned interior*");
+  nm_pool_allocator_free (pool, (guint8 *) blocks[20] + 4);
+  g_test_assert_expected_messages ();
+
+  for (guint i = 10; i < 64; i++)
+    nm_pool_allocator_free (pool, blocks[i]);
+  g_assert_cmpuint (nm_pool_allocator_get_blocks_in_use (pool), ==, 0);
+
+  nm_pool_allocator_reset (pool);
+  g_clear_pointer (&stats, nm_allocator_stats_free);
+  stats = stats_of (pool);
+  g_assert_cmpuint (stats->cached_count, ==, 0);
+  g_assert_cmpuint (stats->bytes_used, ==, 0);
+  g_hash_table_remove_all (seen);
+  for (guint i = 0; i < 64; i++)
+    {
+      blocks[i] = nm_pool_allocator_alloc (pool, NULL);
+      g_assert_nonnull (blocks[i]);
+      g_assert_false (g_hash_table_contains (seen, blocks[i]));
+      g_hash_table_add (seen, blocks[i]);
+    }
+  for (guint i = 0; i < 64; i++)
+    nm_pool_allocator_free (pool, blocks[i]);
+}
+
+static void
+test_pool_thread_safe_corruption (void)
+{
+  g_autoptr(NmPoolAllocator) pool = NULL;
+  g_autoptr(GError) error = NULL;
+  gpointer blocks[16];
+  gpointer p;
+  guint limit;
+
+  if (tools_watch_freed_memory ())
+    {
+      g_test_skip ("writing into a freed block is reported by AddressSanitizer/Valgrind");
+      return;
+    }
+
+  /* Fill the cache, then overflow it so blocks go to the depot list. */
+  pool = new_pool (64, 16, 16, 0, TRUE);
+  limit = _nm_pool_allocator_get_cache_limit (pool);
+  g_assert_cmpuint (limit, ==, 2);
+  for (guint i = 0; i < 16; i++)
+    blocks[i] = nm_pool_allocator_alloc (pool, NULL);
+  for (guint i = 0; i < 16; i++)
+    nm_pool_allocator_free (pool, blocks[i]);
+
+  /* The cache holds the last frees, the depot the earlier ones: drain the
+   * cache, then corrupt the depot's head, which is the most recently
+   * flushed block. */
+  for (guint i = 0; i < limit; i++)
+    g_assert_nonnull (nm_pool_allocator_alloc (pool, NULL));
+  *(guint64 *) blocks[14] = 0;
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*corruption*");
+  p = nm_pool_allocator_alloc (pool, &error);
+  g_test_assert_expected_messages ();
+  g_assert_null (p);
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_CORRUPTION);
+
+  g_clear_error (&error);
+  p = nm_pool_allocator_alloc (pool, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (p);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/nebula/pool/basic", test_pool_basic);
+  g_test_add_func ("/nebula/pool/rounding", test_pool_rounding);
+  g_test_add_func ("/nebula/pool/new/invalid", test_pool_new_invalid);
+  g_test_add_func ("/nebula/pool/alloc/invalid-layout", test_pool_invalid_layout);
+  g_test_add_func ("/nebula/pool/alloc/exhausted", test_pool_exhausted);
+  g_test_add_func ("/nebula/pool/grow-and-trim", test_pool_grow_and_trim);
+  g_test_add_func ("/nebula/pool/free/double", test_pool_double_free);
+  g_test_add_func ("/nebula/pool/free/foreign", test_pool_foreign_pointer);
+  g_test_add_func ("/nebula/pool/free/interior", test_pool_interior_pointer);
+  g_test_add_func ("/nebula/pool/corruption/link", test_pool_corrupted_link);
+  g_test_add_func ("/nebula/pool/corruption/fill", test_pool_corrupted_fill);
+  g_test_add_func ("/nebula/pool/reset", test_pool_reset);
+  g_test_add_func ("/nebula/pool/stats", test_pool_stats_and_properties);
+  g_test_add_func ("/nebula/pool/config/key-file", test_pool_key_file);
+  g_test_add_func ("/nebula/pool/thread-safe/single-thread", test_pool_thread_safe_single_thread);
+  g_test_add_func ("/nebula/pool/thread-safe/corruption", test_pool_thread_safe_corruption);
+
+  return g_test_run ();
+}
