@@ -117,6 +117,9 @@ enum {
   BLOCK_TRIMMED,
 };
 
+G_STATIC_ASSERT (BLOCK_FREE == _NM_POOL_BLOCK_FREE);
+G_STATIC_ASSERT (BLOCK_ALLOCATED == _NM_POOL_BLOCK_ALLOCATED);
+
 enum {
   SLOW_THREAD_SAFE = 1 << 0,
   SLOW_SANITIZE    = 1 << 1,
@@ -156,22 +159,16 @@ struct _NmPoolAllocator
 {
   GObject            parent_instance;
 
-  /* Hot: the single-thread paths touch only these. */
-  guint8            *base;
-  guint8            *state;
-  gsize              stride;
-  guint64            inverse;      /* of the odd part of stride, mod 2^64 */
-  guint              shift;        /* trailing zero bits of stride */
-  guint              slow_flags;
-  guint8            *head;         /* the first FREE block, or NULL */
-  gsize              head_index;   /* its index, when head is not NULL */
-  gsize              n_blocks;     /* blocks in the slab range */
-  guint64            secret;
+  /* Hot: the single-thread paths touch only these; the inline fast paths
+   * in the header read them right after the GObject. In fast: base, state,
+   * stride, inverse (of the odd part of stride, mod 2^64), shift (trailing
+   * zero bits of stride), slow_flags, head (the first FREE block, or NULL),
+   * head_index (its index), n_blocks (blocks in the slab range), secret,
+   * n_allocs and n_frees (thread-safe mode: of caches gone), in_use
+   * (single-thread mode) and peak (updated before in_use decreases). */
+  NmPoolAllocatorFast fast;
+
   guint64            key;
-  guint64            n_allocs;     /* thread-safe mode: of caches gone */
-  guint64            n_frees;
-  guint64            in_use;       /* single-thread mode */
-  guint64            peak;
 
   gsize              block_size;   /* rounded: == stride */
   gsize              block_alignment;
@@ -191,6 +188,8 @@ struct _NmPoolAllocator
 
   NmAllocatorCommon  common;
 };
+
+G_STATIC_ASSERT (G_STRUCT_OFFSET (struct _NmPoolAllocator, fast) == sizeof (GObject));
 
 enum {
   PROP_BLOCK_SIZE = NM_ALLOCATOR_PROP_LAST,
@@ -221,20 +220,19 @@ static inline guint8 *
 block_ptr (NmPoolAllocator *self,
            gsize            index)
 {
-  return self->base + index * self->stride;
+  return self->fast.base + index * self->fast.stride;
 }
 
 /* The index of the block starting at @mem, or a number >= n_blocks when
  * @mem is below the pool, beyond it or not at a block start. With
  * stride = 2^k·d (d odd) and x = mem - base: x·d⁻¹ rotated right by k is
- * x / stride when stride divides x, and above every valid index otherwise. */
+ * x / stride when stride divides x, and above every valid index otherwise.
+ * The header has the computation, for the inline fast paths. */
 static inline gsize
 block_index (NmPoolAllocator *self,
              gconstpointer    mem)
 {
-  guint64 x = (guint64) ((guintptr) mem - (guintptr) self->base) * self->inverse;
-
-  return (gsize) ((x >> self->shift) | (x << ((64 - self->shift) & 63)));
+  return _nm_pool_block_index (&self->fast, mem);
 }
 
 /* Links hold the next block's address (or NULL) mixed with the secret and
@@ -246,14 +244,14 @@ link_encode (NmPoolAllocator *self,
              const guint8    *blk,
              const guint8    *next)
 {
-  return (guint64) (guintptr) next ^ self->secret ^ ((guintptr) blk >> 4);
+  return (guint64) (guintptr) next ^ self->fast.secret ^ ((guintptr) blk >> 4);
 }
 
 static inline guint
 state_get (NmPoolAllocator *self,
            gsize            index)
 {
-  return __atomic_load_n (&self->state[index], __ATOMIC_RELAXED);
+  return __atomic_load_n (&self->fast.state[index], __ATOMIC_RELAXED);
 }
 
 static inline void
@@ -261,13 +259,13 @@ state_set (NmPoolAllocator *self,
            gsize            index,
            guint8           state)
 {
-  __atomic_store_n (&self->state[index], state, __ATOMIC_RELAXED);
+  __atomic_store_n (&self->fast.state[index], state, __ATOMIC_RELAXED);
 }
 
 static inline gsize
 n_blocks_get (NmPoolAllocator *self)
 {
-  return __atomic_load_n (&self->n_blocks, __ATOMIC_ACQUIRE);
+  return __atomic_load_n (&self->fast.n_blocks, __ATOMIC_ACQUIRE);
 }
 
 /* Free blocks are poisoned for the tools; the pool's own link accesses
@@ -334,9 +332,9 @@ list_push (NmPoolAllocator *self,
 {
   guint8 *blk = block_ptr (self, index);
 
-  link_store_checked (self, blk, link_encode (self, blk, self->head));
-  self->head = blk;
-  self->head_index = index;
+  link_store_checked (self, blk, link_encode (self, blk, self->fast.head));
+  self->fast.head = blk;
+  self->fast.head_index = index;
 }
 
 /* Rebuilds the list from the states: after a corruption (the tail behind a
@@ -344,8 +342,8 @@ list_push (NmPoolAllocator *self,
 static void
 list_rebuild (NmPoolAllocator *self)
 {
-  self->head = NULL;
-  for (gsize i = self->n_blocks; i-- > 0;)
+  self->fast.head = NULL;
+  for (gsize i = self->fast.n_blocks; i-- > 0;)
     if (state_get (self, i) == BLOCK_FREE)
       list_push (self, i);
 }
@@ -354,7 +352,7 @@ static TakeResult
 list_pop (NmPoolAllocator *self,
           gsize           *out)
 {
-  gsize i = self->head_index;
+  gsize i = self->fast.head_index;
   guint8 *blk;
   guint8 *next;
   gsize next_index;
@@ -365,17 +363,17 @@ list_pop (NmPoolAllocator *self,
       return TAKE_BAD_TARGET;
     }
 
-  blk = self->head;
-  next = (guint8 *) (guintptr) (link_load_checked (self, blk) ^ self->secret ^ ((guintptr) blk >> 4));
+  blk = self->fast.head;
+  next = (guint8 *) (guintptr) (link_load_checked (self, blk) ^ self->fast.secret ^ ((guintptr) blk >> 4));
   next_index = block_index (self, next);
-  if (next != NULL && next_index >= self->n_blocks)
+  if (next != NULL && next_index >= self->fast.n_blocks)
     {
       *out = i;
       return TAKE_BAD_LINK;
     }
 
-  self->head = next;
-  self->head_index = next_index;
+  self->fast.head = next;
+  self->fast.head_index = next_index;
   *out = i;
   return TAKE_OK;
 }
@@ -407,7 +405,7 @@ poison_slab (NmPoolAllocator *self,
              const Slab      *slab)
 {
   if (self->common.sanitize)
-    nm_sanitizer_poison (block_ptr (self, slab->first), slab->count * self->stride);
+    nm_sanitizer_poison (block_ptr (self, slab->first), slab->count * self->fast.stride);
 }
 
 /* Adds a slab (reusing a trimmed one first); caller holds the lock in
@@ -421,10 +419,10 @@ grow (NmPoolAllocator *self)
     if (self->slabs[k].trimmed)
       {
         slab = &self->slabs[k];
-        if (!commit (self->base, slab->first * self->stride,
-                     (slab->first + slab->count) * self->stride))
+        if (!commit (self->fast.base, slab->first * self->fast.stride,
+                     (slab->first + slab->count) * self->fast.stride))
           return TAKE_NO_MEMORY;
-        memset (self->state + slab->first, BLOCK_FRESH, slab->count);
+        memset (self->fast.state + slab->first, BLOCK_FRESH, slab->count);
         slab->trimmed = FALSE;
         break;
       }
@@ -433,25 +431,25 @@ grow (NmPoolAllocator *self)
     {
       gsize count;
 
-      if (self->n_blocks >= self->max_blocks || self->n_slabs == MAX_SLABS)
+      if (self->fast.n_blocks >= self->max_blocks || self->n_slabs == MAX_SLABS)
         return TAKE_EXHAUSTED;
 
-      count = MIN (MAX (self->block_count, self->n_held), self->max_blocks - self->n_blocks);
-      if (!commit (self->base, self->n_blocks * self->stride,
-                   (self->n_blocks + count) * self->stride))
+      count = MIN (MAX (self->block_count, self->n_held), self->max_blocks - self->fast.n_blocks);
+      if (!commit (self->fast.base, self->fast.n_blocks * self->fast.stride,
+                   (self->fast.n_blocks + count) * self->fast.stride))
         return TAKE_NO_MEMORY;
-      if (page_ceil (self->n_blocks + count) > self->state_committed)
+      if (page_ceil (self->fast.n_blocks + count) > self->state_committed)
         {
-          if (!commit (self->state, self->state_committed, self->n_blocks + count))
+          if (!commit (self->fast.state, self->state_committed, self->fast.n_blocks + count))
             return TAKE_NO_MEMORY;
-          self->state_committed = page_ceil (self->n_blocks + count);
+          self->state_committed = page_ceil (self->fast.n_blocks + count);
         }
 
       slab = &self->slabs[self->n_slabs++];
-      slab->first = self->n_blocks;
+      slab->first = self->fast.n_blocks;
       slab->count = count;
       slab->trimmed = FALSE;
-      __atomic_store_n (&self->n_blocks, self->n_blocks + count, __ATOMIC_RELEASE);
+      __atomic_store_n (&self->fast.n_blocks, self->fast.n_blocks + count, __ATOMIC_RELEASE);
     }
 
   poison_slab (self, slab);
@@ -472,13 +470,13 @@ depot_take (NmPoolAllocator *self,
     {
       TakeResult r;
 
-      if (self->head != NULL)
+      if (self->fast.head != NULL)
         {
           *fresh = FALSE;
           return list_pop (self, out);
         }
 
-      for (; self->fresh < self->n_blocks; self->fresh++)
+      for (; self->fresh < self->fast.n_blocks; self->fresh++)
         if (state_get (self, self->fresh) == BLOCK_FRESH)
           {
             *fresh = TRUE;
@@ -498,8 +496,8 @@ static void
 fill_freed (NmPoolAllocator *self,
             guint8          *blk)
 {
-  if (self->stride > LINK_SIZE)
-    memset (blk + LINK_SIZE, NM_POISON_FREED, self->stride - LINK_SIZE);
+  if (self->fast.stride > LINK_SIZE)
+    memset (blk + LINK_SIZE, NM_POISON_FREED, self->fast.stride - LINK_SIZE);
 }
 
 /* Returns the offset of the first byte of the freed fill that changed, or
@@ -508,7 +506,7 @@ static gssize
 check_fill (NmPoolAllocator *self,
             const guint8    *blk)
 {
-  for (gsize k = LINK_SIZE; k < self->stride; k++)
+  for (gsize k = LINK_SIZE; k < self->fast.stride; k++)
     if (blk[k] != NM_POISON_FREED)
       return (gssize) k;
 
@@ -558,7 +556,7 @@ hand_out (NmPoolAllocator  *self,
   guint8 *blk = block_ptr (self, index);
 
   if (self->common.sanitize)
-    nm_sanitizer_block_alloc (self, blk, self->stride);
+    nm_sanitizer_block_alloc (self, blk, self->fast.stride);
 
   if (self->common.poison)
     {
@@ -567,7 +565,7 @@ hand_out (NmPoolAllocator  *self,
       if (at >= 0)
         {
           if (self->common.sanitize)
-            nm_sanitizer_block_free (self, blk, self->stride);
+            nm_sanitizer_block_free (self, blk, self->fast.stride);
           state_set (self, index, BLOCK_QUARANTINED);
           self->n_quarantined++;
           return fail_corruption (self, error, "block #%" G_GSIZE_FORMAT " at %p was "
@@ -575,7 +573,7 @@ hand_out (NmPoolAllocator  *self,
                                   " is 0x%02x, not the 0x%02x fill)", index, blk, at,
                                   blk[at], NM_POISON_FREED);
         }
-      memset (blk, NM_POISON_FRESH, self->stride);
+      memset (blk, NM_POISON_FRESH, self->fast.stride);
     }
 
   state_set (self, index, BLOCK_ALLOCATED);
@@ -590,7 +588,7 @@ take_back (NmPoolAllocator *self,
   if (self->common.poison)
     fill_freed (self, blk);
   if (self->common.sanitize)
-    nm_sanitizer_block_free (self, blk, self->stride);
+    nm_sanitizer_block_free (self, blk, self->fast.stride);
 }
 
 static gpointer
@@ -616,7 +614,7 @@ fail_take (NmPoolAllocator  *self,
 
     case TAKE_NO_MEMORY:
       {
-        g_autofree char *held = g_format_size ((guint64) self->n_held * self->stride);
+        g_autofree char *held = g_format_size ((guint64) self->n_held * self->fast.stride);
 
         return _nm_allocator_fail (NM_ALLOCATOR (self), c, error, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY,
                                    "%s “%s” cannot grow beyond %s: the system refused more "
@@ -629,15 +627,15 @@ fail_take (NmPoolAllocator  *self,
     default:
       {
         guint64 in_use = nm_pool_allocator_get_blocks_in_use (self);
-        g_autofree char *usage = _nm_format_usage (in_use * self->stride,
-                                                   (guint64) self->n_held * self->stride);
+        g_autofree char *usage = _nm_format_usage (in_use * self->fast.stride,
+                                                   (guint64) self->n_held * self->fast.stride);
 
         return _nm_allocator_fail (NM_ALLOCATOR (self), c, error, NM_ALLOCATOR_ERROR_POOL_EXHAUSTED,
                                    "%s “%s” is exhausted: capacity %" G_GSIZE_FORMAT " blocks "
                                    "of %" G_GSIZE_FORMAT " bytes, %" G_GUINT64_FORMAT " in use, "
                                    "%" G_GUINT64_FORMAT " parked in thread caches, %"
                                    G_GUINT64_FORMAT " quarantined; %s. %s",
-                                   c->label, c->name, self->n_held, self->stride, in_use,
+                                   c->label, c->name, self->n_held, self->fast.stride, in_use,
                                    cached, self->n_quarantined, usage,
                                    self->max_blocks > self->n_held
                                      ? "Raise block-count, or raise max-block-count to let it grow further."
@@ -685,9 +683,8 @@ st_alloc (NmPoolAllocator  *self,
   if (mem == NULL)
     return NULL;
 
-  self->n_allocs++;
-  if (++self->in_use > self->peak)
-    self->peak = self->in_use;
+  self->fast.n_allocs++;
+  self->fast.in_use++;
 
   return mem;
 }
@@ -754,8 +751,8 @@ thread_caches_release (gpointer data)
         {
           pthread_mutex_lock (&pool->lock);
           cache_flush_locked (pool, c, c->count);
-          pool->n_allocs += c->n_allocs;
-          pool->n_frees += c->n_frees;
+          pool->fast.n_allocs += c->n_allocs;
+          pool->fast.n_frees += c->n_frees;
           cache_unlink_locked (pool, c);
           pthread_mutex_unlock (&pool->lock);
         }
@@ -888,10 +885,10 @@ ts_alloc_slow (NmPoolAllocator  *self,
               guint8 *blk = block_ptr (self, i);
 
               if (self->common.sanitize)
-                nm_sanitizer_unpoison (blk, self->stride);
+                nm_sanitizer_unpoison (blk, self->fast.stride);
               fill_freed (self, blk);
               if (self->common.sanitize)
-                nm_sanitizer_poison (blk, self->stride);
+                nm_sanitizer_poison (blk, self->fast.stride);
             }
           state_set (self, i, BLOCK_CACHED);
           c->blocks[got++] = i;
@@ -921,7 +918,7 @@ ts_alloc (NmPoolAllocator  *self,
   PoolCache *c = cache_get (self);
   guint n = c->count;
 
-  if G_LIKELY (n > 0 && !(self->slow_flags & (SLOW_SANITIZE | SLOW_POISON)))
+  if G_LIKELY (n > 0 && !(self->fast.slow_flags & (SLOW_SANITIZE | SLOW_POISON)))
     {
       gsize i = c->blocks[n - 1];
 
@@ -963,7 +960,7 @@ alloc_slow (NmPoolAllocator  *self,
 {
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (self->slow_flags & SLOW_THREAD_SAFE)
+  if (self->fast.slow_flags & SLOW_THREAD_SAFE)
     return ts_alloc (self, error);
 
   return st_alloc (self, error);
@@ -986,35 +983,21 @@ alloc_slow (NmPoolAllocator  *self,
  * Since: 1.0
  */
 gpointer
-nm_pool_allocator_alloc (NmPoolAllocator  *self,
-                         GError          **error)
+(nm_pool_allocator_alloc) (NmPoolAllocator  *self,
+                           GError          **error)
 {
+  gpointer blk;
+
   NM_POOL_CHECK (self, NULL);
 
   /* Hot path: pop the head after validating its state and its link. */
-  if G_LIKELY (self->slow_flags == 0 && self->head != NULL)
-    {
-      gsize i = self->head_index;
+  blk = _nm_pool_fast_pop (&self->fast);
+  if G_LIKELY (blk != NULL)
+    return blk;
 
-      if G_LIKELY (self->state[i] == BLOCK_FREE)
-        {
-          guint8 *blk = self->head;
-          guint8 *next = (guint8 *) (guintptr) (*(guint64 *) blk ^ self->secret ^
-                                                ((guintptr) blk >> 4));
-          gsize next_index = block_index (self, next);
-
-          if G_LIKELY (next_index < self->n_blocks || next == NULL)
-            {
-              self->state[i] = BLOCK_ALLOCATED;
-              self->head = next;
-              self->head_index = next_index;
-              self->n_allocs++;
-              if (++self->in_use > self->peak)
-                self->peak = self->in_use;
-              return blk;
-            }
-        }
-    }
+  /* Thread-safe mode, without checks: the thread's cache. */
+  if (self->fast.slow_flags == SLOW_THREAD_SAFE && (error == NULL || *error == NULL))
+    return ts_alloc (self, error);
 
   return alloc_slow (self, error);
 }
@@ -1030,7 +1013,11 @@ pool_alloc (NmAllocator  *allocator,
   if G_LIKELY (size - 1 < self->block_size &&
                alignment - 1 < self->block_alignment &&
                (alignment & (alignment - 1)) == 0)
-    return nm_pool_allocator_alloc (self, error);
+    {
+      gpointer blk = _nm_pool_fast_pop (&self->fast);
+
+      return G_LIKELY (blk != NULL) ? blk : (nm_pool_allocator_alloc) (self, error);
+    }
 
   if (!nm_layout_is_valid (size, alignment))
     return _nm_allocator_fail_layout (allocator, &self->common, size, alignment, error);
@@ -1053,12 +1040,12 @@ report_bad_free (NmPoolAllocator *self,
 {
   NmAllocator *allocator = NM_ALLOCATOR (self);
   NmAllocatorCommon *c = &self->common;
-  gsize span = n_blocks_get (self) * self->stride;
-  gsize offset = (guintptr) mem - (guintptr) self->base;
+  gsize span = n_blocks_get (self) * self->fast.stride;
+  gsize offset = (guintptr) mem - (guintptr) self->fast.base;
 
   if (index >= n_blocks_get (self))
     {
-      if ((guintptr) mem < (guintptr) self->base || offset >= span)
+      if ((guintptr) mem < (guintptr) self->fast.base || offset >= span)
         _nm_allocator_report_invalid_free (allocator, c, mem,
                                            "free of a pointer outside every slab: a foreign "
                                            "pointer (from malloc or another allocator)");
@@ -1068,8 +1055,8 @@ report_bad_free (NmPoolAllocator *self,
                                            G_GSIZE_FORMAT " bytes into block #%" G_GSIZE_FORMAT
                                            " (blocks are %" G_GSIZE_FORMAT " bytes); free the "
                                            "pointer the allocation returned",
-                                           offset % self->stride, offset / self->stride,
-                                           self->stride);
+                                           offset % self->fast.stride, offset / self->fast.stride,
+                                           self->fast.stride);
       return;
     }
 
@@ -1116,7 +1103,7 @@ free_slow (NmPoolAllocator *self,
       return;
     }
 
-  if (self->slow_flags & SLOW_THREAD_SAFE)
+  if (self->fast.slow_flags & SLOW_THREAD_SAFE)
     {
       ts_free_slow (self, i);
       return;
@@ -1125,8 +1112,10 @@ free_slow (NmPoolAllocator *self,
   take_back (self, mem);
   state_set (self, i, BLOCK_FREE);
   list_push (self, i);
-  self->n_frees++;
-  self->in_use--;
+  self->fast.n_frees++;
+  if (self->fast.in_use > self->fast.peak)
+    self->fast.peak = self->fast.in_use;
+  self->fast.in_use--;
 }
 
 /**
@@ -1141,28 +1130,19 @@ free_slow (NmPoolAllocator *self,
  * Since: 1.0
  */
 void
-nm_pool_allocator_free (NmPoolAllocator *self,
-                        gpointer         mem)
+(nm_pool_allocator_free) (NmPoolAllocator *self,
+                          gpointer         mem)
 {
   gsize i;
 
   NM_POOL_CHECK_VOID (self);
 
   /* Hot path: index (one multiply and a rotate), state check, push. */
-  i = block_index (self, mem);
-  if G_LIKELY (self->slow_flags == 0 && i < self->n_blocks &&
-               self->state[i] == BLOCK_ALLOCATED)
-    {
-      self->state[i] = BLOCK_FREE;
-      *(guint64 *) mem = link_encode (self, mem, self->head);
-      self->head = mem;
-      self->head_index = i;
-      self->n_frees++;
-      self->in_use--;
-      return;
-    }
+  if G_LIKELY (mem != NULL && _nm_pool_fast_push (&self->fast, mem))
+    return;
 
-  if (self->slow_flags == SLOW_THREAD_SAFE && i < n_blocks_get (self) &&
+  i = block_index (self, mem);
+  if (self->fast.slow_flags == SLOW_THREAD_SAFE && i < n_blocks_get (self) &&
       state_get (self, i) == BLOCK_ALLOCATED)
     {
       PoolCache *c = cache_get (self);
@@ -1200,7 +1180,10 @@ pool_free (NmAllocator *allocator,
       return;
     }
 
-  nm_pool_allocator_free (self, mem);
+  if G_LIKELY (_nm_pool_fast_push (&self->fast, mem))
+    return;
+
+  (nm_pool_allocator_free) (self, mem);
 }
 
 static gboolean
@@ -1208,13 +1191,13 @@ pool_owns (NmAllocator   *allocator,
            gconstpointer  mem)
 {
   NmPoolAllocator *self = (NmPoolAllocator *) allocator;
-  gsize offset = (guintptr) mem - (guintptr) self->base;
+  gsize offset = (guintptr) mem - (guintptr) self->fast.base;
   gsize i;
 
-  if (offset >= n_blocks_get (self) * self->stride)
+  if (offset >= n_blocks_get (self) * self->fast.stride)
     return FALSE;
 
-  i = offset / self->stride;
+  i = offset / self->fast.stride;
   return state_get (self, i) == BLOCK_ALLOCATED;
 }
 
@@ -1242,15 +1225,15 @@ nm_pool_allocator_reset (NmPoolAllocator *self)
 
   pthread_mutex_lock (&self->lock);
 
-  if (self->slow_flags & SLOW_THREAD_SAFE)
+  if (self->fast.slow_flags & SLOW_THREAD_SAFE)
     {
-      self->peak = MAX (self->peak, in_use);
+      self->fast.peak = MAX (self->fast.peak, in_use);
       self->released += in_use;
       for (PoolCache *c = self->caches; c; c = c->pool_next)
         __atomic_store_n (&c->count, 0, __ATOMIC_RELAXED);
     }
   else
-    self->in_use = 0;
+    self->fast.in_use = 0;
 
   if (self->common.sanitize)
     {
@@ -1264,17 +1247,17 @@ nm_pool_allocator_reset (NmPoolAllocator *self)
 
       if (slab->trimmed)
         continue;
-      memset (self->state + slab->first, BLOCK_FRESH, slab->count);
+      memset (self->fast.state + slab->first, BLOCK_FRESH, slab->count);
       if (self->common.poison)
         {
           if (self->common.sanitize)
-            nm_sanitizer_unpoison (block_ptr (self, slab->first), slab->count * self->stride);
-          memset (block_ptr (self, slab->first), NM_POISON_FREED, slab->count * self->stride);
+            nm_sanitizer_unpoison (block_ptr (self, slab->first), slab->count * self->fast.stride);
+          memset (block_ptr (self, slab->first), NM_POISON_FREED, slab->count * self->fast.stride);
         }
       poison_slab (self, slab);
     }
 
-  self->head = NULL;
+  self->fast.head = NULL;
   self->fresh = 0;
   self->n_quarantined = 0;
 
@@ -1326,20 +1309,20 @@ nm_pool_allocator_trim (NmPoolAllocator *self)
       if (!all_free)
         continue;
 
-      memset (self->state + slab->first, BLOCK_TRIMMED, slab->count);
+      memset (self->fast.state + slab->first, BLOCK_TRIMMED, slab->count);
       slab->trimmed = TRUE;
       self->n_held -= slab->count;
-      released += slab->count * self->stride;
+      released += slab->count * self->fast.stride;
 
       /* Only whole pages inside the slab; neighbours may share the others. */
-      from = page_ceil (slab->first * self->stride);
-      to = page_floor ((slab->first + slab->count) * self->stride);
+      from = page_ceil (slab->first * self->fast.stride);
+      to = page_floor ((slab->first + slab->count) * self->fast.stride);
       if (to > from)
         {
           if (self->common.sanitize)
-            nm_sanitizer_unpoison (self->base + from, to - from);
-          madvise (self->base + from, to - from, MADV_DONTNEED);
-          mprotect (self->base + from, to - from, PROT_NONE);
+            nm_sanitizer_unpoison (self->fast.base + from, to - from);
+          madvise (self->fast.base + from, to - from, MADV_DONTNEED);
+          mprotect (self->fast.base + from, to - from, PROT_NONE);
         }
     }
 
@@ -1371,8 +1354,8 @@ ts_totals (NmPoolAllocator *self,
            CacheTotals     *t)
 {
   pthread_mutex_lock (&self->lock);
-  t->allocs = self->n_allocs;
-  t->frees = self->n_frees;
+  t->allocs = self->fast.n_allocs;
+  t->frees = self->fast.n_frees;
   t->cached = 0;
   for (PoolCache *c = self->caches; c; c = c->pool_next)
     {
@@ -1390,7 +1373,7 @@ pool_get_stats (NmAllocator      *allocator,
   NmPoolAllocator *self = (NmPoolAllocator *) allocator;
   guint64 allocs, frees, in_use, cached = 0;
 
-  if (self->slow_flags & SLOW_THREAD_SAFE)
+  if (self->fast.slow_flags & SLOW_THREAD_SAFE)
     {
       CacheTotals t;
 
@@ -1402,15 +1385,15 @@ pool_get_stats (NmAllocator      *allocator,
     }
   else
     {
-      allocs = self->n_allocs;
-      frees = self->n_frees;
-      in_use = self->in_use;
+      allocs = self->fast.n_allocs;
+      frees = self->fast.n_frees;
+      in_use = self->fast.in_use;
     }
 
-  stats->capacity = (guint64) self->n_held * self->stride;
-  stats->bytes_used = in_use * self->stride;
-  stats->bytes_peak = MAX (self->peak, in_use) * self->stride;
-  stats->bytes_reserved = (guint64) self->n_held * self->stride + self->state_committed;
+  stats->capacity = (guint64) self->n_held * self->fast.stride;
+  stats->bytes_used = in_use * self->fast.stride;
+  stats->bytes_peak = MAX (self->fast.peak, in_use) * self->fast.stride;
+  stats->bytes_reserved = (guint64) self->n_held * self->fast.stride + self->state_committed;
   stats->allocation_count = allocs;
   stats->free_count = frees;
   stats->cached_count = cached;
@@ -1424,17 +1407,17 @@ nm_pool_allocator_finalize (GObject *object)
 {
   NmPoolAllocator *self = (NmPoolAllocator *) object;
 
-  if (self->base != NULL)
+  if (self->fast.base != NULL)
     {
       guint64 in_use = nm_pool_allocator_get_blocks_in_use (self);
 
       if (self->common.leak_report && in_use > 0)
         g_message ("%s “%s” finalized with %" G_GUINT64_FORMAT " blocks of %"
                    G_GSIZE_FORMAT " bytes still in use.", self->common.label,
-                   self->common.name, in_use, self->stride);
+                   self->common.name, in_use, self->fast.stride);
     }
 
-  if (self->slow_flags & SLOW_THREAD_SAFE)
+  if (self->fast.slow_flags & SLOW_THREAD_SAFE)
     {
       ThreadCaches *tc = &thread_caches;
       PoolCache **link = &tc->all;
@@ -1461,15 +1444,15 @@ nm_pool_allocator_finalize (GObject *object)
         }
     }
 
-  if (self->base != NULL)
+  if (self->fast.base != NULL)
     {
       if (self->common.sanitize)
         {
           nm_sanitizer_pool_destroy (self);
-          nm_sanitizer_unpoison (self->base, n_blocks_get (self) * self->stride);
+          nm_sanitizer_unpoison (self->fast.base, n_blocks_get (self) * self->fast.stride);
         }
-      munmap (self->base, self->reserved);
-      munmap (self->state, page_ceil (self->max_blocks));
+      munmap (self->fast.base, self->reserved);
+      munmap (self->fast.state, page_ceil (self->max_blocks));
     }
 
   pthread_mutex_destroy (&self->lock);
@@ -1632,29 +1615,29 @@ _nm_pool_allocator_new_from_config (NmMemoryConfig  *config,
   self->block_alignment = alignment;
   self->block_count = count;
   self->max_blocks = MAX (nm_memory_config_get_max_block_count (config), count);
-  self->stride = size;
-  self->shift = (guint) __builtin_ctzll (size);
-  odd = size >> self->shift;
-  self->inverse = odd;
+  self->fast.stride = size;
+  self->fast.shift = (guint) __builtin_ctzll (size);
+  odd = size >> self->fast.shift;
+  self->fast.inverse = odd;
   for (guint k = 0; k < 5; k++)
-    self->inverse *= 2 - odd * self->inverse;
-  self->secret = random_secret ();
+    self->fast.inverse *= 2 - odd * self->fast.inverse;
+  self->fast.secret = random_secret ();
   self->key = __atomic_fetch_add (&next_key, 1, __ATOMIC_RELAXED);
   self->cache_limit = CLAMP (count / 8, 2, CACHE_MAX);
-  self->slow_flags = (self->common.thread_safe ? SLOW_THREAD_SAFE : 0) |
+  self->fast.slow_flags = (self->common.thread_safe ? SLOW_THREAD_SAFE : 0) |
                      (self->common.sanitize ? SLOW_SANITIZE : 0) |
                      (self->common.poison ? SLOW_POISON : 0);
 
   self->reserved = page_ceil (self->max_blocks * size);
-  self->base = reserve (self->reserved);
-  self->state = self->base ? reserve (page_ceil (self->max_blocks)) : NULL;
-  if (self->state == NULL)
+  self->fast.base = reserve (self->reserved);
+  self->fast.state = self->fast.base ? reserve (page_ceil (self->max_blocks)) : NULL;
+  if (self->fast.state == NULL)
     {
       g_autofree char *total = g_format_size (self->reserved);
 
-      if (self->base)
-        munmap (self->base, self->reserved);
-      self->base = NULL;
+      if (self->fast.base)
+        munmap (self->fast.base, self->reserved);
+      self->fast.base = NULL;
       g_set_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY,
                    "%s “%s”: the system refused %s of address space for %" G_GSIZE_FORMAT
                    " blocks. Lower max-block-count.", self->common.label, self->common.name,
@@ -1855,8 +1838,8 @@ nm_pool_allocator_get_blocks_in_use (NmPoolAllocator *self)
 
   g_return_val_if_fail (NM_IS_POOL_ALLOCATOR (self), 0);
 
-  if (!(self->slow_flags & SLOW_THREAD_SAFE))
-    return self->in_use;
+  if (!(self->fast.slow_flags & SLOW_THREAD_SAFE))
+    return self->fast.in_use;
 
   ts_totals (self, &t);
   return t.allocs - t.frees - self->released;

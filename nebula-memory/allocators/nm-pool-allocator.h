@@ -55,4 +55,139 @@ guint64          nm_pool_allocator_get_max_block_count (NmPoolAllocator  *self);
 NM_AVAILABLE_IN_1_0
 guint64          nm_pool_allocator_get_blocks_in_use   (NmPoolAllocator  *self);
 
+/*< private >
+ * The state the inline fast paths of nm_pool_allocator_alloc() and
+ * nm_pool_allocator_free() use. It sits right after the GObject in every
+ * NmPoolAllocator; its layout is part of the ABI, its fields are not API.
+ */
+typedef struct _NmPoolAllocatorFast NmPoolAllocatorFast;
+
+struct _NmPoolAllocatorFast
+{
+  guint8  *base;
+  guint8  *state;
+  gsize    stride;
+  guint64  inverse;
+  guint    shift;
+  guint    slow_flags;
+  guint8  *head;
+  gsize    head_index;
+  gsize    n_blocks;
+  guint64  secret;
+  guint64  n_allocs;
+  guint64  n_frees;
+  guint64  in_use;
+  guint64  peak;
+};
+
+#define _NM_POOL_BLOCK_FREE      1
+#define _NM_POOL_BLOCK_ALLOCATED 3
+
+#ifndef __GI_SCANNER__
+/* The index of the block starting at @mem, or a number >= n_blocks when
+ * @mem is outside the pool or not at a block start (see the pool's
+ * invariants). */
+static inline gsize
+_nm_pool_block_index (const NmPoolAllocatorFast *fast,
+                      gconstpointer              mem)
+{
+  guint64 x = (guint64) ((guintptr) mem - (guintptr) fast->base) * fast->inverse;
+
+  return (gsize) ((x >> fast->shift) | (x << ((64 - fast->shift) & 63)));
+}
+
+/* Pops the head of the free list after checking its state and its link;
+ * NULL when the out-of-line path has to decide (thread-safe mode, checks
+ * on, an empty list, a corrupted link). */
+static inline gpointer
+_nm_pool_fast_pop (NmPoolAllocatorFast *fast)
+{
+  guint8 *blk;
+
+  /* slow_flags first: in thread-safe mode other threads write head under
+   * the pool's lock, so it must not be read here. */
+  if (G_UNLIKELY (fast->slow_flags != 0))
+    return NULL;
+
+  blk = fast->head;
+  if (G_LIKELY (blk != NULL && fast->state[fast->head_index] == _NM_POOL_BLOCK_FREE))
+    {
+      guint8 *next = (guint8 *) (guintptr) (*(guint64 *) blk ^ fast->secret ^
+                                            ((guintptr) blk >> 4));
+      gsize next_index = _nm_pool_block_index (fast, next);
+
+      if (G_LIKELY (next_index < fast->n_blocks || next == NULL))
+        {
+          fast->state[fast->head_index] = _NM_POOL_BLOCK_ALLOCATED;
+          fast->head = next;
+          fast->head_index = next_index;
+          fast->n_allocs++;
+          fast->in_use++;
+          return blk;
+        }
+    }
+
+  return NULL;
+}
+
+/* Pushes @mem if it is an allocated block of the pool; FALSE when the
+ * out-of-line path has to decide (and report). */
+static inline gboolean
+_nm_pool_fast_push (NmPoolAllocatorFast *fast,
+                    gpointer             mem)
+{
+  gsize i;
+
+  if (G_UNLIKELY (fast->slow_flags != 0))
+    return FALSE;
+
+  i = _nm_pool_block_index (fast, mem);
+  if (G_LIKELY (i < fast->n_blocks && fast->state[i] == _NM_POOL_BLOCK_ALLOCATED))
+    {
+      fast->state[i] = _NM_POOL_BLOCK_FREE;
+      *(guint64 *) mem = (guint64) (guintptr) fast->head ^ fast->secret ^ ((guintptr) mem >> 4);
+      fast->head = (guint8 *) mem;
+      fast->head_index = i;
+      fast->n_frees++;
+      if (fast->in_use > fast->peak)
+        fast->peak = fast->in_use;
+      fast->in_use--;
+      return TRUE;
+    }
+
+  return FALSE;
+}
+
+static inline gpointer
+_nm_pool_allocator_alloc_inline (NmPoolAllocator  *self,
+                                 GError          **error)
+{
+  if (G_LIKELY (self != NULL))
+    {
+      gpointer blk = _nm_pool_fast_pop ((NmPoolAllocatorFast *) ((GObject *) self + 1));
+
+      if (G_LIKELY (blk != NULL))
+        return blk;
+    }
+
+  return (nm_pool_allocator_alloc) (self, error);
+}
+
+static inline void
+_nm_pool_allocator_free_inline (NmPoolAllocator *self,
+                                gpointer         mem)
+{
+  if (G_LIKELY (self != NULL && mem != NULL) &&
+      _nm_pool_fast_push ((NmPoolAllocatorFast *) ((GObject *) self + 1), mem))
+    return;
+
+  (nm_pool_allocator_free) (self, mem);
+}
+
+#define nm_pool_allocator_alloc(self, error) \
+  (_nm_pool_allocator_alloc_inline ((self), (error)))
+#define nm_pool_allocator_free(self, mem) \
+  (_nm_pool_allocator_free_inline ((self), (mem)))
+#endif
+
 G_END_DECLS
