@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# scripts/bench.sh: install what is missing, build nebula-memory for speed
+# (release, no tests, no examples, no introspection) in _build-bench and run
+# the benchmark program, which prints one table per allocation pattern.
+# Arguments go to nm-bench: ./scripts/bench.sh --only bump --runs 11
+#
+# Works as root on a fresh Debian 12 machine with no terminal; as another
+# user it uses sudo for apt-get.
+
+set -euo pipefail
+
+cd "$(dirname "$(readlink -f "$0")")/.."
+
+packages=(
+  meson ninja-build pkg-config gcc libc6-dev libglib2.0-dev
+  libtalloc-dev libapr1-dev libmimalloc-dev libjemalloc-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "=== installing: ${missing[*]}" >&2
+  sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo=(sudo)
+  fi
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update >&2
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y --no-install-recommends "${missing[@]}" >&2
+fi
+
+builddir=_build-bench
+options=(--buildtype=release -Dtests=false -Dexamples=false
+         -Dintrospection=disabled -Ddocumentation=false -Dbenchmarks=true)
+
+# Reconfigure an existing build dir rather than starting over: a release
+# build of the whole tree is only needed once.
+if [ -f "$builddir/build.ninja" ]; then
+  meson setup --reconfigure "$builddir" "${options[@]}" >&2
+else
+  rm -rf "$builddir"
+  meson setup "$builddir" "${options[@]}" >&2
+fi
+ninja -C "$builddir" bench/nm-bench >&2
+
+exec "$builddir/bench/nm-bench" "$@"
