@@ -9,6 +9,7 @@
 #include "bench.h"
 
 guint bench_runs = 7;
+gboolean bench_quiet = FALSE;
 double bench_target_seconds = 0.05;
 
 static double baseline_ns;
@@ -38,6 +39,9 @@ void
 bench_row_value (const char *label,
                  double      ns)
 {
+  if (bench_quiet)
+    return;
+
   if (!have_baseline)
     {
       baseline_ns = ns;

@@ -2,12 +2,17 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * mimalloc and jemalloc are loaded with dlopen (RTLD_LOCAL) and called
- * through dlsym, so neither replaces the process's malloc for the others.
+ * mimalloc is loaded with dlopen (RTLD_LOCAL) and called through dlsym, so
+ * it does not replace the process's malloc for the others. jemalloc cannot
+ * be dlopen()ed (its initial-exec TLS needs static TLS space), so its rows
+ * come from a second run of this program with jemalloc in LD_PRELOAD, which
+ * measures the malloc rows only (NM_BENCH_MALLOC_ROWS_ONLY) and prints them.
  */
 
 #include <dlfcn.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <nebula-memory/nebula-memory.h>
 
@@ -38,7 +43,7 @@ typedef struct
   void  (*free_fn)   (void *);
 } Foreign;
 
-static Foreign mimalloc, jemalloc;
+static Foreign mimalloc;
 
 static gpointer foreign_alloc (gpointer ctx) { return ((Foreign *) ctx)->malloc_fn (SIZE); }
 static void     foreign_free  (gpointer ctx, gpointer mem) { ((Foreign *) ctx)->free_fn (mem); }
@@ -279,6 +284,43 @@ new_pool (const char *name,
   return pool;
 }
 
+/* In the child run: malloc is jemalloc's when it exports mallctl. */
+static gboolean
+malloc_is_jemalloc (void)
+{
+  return dlsym (RTLD_DEFAULT, "mallctl") != NULL;
+}
+
+/* Runs this program again with jemalloc preloaded; fills the two figures
+ * and returns TRUE when that worked. */
+static gboolean
+measure_jemalloc (double *one_thread,
+                  double *two_threads)
+{
+  g_autofree char *self_exe = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *runs = g_strdup_printf ("%u", bench_runs);
+  g_autofree char *out = NULL;
+  g_auto(GStrv) envp = g_get_environ ();
+  const char *argv[] = { self_exe, "--only", "pool", "--runs", runs,
+                         bench_target_seconds < 0.05 ? "--quick" : NULL, NULL };
+  const char *line;
+  int status = 0;
+
+  if (self_exe == NULL)
+    return FALSE;
+
+  envp = g_environ_setenv (envp, "LD_PRELOAD", "libjemalloc.so.2", TRUE);
+  envp = g_environ_setenv (envp, "NM_BENCH_MALLOC_ROWS_ONLY", "1", TRUE);
+
+  if (!g_spawn_sync (NULL, (char **) argv, envp, G_SPAWN_STDERR_TO_DEV_NULL,
+                     NULL, NULL, &out, NULL, &status, NULL) ||
+      !g_spawn_check_wait_status (status, NULL))
+    return FALSE;
+
+  line = strstr (out, "malloc-rows ");
+  return line != NULL && sscanf (line, "malloc-rows %lf %lf", one_thread, two_threads) == 2;
+}
+
 void
 bench_pool_run (void)
 {
@@ -286,13 +328,29 @@ bench_pool_run (void)
   g_autoptr(NmPoolAllocator) pool_ts = new_pool ("bench-ts", TRUE);
   g_autoptr(NmPoolAllocator) pool_ts2 = new_pool ("bench-ts-2", TRUE);
   gboolean have_mi = load_foreign (&mimalloc, "libmimalloc.so.2", "mi_malloc", "mi_free");
-  gboolean have_je = load_foreign (&jemalloc, "libjemalloc.so.2", "malloc", "free");
+  double je_one = 0, je_two = 0;
+  gboolean have_je;
   Impl glibc = { "glibc malloc + free", glibc_alloc, glibc_free, NULL };
   Impl slice = { "GSlice (g_slice_alloc + g_slice_free1)", slice_alloc, slice_free, NULL };
   Impl mi = { "mimalloc (mi_malloc + mi_free)", foreign_alloc, foreign_free, &mimalloc };
-  Impl je = { "jemalloc (malloc + free)", foreign_alloc, foreign_free, &jemalloc };
   Impl ts2 = { "NmPoolAllocator thread-safe", pool_alloc, pool_free, pool_ts2 };
   guint64 iterations = bench_target_seconds < 0.05 ? 2000 : 200000;
+
+  if (g_getenv ("NM_BENCH_MALLOC_ROWS_ONLY") != NULL)
+    {
+      /* The child run of measure_jemalloc(): the malloc rows, quietly. */
+      double one, two;
+
+      if (!malloc_is_jemalloc ())
+        exit (1);
+      bench_quiet = TRUE;
+      one = bench_row ("malloc", run_glibc, NULL, BATCH);
+      two = measure_two_threads (&glibc, iterations);
+      printf ("malloc-rows %f %f\n", one, two);
+      exit (0);
+    }
+
+  have_je = measure_jemalloc (&je_one, &je_two);
 
   bench_group_begin ("pool: 16 x 64 B alloc then free, one thread",
                      "each iteration takes 16 blocks of 64 bytes, writes each, and gives "
@@ -308,9 +366,9 @@ bench_pool_run (void)
   else
     g_print ("(mimalloc skipped: libmimalloc.so.2 not found)\n");
   if (have_je)
-    bench_row (je.label, run_impl, &je, BATCH);
+    bench_row_value ("jemalloc (malloc + free, LD_PRELOAD run)", je_one);
   else
-    g_print ("(jemalloc skipped: libjemalloc.so.2 not found)\n");
+    g_print ("(jemalloc skipped: a run with libjemalloc.so.2 preloaded did not work)\n");
   bench_group_end ();
 
   bench_group_begin ("pool: 2 threads, a quarter of the frees cross threads",
@@ -323,6 +381,6 @@ bench_pool_run (void)
   if (have_mi)
     bench_row_value (mi.label, measure_two_threads (&mi, iterations));
   if (have_je)
-    bench_row_value (je.label, measure_two_threads (&je, iterations));
+    bench_row_value ("jemalloc (malloc + free, LD_PRELOAD run)", je_two);
   bench_group_end ();
 }

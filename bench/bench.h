@@ -42,6 +42,8 @@ bench_escape (void *p)
 }
 
 extern guint bench_runs;
+/* Measure without printing rows (child runs that report figures). */
+extern gboolean bench_quiet;
 extern double bench_target_seconds;
 
 void bench_bump_run (void);
