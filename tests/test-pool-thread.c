@@ -237,6 +237,58 @@ test_pool_thread_exit_returns_cache (void)
   assert_all_blocks_available (pool);
 }
 
+static gpointer
+churn_blocks (gpointer data)
+{
+  NmPoolAllocator *pool = data;
+  gpointer blocks[5];
+
+  for (guint round = 0; round < 3; round++)
+    {
+      for (guint i = 0; i < G_N_ELEMENTS (blocks); i++)
+        {
+          blocks[i] = nm_pool_allocator_alloc (pool, NULL);
+          g_assert_nonnull (blocks[i]);
+          memset (blocks[i], 0x42, 32);
+        }
+      for (guint i = 0; i < G_N_ELEMENTS (blocks); i++)
+        nm_pool_allocator_free (pool, blocks[i]);
+    }
+
+  return NULL;
+}
+
+/* Threads come and go (a GTask worker pool does that): each leaves its
+ * cache to the pool as a spare, which the next thread takes over, so the
+ * number of caches stays bounded by the threads alive at once. */
+static void
+test_pool_thread_churn (void)
+{
+  g_autoptr(NmPoolAllocator) pool = nm_pool_allocator_new_full ("churn", 32, 8, 256, 0, TRUE, NULL);
+  g_autoptr(NmAllocatorStats) stats = NULL;
+  const guint n_threads = 40;
+
+  for (guint t = 0; t < n_threads; t += 2)
+    {
+      GThread *a = g_thread_new ("churn-a", churn_blocks, pool);
+      GThread *b = g_thread_new ("churn-b", churn_blocks, pool);
+
+      g_thread_join (a);
+      g_thread_join (b);
+    }
+
+  /* The main thread uses the pool too, with a cache of its own. */
+  churn_blocks (pool);
+
+  stats = nm_allocator_get_stats (NM_ALLOCATOR (pool));
+  g_assert_cmpuint (stats->allocation_count, ==, (n_threads + 1) * 15);
+  g_assert_cmpuint (stats->free_count, ==, (n_threads + 1) * 15);
+  g_assert_cmpuint (stats->bytes_used, ==, 0);
+  g_assert_cmpuint (nm_pool_allocator_get_cache_count (pool), <=, 3);
+
+  assert_all_blocks_available (pool);
+}
+
 /* Steps through atomics rather than GAsyncQueue: GLib's futex-based locks
  * are invisible to ThreadSanitizer. */
 typedef struct
@@ -334,6 +386,7 @@ main (int    argc,
 
   g_test_add_func ("/nebula/pool/thread/stress", test_pool_thread_stress);
   g_test_add_func ("/nebula/pool/thread/exit-returns-cache", test_pool_thread_exit_returns_cache);
+  g_test_add_func ("/nebula/pool/thread/churn", test_pool_thread_churn);
   g_test_add_func ("/nebula/pool/thread/finalize-with-live-caches",
                    test_pool_thread_finalize_with_live_caches);
 

@@ -107,6 +107,7 @@
 #define MAX_SLABS       64
 #define CACHE_MAX       64
 #define N_CACHE_SLOTS   4
+#define N_OWNER_SLOTS   64
 
 enum {
   BLOCK_FRESH = 0,
@@ -138,6 +139,7 @@ typedef struct _PoolCache PoolCache;
 struct _PoolCache
 {
   guint64    key;          /* the pool's key; the pool may be gone */
+  guintptr   owner;        /* the owning thread's id, 0 for a spare cache */
   PoolCache *thread_next;  /* the owning thread's caches */
   PoolCache *pool_next;    /* the pool's caches, under the pool's lock */
   PoolCache *pool_prev;
@@ -183,7 +185,8 @@ struct _NmPoolAllocator
   Slab               slabs[MAX_SLABS];
   guint              n_slabs;
   guint              cache_limit;
-  PoolCache         *caches;
+  PoolCache         *caches;       /* live and spare caches, under lock */
+  PoolCache         *owners[N_OWNER_SLOTS]; /* thread id hash → cache */
   pthread_mutex_t    lock;         /* depot, slabs, cache list */
 
   NmAllocatorCommon  common;
@@ -702,6 +705,40 @@ static guint64 next_key = 1;
 static void thread_caches_release (gpointer data);
 static GPrivate thread_caches_key = G_PRIVATE_INIT (thread_caches_release);
 
+/* A number unique to each live thread, read without a call: the thread
+ * pointer on x86-64 (what pthread_self() returns there). */
+static inline guintptr
+thread_id (void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+  guintptr tp;
+
+  __asm__ ("mov %%fs:0, %0" : "=r" (tp));
+  return tp;
+#else
+  return (guintptr) pthread_self ();
+#endif
+}
+
+static inline guint
+owner_slot (guintptr id)
+{
+  return (guint) (((guint64) id * G_GUINT64_CONSTANT (0x9E3779B97F4A7C15)) >> 58);
+}
+
+/* Under the pool's lock: makes @c the cache found for its owner in the
+ * owner table, unless another live thread holds the slot. */
+static void
+owner_install_locked (NmPoolAllocator *self,
+                      PoolCache       *c)
+{
+  PoolCache **slot = &self->owners[owner_slot (c->owner)];
+  PoolCache *old = __atomic_load_n (slot, __ATOMIC_RELAXED);
+
+  if (old == NULL || __atomic_load_n (&old->owner, __ATOMIC_RELAXED) == 0)
+    __atomic_store_n (slot, c, __ATOMIC_RELEASE);
+}
+
 /* Moves @n blocks from the end of @c to the depot. Lock held. */
 static void
 cache_flush_locked (NmPoolAllocator *self,
@@ -720,19 +757,6 @@ cache_flush_locked (NmPoolAllocator *self,
   __atomic_store_n (&c->count, count, __ATOMIC_RELAXED);
 }
 
-static void
-cache_unlink_locked (NmPoolAllocator *self,
-                     PoolCache       *c)
-{
-  if (c->pool_prev)
-    c->pool_prev->pool_next = c->pool_next;
-  else
-    self->caches = c->pool_next;
-  if (c->pool_next)
-    c->pool_next->pool_prev = c->pool_prev;
-  c->pool_next = c->pool_prev = NULL;
-}
-
 /* Returns every cache of this thread to its pool (if the pool is alive),
  * or just frees it. */
 static void
@@ -749,14 +773,23 @@ thread_caches_release (gpointer data)
       tc->all = c->thread_next;
       if (pool != NULL)
         {
+          PoolCache **slot = &pool->owners[owner_slot (c->owner)];
+
+          /* The cache stays with the pool as a spare for the next thread:
+           * other threads may still be reading it through the owner table,
+           * so it is freed only with the pool. */
           pthread_mutex_lock (&pool->lock);
           cache_flush_locked (pool, c, c->count);
           pool->fast.n_allocs += c->n_allocs;
           pool->fast.n_frees += c->n_frees;
-          cache_unlink_locked (pool, c);
+          c->n_allocs = c->n_frees = 0;
+          if (__atomic_load_n (slot, __ATOMIC_RELAXED) == c)
+            __atomic_store_n (slot, NULL, __ATOMIC_RELAXED);
+          __atomic_store_n (&c->owner, 0, __ATOMIC_RELAXED);
           pthread_mutex_unlock (&pool->lock);
         }
-      g_free (c);
+      else
+        g_free (c);
     }
   pthread_mutex_unlock (&registry_lock);
 
@@ -802,18 +835,26 @@ cache_attach (NmPoolAllocator *self)
     {
       thread_caches_prune (tc);
 
-      c = g_malloc0 (sizeof *c + self->cache_limit * sizeof (gsize));
-      c->key = self->key;
-      c->limit = self->cache_limit;
+      pthread_mutex_lock (&self->lock);
+      for (c = self->caches; c != NULL; c = c->pool_next)
+        if (__atomic_load_n (&c->owner, __ATOMIC_RELAXED) == 0)
+          break;
+      if (c == NULL)
+        {
+          c = g_malloc0 (sizeof *c + self->cache_limit * sizeof (gsize));
+          c->key = self->key;
+          c->limit = self->cache_limit;
+          c->pool_next = self->caches;
+          if (self->caches)
+            self->caches->pool_prev = c;
+          self->caches = c;
+        }
+      __atomic_store_n (&c->owner, thread_id (), __ATOMIC_RELAXED);
+      owner_install_locked (self, c);
+      pthread_mutex_unlock (&self->lock);
+
       c->thread_next = tc->all;
       tc->all = c;
-
-      pthread_mutex_lock (&self->lock);
-      c->pool_next = self->caches;
-      if (self->caches)
-        self->caches->pool_prev = c;
-      self->caches = c;
-      pthread_mutex_unlock (&self->lock);
 
       if (!tc->registered)
         {
@@ -826,11 +867,19 @@ cache_attach (NmPoolAllocator *self)
   return c;
 }
 
+/* The thread's cache when the owner table has it: no TLS access. Caches
+ * live as long as their pool, so the cache read here is valid memory even
+ * when its thread just left it; its owner then no longer matches. */
 static inline PoolCache *
 cache_get (NmPoolAllocator *self)
 {
-  PoolCache *c = thread_caches.slots[self->key % N_CACHE_SLOTS];
+  guintptr id = thread_id ();
+  PoolCache *c = __atomic_load_n (&self->owners[owner_slot (id)], __ATOMIC_ACQUIRE);
 
+  if G_LIKELY (c != NULL && __atomic_load_n (&c->owner, __ATOMIC_RELAXED) == id)
+    return c;
+
+  c = thread_caches.slots[self->key % N_CACHE_SLOTS];
   if G_LIKELY (c != NULL && c->key == self->key)
     return c;
 
@@ -1426,6 +1475,16 @@ nm_pool_allocator_finalize (GObject *object)
        * pool has left the registry; this thread's own cache goes now. */
       pthread_mutex_lock (&registry_lock);
       g_hash_table_remove (registry, &self->key);
+      /* Spare caches belong to the pool. Live threads' caches are freed by
+       * their threads, which no longer find the pool in the registry; they
+       * do that under the registry lock, so their caches are still there
+       * to be looked at here. */
+      for (PoolCache *c = self->caches, *next; c != NULL; c = next)
+        {
+          next = c->pool_next;
+          if (__atomic_load_n (&c->owner, __ATOMIC_RELAXED) == 0)
+            g_free (c);
+        }
       pthread_mutex_unlock (&registry_lock);
 
       while (*link != NULL)
@@ -1442,6 +1501,7 @@ nm_pool_allocator_finalize (GObject *object)
             }
           link = &c->thread_next;
         }
+
     }
 
   if (self->fast.base != NULL)
@@ -1843,4 +1903,33 @@ nm_pool_allocator_get_blocks_in_use (NmPoolAllocator *self)
 
   ts_totals (self, &t);
   return t.allocs - t.frees - self->released;
+}
+
+/**
+ * nm_pool_allocator_get_cache_count:
+ * @self: an #NmPoolAllocator
+ *
+ * Per-thread caches of a thread-safe pool: one per thread that used the
+ * pool and is alive, plus spares left by threads that exited, which the
+ * next threads take over. Bounded by the most threads that used the pool
+ * at once.
+ *
+ * Returns: the number of per-thread caches @self holds, 0 in
+ *   single-thread mode
+ *
+ * Since: 1.0
+ */
+guint
+nm_pool_allocator_get_cache_count (NmPoolAllocator *self)
+{
+  guint n = 0;
+
+  g_return_val_if_fail (NM_IS_POOL_ALLOCATOR (self), 0);
+
+  pthread_mutex_lock (&self->lock);
+  for (PoolCache *c = self->caches; c != NULL; c = c->pool_next)
+    n++;
+  pthread_mutex_unlock (&self->lock);
+
+  return n;
 }

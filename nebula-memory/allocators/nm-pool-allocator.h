@@ -54,6 +54,8 @@ NM_AVAILABLE_IN_1_0
 guint64          nm_pool_allocator_get_max_block_count (NmPoolAllocator  *self);
 NM_AVAILABLE_IN_1_0
 guint64          nm_pool_allocator_get_blocks_in_use   (NmPoolAllocator  *self);
+NM_AVAILABLE_IN_1_0
+guint            nm_pool_allocator_get_cache_count     (NmPoolAllocator  *self);
 
 /*< private >
  * The state the inline fast paths of nm_pool_allocator_alloc() and
