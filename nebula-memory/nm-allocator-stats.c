@@ -32,6 +32,8 @@ G_DEFINE_BOXED_TYPE (NmAllocatorStats, nm_allocator_stats,
  * nm_allocator_stats_copy:
  * @stats: an #NmAllocatorStats
  *
+ * Copies a snapshot.
+ *
  * Returns: (transfer full): a copy of @stats
  *
  * Since: 1.0
@@ -61,6 +63,8 @@ nm_allocator_stats_free (NmAllocatorStats *stats)
 /**
  * nm_allocator_stats_get_utilization:
  * @stats: an #NmAllocatorStats
+ *
+ * How full the allocator was when the snapshot was taken.
  *
  * Returns: @bytes_used as a percentage of @capacity, 0 when the capacity is 0
  *

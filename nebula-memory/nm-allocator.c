@@ -438,6 +438,9 @@ nm_allocator_reset (NmAllocator *self)
  * @self: an #NmAllocator
  * @mem: (nullable): any address
  *
+ * Whether @mem lies in memory that @self handed out and has not taken back
+ * by a free of the top, a restore or a reset.
+ *
  * Returns: whether @mem lies in memory @self handed out and has not taken
  *   back by a reset
  *
@@ -504,6 +507,8 @@ nm_allocator_get_stats (NmAllocator *self)
 /**
  * nm_allocator_get_name:
  * @self: an #NmAllocator
+ *
+ * Gets the #NmAllocator:name of @self.
  *
  * Returns: (nullable): the #NmAllocator:name of @self
  *

@@ -16,8 +16,22 @@
 
 G_BEGIN_DECLS
 
+/**
+ * NM_TYPE_ALLOCATOR:
+ *
+ * Evaluates to the #GType of #NmAllocator.
+ *
+ * Since: 1.0
+ */
 #define NM_TYPE_ALLOCATOR (nm_allocator_get_type ())
 
+/**
+ * NmAllocator:
+ *
+ * An allocator: the interface of #NmBumpAllocator, #NmPoolAllocator and #NmStackAllocator.
+ *
+ * Since: 1.0
+ */
 NM_AVAILABLE_IN_1_0
 G_DECLARE_INTERFACE (NmAllocator, nm_allocator, NM, ALLOCATOR, GObject)
 

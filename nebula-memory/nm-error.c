@@ -28,5 +28,24 @@
  * ]|
  */
 
+/**
+ * nm_allocator_error_quark:
+ *
+ * The error domain of allocation failures and misuse, %NM_ALLOCATOR_ERROR.
+ *
+ * Returns: the #GQuark of the domain
+ *
+ * Since: 1.0
+ */
 G_DEFINE_QUARK (nm-allocator-error-quark, nm_allocator_error)
+
+/**
+ * nm_config_error_quark:
+ *
+ * The error domain of configuration problems, %NM_CONFIG_ERROR.
+ *
+ * Returns: the #GQuark of the domain
+ *
+ * Since: 1.0
+ */
 G_DEFINE_QUARK (nm-config-error-quark, nm_config_error)

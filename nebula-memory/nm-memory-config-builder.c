@@ -142,6 +142,8 @@ nm_memory_config_builder_new_from_config (NmMemoryConfig *config)
  * @self: an #NmMemoryConfigBuilder
  * @kind: the allocator kind
  *
+ * Sets #NmMemoryConfig:kind in the configuration being built.
+ *
  * Returns: (transfer none): @self, to chain calls
  *
  * Since: 1.0
@@ -152,6 +154,8 @@ DEFINE_SETTER (kind, NmAllocatorKind, KIND, 0)
  * nm_memory_config_builder_set_capacity:
  * @self: an #NmMemoryConfigBuilder
  * @capacity: bytes available up front (bump, stack)
+ *
+ * Sets #NmMemoryConfig:capacity in the configuration being built.
  *
  * Returns: (transfer none): @self, to chain calls
  *
@@ -165,6 +169,8 @@ DEFINE_SETTER (capacity, guint64, CAPACITY, 0)
  * @max_capacity: the most backing memory a bump allocator may grow to, or 0
  *   for a fixed capacity
  *
+ * Sets #NmMemoryConfig:max-capacity in the configuration being built.
+ *
  * Returns: (transfer none): @self, to chain calls
  *
  * Since: 1.0
@@ -175,6 +181,8 @@ DEFINE_SETTER (max_capacity, guint64, MAX_CAPACITY, 0)
  * nm_memory_config_builder_set_block_size:
  * @self: an #NmMemoryConfigBuilder
  * @block_size: bytes per pool block
+ *
+ * Sets #NmMemoryConfig:block-size in the configuration being built.
  *
  * Returns: (transfer none): @self, to chain calls
  *
@@ -187,6 +195,8 @@ DEFINE_SETTER (block_size, guint64, BLOCK_SIZE, 0)
  * @self: an #NmMemoryConfigBuilder
  * @block_alignment: alignment of every pool block, a power of two
  *
+ * Sets #NmMemoryConfig:block-alignment in the configuration being built.
+ *
  * Returns: (transfer none): @self, to chain calls
  *
  * Since: 1.0
@@ -197,6 +207,8 @@ DEFINE_SETTER (block_alignment, guint64, BLOCK_ALIGNMENT, 0)
  * nm_memory_config_builder_set_block_count:
  * @self: an #NmMemoryConfigBuilder
  * @block_count: pool blocks available up front
+ *
+ * Sets #NmMemoryConfig:block-count in the configuration being built.
  *
  * Returns: (transfer none): @self, to chain calls
  *
@@ -209,6 +221,8 @@ DEFINE_SETTER (block_count, guint64, BLOCK_COUNT, 0)
  * @self: an #NmMemoryConfigBuilder
  * @max_block_count: the most blocks a pool may grow to, or 0 for a fixed count
  *
+ * Sets #NmMemoryConfig:max-block-count in the configuration being built.
+ *
  * Returns: (transfer none): @self, to chain calls
  *
  * Since: 1.0
@@ -219,6 +233,8 @@ DEFINE_SETTER (max_block_count, guint64, MAX_BLOCK_COUNT, 0)
  * nm_memory_config_builder_set_thread_safe:
  * @self: an #NmMemoryConfigBuilder
  * @thread_safe: whether several threads may use the allocator at once
+ *
+ * Sets #NmMemoryConfig:thread-safe in the configuration being built.
  *
  * Returns: (transfer none): @self, to chain calls
  *
@@ -231,6 +247,8 @@ DEFINE_SETTER (thread_safe, gboolean, THREAD_SAFE, 0)
  * @self: an #NmMemoryConfigBuilder
  * @track_stats: whether allocation counters are kept
  *
+ * Sets #NmMemoryConfig:track-stats in the configuration being built.
+ *
  * Returns: (transfer none): @self, to chain calls
  *
  * Since: 1.0
@@ -241,6 +259,8 @@ DEFINE_SETTER (track_stats, gboolean, TRACK_STATS, 0)
  * nm_memory_config_builder_set_poison:
  * @self: an #NmMemoryConfigBuilder
  * @poison: whether released memory is filled with a pattern
+ *
+ * Sets #NmMemoryConfig:poison in the configuration being built.
  *
  * Returns: (transfer none): @self, to chain calls
  *
@@ -253,6 +273,8 @@ DEFINE_SETTER (poison, gboolean, POISON, 0)
  * @self: an #NmMemoryConfigBuilder
  * @validate: whether development checks run
  *
+ * Sets #NmMemoryConfig:validate in the configuration being built.
+ *
  * Returns: (transfer none): @self, to chain calls
  *
  * Since: 1.0
@@ -264,6 +286,8 @@ DEFINE_SETTER (validate, gboolean, VALIDATE, 0)
  * @self: an #NmMemoryConfigBuilder
  * @leak_report: whether disposing with live allocations is reported
  *
+ * Sets #NmMemoryConfig:leak-report in the configuration being built.
+ *
  * Returns: (transfer none): @self, to chain calls
  *
  * Since: 1.0
@@ -274,6 +298,8 @@ DEFINE_SETTER (leak_report, gboolean, LEAK_REPORT, 0)
  * nm_memory_config_builder_set_name:
  * @self: an #NmMemoryConfigBuilder
  * @name: (nullable): the allocator's name
+ *
+ * Sets #NmMemoryConfig:name in the configuration being built.
  *
  * Returns: (transfer none): @self, to chain calls
  *
@@ -523,6 +549,7 @@ apply_preset (NmConfigData *data,
  * @self: an #NmMemoryConfigBuilder
  * @key_file: a #GKeyFile
  * @group: the group describing one allocator
+ * @error: return location for a #GError, or %NULL
  *
  * Reads the settings of @group into @self. The group name becomes the
  * allocator's name unless the group has a `name` key. A `preset` key is

@@ -16,8 +16,22 @@
 
 G_BEGIN_DECLS
 
+/**
+ * NM_TYPE_MEMORY_CONFIG_BUILDER:
+ *
+ * Evaluates to the #GType of #NmMemoryConfigBuilder.
+ *
+ * Since: 1.0
+ */
 #define NM_TYPE_MEMORY_CONFIG_BUILDER (nm_memory_config_builder_get_type ())
 
+/**
+ * NmMemoryConfigBuilder:
+ *
+ * Collects settings and builds an #NmMemoryConfig.
+ *
+ * Since: 1.0
+ */
 NM_AVAILABLE_IN_1_0
 G_DECLARE_FINAL_TYPE (NmMemoryConfigBuilder, nm_memory_config_builder, NM, MEMORY_CONFIG_BUILDER, GObject)
 

@@ -397,6 +397,8 @@ nm_memory_config_new_development (NmAllocatorKind kind)
  * nm_memory_config_get_kind:
  * @self: an #NmMemoryConfig
  *
+ * Gets the #NmMemoryConfig:kind setting of @self.
+ *
  * Returns: the #NmMemoryConfig:kind
  *
  * Since: 1.0
@@ -406,6 +408,8 @@ DEFINE_GETTER (NmAllocatorKind, kind, NM_ALLOCATOR_KIND_BUMP)
 /**
  * nm_memory_config_get_name:
  * @self: an #NmMemoryConfig
+ *
+ * Gets the #NmMemoryConfig:name setting of @self.
  *
  * Returns: (nullable): the #NmMemoryConfig:name
  *
@@ -417,6 +421,8 @@ DEFINE_GETTER (const char *, name, NULL)
  * nm_memory_config_get_capacity:
  * @self: an #NmMemoryConfig
  *
+ * Gets the #NmMemoryConfig:capacity setting of @self.
+ *
  * Returns: the #NmMemoryConfig:capacity in bytes
  *
  * Since: 1.0
@@ -426,6 +432,8 @@ DEFINE_GETTER (guint64, capacity, 0)
 /**
  * nm_memory_config_get_max_capacity:
  * @self: an #NmMemoryConfig
+ *
+ * Gets the #NmMemoryConfig:max-capacity setting of @self.
  *
  * Returns: the #NmMemoryConfig:max-capacity in bytes, 0 when fixed
  *
@@ -437,6 +445,8 @@ DEFINE_GETTER (guint64, max_capacity, 0)
  * nm_memory_config_get_block_size:
  * @self: an #NmMemoryConfig
  *
+ * Gets the #NmMemoryConfig:block-size setting of @self.
+ *
  * Returns: the #NmMemoryConfig:block-size in bytes
  *
  * Since: 1.0
@@ -446,6 +456,8 @@ DEFINE_GETTER (guint64, block_size, 0)
 /**
  * nm_memory_config_get_block_alignment:
  * @self: an #NmMemoryConfig
+ *
+ * Gets the #NmMemoryConfig:block-alignment setting of @self.
  *
  * Returns: the #NmMemoryConfig:block-alignment in bytes
  *
@@ -457,6 +469,8 @@ DEFINE_GETTER (guint64, block_alignment, 0)
  * nm_memory_config_get_block_count:
  * @self: an #NmMemoryConfig
  *
+ * Gets the #NmMemoryConfig:block-count setting of @self.
+ *
  * Returns: the #NmMemoryConfig:block-count
  *
  * Since: 1.0
@@ -466,6 +480,8 @@ DEFINE_GETTER (guint64, block_count, 0)
 /**
  * nm_memory_config_get_max_block_count:
  * @self: an #NmMemoryConfig
+ *
+ * Gets the #NmMemoryConfig:max-block-count setting of @self.
  *
  * Returns: the #NmMemoryConfig:max-block-count, 0 when fixed
  *
@@ -477,6 +493,8 @@ DEFINE_GETTER (guint64, max_block_count, 0)
  * nm_memory_config_get_thread_safe:
  * @self: an #NmMemoryConfig
  *
+ * Gets the #NmMemoryConfig:thread-safe setting of @self.
+ *
  * Returns: the #NmMemoryConfig:thread-safe setting
  *
  * Since: 1.0
@@ -486,6 +504,8 @@ DEFINE_GETTER (gboolean, thread_safe, FALSE)
 /**
  * nm_memory_config_get_track_stats:
  * @self: an #NmMemoryConfig
+ *
+ * Gets the #NmMemoryConfig:track-stats setting of @self.
  *
  * Returns: the #NmMemoryConfig:track-stats setting
  *
@@ -497,6 +517,8 @@ DEFINE_GETTER (gboolean, track_stats, FALSE)
  * nm_memory_config_get_poison:
  * @self: an #NmMemoryConfig
  *
+ * Gets the #NmMemoryConfig:poison setting of @self.
+ *
  * Returns: the #NmMemoryConfig:poison setting
  *
  * Since: 1.0
@@ -506,6 +528,8 @@ DEFINE_GETTER (gboolean, poison, FALSE)
 /**
  * nm_memory_config_get_validate:
  * @self: an #NmMemoryConfig
+ *
+ * Gets the #NmMemoryConfig:validate setting of @self.
  *
  * Returns: the #NmMemoryConfig:validate setting
  *
@@ -517,6 +541,8 @@ DEFINE_GETTER (gboolean, validate, FALSE)
  * nm_memory_config_get_leak_report:
  * @self: an #NmMemoryConfig
  *
+ * Gets the #NmMemoryConfig:leak-report setting of @self.
+ *
  * Returns: the #NmMemoryConfig:leak-report setting
  *
  * Since: 1.0
@@ -527,6 +553,8 @@ DEFINE_GETTER (gboolean, leak_report, FALSE)
  * nm_memory_config_equal:
  * @self: an #NmMemoryConfig
  * @other: another #NmMemoryConfig
+ *
+ * Compares two configurations setting by setting.
  *
  * Returns: whether both configurations describe the same allocator
  *
@@ -636,6 +664,8 @@ nm_memory_config_save_to_key_file (NmMemoryConfig *self,
 /**
  * nm_memory_config_to_string:
  * @self: an #NmMemoryConfig
+ *
+ * Formats @self as a key file group named after the configuration.
  *
  * Returns: (transfer full): @self as key file text, for logs and debugging
  *

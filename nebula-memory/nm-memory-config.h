@@ -32,8 +32,22 @@ typedef enum
   NM_ALLOCATOR_KIND_STACK,
 } NmAllocatorKind;
 
+/**
+ * NM_TYPE_MEMORY_CONFIG:
+ *
+ * Evaluates to the #GType of #NmMemoryConfig.
+ *
+ * Since: 1.0
+ */
 #define NM_TYPE_MEMORY_CONFIG (nm_memory_config_get_type ())
 
+/**
+ * NmMemoryConfig:
+ *
+ * An immutable, validated allocator configuration.
+ *
+ * Since: 1.0
+ */
 NM_AVAILABLE_IN_1_0
 G_DECLARE_FINAL_TYPE (NmMemoryConfig, nm_memory_config, NM, MEMORY_CONFIG, GObject)
 

@@ -138,7 +138,7 @@ mkdir -p "$builddir_root"
 
 # a. normal: everything, bindings included
 normal_setup_env=()
-normal_setup=(-Dintrospection=enabled -Ddocumentation=false)
+normal_setup=(-Dintrospection=enabled -Ddocumentation=true)
 normal_test_env=()
 normal_test=()
 run_config normal normal_setup_env normal_setup normal_test_env normal_test

@@ -676,6 +676,8 @@ bump_get_stats (NmAllocator      *allocator,
  * nm_bump_checkpoint_copy:
  * @checkpoint: an #NmBumpCheckpoint
  *
+ * Copies a checkpoint, for bindings that keep checkpoints on the heap.
+ *
  * Returns: (transfer full): a copy of @checkpoint
  *
  * Since: 1.0
@@ -1152,6 +1154,8 @@ nm_bump_allocator_new_full (const char  *name,
  * nm_bump_allocator_get_max_capacity:
  * @self: an #NmBumpAllocator
  *
+ * Gets the max capacity of @self.
+ *
  * Returns: the #NmBumpAllocator:max-capacity
  *
  * Since: 1.0
@@ -1167,6 +1171,8 @@ nm_bump_allocator_get_max_capacity (NmBumpAllocator *self)
 /**
  * nm_bump_allocator_get_chunk_count:
  * @self: an #NmBumpAllocator
+ *
+ * Gets the chunk count of @self.
  *
  * Returns: the number of chunks of backing memory held
  *

@@ -16,9 +16,23 @@
 
 G_BEGIN_DECLS
 
+/**
+ * NM_TYPE_BUMP_ALLOCATOR:
+ *
+ * Evaluates to the #GType of #NmBumpAllocator.
+ *
+ * Since: 1.0
+ */
 #define NM_TYPE_BUMP_ALLOCATOR  (nm_bump_allocator_get_type ())
 #define NM_TYPE_BUMP_CHECKPOINT (nm_bump_checkpoint_get_type ())
 
+/**
+ * NmBumpAllocator:
+ *
+ * A region (arena) allocator. All fields are private.
+ *
+ * Since: 1.0
+ */
 NM_AVAILABLE_IN_1_0
 G_DECLARE_FINAL_TYPE (NmBumpAllocator, nm_bump_allocator, NM, BUMP_ALLOCATOR, GObject)
 
@@ -70,6 +84,7 @@ struct _NmBumpScope
   NmBumpCheckpoint  checkpoint;
 };
 
+#ifndef __GTK_DOC_IGNORE__
 /*< private >
  * The allocation state the inline fast path of nm_bump_allocator_alloc()
  * reads. It sits right after the GObject in every NmBumpAllocator; its
@@ -86,6 +101,7 @@ struct _NmBumpAllocatorFast
   guint64  count_step;
   guint    slow_flags;
 };
+#endif
 
 NM_AVAILABLE_IN_1_0
 GType             nm_bump_checkpoint_get_type   (void) G_GNUC_CONST;
@@ -126,6 +142,7 @@ NmBumpScope       nm_bump_allocator_begin_scope (NmBumpAllocator        *self);
 NM_AVAILABLE_IN_1_0
 void              nm_bump_scope_clear           (NmBumpScope            *scope);
 
+#ifndef __GTK_DOC_IGNORE__
 #ifndef __GI_SCANNER__
 /* The common case inline in the caller: a pointer bump in a single-thread
  * allocator without sanitizers or poisoning. A call into the library costs
@@ -161,7 +178,8 @@ _nm_bump_allocator_alloc_inline (NmBumpAllocator  *self,
 
 #define nm_bump_allocator_alloc(self, size, alignment, error) \
   (_nm_bump_allocator_alloc_inline ((self), (size), (alignment), (error)))
-#endif
+#endif /* __GI_SCANNER__ */
+#endif /* __GTK_DOC_IGNORE__ */
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NmBumpCheckpoint, nm_bump_checkpoint_free)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (NmBumpScope, nm_bump_scope_clear)

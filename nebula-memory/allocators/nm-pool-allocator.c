@@ -1816,6 +1816,8 @@ nm_pool_allocator_new_full (const char  *name,
  * nm_pool_allocator_get_block_size:
  * @self: an #NmPoolAllocator
  *
+ * Gets the block size of @self.
+ *
  * Returns: the #NmPoolAllocator:block-size
  *
  * Since: 1.0
@@ -1832,6 +1834,8 @@ nm_pool_allocator_get_block_size (NmPoolAllocator *self)
  * nm_pool_allocator_get_block_alignment:
  * @self: an #NmPoolAllocator
  *
+ * Gets the block alignment of @self.
+ *
  * Returns: the #NmPoolAllocator:block-alignment
  *
  * Since: 1.0
@@ -1847,6 +1851,8 @@ nm_pool_allocator_get_block_alignment (NmPoolAllocator *self)
 /**
  * nm_pool_allocator_get_block_count:
  * @self: an #NmPoolAllocator
+ *
+ * Gets the block count of @self.
  *
  * Returns: the #NmPoolAllocator:block-count
  *
@@ -1870,6 +1876,8 @@ nm_pool_allocator_get_block_count (NmPoolAllocator *self)
  * nm_pool_allocator_get_max_block_count:
  * @self: an #NmPoolAllocator
  *
+ * Gets the max block count of @self.
+ *
  * Returns: the #NmPoolAllocator:max-block-count
  *
  * Since: 1.0
@@ -1885,6 +1893,8 @@ nm_pool_allocator_get_max_block_count (NmPoolAllocator *self)
 /**
  * nm_pool_allocator_get_blocks_in_use:
  * @self: an #NmPoolAllocator
+ *
+ * Gets the blocks in use of @self.
  *
  * Returns: the number of blocks handed out and not given back; exact in
  *   thread-safe mode once the other threads are quiescent

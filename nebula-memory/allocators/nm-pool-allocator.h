@@ -16,8 +16,22 @@
 
 G_BEGIN_DECLS
 
+/**
+ * NM_TYPE_POOL_ALLOCATOR:
+ *
+ * Evaluates to the #GType of #NmPoolAllocator.
+ *
+ * Since: 1.0
+ */
 #define NM_TYPE_POOL_ALLOCATOR (nm_pool_allocator_get_type ())
 
+/**
+ * NmPoolAllocator:
+ *
+ * A pool of fixed-size blocks. All fields are private.
+ *
+ * Since: 1.0
+ */
 NM_AVAILABLE_IN_1_0
 G_DECLARE_FINAL_TYPE (NmPoolAllocator, nm_pool_allocator, NM, POOL_ALLOCATOR, GObject)
 
@@ -57,6 +71,7 @@ guint64          nm_pool_allocator_get_blocks_in_use   (NmPoolAllocator  *self);
 NM_AVAILABLE_IN_1_0
 guint            nm_pool_allocator_get_cache_count     (NmPoolAllocator  *self);
 
+#ifndef __GTK_DOC_IGNORE__
 /*< private >
  * The state the inline fast paths of nm_pool_allocator_alloc() and
  * nm_pool_allocator_free() use. It sits right after the GObject in every
@@ -81,10 +96,12 @@ struct _NmPoolAllocatorFast
   guint64  in_use;
   guint64  peak;
 };
+#endif
 
 #define _NM_POOL_BLOCK_FREE      1
 #define _NM_POOL_BLOCK_ALLOCATED 3
 
+#ifndef __GTK_DOC_IGNORE__
 #ifndef __GI_SCANNER__
 /* The index of the block starting at @mem, or a number >= n_blocks when
  * @mem is outside the pool or not at a block start (see the pool's
@@ -190,6 +207,7 @@ _nm_pool_allocator_free_inline (NmPoolAllocator *self,
   (_nm_pool_allocator_alloc_inline ((self), (error)))
 #define nm_pool_allocator_free(self, mem) \
   (_nm_pool_allocator_free_inline ((self), (mem)))
-#endif
+#endif /* __GI_SCANNER__ */
+#endif /* __GTK_DOC_IGNORE__ */
 
 G_END_DECLS

@@ -891,6 +891,8 @@ stack_get_stats (NmAllocator      *allocator,
  * nm_stack_allocator_get_top_size:
  * @self: an #NmStackAllocator
  *
+ * Gets the top size of @self.
+ *
  * Returns: the size of the top allocation, or 0 when the stack is empty
  *
  * Since: 1.0
@@ -906,6 +908,8 @@ nm_stack_allocator_get_top_size (NmStackAllocator *self)
 /**
  * nm_stack_allocator_get_available:
  * @self: an #NmStackAllocator
+ *
+ * Gets the available of @self.
  *
  * Returns: the bytes free above the top: how far the top allocation can
  *   grow with nm_stack_allocator_resize()
@@ -924,6 +928,8 @@ nm_stack_allocator_get_available (NmStackAllocator *self)
  * nm_stack_allocator_get_depth:
  * @self: an #NmStackAllocator
  *
+ * Gets the depth of @self.
+ *
  * Returns: the number of live allocations, the #NmStackAllocator:depth
  *
  * Since: 1.0
@@ -939,6 +945,8 @@ nm_stack_allocator_get_depth (NmStackAllocator *self)
 /**
  * nm_stack_allocator_get_marker_count:
  * @self: an #NmStackAllocator
+ *
+ * Gets the marker count of @self.
  *
  * Returns: the number of live markers, the #NmStackAllocator:marker-count
  *
@@ -957,6 +965,8 @@ nm_stack_allocator_get_marker_count (NmStackAllocator *self)
 /**
  * nm_stack_marker_copy:
  * @marker: an #NmStackMarker
+ *
+ * Copies a marker, for bindings that keep markers on the heap.
  *
  * Returns: (transfer full): a copy of @marker
  *

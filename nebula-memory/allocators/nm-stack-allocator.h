@@ -16,9 +16,23 @@
 
 G_BEGIN_DECLS
 
+/**
+ * NM_TYPE_STACK_ALLOCATOR:
+ *
+ * Evaluates to the #GType of #NmStackAllocator.
+ *
+ * Since: 1.0
+ */
 #define NM_TYPE_STACK_ALLOCATOR (nm_stack_allocator_get_type ())
 #define NM_TYPE_STACK_MARKER    (nm_stack_marker_get_type ())
 
+/**
+ * NmStackAllocator:
+ *
+ * A last-in-first-out allocator. All fields are private.
+ *
+ * Since: 1.0
+ */
 NM_AVAILABLE_IN_1_0
 G_DECLARE_FINAL_TYPE (NmStackAllocator, nm_stack_allocator, NM, STACK_ALLOCATOR, GObject)
 
@@ -76,6 +90,7 @@ struct _NmStackScope
  * the allocation; bits 24..63: size of the allocation below) are part of
  * the ABI, its fields are not API.
  */
+#ifndef __GTK_DOC_IGNORE__
 typedef struct _NmStackAllocatorFast NmStackAllocatorFast;
 
 struct _NmStackAllocatorFast
@@ -92,6 +107,7 @@ struct _NmStackAllocatorFast
   guint64  count_step;
   guint    slow_flags;
 };
+#endif
 
 #define _NM_STACK_WORD_SIZE     8
 #define _NM_STACK_WORD_PAD_BITS 24
@@ -152,6 +168,7 @@ NmStackScope      nm_stack_allocator_begin_scope     (NmStackAllocator    *self)
 NM_AVAILABLE_IN_1_0
 void              nm_stack_scope_clear               (NmStackScope        *scope);
 
+#ifndef __GTK_DOC_IGNORE__
 #ifndef __GI_SCANNER__
 /* The common cases inline in the caller: a push, and a pop of the top of
  * the current frame, without sanitizers, poisoning or validation. A call
@@ -232,7 +249,8 @@ _nm_stack_allocator_free_inline (NmStackAllocator *self,
   (_nm_stack_allocator_alloc_inline ((self), (size), (alignment), (error)))
 #define nm_stack_allocator_free(self, mem) \
   (_nm_stack_allocator_free_inline ((self), (mem)))
-#endif
+#endif /* __GI_SCANNER__ */
+#endif /* __GTK_DOC_IGNORE__ */
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NmStackMarker, nm_stack_marker_free)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (NmStackScope, nm_stack_scope_clear)
