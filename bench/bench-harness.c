@@ -30,8 +30,8 @@ bench_group_begin (const char *title,
 {
   have_baseline = FALSE;
   g_print ("\n## %s\n%s\n\n", title, pattern);
-  g_print ("| %-44s | %10s | %12s |\n", "allocator", "ns/op", "vs baseline");
-  g_print ("|%s|%s|%s|\n", "----------------------------------------------",
+  g_print ("| %-50s | %10s | %12s |\n", "allocator", "ns/op", "vs baseline");
+  g_print ("|%s|%s|%s|\n", "----------------------------------------------------",
            "------------", "--------------");
 }
 
@@ -46,11 +46,11 @@ bench_row_value (const char *label,
     {
       baseline_ns = ns;
       have_baseline = TRUE;
-      g_print ("| %-44s | %10.2f | %12s |\n", label, ns, "baseline");
+      g_print ("| %-50s | %10.2f | %12s |\n", label, ns, "baseline");
       return;
     }
 
-  g_print ("| %-44s | %10.2f | %11.2fx |\n", label, ns, baseline_ns / ns);
+  g_print ("| %-50s | %10.2f | %11.2fx |\n", label, ns, baseline_ns / ns);
 }
 
 double

@@ -48,4 +48,5 @@ extern double bench_target_seconds;
 
 void bench_bump_run (void);
 void bench_pool_run (void);
+void bench_depot_run (void);
 void bench_stack_run (void);

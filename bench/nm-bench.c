@@ -57,6 +57,8 @@ main (int    argc,
     bench_bump_run ();
   if (bench_wants ("pool"))
     bench_pool_run ();
+  if (bench_wants ("depot"))
+    bench_depot_run ();
   if (bench_wants ("stack"))
     bench_stack_run ();
 
