@@ -231,15 +231,6 @@ run_one_thread (gpointer data,
   worker_run (&w);
 }
 
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
-
 /* ns per block taken and given back, both threads together. */
 static double
 two_threads (Design       design,
@@ -268,8 +259,7 @@ two_threads (Design       design,
                  (double) (2 * iterations * BATCH);
     }
 
-  qsort (times, runs, sizeof times[0], compare_doubles);
-  return times[runs / 2];
+  return bench_median (times, runs);
 }
 
 void

@@ -24,6 +24,14 @@ compare_doubles (gconstpointer a,
   return (x > y) - (x < y);
 }
 
+double
+bench_median (double *samples,
+              guint   n_samples)
+{
+  qsort (samples, n_samples, sizeof (double), compare_doubles);
+  return samples[n_samples / 2];
+}
+
 void
 bench_group_begin (const char *title,
                    const char *pattern)
@@ -87,8 +95,7 @@ bench_row (const char *label,
                    (double) (iterations * ops_per_iteration);
     }
 
-  qsort (samples, bench_runs, sizeof (double), compare_doubles);
-  ns = samples[bench_runs / 2];
+  ns = bench_median (samples, bench_runs);
   bench_row_value (label, ns);
 
   return ns;

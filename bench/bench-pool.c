@@ -222,15 +222,6 @@ side_run (gpointer data)
   return NULL;
 }
 
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return x < y ? -1 : x > y;
-}
-
 /* ns per alloc+free pair of both threads together (aggregate throughput). */
 static double
 measure_two_threads (Impl    *impl,
@@ -266,8 +257,7 @@ measure_two_threads (Impl    *impl,
         impl->free (impl->ctx, mem);
     }
 
-  qsort (times, runs, sizeof times[0], compare_doubles);
-  return times[runs / 2];
+  return bench_median (times, runs);
 }
 
 static NmPoolAllocator *

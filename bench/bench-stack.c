@@ -137,15 +137,6 @@ now_ns (void)
   return (double) t.tv_sec * 1e9 + (double) t.tv_nsec;
 }
 
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
-
 /* ns per release of one frame of @released allocations, by popping its
  * marker or, with @one_by_one, by freeing each allocation. */
 static double
@@ -187,8 +178,7 @@ measure_frame_release (NmStackAllocator *stack,
       samples[r] = timed / ((double) rounds * FRAMES);
     }
 
-  qsort (samples, bench_runs, sizeof (double), compare_doubles);
-  return samples[bench_runs / 2];
+  return bench_median (samples, bench_runs);
 }
 
 static NmAllocator *

@@ -30,6 +30,10 @@ void   bench_row_value   (const char *label,
                           double      ns_per_op);
 void   bench_group_end   (void);
 
+/* Sorts @samples and returns the middle one. */
+double bench_median      (double     *samples,
+                          guint       n_samples);
+
 /* Whether the group should run: all by default, or those matching the
  * --only argument. */
 gboolean bench_wants     (const char *group_id);

@@ -48,19 +48,6 @@ assert_still_works (NmPoolAllocator *pool)
   nm_pool_allocator_free (pool, p);
 }
 
-/* Whether writing into freed blocks would itself be reported by a tool. */
-static gboolean
-tools_watch_freed_memory (void)
-{
-#ifdef NM_HAVE_ASAN
-  return TRUE;
-#elif HAVE_VALGRIND
-  return RUNNING_ON_VALGRIND != 0;
-#else
-  return FALSE;
-#endif
-}
-
 static void
 test_pool_basic (void)
 {
@@ -424,7 +411,7 @@ test_pool_corrupted_link (void)
   g_autoptr(GHashTable) seen = g_hash_table_new (NULL, NULL);
   gpointer a, b, c, p;
 
-  if (tools_watch_freed_memory ())
+  if (nm_sanitizer_active ())
     {
       g_test_skip ("writing into a freed block is reported by AddressSanitizer/Valgrind");
       return;
@@ -490,7 +477,7 @@ test_pool_corrupted_fill (void)
   NmPoolAllocator *pool;
   guint8 *a, *p;
 
-  if (tools_watch_freed_memory ())
+  if (nm_sanitizer_active ())
     {
       g_test_skip ("writing into a freed block is reported by AddressSanitizer/Valgrind");
       return;
@@ -731,7 +718,7 @@ test_pool_thread_safe_corruption (void)
   gpointer p;
   guint limit;
 
-  if (tools_watch_freed_memory ())
+  if (nm_sanitizer_active ())
     {
       g_test_skip ("writing into a freed block is reported by AddressSanitizer/Valgrind");
       return;

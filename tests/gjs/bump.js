@@ -3,22 +3,9 @@
 
 import GLib from 'gi://GLib';
 import Nm from 'gi://Nm?version=1.0';
-import System from 'system';
+import {check, finish, loadKeyFile} from './harness.js';
 
-let failures = 0;
-
-function check(condition, what) {
-    if (condition) {
-        print(`ok - ${what}`);
-    } else {
-        print(`not ok - ${what}`);
-        failures++;
-    }
-}
-
-const dataDir = GLib.getenv('NM_TEST_DATA');
-const keyFile = new GLib.KeyFile();
-keyFile.load_from_file(GLib.build_filenamev([dataDir, 'bump.ini']), GLib.KeyFileFlags.NONE);
+const keyFile = loadKeyFile('bump.ini');
 
 const arena = Nm.allocator_new_from_key_file(keyFile, 'request-arena');
 check(arena instanceof Nm.BumpAllocator, 'the factory builds a bump allocator');
@@ -67,4 +54,4 @@ check(configError !== null &&
       configError.matches(Nm.config_error_quark(), Nm.ConfigError.UNKNOWN_KEY),
       'unknown key refused with UNKNOWN_KEY');
 
-System.exit(failures === 0 ? 0 : 1);
+finish();

@@ -3,31 +3,9 @@
 
 import GLib from 'gi://GLib';
 import Nm from 'gi://Nm?version=1.0';
-import System from 'system';
+import {check, catchError, finish, loadKeyFile} from './harness.js';
 
-let failures = 0;
-
-function check(condition, what) {
-    if (condition) {
-        print(`ok - ${what}`);
-    } else {
-        print(`not ok - ${what}`);
-        failures++;
-    }
-}
-
-function catchError(func) {
-    try {
-        func();
-    } catch (e) {
-        return e;
-    }
-    return null;
-}
-
-const dataDir = GLib.getenv('NM_TEST_DATA');
-const keyFile = new GLib.KeyFile();
-keyFile.load_from_file(GLib.build_filenamev([dataDir, 'pool.ini']), GLib.KeyFileFlags.NONE);
+const keyFile = loadKeyFile('pool.ini');
 
 const nodes = Nm.allocator_new_from_key_file(keyFile, 'nodes');
 check(nodes instanceof Nm.PoolAllocator, 'kind=pool builds an NmPoolAllocator');
@@ -75,4 +53,4 @@ error = catchError(() => Nm.allocator_new_from_key_file(keyFile, 'bad-alignment'
 check(error !== null && error.matches(Nm.config_error_quark(), Nm.ConfigError.INVALID_VALUE),
     'a bad block-alignment is INVALID_VALUE');
 
-System.exit(failures === 0 ? 0 : 1);
+finish();

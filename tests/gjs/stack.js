@@ -3,31 +3,9 @@
 
 import GLib from 'gi://GLib';
 import Nm from 'gi://Nm?version=1.0';
-import System from 'system';
+import {check, catchError, finish, loadKeyFile} from './harness.js';
 
-let failures = 0;
-
-function check(condition, what) {
-    if (condition) {
-        print(`ok - ${what}`);
-    } else {
-        print(`not ok - ${what}`);
-        failures++;
-    }
-}
-
-function catchError(func) {
-    try {
-        func();
-    } catch (e) {
-        return e;
-    }
-    return null;
-}
-
-const dataDir = GLib.getenv('NM_TEST_DATA');
-const keyFile = new GLib.KeyFile();
-keyFile.load_from_file(GLib.build_filenamev([dataDir, 'stack.ini']), GLib.KeyFileFlags.NONE);
+const keyFile = loadKeyFile('stack.ini');
 
 const stack = Nm.allocator_new_from_key_file(keyFile, 'scratch');
 check(stack instanceof Nm.StackAllocator, 'the factory builds a stack allocator');
@@ -88,4 +66,4 @@ check(error !== null && error.matches(Nm.config_error_quark(), Nm.ConfigError.IN
     'thread-safe stack refused with INCOMPATIBLE');
 check(error !== null && error.message.includes('thread-safe'), 'message names the key');
 
-System.exit(failures === 0 ? 0 : 1);
+finish();
