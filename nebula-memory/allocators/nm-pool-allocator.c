@@ -101,12 +101,19 @@
  * block): batching under a lock moves a block for a fraction of one CAS,
  * and two contending threads make the CAS stack slower still.
  *
- * Thread caches: a `static __thread` table (default, global-dynamic TLS
- * model, which is safe in a library that Python or GJS dlopen()s; initial-exec
- * is not) maps a pool's unique key to the thread's cache. A GPrivate with a
- * destroy notify returns the cached blocks at thread exit. Keys are never
- * reused and a global registry maps live keys to pools, so a cache whose pool
- * was finalized is recognised by its key and freed without being touched.
+ * Thread caches: each pool has a small owner table, indexed by a hash of
+ * the thread pointer, where a thread usually finds its cache without any
+ * TLS access (the cache records its owner, so a collision or a stale entry
+ * only sends the thread down the slower path). Behind it, a `static __thread`
+ * table (global-dynamic TLS with TLS descriptors, which is safe in a library
+ * that Python or GJS dlopen()s; initial-exec is not) maps a pool's unique key
+ * to the thread's cache. A GPrivate with a destroy notify returns the cached
+ * blocks at thread exit and leaves the cache to the pool as a spare for the
+ * next thread; caches therefore live as long as their pool, and a thread
+ * reading the owner table never meets freed memory. Keys are never reused
+ * and a global registry maps live keys to pools, so a cache whose pool was
+ * finalized is recognised by its key and freed by its thread without the
+ * pool being touched.
  */
 
 #define LINK_SIZE       8
