@@ -322,6 +322,51 @@ test_bump_checkpoint_misuse (void)
   }
 }
 
+/* Nested checkpoints restored in a loop, as nested scopes in a long-lived
+ * arena do: far more restores than the allocator keeps marks for. */
+static void
+test_bump_checkpoint_many_restores (void)
+{
+  g_autoptr(NmBumpAllocator) arena = new_bump ("many", 4096, 0);
+  g_autoptr(GError) error = NULL;
+  NmBumpCheckpoint outer, first_inner = { 0 }, last_inner = { 0 };
+
+  nm_bump_allocator_alloc (arena, 8, 1, NULL);
+  nm_bump_allocator_checkpoint (arena, &outer);
+
+  for (guint i = 0; i < 1000; i++)
+    {
+      NmBumpCheckpoint a, b;
+
+      nm_bump_allocator_checkpoint (arena, &a);
+      nm_bump_allocator_alloc (arena, 16, 8, NULL);
+      nm_bump_allocator_checkpoint (arena, &b);
+      nm_bump_allocator_alloc (arena, 16, 8, NULL);
+      g_assert_true (nm_bump_allocator_restore (arena, &b, &error));
+      g_assert_true (nm_bump_allocator_restore (arena, &a, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (used (arena), ==, 8);
+
+      if (i == 0)
+        first_inner = b;
+      last_inner = b;
+    }
+
+  /* Released checkpoints stay refused, however long ago... */
+  nm_bump_allocator_alloc (arena, 64, 8, NULL);
+  g_assert_false (nm_bump_allocator_restore (arena, &last_inner, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_LIFO_VIOLATION);
+  g_clear_error (&error);
+  g_assert_false (nm_bump_allocator_restore (arena, &first_inner, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_LIFO_VIOLATION);
+  g_clear_error (&error);
+
+  /* ... and the checkpoint below them all still works. */
+  g_assert_true (nm_bump_allocator_restore (arena, &outer, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (used (arena), ==, 8);
+}
+
 static void
 fill_in_scope (NmBumpAllocator *arena)
 {
@@ -545,6 +590,7 @@ main (int   argc,
   g_test_add_func ("/nebula/bump/checkpoint/nested", test_bump_checkpoint_nested);
   g_test_add_func ("/nebula/bump/checkpoint/across-chunks", test_bump_checkpoint_across_chunks);
   g_test_add_func ("/nebula/bump/checkpoint/misuse", test_bump_checkpoint_misuse);
+  g_test_add_func ("/nebula/bump/checkpoint/many-restores", test_bump_checkpoint_many_restores);
   g_test_add_func ("/nebula/bump/scope/restore", test_bump_scope);
   g_test_add_func ("/nebula/bump/scope/invalidated", test_bump_scope_invalidated);
   g_test_add_func ("/nebula/bump/development/poison", test_bump_development_poison);

@@ -740,37 +740,67 @@ nm_bump_allocator_checkpoint (NmBumpAllocator  *self,
 }
 
 /* Whether no restore since @sequence was taken went to an older checkpoint.
- * The marks hold, for increasing counters, strictly increasing targets:
- * a new mark removes older marks with a target at least as large, since it
- * kills everything they killed. The first mark made after the checkpoint
- * then carries the smallest target of all later restores. */
+ *
+ * A restore to checkpoint t, made when the counter stood at c, kills the
+ * checkpoints numbered (t, c]. The marks record those restores: counters
+ * increase along the array and so do targets, because a new mark removes
+ * older marks whose target is at least its own (it kills all they killed,
+ * and more). A checkpoint x is then alive iff the first mark with a counter
+ * of at least x has a target of at least x.
+ *
+ * A restore to the newest checkpoint kills nothing and leaves no mark, so a
+ * scope or a checkpoint restored in a loop costs nothing here. Restores of
+ * older checkpoints (an outer scope after inner ones) do leave one; to keep
+ * memory bounded, past MAX_RESTORE_MARKS the two oldest marks are merged
+ * into one that kills the union of what they killed and what lies between:
+ * a checkpoint that so many restores of other, older checkpoints have passed
+ * may then be refused as stale, never the other way round. */
+#define MAX_RESTORE_MARKS 64
+
 static gboolean
 checkpoint_is_alive (NmBumpAllocator *self,
                      guint64          sequence)
 {
-  for (guint i = 0; i < self->restore_marks->len; i++)
-    {
-      RestoreMark *mark = &g_array_index (self->restore_marks, RestoreMark, i);
+  GArray *marks = self->restore_marks;
+  guint lo = 0, hi = marks->len;
 
-      if (mark->counter >= sequence)
-        return sequence <= mark->target;
+  /* The first mark with counter >= sequence. */
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+
+      if (g_array_index (marks, RestoreMark, mid).counter >= sequence)
+        hi = mid;
+      else
+        lo = mid + 1;
     }
 
-  return TRUE;
+  return lo == marks->len || sequence <= g_array_index (marks, RestoreMark, lo).target;
 }
 
 static void
 add_restore_mark (NmBumpAllocator *self,
                   guint64          target)
 {
+  GArray *marks = self->restore_marks;
   RestoreMark mark = { self->checkpoints, target };
 
-  while (self->restore_marks->len > 0 &&
-         g_array_index (self->restore_marks, RestoreMark,
-                        self->restore_marks->len - 1).target >= target)
-    g_array_set_size (self->restore_marks, self->restore_marks->len - 1);
+  if (target == self->checkpoints)
+    return;
 
-  g_array_append_val (self->restore_marks, mark);
+  while (marks->len > 0 &&
+         g_array_index (marks, RestoreMark, marks->len - 1).target >= target)
+    g_array_set_size (marks, marks->len - 1);
+
+  if (marks->len == MAX_RESTORE_MARKS)
+    {
+      RestoreMark *first = &g_array_index (marks, RestoreMark, 0);
+
+      first[1].target = first[0].target;
+      g_array_remove_index (marks, 0);
+    }
+
+  g_array_append_val (marks, mark);
 }
 
 static gboolean
