@@ -72,6 +72,22 @@ nm_sanitizer_unpoison (const void *mem,
 #endif
 }
 
+/* Makes [mem, mem + size) readable with its current contents: for the
+ * allocator's own checks of released memory (the free fill). */
+static inline void
+nm_sanitizer_make_readable (const void *mem,
+                            gsize       size)
+{
+  if (size == 0)
+    return;
+#ifdef NM_HAVE_ASAN
+  ASAN_UNPOISON_MEMORY_REGION (mem, size);
+#endif
+#if HAVE_VALGRIND
+  VALGRIND_MAKE_MEM_DEFINED (mem, size);
+#endif
+}
+
 /* A Valgrind mempool is identified by an address; the allocators use the
  * address of each chunk of backing memory. */
 static inline void

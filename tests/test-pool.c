@@ -553,11 +553,77 @@ test_pool_reset (void)
     g_assert_nonnull (nm_pool_allocator_alloc (pool, NULL));
   g_assert_null (nm_pool_allocator_alloc (pool, NULL));
 
-  /* A block from before the reset is no longer handed out. */
+  /* A reset with every block out keeps that as the peak. */
   nm_pool_allocator_reset (pool);
+  g_clear_pointer (&stats, nm_allocator_stats_free);
+  stats = stats_of (pool);
+  g_assert_cmpuint (stats->bytes_peak, ==, 8 * 64);
+
+  /* A block from before the reset is no longer handed out. */
   g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*double free*not handed out*");
   nm_pool_allocator_free (pool, first);
   g_test_assert_expected_messages ();
+}
+
+static gpointer
+alloc_elsewhere (gpointer data)
+{
+  return nm_pool_allocator_alloc (data, NULL);
+}
+
+static void
+test_pool_development_other_thread (void)
+{
+  g_autoptr(NmMemoryConfig) config = nm_memory_config_new_development (NM_ALLOCATOR_KIND_POOL);
+  g_autoptr(NmAllocator) alloc = nm_allocator_new_from_config (config, NULL);
+  NmPoolAllocator *pool = NM_POOL_ALLOCATOR (alloc);
+  gpointer mine, theirs;
+  GThread *thread;
+
+  mine = nm_pool_allocator_alloc (pool, NULL);
+  g_assert_nonnull (mine);
+
+  /* Reported once per foreign thread; the call still goes ahead. */
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL,
+                         "*“development” is used from thread * but belongs to thread *"
+                         "Give each thread its own pool, or set thread-safe=true.");
+  thread = g_thread_new ("intruder", alloc_elsewhere, pool);
+  theirs = g_thread_join (thread);
+  g_test_assert_expected_messages ();
+  g_assert_true (nm_allocator_owns (alloc, theirs));
+
+  nm_pool_allocator_free (pool, theirs);
+  nm_pool_allocator_free (pool, mine);
+  assert_still_works (pool);
+}
+
+static void
+test_pool_thread_safe_peak (void)
+{
+  g_autoptr(NmPoolAllocator) pool = new_pool (64, 16, 256, 0, TRUE);
+  g_autoptr(NmAllocatorStats) stats = NULL;
+  gpointer blocks[100];
+
+  for (guint i = 0; i < G_N_ELEMENTS (blocks); i++)
+    blocks[i] = nm_pool_allocator_alloc (pool, NULL);
+
+  stats = stats_of (pool);
+  g_assert_cmpuint (stats->bytes_used, ==, 100 * 64);
+  g_assert_cmpuint (stats->bytes_peak, ==, 100 * 64);
+
+  for (guint i = 0; i < G_N_ELEMENTS (blocks); i++)
+    nm_pool_allocator_free (pool, blocks[i]);
+
+  /* Sampled, so a lower bound, but never lost. */
+  g_clear_pointer (&stats, nm_allocator_stats_free);
+  stats = stats_of (pool);
+  g_assert_cmpuint (stats->bytes_used, ==, 0);
+  g_assert_cmpuint (stats->bytes_peak, ==, 100 * 64);
+
+  nm_pool_allocator_reset (pool);
+  g_clear_pointer (&stats, nm_allocator_stats_free);
+  stats = stats_of (pool);
+  g_assert_cmpuint (stats->bytes_peak, ==, 100 * 64);
 }
 
 static void
@@ -770,6 +836,8 @@ main (int    argc,
   g_test_add_func ("/nebula/pool/corruption/link", test_pool_corrupted_link);
   g_test_add_func ("/nebula/pool/corruption/fill", test_pool_corrupted_fill);
   g_test_add_func ("/nebula/pool/reset", test_pool_reset);
+  g_test_add_func ("/nebula/pool/development/other-thread", test_pool_development_other_thread);
+  g_test_add_func ("/nebula/pool/thread-safe/peak", test_pool_thread_safe_peak);
   g_test_add_func ("/nebula/pool/stats", test_pool_stats_and_properties);
   g_test_add_func ("/nebula/pool/config/key-file", test_pool_key_file);
   g_test_add_func ("/nebula/pool/thread-safe/single-thread", test_pool_thread_safe_single_thread);

@@ -51,7 +51,8 @@
  * the allocation that meets it (and one g_critical()), the block is
  * quarantined and the rest of the pool stays usable. The development preset
  * also fills freed blocks with 0xDD and checks the fill when the block is
- * handed out again.
+ * handed out again, and reports use of a single-thread pool from a second
+ * thread once.
  *
  * With `thread-safe=true` any thread allocates and frees any block. Each
  * thread keeps a small cache of free blocks per pool (at most 64 blocks, and
@@ -60,7 +61,12 @@
  * blocks return to the depot when the thread exits; an allocation may
  * report %NM_ALLOCATOR_ERROR_POOL_EXHAUSTED while other threads' caches still
  * hold blocks (the message says how many). Statistics are exact once the
- * threads are quiescent. Reset must not race with other calls.
+ * threads are quiescent, except #NmAllocator:bytes-peak, which thread-safe
+ * pools sample at depot transfers, statistics reads and resets (a lower
+ * bound). With #NmMemoryConfig:validate, frees change a block's state
+ * atomically, so even two threads freeing one block at the same moment are
+ * caught; without it, such a racing double free can go unnoticed. Reset
+ * must not race with other calls.
  *
  * |[<!-- language="C" -->
  * g_autoptr(NmPoolAllocator) nodes = nm_pool_allocator_new (sizeof (Node), G_ALIGNOF (Node),
@@ -138,6 +144,7 @@ enum {
   SLOW_THREAD_SAFE = 1 << 0,
   SLOW_SANITIZE    = 1 << 1,
   SLOW_POISON      = 1 << 2,
+  SLOW_VALIDATE    = 1 << 3,   /* development checks: owner thread, atomic frees */
 };
 
 typedef struct
@@ -570,14 +577,22 @@ hand_out (NmPoolAllocator  *self,
           GError          **error)
 {
   guint8 *blk = block_ptr (self, index);
+  gssize at = -1;
+
+  /* Check the free fill while the tools still know the block's contents;
+   * registering it as allocated makes them undefined. */
+  if (self->common.poison && check && self->common.validate)
+    {
+      if (self->common.sanitize)
+        nm_sanitizer_make_readable (blk, self->fast.stride);
+      at = check_fill (self, blk);
+    }
 
   if (self->common.sanitize)
     nm_sanitizer_block_alloc (self, blk, self->fast.stride);
 
   if (self->common.poison)
     {
-      gssize at = check && self->common.validate ? check_fill (self, blk) : -1;
-
       if (at >= 0)
         {
           if (self->common.sanitize)
@@ -914,6 +929,48 @@ ts_cached_count (NmPoolAllocator *self)
 
 /* Thread-safe mode */
 
+typedef struct
+{
+  guint64 allocs;
+  guint64 frees;
+  guint64 cached;
+  guint64 in_use;
+} CacheTotals;
+
+static void
+ts_totals_locked (NmPoolAllocator *self,
+                  CacheTotals     *t)
+{
+  t->allocs = self->fast.n_allocs;
+  t->frees = self->fast.n_frees;
+  t->cached = 0;
+  for (PoolCache *c = self->caches; c; c = c->pool_next)
+    {
+      t->allocs += __atomic_load_n (&c->n_allocs, __ATOMIC_RELAXED);
+      t->frees += __atomic_load_n (&c->n_frees, __ATOMIC_RELAXED);
+      t->cached += __atomic_load_n (&c->count, __ATOMIC_RELAXED);
+    }
+
+  /* The counters are read one cache at a time while other threads work,
+   * so the difference can be off, even below zero, until they are quiet. */
+  t->in_use = t->frees + self->released < t->allocs
+              ? t->allocs - t->frees - self->released : 0;
+
+  /* Thread-safe mode samples the peak here: at every depot refill, every
+   * statistics read and every reset. */
+  if (t->in_use > self->fast.peak)
+    self->fast.peak = t->in_use;
+}
+
+static void
+ts_totals (NmPoolAllocator *self,
+           CacheTotals     *t)
+{
+  pthread_mutex_lock (&self->lock);
+  ts_totals_locked (self, t);
+  pthread_mutex_unlock (&self->lock);
+}
+
 static G_GNUC_NO_INLINE gpointer
 ts_alloc_slow (NmPoolAllocator  *self,
                PoolCache        *c,
@@ -925,6 +982,7 @@ ts_alloc_slow (NmPoolAllocator  *self,
   if (c->count == 0)
     {
       TakeResult r = TAKE_OK;
+      CacheTotals totals;
       guint want = MAX (1, c->limit / 2);
       guint got = 0;
       gsize bad = 0;
@@ -956,6 +1014,7 @@ ts_alloc_slow (NmPoolAllocator  *self,
           c->blocks[got++] = i;
         }
       __atomic_store_n (&c->count, got, __ATOMIC_RELAXED);
+      ts_totals_locked (self, &totals);
       pthread_mutex_unlock (&self->lock);
 
       /* A corruption fails the allocation that met it even when other
@@ -1016,11 +1075,25 @@ ts_free_slow (NmPoolAllocator *self,
 
 /* Allocation */
 
+/* With validation (development preset), a single-thread pool reports use
+ * from a second thread once. */
+static inline void
+check_owner (NmPoolAllocator *self)
+{
+  if ((self->fast.slow_flags & (SLOW_VALIDATE | SLOW_THREAD_SAFE)) == SLOW_VALIDATE)
+    _nm_allocator_check_owner (&self->common,
+                               "a single-thread pool is not safe to use from several "
+                               "threads. Give each thread its own pool, or set "
+                               "thread-safe=true.");
+}
+
 static G_GNUC_NO_INLINE gpointer
 alloc_slow (NmPoolAllocator  *self,
             GError          **error)
 {
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  check_owner (self);
 
   if (self->fast.slow_flags & SLOW_THREAD_SAFE)
     return ts_alloc (self, error);
@@ -1158,6 +1231,8 @@ free_slow (NmPoolAllocator *self,
   if (mem == NULL)
     return;
 
+  check_owner (self);
+
   i = block_index (self, mem);
   if (i >= n_blocks_get (self) || state_get (self, i) != BLOCK_ALLOCATED)
     {
@@ -1167,6 +1242,19 @@ free_slow (NmPoolAllocator *self,
 
   if (self->fast.slow_flags & SLOW_THREAD_SAFE)
     {
+      guint8 expected = BLOCK_ALLOCATED;
+
+      /* Two threads freeing one block at the same moment both see it
+       * allocated; with validation the state moves atomically, so the
+       * second free is reported and the block is cached once. */
+      if ((self->fast.slow_flags & SLOW_VALIDATE) &&
+          !__atomic_compare_exchange_n (&self->fast.state[i], &expected, BLOCK_CACHED, FALSE,
+                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        {
+          report_bad_free (self, mem, i);
+          return;
+        }
+
       ts_free_slow (self, i);
       return;
     }
@@ -1287,9 +1375,10 @@ nm_pool_allocator_reset (NmPoolAllocator *self)
 
   pthread_mutex_lock (&self->lock);
 
+  self->fast.peak = MAX (self->fast.peak, in_use);
+
   if (self->fast.slow_flags & SLOW_THREAD_SAFE)
     {
-      self->fast.peak = MAX (self->fast.peak, in_use);
       self->released += in_use;
       for (PoolCache *c = self->caches; c; c = c->pool_next)
         __atomic_store_n (&c->count, 0, __ATOMIC_RELAXED);
@@ -1404,29 +1493,6 @@ pool_trim (NmAllocator *allocator)
 
 /* Statistics */
 
-typedef struct
-{
-  guint64 allocs;
-  guint64 frees;
-  guint64 cached;
-} CacheTotals;
-
-static void
-ts_totals (NmPoolAllocator *self,
-           CacheTotals     *t)
-{
-  pthread_mutex_lock (&self->lock);
-  t->allocs = self->fast.n_allocs;
-  t->frees = self->fast.n_frees;
-  t->cached = 0;
-  for (PoolCache *c = self->caches; c; c = c->pool_next)
-    {
-      t->allocs += __atomic_load_n (&c->n_allocs, __ATOMIC_RELAXED);
-      t->frees += __atomic_load_n (&c->n_frees, __ATOMIC_RELAXED);
-      t->cached += __atomic_load_n (&c->count, __ATOMIC_RELAXED);
-    }
-  pthread_mutex_unlock (&self->lock);
-}
 
 static void
 pool_get_stats (NmAllocator      *allocator,
@@ -1443,7 +1509,7 @@ pool_get_stats (NmAllocator      *allocator,
       allocs = t.allocs;
       frees = t.frees;
       cached = t.cached;
-      in_use = allocs - frees - self->released;
+      in_use = t.in_use;
     }
   else
     {
@@ -1699,7 +1765,8 @@ _nm_pool_allocator_new_from_config (NmMemoryConfig  *config,
   self->cache_limit = CLAMP (count / 8, 2, CACHE_MAX);
   self->fast.slow_flags = (self->common.thread_safe ? SLOW_THREAD_SAFE : 0) |
                      (self->common.sanitize ? SLOW_SANITIZE : 0) |
-                     (self->common.poison ? SLOW_POISON : 0);
+                     (self->common.poison ? SLOW_POISON : 0) |
+                     (self->common.validate ? SLOW_VALIDATE : 0);
 
   self->reserved = page_ceil (self->max_blocks * size);
   self->fast.base = reserve (self->reserved);
@@ -1925,7 +1992,7 @@ nm_pool_allocator_get_blocks_in_use (NmPoolAllocator *self)
     return self->fast.in_use;
 
   ts_totals (self, &t);
-  return t.allocs - t.frees - self->released;
+  return t.in_use;
 }
 
 /**
