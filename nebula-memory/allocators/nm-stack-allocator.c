@@ -175,6 +175,8 @@ word_store (NmStackAllocator *self,
 {
   guint64 *slot = (guint64 *) (gpointer) (mem - HEADER);
 
+  word ^= _nm_stack_word_code (&self->fast, mem);
+
   if (self->common.sanitize)
     {
       nm_sanitizer_unpoison (slot, HEADER);
@@ -203,10 +205,11 @@ word_load (NmStackAllocator *self,
 #endif
       word = *slot;
       nm_sanitizer_poison (slot, HEADER);
-      return word;
     }
+  else
+    word = *slot;
 
-  return *slot;
+  return word ^ _nm_stack_word_code (&self->fast, mem);
 }
 
 /* Whether @word, the bookkeeping word of the top allocation @mem, leads
@@ -216,11 +219,7 @@ word_is_plausible (NmStackAllocator *self,
                    const guint8     *mem,
                    guint64           word)
 {
-  guintptr pad = word & PAD_MASK;
-  guintptr below = (guintptr) (word >> PAD_BITS);
-  guintptr room = (guintptr) (mem - self->fast.base);
-
-  return pad >= HEADER && pad <= room && below <= room - pad;
+  return _nm_stack_word_valid (&self->fast, mem, word);
 }
 
 static inline void
@@ -515,7 +514,7 @@ try_pop_fast (NmStackAllocator *self,
   if G_UNLIKELY (mem != self->fast.top || self->fast.depth <= self->fast.frame_depth || self->fast.slow_flags != 0)
     return FALSE;
 
-  word = ((const guint64 *) (gconstpointer) mem)[-1];
+  word = ((const guint64 *) (gconstpointer) mem)[-1] ^ _nm_stack_word_code (&self->fast, mem);
   if G_UNLIKELY (!word_is_plausible (self, mem, word))
     return FALSE;
 
@@ -1300,6 +1299,8 @@ _nm_stack_allocator_new_from_config (NmMemoryConfig  *config,
 
   self->capacity = nm_memory_config_get_capacity (config);
   self->fast.count_step = self->common.track_stats ? 1 : 0;
+  /* Odd bits everywhere, so that no partial overwrite decodes to itself. */
+  self->fast.secret = ((guint64) g_random_int () << 32 | g_random_int ()) | G_GUINT64_CONSTANT (0x0101010101010101);
   self->fast.slow_flags = (self->common.sanitize ? SLOW_SANITIZE : 0) |
                      (self->common.poison ? SLOW_POISON : 0) |
                      (self->common.validate ? SLOW_VALIDATE : 0);

@@ -106,6 +106,7 @@ struct _NmStackAllocatorFast
   guint64  n_frees;
   guint64  count_step;
   guint    slow_flags;
+  guint64  secret;
 };
 #endif
 
@@ -170,6 +171,32 @@ void              nm_stack_scope_clear               (NmStackScope        *scope
 
 #ifndef __GTK_DOC_IGNORE__
 #ifndef __GI_SCANNER__
+/* The word below each block holds the distance back to the cursor before
+ * the block (low bits) and the size of the block below it, stored XORed
+ * with the allocator's secret and the block's address: a buffer underflow
+ * that overwrites part of it decodes to nonsense that the checks refuse. */
+static inline guint64
+_nm_stack_word_code (const NmStackAllocatorFast *fast,
+                     gconstpointer               mem)
+{
+  return fast->secret ^ ((guintptr) mem >> 3);
+}
+
+/* Whether @word, the decoded word of the top block @mem, leads back inside
+ * the region to an 8-aligned top: what an underflow would break. */
+static inline gboolean
+_nm_stack_word_valid (const NmStackAllocatorFast *fast,
+                      gconstpointer               mem,
+                      guint64                     word)
+{
+  guintptr pad = (guintptr) (word & ((G_GUINT64_CONSTANT (1) << _NM_STACK_WORD_PAD_BITS) - 1));
+  guintptr below = (guintptr) (word >> _NM_STACK_WORD_PAD_BITS);
+  guintptr room = (guintptr) mem - (guintptr) fast->base;
+
+  return pad >= _NM_STACK_WORD_SIZE && pad <= room && below <= room - pad &&
+         ((room - pad - below) & 7) == 0;
+}
+
 /* The common cases inline in the caller: a push, and a pop of the top of
  * the current frame, without sanitizers, poisoning or validation. A call
  * into the library costs as much as the push itself, so everything else
@@ -194,8 +221,8 @@ _nm_stack_allocator_alloc_inline (NmStackAllocator  *self,
                     p <= (guintptr) fast->limit &&
                     size <= (guintptr) fast->limit - p))
         {
-          ((guint64 *) p)[-1] = ((guint64) (c - (guintptr) fast->top) << _NM_STACK_WORD_PAD_BITS) |
-                                (guint64) (p - c);
+          ((guint64 *) p)[-1] = (((guint64) (c - (guintptr) fast->top) << _NM_STACK_WORD_PAD_BITS) |
+                                 (guint64) (p - c)) ^ _nm_stack_word_code (fast, (gpointer) p);
           fast->top = (guint8 *) p;
           fast->cursor = (guint8 *) p + size;
           fast->depth++;
@@ -221,14 +248,13 @@ _nm_stack_allocator_free_inline (NmStackAllocator *self,
                     fast->depth > fast->frame_depth &&
                     fast->slow_flags == 0))
         {
-          guint64 word = ((const guint64 *) (gpointer) top)[-1];
-          guintptr pad = (guintptr) (word & ((G_GUINT64_CONSTANT (1) << _NM_STACK_WORD_PAD_BITS) - 1));
-          guintptr below = (guintptr) (word >> _NM_STACK_WORD_PAD_BITS);
-          guintptr room = (guintptr) top - (guintptr) fast->base;
+          guint64 word = ((const guint64 *) (gpointer) top)[-1] ^ _nm_stack_word_code (fast, top);
 
           /* A word a buffer underflow overwrote is reported out of line. */
-          if (G_LIKELY (pad >= _NM_STACK_WORD_SIZE && pad <= room && below <= room - pad))
+          if (G_LIKELY (_nm_stack_word_valid (fast, top, word)))
             {
+              guintptr pad = (guintptr) (word & ((G_GUINT64_CONSTANT (1) << _NM_STACK_WORD_PAD_BITS) - 1));
+              guintptr below = (guintptr) (word >> _NM_STACK_WORD_PAD_BITS);
               guint8 *cursor = top - pad;
 
               if (fast->cursor > fast->peak_cursor)
