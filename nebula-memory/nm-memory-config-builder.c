@@ -725,7 +725,7 @@ check_pool (NmMemoryConfigBuilder  *self,
             GError                **error)
 {
   NmConfigData *d = &self->data;
-  guint64 total;
+  guint64 total, stride;
 
   if (!(d->set & NM_FIELD_BLOCK_SIZE))
     return build_error (self, error, NM_CONFIG_ERROR_MISSING_KEY,
@@ -765,11 +765,16 @@ check_pool (NmMemoryConfigBuilder  *self,
                         "key “block-count”: 0 is not valid; a pool needs at least one "
                         "block, such as 1024.");
 
-  if (!g_uint64_checked_mul (&total, d->block_size, d->block_count) || total > NM_MAX_CAPACITY)
+  /* Blocks take their size rounded up to the alignment and to the 8 bytes
+   * of the free-list link (see NmPoolAllocator). */
+  stride = MAX (d->block_size, 8);
+  stride = (stride + d->block_alignment - 1) & ~(d->block_alignment - 1);
+
+  if (!g_uint64_checked_mul (&total, stride, d->block_count) || total > NM_MAX_CAPACITY)
     return build_error (self, error, NM_CONFIG_ERROR_INVALID_VALUE,
                         "key “block-count”: %" G_GUINT64_FORMAT " blocks of %" G_GUINT64_FORMAT
                         " bytes is more than the largest supported capacity (1TiB).",
-                        d->block_count, d->block_size);
+                        d->block_count, stride);
 
   if (d->max_block_count != 0)
     {
@@ -779,12 +784,12 @@ check_pool (NmMemoryConfigBuilder  *self,
                             "block-count (%" G_GUINT64_FORMAT "); raise it or set it to 0 "
                             "for a fixed count.", d->max_block_count, d->block_count);
 
-      if (!g_uint64_checked_mul (&total, d->block_size, d->max_block_count) ||
+      if (!g_uint64_checked_mul (&total, stride, d->max_block_count) ||
           total > NM_MAX_CAPACITY)
         return build_error (self, error, NM_CONFIG_ERROR_INVALID_VALUE,
                             "key “max-block-count”: %" G_GUINT64_FORMAT " blocks of %"
                             G_GUINT64_FORMAT " bytes is more than the largest supported "
-                            "capacity (1TiB).", d->max_block_count, d->block_size);
+                            "capacity (1TiB).", d->max_block_count, stride);
     }
 
   if (d->set & (NM_FIELD_CAPACITY | NM_FIELD_MAX_CAPACITY))

@@ -314,6 +314,9 @@ test_config_key_file_errors (void)
                     NM_CONFIG_ERROR_INVALID_VALUE, "key “block-alignment”: 8192 is above the page size");
   check_load_error ("[g]\nkind=pool\nblock-size=1GiB\nblock-count=4096\n", NM_CONFIG_ERROR_INVALID_VALUE,
                     "key “block-count”: 4096 blocks of 1073741824 bytes is more than");
+  check_load_error ("[g]\nkind=pool\nblock-size=1\nblock-alignment=4096\nblock-count=536870912\n",
+                    NM_CONFIG_ERROR_INVALID_VALUE,
+                    "key “block-count”: 536870912 blocks of 4096 bytes is more than");
   check_load_error ("[g]\nkind=pool\nblock-size=64\nblock-count=100\nmax-block-count=10\n",
                     NM_CONFIG_ERROR_INVALID_VALUE, "key “max-block-count”: 10 is below block-count (100)");
   check_load_error ("[g]\nkind=pool\nblock-size=64\nblock-count=100\ncapacity=1MiB\n",
