@@ -77,7 +77,8 @@ struct _NmBumpCheckpoint
  */
 typedef struct _NmBumpScope NmBumpScope;
 
-struct _NmBumpScope
+/* Declared with g_auto() and never read: not an unused variable. */
+struct G_GNUC_UNUSED _NmBumpScope
 {
   /*< private >*/
   NmBumpAllocator  *allocator;

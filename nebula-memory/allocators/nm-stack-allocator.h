@@ -75,7 +75,8 @@ struct _NmStackMarker
  */
 typedef struct _NmStackScope NmStackScope;
 
-struct _NmStackScope
+/* Declared with g_auto() and never read: not an unused variable. */
+struct G_GNUC_UNUSED _NmStackScope
 {
   /*< private >*/
   NmStackAllocator *allocator;
