@@ -138,7 +138,7 @@ mkdir -p "$builddir_root"
 
 # a. normal: everything, bindings included
 normal_setup_env=()
-normal_setup=(-Dintrospection=enabled -Ddocumentation=true)
+normal_setup=(-Dintrospection=enabled -Ddocumentation=true -Dwerror=true)
 normal_test_env=()
 normal_test=()
 run_config normal normal_setup_env normal_setup normal_test_env normal_test
@@ -147,7 +147,7 @@ run_config normal normal_setup_env normal_setup normal_test_env normal_test
 # g-ir-scanner runs the library to dump types, which fails under ASan, so
 # introspection is off; the benchmark is not run here, so not built either.
 asan_setup_env=(CC=gcc)
-asan_setup=(-Db_sanitize=address,undefined -Db_lundef=false
+asan_setup=(-Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
             -Dintrospection=disabled -Dbenchmarks=false -Ddocumentation=false)
 asan_test_env=(
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
@@ -165,7 +165,7 @@ run_config asan asan_setup_env asan_setup asan_test_env asan_test
 # randomisation breaks TSan's fixed shadow layout, so ASLR is turned off for
 # the test run when setarch allows it.
 tsan_setup_env=(CC=clang)
-tsan_setup=(-Db_sanitize=thread -Db_lundef=false
+tsan_setup=(-Dwerror=true -Db_sanitize=thread -Db_lundef=false
             -Dintrospection=disabled -Dbenchmarks=false -Ddocumentation=false)
 tsan_options=halt_on_error=1:second_deadlock_stack=1
 if [ -f "$srcdir/tests/tsan.supp" ]; then

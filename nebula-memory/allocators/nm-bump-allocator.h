@@ -24,6 +24,13 @@ G_BEGIN_DECLS
  * Since: 1.0
  */
 #define NM_TYPE_BUMP_ALLOCATOR  (nm_bump_allocator_get_type ())
+/**
+ * NM_TYPE_BUMP_CHECKPOINT:
+ *
+ * Evaluates to the boxed #GType of #NmBumpCheckpoint.
+ *
+ * Since: 1.0
+ */
 #define NM_TYPE_BUMP_CHECKPOINT (nm_bump_checkpoint_get_type ())
 
 /**
@@ -77,13 +84,12 @@ struct _NmBumpCheckpoint
  */
 typedef struct _NmBumpScope NmBumpScope;
 
-/* Declared with g_auto() and never read: not an unused variable. */
-struct G_GNUC_UNUSED _NmBumpScope
+struct _NmBumpScope
 {
   /*< private >*/
   NmBumpAllocator  *allocator;
   NmBumpCheckpoint  checkpoint;
-};
+} G_GNUC_UNUSED; /* declared with g_auto() and never read: not an unused variable */
 
 #ifndef __GTK_DOC_IGNORE__
 /*< private >

@@ -24,6 +24,13 @@ G_BEGIN_DECLS
  * Since: 1.0
  */
 #define NM_TYPE_STACK_ALLOCATOR (nm_stack_allocator_get_type ())
+/**
+ * NM_TYPE_STACK_MARKER:
+ *
+ * Evaluates to the boxed #GType of #NmStackMarker.
+ *
+ * Since: 1.0
+ */
 #define NM_TYPE_STACK_MARKER    (nm_stack_marker_get_type ())
 
 /**
@@ -75,13 +82,12 @@ struct _NmStackMarker
  */
 typedef struct _NmStackScope NmStackScope;
 
-/* Declared with g_auto() and never read: not an unused variable. */
-struct G_GNUC_UNUSED _NmStackScope
+struct _NmStackScope
 {
   /*< private >*/
   NmStackAllocator *allocator;
   NmStackMarker     marker;
-};
+} G_GNUC_UNUSED; /* declared with g_auto() and never read: not an unused variable */
 
 /*< private >
  * The state the inline fast paths of nm_stack_allocator_alloc() and
