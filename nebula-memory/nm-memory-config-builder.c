@@ -326,6 +326,26 @@ typedef gboolean (*KeyParser) (NmConfigData *data,
                                const char   *value,
                                GError      **error);
 
+/* Every message of this file goes through here: key files are not always
+ * valid UTF-8, GError messages must be. */
+static void G_GNUC_PRINTF (3, 4)
+set_config_error (GError        **error,
+                  NmConfigError   code,
+                  const char     *format,
+                  ...)
+{
+  g_autofree char *message = NULL;
+  g_autofree char *valid = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  valid = g_utf8_make_valid (message, -1);
+  g_set_error_literal (error, NM_CONFIG_ERROR, code, valid);
+}
+
 static gboolean
 value_error (GError     **error,
              const char  *group,
@@ -333,7 +353,7 @@ value_error (GError     **error,
              const char  *value,
              const char  *expected)
 {
-  g_set_error (error, NM_CONFIG_ERROR, NM_CONFIG_ERROR_INVALID_VALUE,
+  set_config_error (error, NM_CONFIG_ERROR_INVALID_VALUE,
                "Group “%s”, key “%s”: “%s” is not valid; expected %s.",
                group, key, value, expected);
   return FALSE;
@@ -484,6 +504,34 @@ parse_preset_key (NmConfigData *data,
   return TRUE;
 }
 
+/* The value of @key with the key file's escapes (\s, \n, …) undone, as
+ * nm_memory_config_save_to_key_file() writes them; an invalid escape is an
+ * INVALID_VALUE naming the raw text. */
+static char *
+get_value (GKeyFile    *key_file,
+           const char  *group,
+           const char  *key,
+           GError     **error)
+{
+  g_autofree char *raw = g_key_file_get_value (key_file, group, key, NULL);
+  g_autoptr(GError) local_error = NULL;
+  char *value;
+
+  if (raw == NULL)
+    return NULL;
+
+  /* GLib may return a partly unescaped value along with the error. */
+  value = g_key_file_get_string (key_file, group, key, &local_error);
+  if (local_error != NULL)
+    {
+      g_free (value);
+      value_error (error, group, key, raw, "text with valid key file escapes (\\s, \\n, \\t, \\r, \\\\)");
+      return NULL;
+    }
+
+  return value;
+}
+
 static const struct {
   const char *key;
   KeyParser   parse;
@@ -510,13 +558,17 @@ apply_preset (NmConfigData *data,
               const char   *group,
               GError      **error)
 {
-  g_autofree char *preset = g_key_file_get_value (key_file, group, "preset", NULL);
+  g_autofree char *preset = NULL;
   g_autofree char *kind_text = NULL;
   NmAllocatorKind kind = data->kind;
   gboolean development;
 
-  if (preset == NULL)
+  if (!g_key_file_has_key (key_file, group, "preset", NULL))
     return TRUE;
+
+  preset = get_value (key_file, group, "preset", error);
+  if (preset == NULL)
+    return FALSE;
 
   g_strstrip (preset);
   if (strcmp (preset, "production") == 0)
@@ -527,13 +579,16 @@ apply_preset (NmConfigData *data,
     return value_error (error, group, "preset", preset, "production or development");
 
   /* The preset's sizes depend on the kind, so read it first. */
-  kind_text = g_key_file_get_value (key_file, group, "kind", NULL);
-  if (kind_text != NULL && !parse_kind (group, "kind", kind_text, &kind, error))
-    return FALSE;
+  if (g_key_file_has_key (key_file, group, "kind", NULL))
+    {
+      kind_text = get_value (key_file, group, "kind", error);
+      if (kind_text == NULL || !parse_kind (group, "kind", kind_text, &kind, error))
+        return FALSE;
+    }
 
   if (kind_text == NULL && !(data->set & NM_FIELD_KIND))
     {
-      g_set_error (error, NM_CONFIG_ERROR, NM_CONFIG_ERROR_MISSING_KEY,
+      set_config_error (error, NM_CONFIG_ERROR_MISSING_KEY,
                    "Group “%s”, key “kind”: missing; preset=%s needs to know the "
                    "allocator kind (bump, pool or stack).", group, preset);
       return FALSE;
@@ -582,7 +637,7 @@ nm_memory_config_builder_load_key_file (NmMemoryConfigBuilder  *self,
   keys = g_key_file_get_keys (key_file, group, NULL, NULL);
   if (keys == NULL)
     {
-      g_set_error (error, NM_CONFIG_ERROR, NM_CONFIG_ERROR_MISSING_KEY,
+      set_config_error (error, NM_CONFIG_ERROR_MISSING_KEY,
                    "Group “%s” is not in the key file; add a [%s] group with "
                    "at least a kind key.", group, group);
       return FALSE;
@@ -610,7 +665,7 @@ nm_memory_config_builder_load_key_file (NmMemoryConfigBuilder  *self,
 
       if (parse == NULL)
         {
-          g_set_error (error, NM_CONFIG_ERROR, NM_CONFIG_ERROR_UNKNOWN_KEY,
+          set_config_error (error, NM_CONFIG_ERROR_UNKNOWN_KEY,
                        "Group “%s”, key “%s”: unknown key (value “%s”). Known keys: "
                        "kind, name, preset, capacity, max-capacity, block-size, "
                        "block-alignment, block-count, max-block-count, thread-safe, "
@@ -620,8 +675,8 @@ nm_memory_config_builder_load_key_file (NmMemoryConfigBuilder  *self,
           goto failed;
         }
 
-      value = g_key_file_get_value (key_file, group, keys[i], NULL);
-      if (!parse (&data, group, keys[i], value, error))
+      value = get_value (key_file, group, keys[i], error);
+      if (value == NULL || !parse (&data, group, keys[i], value, error))
         goto failed;
     }
 
@@ -654,9 +709,9 @@ build_error (NmMemoryConfigBuilder  *self,
   va_end (args);
 
   if (self->group != NULL)
-    g_set_error (error, NM_CONFIG_ERROR, code, "Group “%s”, %s", self->group, message);
+    set_config_error (error, code, "Group “%s”, %s", self->group, message);
   else
-    g_set_error (error, NM_CONFIG_ERROR, code, "%s", message);
+    set_config_error (error, code, "%s", message);
 
   return FALSE;
 }
@@ -834,6 +889,11 @@ nm_memory_config_builder_build (NmMemoryConfigBuilder  *self,
     return build_error (self, error, NM_CONFIG_ERROR_MISSING_KEY,
                         "key “kind”: missing; say which allocator to build: bump, "
                         "pool or stack."), NULL;
+
+  if (d->name != NULL && !g_utf8_validate (d->name, -1, NULL))
+    return build_error (self, error, NM_CONFIG_ERROR_INVALID_VALUE,
+                        "key “name”: “%s” is not valid UTF-8; names appear in messages "
+                        "and properties.", d->name), NULL;
 
   switch (d->kind)
     {

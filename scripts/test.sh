@@ -5,6 +5,7 @@
 #   normal    all suites (C, examples, Python, GJS, bench smoke), introspection on
 #   asan      AddressSanitizer + UndefinedBehaviorSanitizer + LeakSanitizer (gcc)
 #   tsan      ThreadSanitizer over the threaded tests (clang)
+#   fuzz      libFuzzer over the configuration parser, with ASan+UBSan (clang)
 #   valgrind  memcheck over the C tests and C examples, reusing the normal build
 #
 # Each configuration builds in its own fresh directory under _build-test/.
@@ -178,7 +179,19 @@ if setarch "$(uname -m)" -R true 2>/dev/null; then
 fi
 run_config tsan tsan_setup_env tsan_setup tsan_test_env tsan_test
 
-# d. Valgrind memcheck over the C tests and the C examples, reusing the
+# d. libFuzzer (clang) over the configuration parser, with ASan and UBSan:
+# each target runs for 30 seconds from the seed files in tests/data.
+fuzz_setup_env=(CC=clang)
+fuzz_setup=(-Dwerror=true -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false
+            -Dintrospection=disabled -Dbenchmarks=false -Dexamples=false -Ddocumentation=false)
+fuzz_test_env=(
+  ASAN_OPTIONS=detect_leaks=1
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+)
+fuzz_test=(--suite fuzz)
+run_config fuzz fuzz_setup_env fuzz_setup fuzz_test_env fuzz_test
+
+# e. Valgrind memcheck over the C tests and the C examples, reusing the
 # normal build (the library has Valgrind client requests built in when
 # valgrind/memcheck.h is there, which the package list guarantees).
 valgrind_start=$SECONDS

@@ -323,6 +323,54 @@ test_config_key_file_errors (void)
                     NM_CONFIG_ERROR_INCOMPATIBLE, "key “capacity”: a pool allocator is sized by block-size");
 }
 
+/* Names travel through key files with GKeyFile's escapes. */
+static void
+test_config_key_file_escapes (void)
+{
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+  g_autoptr(NmMemoryConfig) config = NULL;
+  g_autoptr(NmMemoryConfig) loaded = NULL;
+  g_autoptr(GKeyFile) key_file = g_key_file_new ();
+  g_autoptr(GError) error = NULL;
+
+  nm_memory_config_builder_set_kind (builder, NM_ALLOCATOR_KIND_STACK);
+  nm_memory_config_builder_set_capacity (builder, 4096);
+  nm_memory_config_builder_set_name (builder, " two\nlines\t ");
+  config = nm_memory_config_builder_build (builder, &error);
+  g_assert_no_error (error);
+
+  nm_memory_config_save_to_key_file (config, key_file, "escaped");
+  g_clear_object (&builder);
+  builder = nm_memory_config_builder_new ();
+  g_assert_true (nm_memory_config_builder_load_key_file (builder, key_file, "escaped", &error));
+  loaded = nm_memory_config_builder_build (builder, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (nm_memory_config_get_name (loaded), ==, " two\nlines\t ");
+  g_assert_true (nm_memory_config_equal (config, loaded));
+
+  check_load_error ("[g]\nkind=bump\ncapacity=1KiB\nname=bad\\qescape\n",
+                    NM_CONFIG_ERROR_INVALID_VALUE,
+                    "Group “g”, key “name”: “bad\\qescape” is not valid; expected text with "
+                    "valid key file escapes");
+  check_load_error ("[g]\nkind=bump\\q\ncapacity=1KiB\n", NM_CONFIG_ERROR_INVALID_VALUE,
+                    "Group “g”, key “kind”: “bump\\q” is not valid");
+
+  /* Names (and so group names) must be UTF-8; the message still is. */
+  {
+    g_autoptr(GKeyFile) bad = key_file_from ("[a\xef" "b]\nkind=bump\ncapacity=1KiB\n");
+    g_autoptr(NmMemoryConfigBuilder) loose = nm_memory_config_builder_new ();
+    g_autoptr(NmMemoryConfig) none = NULL;
+    g_autoptr(GError) utf8_error = NULL;
+
+    g_assert_true (nm_memory_config_builder_load_key_file (loose, bad, "a\xef" "b", &utf8_error));
+    none = nm_memory_config_builder_build (loose, &utf8_error);
+    g_assert_null (none);
+    g_assert_error (utf8_error, NM_CONFIG_ERROR, NM_CONFIG_ERROR_INVALID_VALUE);
+    g_assert_true (g_utf8_validate (utf8_error->message, -1, NULL));
+    g_assert_nonnull (strstr (utf8_error->message, "is not valid UTF-8"));
+  }
+}
+
 static void
 test_config_load_failure_keeps_builder (void)
 {
@@ -417,6 +465,7 @@ main (int   argc,
   g_test_add_func ("/nebula/config/key-file/load", test_config_key_file);
   g_test_add_func ("/nebula/config/key-file/preset", test_config_key_file_preset);
   g_test_add_func ("/nebula/config/key-file/round-trip", test_config_round_trip);
+  g_test_add_func ("/nebula/config/key-file/escapes", test_config_key_file_escapes);
   g_test_add_func ("/nebula/config/key-file/errors", test_config_key_file_errors);
   g_test_add_func ("/nebula/config/key-file/failure-keeps-builder", test_config_load_failure_keeps_builder);
   g_test_add_func ("/nebula/config/to-string", test_config_to_string);
