@@ -18,25 +18,6 @@
 #define obstack_chunk_alloc malloc
 #define obstack_chunk_free free
 
-static void
-run_glibc (gpointer data,
-           guint64  n)
-{
-  void *ptrs[BATCH];
-
-  for (guint64 i = 0; i < n; i++)
-    {
-      for (guint j = 0; j < BATCH; j++)
-        {
-          ptrs[j] = malloc (SIZE);
-          *(guint64 *) ptrs[j] = j;
-        }
-      bench_escape (ptrs);
-      for (guint j = 0; j < BATCH; j++)
-        free (ptrs[j]);
-    }
-}
-
 /* The floor: a hand-rolled arena (cursor and limit in a struct, as any
  * arena that outlives one function keeps them) bumped inline in the loop. */
 typedef struct
@@ -203,6 +184,7 @@ bench_bump_run (void)
   g_autoptr(NmAllocator) bump_nostats = new_bump (FALSE);
   g_autofree guint8 *region = g_malloc (BATCH * SIZE);
   InlineArena inline_arena = { region, region, region + BATCH * SIZE };
+  BenchMallocPattern malloc_pattern = { BATCH, SIZE, FALSE };
   struct obstack ob;
   apr_pool_t *apr = NULL;
   void *talloc_ctx = talloc_new (NULL);
@@ -214,7 +196,7 @@ bench_bump_run (void)
   bench_group_begin ("bump: 100 x 64 B then release",
                      "Allocate 100 blocks of 64 bytes (8-aligned, first word written), "
                      "then release them all (free each / reset / clear); ns per allocation.");
-  bench_row ("glibc malloc + free", run_glibc, NULL, BATCH);
+  bench_row ("glibc malloc + free", bench_run_malloc, &malloc_pattern, BATCH);
   bench_row ("inline pointer bump (hand-rolled arena)", run_inline, &inline_arena, BATCH);
   bench_row ("obstack", run_obstack, &ob, BATCH);
   bench_row ("APR pool (apr_palloc + clear)", run_apr, apr, BATCH);

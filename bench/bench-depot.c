@@ -246,17 +246,8 @@ two_threads (Design       design,
       gint start = 0;
       Worker a = { design, locked, tagged, iterations, &start };
       Worker b = { design, locked, tagged, iterations, &start };
-      GThread *ta = g_thread_new ("depot-a", worker_run, &a);
-      GThread *tb = g_thread_new ("depot-b", worker_run, &b);
-      gint64 t0;
 
-      g_usleep (1000);
-      t0 = g_get_monotonic_time ();
-      __atomic_store_n (&start, 1, __ATOMIC_RELEASE);
-      g_thread_join (ta);
-      g_thread_join (tb);
-      times[r] = (double) (g_get_monotonic_time () - t0) * 1000.0 /
-                 (double) (2 * iterations * BATCH);
+      times[r] = bench_two_threads (worker_run, &a, &b, &start) / (double) (2 * iterations * BATCH);
     }
 
   return bench_median (times, runs);

@@ -4,6 +4,7 @@
  */
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bench.h"
@@ -22,6 +23,52 @@ compare_doubles (gconstpointer a,
   double x = *(const double *) a, y = *(const double *) b;
 
   return (x > y) - (x < y);
+}
+
+void
+bench_run_malloc (gpointer data,
+                  guint64  n)
+{
+  const BenchMallocPattern *pattern = data;
+  void *ptrs[256];
+
+  g_assert (pattern->batch <= G_N_ELEMENTS (ptrs));
+
+  for (guint64 i = 0; i < n; i++)
+    {
+      for (guint j = 0; j < pattern->batch; j++)
+        {
+          ptrs[j] = malloc (pattern->size);
+          *(guint64 *) ptrs[j] = j;
+        }
+      bench_escape (ptrs);
+      if (pattern->newest_first)
+        for (guint j = pattern->batch; j-- > 0;)
+          free (ptrs[j]);
+      else
+        for (guint j = 0; j < pattern->batch; j++)
+          free (ptrs[j]);
+    }
+}
+
+double
+bench_two_threads (GThreadFunc  run,
+                   gpointer     a,
+                   gpointer     b,
+                   gint        *start)
+{
+  GThread *ta = g_thread_new ("bench-a", run, a);
+  GThread *tb = g_thread_new ("bench-b", run, b);
+  gint64 t0;
+
+  /* Both threads are up and spinning on *start before the clock starts. */
+  g_usleep (1000);
+  t0 = g_get_monotonic_time ();
+  __atomic_store_n (start, 1, __ATOMIC_RELEASE);
+  g_thread_join (ta);
+  g_thread_join (tb);
+
+  return (double) (g_get_monotonic_time () - t0) * 1000.0;
 }
 
 double

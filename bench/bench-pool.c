@@ -68,25 +68,6 @@ load_foreign (Foreign    *f,
 /* Single thread */
 
 static void
-run_glibc (gpointer data,
-           guint64  n)
-{
-  void *ptrs[BATCH];
-
-  for (guint64 i = 0; i < n; i++)
-    {
-      for (guint j = 0; j < BATCH; j++)
-        {
-          ptrs[j] = malloc (SIZE);
-          *(guint64 *) ptrs[j] = j;
-        }
-      bench_escape (ptrs);
-      for (guint j = 0; j < BATCH; j++)
-        free (ptrs[j]);
-    }
-}
-
-static void
 run_impl (gpointer data,
           guint64  n)
 {
@@ -237,18 +218,9 @@ measure_two_threads (Impl    *impl,
       gint start = 0;
       Side a = { impl, ab, ba, iterations, &start };
       Side b = { impl, ba, ab, iterations, &start };
-      GThread *ta = g_thread_new ("bench-a", side_run, &a);
-      GThread *tb = g_thread_new ("bench-b", side_run, &b);
-      gint64 t0;
       gpointer mem;
 
-      g_usleep (1000);
-      t0 = g_get_monotonic_time ();
-      __atomic_store_n (&start, 1, __ATOMIC_RELEASE);
-      g_thread_join (ta);
-      g_thread_join (tb);
-      times[r] = (double) (g_get_monotonic_time () - t0) * 1000.0 /
-                 (double) (2 * iterations * BATCH);
+      times[r] = bench_two_threads (side_run, &a, &b, &start) / (double) (2 * iterations * BATCH);
 
       /* Blocks still in flight go back (from this thread). */
       while ((mem = ring_pop (ab)) != NULL)
@@ -325,6 +297,7 @@ bench_pool_run (void)
   Impl mi = { "mimalloc (mi_malloc + mi_free)", foreign_alloc, foreign_free, &mimalloc };
   Impl ts2 = { "NmPoolAllocator thread-safe", pool_alloc, pool_free, pool_ts2 };
   guint64 iterations = bench_target_seconds < 0.05 ? 2000 : 200000;
+  BenchMallocPattern malloc_pattern = { BATCH, SIZE, FALSE };
 
   if (g_getenv ("NM_BENCH_MALLOC_ROWS_ONLY") != NULL)
     {
@@ -334,7 +307,7 @@ bench_pool_run (void)
       if (!malloc_is_jemalloc ())
         exit (1);
       bench_quiet = TRUE;
-      one = bench_row ("malloc", run_glibc, NULL, BATCH);
+      one = bench_row ("malloc", bench_run_malloc, &malloc_pattern, BATCH);
       two = measure_two_threads (&glibc, iterations);
       printf ("malloc-rows %f %f\n", one, two);
       exit (0);
@@ -346,7 +319,7 @@ bench_pool_run (void)
                      "each iteration takes 16 blocks of 64 bytes, writes each, and gives "
                      "them back; one operation is an alloc+free pair; the pool has its "
                      "hardening on (encoded, validated links and the double-free check)");
-  bench_row ("glibc malloc + free", run_glibc, NULL, BATCH);
+  bench_row ("glibc malloc + free", bench_run_malloc, &malloc_pattern, BATCH);
   bench_row ("NmPoolAllocator direct", run_pool_direct, pool, BATCH);
   bench_row ("NmPoolAllocator via NmAllocator", run_pool_iface, NM_ALLOCATOR (pool), BATCH);
   bench_row ("NmPoolAllocator thread-safe, one thread", run_pool_direct, pool_ts, BATCH);

@@ -21,25 +21,6 @@
 /* Push / pop */
 
 static void
-run_glibc (gpointer data,
-           guint64  n)
-{
-  void *ptrs[BATCH];
-
-  for (guint64 i = 0; i < n; i++)
-    {
-      for (guint j = 0; j < BATCH; j++)
-        {
-          ptrs[j] = malloc (SIZE);
-          *(guint64 *) ptrs[j] = j;
-        }
-      bench_escape (ptrs);
-      for (guint j = BATCH; j-- > 0;)
-        free (ptrs[j]);
-    }
-}
-
-static void
 run_obstack (gpointer data,
              guint64  n)
 {
@@ -200,6 +181,7 @@ bench_stack_run (void)
 {
   g_autoptr(NmAllocator) stack = new_stack (64 * 1024);
   g_autoptr(NmAllocator) deep = new_stack ((gsize) FRAMES * 1000 * 16 + 4096);
+  BenchMallocPattern malloc_pattern = { BATCH, SIZE, TRUE };
   struct obstack ob;
 
   obstack_init (&ob);
@@ -208,7 +190,7 @@ bench_stack_run (void)
                      "Push 100 blocks of 64 bytes (8-aligned, first word written), then "
                      "pop them newest first (free each / obstack_free / pop to a marker); "
                      "ns per push+pop. NmStackAllocator checks every pop is the top.");
-  bench_row ("glibc malloc + free", run_glibc, NULL, BATCH);
+  bench_row ("glibc malloc + free", bench_run_malloc, &malloc_pattern, BATCH);
   bench_row ("obstack (obstack_free each, unchecked)", run_obstack, &ob, BATCH);
   bench_row ("NmStackAllocator direct (LIFO-checked)", run_stack_direct, stack, BATCH);
   bench_row ("NmStackAllocator via NmAllocator", run_stack_iface, stack, BATCH);

@@ -30,6 +30,26 @@ void   bench_row_value   (const char *label,
                           double      ns_per_op);
 void   bench_group_end   (void);
 
+/* The glibc baseline of the batch patterns: @batch mallocs of @size bytes
+ * (first word written), then their frees, oldest or newest first. Pass a
+ * BenchMallocPattern as the data of bench_row (…, bench_run_malloc, …). */
+typedef struct
+{
+  guint    batch;
+  gsize    size;
+  gboolean newest_first;
+} BenchMallocPattern;
+
+void   bench_run_malloc  (gpointer    data,
+                          guint64     n_iterations);
+
+/* Runs @run on @a and @b in two threads released together (each waits
+ * until *@start is set) and returns the wall time in nanoseconds. */
+double bench_two_threads (GThreadFunc run,
+                          gpointer    a,
+                          gpointer    b,
+                          gint       *start);
+
 /* Sorts @samples and returns the middle one. */
 double bench_median      (double     *samples,
                           guint       n_samples);
