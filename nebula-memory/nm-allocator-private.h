@@ -79,9 +79,15 @@ gboolean _nm_allocator_get_common_property   (NmAllocator        *self,
                                               NmAllocatorCommon  *common,
                                               guint               prop_id,
                                               GValue             *value);
-void     _nm_allocator_notify_usage          (NmAllocator        *self,
+/* After a reset: counts it and notifies bytes-used and bytes-peak when they
+ * changed since last announced. Cheap enough for a reset per request: no
+ * statistics snapshot, no atomic read-modify-write (resets never race with
+ * other calls on the allocator). */
+void     _nm_allocator_reset_done            (NmAllocator        *self,
                                               NmAllocatorCommon  *common,
-                                              GParamSpec        **pspecs);
+                                              GParamSpec        **pspecs,
+                                              guint64             bytes_used,
+                                              guint64             bytes_peak);
 void     _nm_allocator_fill_common_stats     (NmAllocatorCommon  *common,
                                               NmAllocatorStats   *stats);
 

@@ -630,23 +630,23 @@ _nm_allocator_get_common_property (NmAllocator       *self,
 }
 
 void
-_nm_allocator_notify_usage (NmAllocator        *self,
-                            NmAllocatorCommon  *common,
-                            GParamSpec        **pspecs)
+_nm_allocator_reset_done (NmAllocator        *self,
+                          NmAllocatorCommon  *common,
+                          GParamSpec        **pspecs,
+                          guint64             bytes_used,
+                          guint64             bytes_peak)
 {
-  NmAllocatorStats stats = { 0 };
+  __atomic_store_n (&common->n_resets, common->n_resets + 1, __ATOMIC_RELAXED);
 
-  NM_ALLOCATOR_GET_IFACE (self)->get_stats (self, &stats);
-
-  if (stats.bytes_used != common->notified_used)
+  if (bytes_used != common->notified_used)
     {
-      common->notified_used = stats.bytes_used;
+      common->notified_used = bytes_used;
       g_object_notify_by_pspec (G_OBJECT (self), pspecs [NM_ALLOCATOR_PROP_BYTES_USED]);
     }
 
-  if (stats.bytes_peak != common->notified_peak)
+  if (bytes_peak != common->notified_peak)
     {
-      common->notified_peak = stats.bytes_peak;
+      common->notified_peak = bytes_peak;
       g_object_notify_by_pspec (G_OBJECT (self), pspecs [NM_ALLOCATOR_PROP_BYTES_PEAK]);
     }
 }

@@ -66,7 +66,9 @@
  *  - single-thread mode: the live cursor of the current chunk is
  *    self->fast.cursor (current->top is stale); older chunks' ->top is final;
  *  - thread-safe mode: every chunk's ->top is its cursor, updated with
- *    compare-and-swap; self->fast.cursor and self->fast.limit are unused;
+ *    compare-and-swap; self->fast.cursor is unused;
+ *  - self->fast.limit is the current chunk's end when slow_flags is 0, and
+ *    NULL otherwise, so that every fast path falls through to alloc_slow;
  *  - self->fast.last is the start of the most recent allocation that may still
  *    be freed back, or NULL; it never lies below the newest live checkpoint;
  *  - bytes in use = self->used_before + (cursor - current->start) in
@@ -107,6 +109,7 @@ struct _NmBumpAllocator
   NmBumpAllocatorFast fast;
 
   NmBumpChunk       *current;
+  NmBumpChunk       *first;        /* kept from creation to finalize */
   gsize              used_before;  /* bytes used in chunks older than current */
   gsize              capacity;     /* usable bytes of the first chunk */
   gsize              max_capacity; /* 0: fixed */
@@ -153,6 +156,8 @@ G_DEFINE_BOXED_TYPE (NmBumpCheckpoint, nm_bump_checkpoint,
  * class type against the cached GType, removed by G_DISABLE_CHECKS. */
 #define NM_BUMP_CHECK(self, val) \
   g_return_val_if_fail ((self) != NULL && G_TYPE_FROM_INSTANCE (self) == bump_type, val)
+#define NM_BUMP_CHECK_VOID(self) \
+  g_return_if_fail ((self) != NULL && G_TYPE_FROM_INSTANCE (self) == bump_type)
 
 /* With validation (development preset), a single-thread allocator reports
  * use from a second thread once. */
@@ -238,7 +243,9 @@ enter_chunk (NmBumpAllocator *self,
 {
   self->current = chunk;
   self->fast.cursor = cursor;
-  self->fast.limit = chunk->end;
+  /* With anything that needs the slow path, no request fits below a NULL
+   * limit: the fast paths then need no flag test of their own. */
+  self->fast.limit = self->fast.slow_flags == 0 ? chunk->end : NULL;
   chunk->top = cursor;
 }
 
@@ -460,7 +467,7 @@ alloc_slow (NmBumpAllocator  *self,
     return alloc_thread_safe (self, size, alignment, error);
 
   p = nm_align_up ((guintptr) self->fast.cursor, alignment);
-  if (p > (guintptr) self->fast.limit || size > (guintptr) self->fast.limit - p)
+  if (p > (guintptr) self->current->end || size > (guintptr) self->current->end - p)
     {
       GrowResult result = grow (self, size, alignment);
 
@@ -507,8 +514,7 @@ gpointer
   /* Hot path: align, compare, store. Anything unusual (thread-safe mode,
    * sanitizers, poisoning, a bad layout, a full chunk) goes to alloc_slow. */
   p = nm_align_up ((guintptr) self->fast.cursor, alignment);
-  if G_LIKELY (self->fast.slow_flags == 0 &&
-               nm_layout_is_valid (size, alignment) &&
+  if G_LIKELY (nm_layout_is_valid (size, alignment) &&
                p <= (guintptr) self->fast.limit &&
                size <= (guintptr) self->fast.limit - p)
     {
@@ -613,27 +619,28 @@ nm_bump_allocator_reset (NmBumpAllocator *self)
 {
   NmBumpChunk *first;
 
-  g_return_if_fail (NM_IS_BUMP_ALLOCATOR (self));
+  /* A reset per request is the common pattern: the checks and the
+   * bookkeeping here stay cheap (no GType lookup, nothing to poison unless
+   * asked, a notification only when a value changed). */
+  NM_BUMP_CHECK_VOID (self);
 
   check_owner (self);
   update_peak (self);
 
-  first = self->current;
-  while (first->prev != NULL)
-    first = first->prev;
-
-  release_range (self, first, first->start, chunk_top (self, first));
-  release_chunks_after (self, first);
+  first = self->first;
+  if (self->common.poison || self->common.sanitize)
+    release_range (self, first, first->start, chunk_top (self, first));
+  if (self->current != first)
+    release_chunks_after (self, first);
 
   enter_chunk (self, first, first->start);
   self->used_before = 0;
   self->fast.last = NULL;
   self->epoch++;
   self->checkpoints = 0;
-  g_array_set_size (self->restore_marks, 0);
-  _nm_counter_inc (&self->common.n_resets);
-
-  _nm_allocator_notify_usage (NM_ALLOCATOR (self), &self->common, properties);
+  if (self->restore_marks->len > 0)
+    g_array_set_size (self->restore_marks, 0);
+  _nm_allocator_reset_done ((NmAllocator *) self, &self->common, properties, 0, self->peak);
 }
 
 static void
@@ -1106,6 +1113,7 @@ _nm_bump_allocator_new_from_config (NmMemoryConfig  *config,
       return NULL;
     }
 
+  self->first = first;
   enter_chunk (self, first, first->start);
 
   return g_steal_pointer (&self);

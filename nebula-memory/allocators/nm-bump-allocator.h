@@ -152,7 +152,7 @@ void              nm_bump_scope_clear           (NmBumpScope            *scope);
 #ifndef __GTK_DOC_IGNORE__
 #ifndef __GI_SCANNER__
 /* The common case inline in the caller: a pointer bump in a single-thread
- * allocator without sanitizers or poisoning. A call into the library costs
+ * allocator without sanitizers, poisoning or validation. A call into the library costs
  * more than the bump itself, so everything else (type check included) is
  * left to the out-of-line function. */
 static inline gpointer
@@ -166,8 +166,8 @@ _nm_bump_allocator_alloc_inline (NmBumpAllocator  *self,
       NmBumpAllocatorFast *fast = (NmBumpAllocatorFast *) ((GObject *) self + 1);
       guintptr p = ((guintptr) fast->cursor + alignment - 1) & ~(guintptr) (alignment - 1);
 
-      if (G_LIKELY (fast->slow_flags == 0 &&
-                    size != 0 &&
+      /* limit is NULL whenever the allocator needs its slow path. */
+      if (G_LIKELY (size != 0 &&
                     (alignment & (alignment - 1)) == 0 &&
                     alignment - 1 < 4096 &&
                     p <= (guintptr) fast->limit &&

@@ -1414,8 +1414,8 @@ nm_pool_allocator_reset (NmPoolAllocator *self)
 
   pthread_mutex_unlock (&self->lock);
 
-  _nm_counter_inc (&self->common.n_resets);
-  _nm_allocator_notify_usage (NM_ALLOCATOR (self), &self->common, properties);
+  _nm_allocator_reset_done (NM_ALLOCATOR (self), &self->common, properties,
+                            0, self->fast.peak * self->fast.stride);
 }
 
 static void

@@ -846,9 +846,8 @@ nm_stack_allocator_reset (NmStackAllocator *self)
   self->fast.frame_depth = 0;
   g_array_set_size (self->marks, 0);
   self->epoch++;
-  _nm_counter_inc (&self->common.n_resets);
-
-  _nm_allocator_notify_usage (NM_ALLOCATOR (self), &self->common, properties);
+  _nm_allocator_reset_done (NM_ALLOCATOR (self), &self->common, properties,
+                            0, (guint64) (self->fast.peak_cursor - self->fast.base));
   if (had_depth)
     g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_DEPTH]);
   if (had_marks)
