@@ -109,14 +109,12 @@ bench_row_value (const char *label,
 }
 
 double
-bench_row (const char *label,
-           BenchFunc   func,
-           gpointer    data,
-           guint64     ops_per_iteration)
+bench_measure (BenchFunc func,
+               gpointer  data,
+               guint64   ops_per_iteration)
 {
   g_autofree double *samples = g_new0 (double, bench_runs);
   guint64 iterations = 16;
-  double ns;
 
   /* Calibrate: grow the iteration count until one run takes the target
    * time, which also warms caches and the allocator. */
@@ -142,7 +140,17 @@ bench_row (const char *label,
                    (double) (iterations * ops_per_iteration);
     }
 
-  ns = bench_median (samples, bench_runs);
+  return bench_median (samples, bench_runs);
+}
+
+double
+bench_row (const char *label,
+           BenchFunc   func,
+           gpointer    data,
+           guint64     ops_per_iteration)
+{
+  double ns = bench_measure (func, data, ops_per_iteration);
+
   bench_row_value (label, ns);
 
   return ns;

@@ -25,6 +25,10 @@ double bench_row         (const char *label,
                           BenchFunc   func,
                           gpointer    data,
                           guint64     ops_per_iteration);
+/* What bench_row() measures, without a row. */
+double bench_measure     (BenchFunc   func,
+                          gpointer    data,
+                          guint64     ops_per_iteration);
 /* Adds a row measured elsewhere (threaded runs), in ns per operation. */
 void   bench_row_value   (const char *label,
                           double      ns_per_op);
