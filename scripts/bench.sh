@@ -35,7 +35,7 @@ fi
 
 builddir=_build-bench
 options=(--buildtype=release -Dtests=false -Dexamples=false
-         -Dintrospection=disabled -Ddocumentation=false -Dbenchmarks=true)
+         -Dintrospection=disabled -Ddocumentation=false -Dbenchmarks=enabled)
 
 # Reconfigure an existing build dir rather than starting over: a release
 # build of the whole tree is only needed once.

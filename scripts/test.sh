@@ -149,7 +149,7 @@ run_config normal normal_setup_env normal_setup normal_test_env normal_test
 # introspection is off; the benchmark is not run here, so not built either.
 asan_setup_env=(CC=gcc)
 asan_setup=(-Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
-            -Dintrospection=disabled -Dbenchmarks=false -Ddocumentation=false)
+            -Dintrospection=disabled -Dbenchmarks=disabled -Ddocumentation=false)
 asan_test_env=(
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
@@ -167,7 +167,7 @@ run_config asan asan_setup_env asan_setup asan_test_env asan_test
 # the test run when setarch allows it.
 tsan_setup_env=(CC=clang)
 tsan_setup=(-Dwerror=true -Db_sanitize=thread -Db_lundef=false
-            -Dintrospection=disabled -Dbenchmarks=false -Ddocumentation=false)
+            -Dintrospection=disabled -Dbenchmarks=disabled -Ddocumentation=false)
 tsan_options=halt_on_error=1:second_deadlock_stack=1
 if [ -f "$srcdir/tests/tsan.supp" ]; then
   tsan_options+=:suppressions=$srcdir/tests/tsan.supp
@@ -183,7 +183,7 @@ run_config tsan tsan_setup_env tsan_setup tsan_test_env tsan_test
 # each target runs for 30 seconds from the seed files in tests/data.
 fuzz_setup_env=(CC=clang)
 fuzz_setup=(-Dwerror=true -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false
-            -Dintrospection=disabled -Dbenchmarks=false -Dexamples=false -Ddocumentation=false)
+            -Dintrospection=disabled -Dbenchmarks=disabled -Dexamples=false -Ddocumentation=false)
 fuzz_test_env=(
   ASAN_OPTIONS=detect_leaks=1
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
