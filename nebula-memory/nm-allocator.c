@@ -165,15 +165,14 @@ nm_allocator_default_init (NmAllocatorInterface *iface)
  * The table doubles as the type check: an instance whose class is in it
  * implements NmAllocator. Classes of dynamic types (GTypeModule plugins) can
  * be unloaded and are never cached. */
-#define N_DISPATCH_SLOTS 8
+#define N_DISPATCH_SLOTS _NM_ALLOCATOR_N_DISPATCH_SLOTS
 
-typedef struct
-{
-  GTypeClass                 *klass;
-  const NmAllocatorInterface *iface;
-} DispatchSlot;
+typedef NmAllocatorDispatchSlot DispatchSlot;
 
-static DispatchSlot dispatch_slots [N_DISPATCH_SLOTS];
+/* Exported for the inline fast paths of nm_allocator_alloc() and
+ * nm_allocator_free() in the header. */
+DispatchSlot _nm_allocator_dispatch_slots [N_DISPATCH_SLOTS];
+#define dispatch_slots _nm_allocator_dispatch_slots
 static GMutex dispatch_lock;
 
 /* The slow path of every dispatch: argument checks with the caller's name
@@ -222,31 +221,11 @@ nm_allocator_lookup_iface (NmAllocator *self,
   return iface;
 }
 
-/* The vtable of @self's class if it is cached, else NULL. @self is not
- * NULL. No call, no lock: a few loads and compares. */
-static inline const NmAllocatorInterface *
-nm_allocator_cached_iface (NmAllocator *self)
-{
-  GTypeClass *klass = ((GTypeInstance *) self)->g_class;
-
-  for (guint i = 0; i < N_DISPATCH_SLOTS; i++)
-    {
-      GTypeClass *k = __atomic_load_n (&dispatch_slots[i].klass, __ATOMIC_ACQUIRE);
-
-      if (G_LIKELY (k == klass))
-        return dispatch_slots[i].iface;
-      if (k == NULL)
-        break;
-    }
-
-  return NULL;
-}
-
 static inline const NmAllocatorInterface *
 nm_allocator_iface (NmAllocator *self,
                     const char  *func)
 {
-  const NmAllocatorInterface *iface = self ? nm_allocator_cached_iface (self) : NULL;
+  const NmAllocatorInterface *iface = self ? _nm_allocator_cached_iface (self) : NULL;
 
   return G_LIKELY (iface != NULL) ? iface : nm_allocator_lookup_iface (self, func);
 }
@@ -289,7 +268,7 @@ nm_allocator_free_slow (NmAllocator *self,
  * Since: 1.0
  */
 gpointer
-nm_allocator_alloc (NmAllocator  *self,
+(nm_allocator_alloc) (NmAllocator  *self,
                     gsize         size,
                     gsize         alignment,
                     GError      **error)
@@ -298,7 +277,7 @@ nm_allocator_alloc (NmAllocator  *self,
 
   /* Hot path: a cached vtable and a tail call; checks and the first lookup
    * of a class happen in nm_allocator_alloc_slow. */
-  if (G_LIKELY (self != NULL) && G_LIKELY ((iface = nm_allocator_cached_iface (self)) != NULL))
+  if (G_LIKELY (self != NULL) && G_LIKELY ((iface = _nm_allocator_cached_iface (self)) != NULL))
     return iface->alloc (self, size, alignment, error);
 
   return nm_allocator_alloc_slow (self, size, alignment, error);
@@ -397,7 +376,7 @@ nm_allocator_alloc_n (NmAllocator  *self,
  * Since: 1.0
  */
 void
-nm_allocator_free (NmAllocator *self,
+(nm_allocator_free) (NmAllocator *self,
                    gpointer     mem,
                    gsize        size,
                    gsize        alignment)
@@ -405,7 +384,7 @@ nm_allocator_free (NmAllocator *self,
   const NmAllocatorInterface *iface;
 
   if (G_LIKELY (self != NULL && mem != NULL) &&
-      G_LIKELY ((iface = nm_allocator_cached_iface (self)) != NULL))
+      G_LIKELY ((iface = _nm_allocator_cached_iface (self)) != NULL))
     {
       iface->free (self, mem, size, alignment);
       return;

@@ -111,6 +111,82 @@ NmAllocatorStats *nm_allocator_get_stats (NmAllocator   *self);
 NM_AVAILABLE_IN_1_0
 const char       *nm_allocator_get_name  (NmAllocator   *self);
 
+#ifndef __GTK_DOC_IGNORE__
+#ifndef __GI_SCANNER__
+/*< private >
+ * The interface vtables of the allocator classes seen so far, filled by the
+ * library (see nm-allocator.c). The inline fast paths below find a class's
+ * vtable here and call it directly, saving a call into the library; its
+ * layout is part of the ABI, its contents are not API.
+ */
+#define _NM_ALLOCATOR_N_DISPATCH_SLOTS 8
+
+typedef struct
+{
+  GTypeClass                 *klass;
+  const NmAllocatorInterface *iface;
+} NmAllocatorDispatchSlot;
+
+NM_AVAILABLE_IN_1_0
+NmAllocatorDispatchSlot _nm_allocator_dispatch_slots[_NM_ALLOCATOR_N_DISPATCH_SLOTS];
+
+static inline const NmAllocatorInterface *
+_nm_allocator_cached_iface (NmAllocator *self)
+{
+  GTypeClass *klass = ((GTypeInstance *) self)->g_class;
+
+  for (guint i = 0; i < _NM_ALLOCATOR_N_DISPATCH_SLOTS; i++)
+    {
+      GTypeClass *k = __atomic_load_n (&_nm_allocator_dispatch_slots[i].klass, __ATOMIC_ACQUIRE);
+
+      if (G_LIKELY (k == klass))
+        return _nm_allocator_dispatch_slots[i].iface;
+      if (k == NULL)
+        break;
+    }
+
+  return NULL;
+}
+
+static inline gpointer
+_nm_allocator_alloc_inline (NmAllocator  *self,
+                            gsize         size,
+                            gsize         alignment,
+                            GError      **error)
+{
+  const NmAllocatorInterface *iface;
+
+  if (G_LIKELY (self != NULL) && G_LIKELY ((iface = _nm_allocator_cached_iface (self)) != NULL))
+    return iface->alloc (self, size, alignment, error);
+
+  return (nm_allocator_alloc) (self, size, alignment, error);
+}
+
+static inline void
+_nm_allocator_free_inline (NmAllocator *self,
+                           gpointer     mem,
+                           gsize        size,
+                           gsize        alignment)
+{
+  const NmAllocatorInterface *iface;
+
+  if (G_LIKELY (self != NULL && mem != NULL) &&
+      G_LIKELY ((iface = _nm_allocator_cached_iface (self)) != NULL))
+    {
+      iface->free (self, mem, size, alignment);
+      return;
+    }
+
+  (nm_allocator_free) (self, mem, size, alignment);
+}
+
+#define nm_allocator_alloc(self, size, alignment, error) \
+  (_nm_allocator_alloc_inline ((self), (size), (alignment), (error)))
+#define nm_allocator_free(self, mem, size, alignment) \
+  (_nm_allocator_free_inline ((self), (mem), (size), (alignment)))
+#endif /* __GI_SCANNER__ */
+#endif /* __GTK_DOC_IGNORE__ */
+
 /**
  * nm_new:
  * @alloc: an #NmAllocator
