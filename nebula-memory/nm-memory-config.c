@@ -287,7 +287,10 @@ nm_memory_config_class_init (NmMemoryConfigClass *klass)
   /**
    * NmMemoryConfig:track-stats:
    *
-   * Whether allocation counters are kept.
+   * Whether allocation and free counters are kept. Bump and stack
+   * allocators report 0 for them when this is off (byte usage is always
+   * known); pools always count, since their usage derives from the counts.
+   * Counting costs well under a nanosecond per operation either way.
    *
    * Since: 1.0
    */
