@@ -164,7 +164,9 @@ nm_allocator_default_init (NmAllocatorInterface *iface)
  * the class with release order) and never changed, so readers need no lock.
  * The table doubles as the type check: an instance whose class is in it
  * implements NmAllocator. Classes of dynamic types (GTypeModule plugins) can
- * be unloaded and are never cached. */
+ * be unloaded and are never cached. The header inlines the cached lookup
+ * into callers of nm_allocator_alloc() and nm_allocator_free(); the
+ * functions here serve bindings and whatever the cache does not know. */
 #define N_DISPATCH_SLOTS _NM_ALLOCATOR_N_DISPATCH_SLOTS
 
 typedef NmAllocatorDispatchSlot DispatchSlot;
@@ -230,29 +232,6 @@ nm_allocator_iface (NmAllocator *self,
   return G_LIKELY (iface != NULL) ? iface : nm_allocator_lookup_iface (self, func);
 }
 
-static G_GNUC_NO_INLINE gpointer
-nm_allocator_alloc_slow (NmAllocator  *self,
-                         gsize         size,
-                         gsize         alignment,
-                         GError      **error)
-{
-  const NmAllocatorInterface *iface = nm_allocator_lookup_iface (self, "nm_allocator_alloc");
-
-  return iface ? iface->alloc (self, size, alignment, error) : NULL;
-}
-
-static G_GNUC_NO_INLINE void
-nm_allocator_free_slow (NmAllocator *self,
-                        gpointer     mem,
-                        gsize        size,
-                        gsize        alignment)
-{
-  const NmAllocatorInterface *iface = nm_allocator_lookup_iface (self, "nm_allocator_free");
-
-  if (iface != NULL && mem != NULL)
-    iface->free (self, mem, size, alignment);
-}
-
 /**
  * nm_allocator_alloc:
  * @self: an #NmAllocator
@@ -269,18 +248,16 @@ nm_allocator_free_slow (NmAllocator *self,
  */
 gpointer
 (nm_allocator_alloc) (NmAllocator  *self,
-                    gsize         size,
-                    gsize         alignment,
-                    GError      **error)
+                      gsize         size,
+                      gsize         alignment,
+                      GError      **error)
 {
-  const NmAllocatorInterface *iface;
+  /* C callers reach this only when the header's inline dispatch did not
+   * apply (NULL, a class seen for the first time, not an allocator);
+   * bindings call it directly. */
+  const NmAllocatorInterface *iface = nm_allocator_iface (self, "nm_allocator_alloc");
 
-  /* Hot path: a cached vtable and a tail call; checks and the first lookup
-   * of a class happen in nm_allocator_alloc_slow. */
-  if (G_LIKELY (self != NULL) && G_LIKELY ((iface = _nm_allocator_cached_iface (self)) != NULL))
-    return iface->alloc (self, size, alignment, error);
-
-  return nm_allocator_alloc_slow (self, size, alignment, error);
+  return iface ? iface->alloc (self, size, alignment, error) : NULL;
 }
 
 /**
@@ -377,20 +354,14 @@ nm_allocator_alloc_n (NmAllocator  *self,
  */
 void
 (nm_allocator_free) (NmAllocator *self,
-                   gpointer     mem,
-                   gsize        size,
-                   gsize        alignment)
+                     gpointer     mem,
+                     gsize        size,
+                     gsize        alignment)
 {
-  const NmAllocatorInterface *iface;
+  const NmAllocatorInterface *iface = nm_allocator_iface (self, "nm_allocator_free");
 
-  if (G_LIKELY (self != NULL && mem != NULL) &&
-      G_LIKELY ((iface = _nm_allocator_cached_iface (self)) != NULL))
-    {
-      iface->free (self, mem, size, alignment);
-      return;
-    }
-
-  nm_allocator_free_slow (self, mem, size, alignment);
+  if (iface != NULL && mem != NULL)
+    iface->free (self, mem, size, alignment);
 }
 
 /**
