@@ -602,6 +602,24 @@ _nm_allocator_reset_done (NmAllocator        *self,
 }
 
 void
+_nm_allocator_notify_usage (NmAllocator        *self,
+                            NmAllocatorCommon  *common,
+                            GParamSpec        **pspecs,
+                            guint64             used_before,
+                            guint64             used_after,
+                            guint64             peak_before,
+                            guint64             peak_after)
+{
+  common->notified_used = used_after;
+  common->notified_peak = peak_after;
+
+  if (used_before != used_after)
+    g_object_notify_by_pspec (G_OBJECT (self), pspecs [NM_ALLOCATOR_PROP_BYTES_USED]);
+  if (peak_before != peak_after)
+    g_object_notify_by_pspec (G_OBJECT (self), pspecs [NM_ALLOCATOR_PROP_BYTES_PEAK]);
+}
+
+void
 _nm_allocator_fill_common_stats (NmAllocatorCommon *common,
                                  NmAllocatorStats  *stats)
 {
@@ -609,33 +627,6 @@ _nm_allocator_fill_common_stats (NmAllocatorCommon *common,
   stats->invalid_free_count = _nm_counter_get (&common->n_invalid_frees);
   stats->corruption_count = _nm_counter_get (&common->n_corruptions);
   stats->reset_count = _nm_counter_get (&common->n_resets);
-}
-
-char *
-_nm_format_size (guint64 size)
-{
-  char *text = g_format_size (size);
-  char *nbsp;
-
-  /* U+00A0 is two bytes in UTF-8; the plain space plus a shift replaces it. */
-  while ((nbsp = strstr (text, "\xc2\xa0")) != NULL)
-    {
-      *nbsp = ' ';
-      memmove (nbsp + 1, nbsp + 2, strlen (nbsp + 2) + 1);
-    }
-
-  return text;
-}
-
-char *
-_nm_format_usage (guint64 used,
-                  guint64 capacity)
-{
-  g_autofree char *used_str = _nm_format_size (used);
-  g_autofree char *capacity_str = _nm_format_size (capacity);
-  double percent = capacity ? 100.0 * (double) used / (double) capacity : 0.0;
-
-  return g_strdup_printf ("%s of %s used (%.1f %%)", used_str, capacity_str, percent);
 }
 
 gpointer
@@ -660,6 +651,49 @@ _nm_allocator_fail (NmAllocator        *self,
   return NULL;
 }
 
+static gpointer
+fail_with (NmAllocator        *self,
+           NmAllocatorCommon  *common,
+           GError            **error,
+           GError             *local_error)
+{
+  _nm_counter_inc (&common->n_failed);
+  g_signal_emit (self, signals [ALLOCATION_FAILED], 0, local_error);
+  g_propagate_error (error, local_error);
+
+  return NULL;
+}
+
+gpointer
+_nm_allocator_fail_request (NmAllocator         *self,
+                            NmAllocatorCommon   *common,
+                            GError             **error,
+                            NmAllocatorError     code,
+                            const NmFailureInfo *info)
+{
+  return fail_with (self, common, error,
+                    _nm_error_new_request (common->label, common->name, code, info));
+}
+
+gpointer
+_nm_allocator_fail_misuse (NmAllocator        *self,
+                           NmAllocatorCommon  *common,
+                           GError            **error,
+                           NmAllocatorError    code,
+                           const char         *format,
+                           ...)
+{
+  g_autofree char *predicate = NULL;
+  va_list args;
+
+  va_start (args, format);
+  predicate = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  return fail_with (self, common, error,
+                    _nm_error_new_misuse (common->label, common->name, code, predicate));
+}
+
 gpointer
 _nm_allocator_fail_layout (NmAllocator        *self,
                            NmAllocatorCommon  *common,
@@ -667,25 +701,27 @@ _nm_allocator_fail_layout (NmAllocator        *self,
                            gsize               alignment,
                            GError            **error)
 {
+  g_autofree char *page = g_strdup_printf ("alignments above the page size (%" G_GSIZE_FORMAT
+                                           ") are not supported", nm_page_size);
+  NmFailureInfo info = { .size = size, .alignment = alignment };
+
   if (size == 0)
-    return _nm_allocator_fail (self, common, error, NM_ALLOCATOR_ERROR_INVALID_LAYOUT,
-                               "%s “%s” cannot allocate 0 bytes (alignment %" G_GSIZE_FORMAT
-                               "): sizes start at 1 byte. Check how the size was computed.",
-                               common->label, common->name, alignment);
+    {
+      info.state = "sizes start at 1 byte";
+      info.suggestion = "Check how the size was computed.";
+    }
+  else if (alignment == 0 || (alignment & (alignment - 1)) != 0)
+    {
+      info.state = "the alignment must be a power of two";
+      info.suggestion = "Use G_ALIGNOF() of the type, or 8 or 16.";
+    }
+  else
+    {
+      info.state = page;
+      info.suggestion = "Use a page-aligned mapping for such memory.";
+    }
 
-  if (alignment == 0 || (alignment & (alignment - 1)) != 0)
-    return _nm_allocator_fail (self, common, error, NM_ALLOCATOR_ERROR_INVALID_LAYOUT,
-                               "%s “%s” cannot allocate %" G_GSIZE_FORMAT " bytes with "
-                               "alignment %" G_GSIZE_FORMAT ": the alignment must be a "
-                               "power of two. Use G_ALIGNOF() of the type, or 8 or 16.",
-                               common->label, common->name, size, alignment);
-
-  return _nm_allocator_fail (self, common, error, NM_ALLOCATOR_ERROR_INVALID_LAYOUT,
-                             "%s “%s” cannot allocate %" G_GSIZE_FORMAT " bytes with "
-                             "alignment %" G_GSIZE_FORMAT ": alignments above the page size "
-                             "(%" G_GSIZE_FORMAT ") are not supported. Use a page-aligned "
-                             "mapping for such memory.",
-                             common->label, common->name, size, alignment, nm_page_size);
+  return _nm_allocator_fail_request (self, common, error, NM_ALLOCATOR_ERROR_INVALID_LAYOUT, &info);
 }
 
 void
@@ -715,6 +751,7 @@ _nm_allocator_report_invalid_free (NmAllocator       *self,
                                    ...)
 {
   g_autofree char *what = NULL;
+  g_autofree char *text = NULL;
   va_list args;
 
   va_start (args, format);
@@ -722,6 +759,45 @@ _nm_allocator_report_invalid_free (NmAllocator       *self,
   va_end (args);
 
   _nm_counter_inc (&common->n_invalid_frees);
-  g_critical ("%s “%s”: %s (address %p); the free was ignored.",
-              common->label, common->name, what, mem);
+  text = _nm_error_invalid_free_text (common->label, common->name, mem, what);
+  g_critical ("%s", text);
+}
+
+void
+_nm_allocator_report_corruption (NmAllocatorCommon *common,
+                                 gconstpointer      mem,
+                                 const char        *format,
+                                 ...)
+{
+  g_autofree char *what = NULL;
+  g_autofree char *text = NULL;
+  va_list args;
+
+  va_start (args, format);
+  what = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  _nm_counter_inc (&common->n_corruptions);
+  text = _nm_error_corruption_text (common->label, common->name, mem, what);
+  g_critical ("%s", text);
+}
+
+void
+_nm_allocator_report_leaks (NmAllocatorCommon *common,
+                            guint64            live_count,
+                            guint64            live_bytes,
+                            const char        *advice)
+{
+  g_autofree char *text = _nm_error_leak_text (common->label, common->name,
+                                               live_count, live_bytes, advice);
+
+  g_message ("%s", text);
+}
+
+guint64
+_nm_allocator_next_serial (void)
+{
+  static guint64 serial;
+
+  return __atomic_add_fetch (&serial, 1, __ATOMIC_RELAXED);
 }

@@ -11,6 +11,7 @@
 #include "nm-error.h"
 #include "nm-memory-config-builder.h"
 #include "nm-memory-config-private.h"
+#include "nm-size-private.h"
 
 /**
  * SECTION:nm-memory-config-builder
@@ -387,7 +388,7 @@ parse_size_key (NmConfigData *data,
   guint field;
   guint64 *target = size_field (data, key, &field);
 
-  if (!_nm_parse_size (value, target))
+  if (!_nm_size_parse (value, target))
     return value_error (error, group, key, value,
                         "a size in bytes, optionally with a unit "
                         "(B, KiB, MiB, GiB, KB, MB, GB), such as 64MiB");
@@ -733,7 +734,7 @@ check_capacity (NmMemoryConfigBuilder  *self,
                 GError                **error)
 {
   const NmConfigData *d = &self->data;
-  g_autofree char *limit = _nm_format_size_exact (NM_MAX_CAPACITY);
+  g_autofree char *limit = _nm_size_format_exact (NM_MAX_CAPACITY);
 
   if (!(d->set & NM_FIELD_CAPACITY))
     return build_error (self, error, NM_CONFIG_ERROR_MISSING_KEY,

@@ -9,6 +9,7 @@
 
 #include "nm-enum-types.h"
 #include "nm-memory-config-private.h"
+#include "nm-size-private.h"
 
 /**
  * SECTION:nm-memory-config
@@ -608,7 +609,7 @@ set_size (GKeyFile   *key_file,
           const char *key,
           guint64     size)
 {
-  g_autofree char *text = _nm_format_size_exact (size);
+  g_autofree char *text = _nm_size_format_exact (size);
 
   g_key_file_set_string (key_file, group, key, text);
 }
@@ -687,92 +688,4 @@ nm_memory_config_to_string (NmMemoryConfig *self)
   nm_memory_config_save_to_key_file (self, key_file, group);
 
   return g_key_file_to_data (key_file, NULL, NULL);
-}
-
-/* Sizes */
-
-static const struct {
-  const char *unit;
-  guint64     factor;
-} size_units[] = {
-  { "B", 1 },
-  { "KiB", G_GUINT64_CONSTANT (1) << 10 },
-  { "MiB", G_GUINT64_CONSTANT (1) << 20 },
-  { "GiB", G_GUINT64_CONSTANT (1) << 30 },
-  { "KB", 1000 },
-  { "MB", 1000 * 1000 },
-  { "GB", 1000 * 1000 * 1000 },
-};
-
-gboolean
-_nm_parse_size (const char *text,
-                guint64    *out)
-{
-  const char *p = text;
-  guint64 value = 0;
-  guint64 factor = 1;
-  gboolean have_digit = FALSE;
-
-  while (g_ascii_isspace (*p))
-    p++;
-
-  for (; g_ascii_isdigit (*p); p++)
-    {
-      if (!g_uint64_checked_mul (&value, value, 10) ||
-          !g_uint64_checked_add (&value, value, (guint64) (*p - '0')))
-        return FALSE;
-      have_digit = TRUE;
-    }
-
-  if (!have_digit)
-    return FALSE;
-
-  while (g_ascii_isspace (*p))
-    p++;
-
-  if (*p != '\0')
-    {
-      gsize unit_len = strlen (p);
-      gboolean found = FALSE;
-
-      while (unit_len > 0 && g_ascii_isspace (p[unit_len - 1]))
-        unit_len--;
-
-      for (guint i = 0; i < G_N_ELEMENTS (size_units); i++)
-        {
-          if (strlen (size_units[i].unit) == unit_len &&
-              strncmp (p, size_units[i].unit, unit_len) == 0)
-            {
-              factor = size_units[i].factor;
-              found = TRUE;
-              break;
-            }
-        }
-
-      if (!found)
-        return FALSE;
-    }
-
-  if (!g_uint64_checked_mul (&value, value, factor))
-    return FALSE;
-
-  *out = value;
-
-  return TRUE;
-}
-
-char *
-_nm_format_size_exact (guint64 size)
-{
-  static const char * const units[] = { "GiB", "MiB", "KiB" };
-
-  for (guint i = 0; i < G_N_ELEMENTS (units); i++)
-    {
-      guint64 factor = G_GUINT64_CONSTANT (1) << (10 * (3 - i));
-
-      if (size != 0 && size % factor == 0)
-        return g_strdup_printf ("%" G_GUINT64_FORMAT "%s", size / factor, units[i]);
-    }
-
-  return g_strdup_printf ("%" G_GUINT64_FORMAT, size);
 }

@@ -104,9 +104,9 @@ test_allocator_bad_layout (void)
   g_autoptr(NmAllocator) alloc = new_arena ("layout", 4096);
 
   check_layout_error (alloc, 0, 8, "cannot allocate 0 bytes");
-  check_layout_error (alloc, 16, 0, "alignment 0: the alignment must be a power of two");
-  check_layout_error (alloc, 16, 3, "alignment 3: the alignment must be a power of two");
-  check_layout_error (alloc, 16, 24, "alignment 24: the alignment must be a power of two");
+  check_layout_error (alloc, 16, 0, "(alignment 0): the alignment must be a power of two");
+  check_layout_error (alloc, 16, 3, "(alignment 3): the alignment must be a power of two");
+  check_layout_error (alloc, 16, 24, "(alignment 24): the alignment must be a power of two");
   check_layout_error (alloc, 16, nm_page_size * 2, "above the page size");
 }
 

@@ -8,6 +8,7 @@
 #include <nebula-memory/nebula-memory.h>
 
 #include "nm-memory-config-private.h"
+#include "nm-size-private.h"
 
 static GKeyFile *
 key_file_from (const char *text)
@@ -60,7 +61,7 @@ test_config_sizes (void)
     {
       guint64 value = 0;
 
-      g_assert_true (_nm_parse_size (good[i].text, &value));
+      g_assert_true (_nm_size_parse (good[i].text, &value));
       g_assert_cmpuint (value, ==, good[i].value);
     }
 
@@ -68,7 +69,7 @@ test_config_sizes (void)
     {
       guint64 value = 0;
 
-      g_assert_false (_nm_parse_size (bad[i], &value));
+      g_assert_false (_nm_size_parse (bad[i], &value));
     }
 }
 
