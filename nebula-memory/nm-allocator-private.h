@@ -121,7 +121,10 @@ void     _nm_allocator_reset_done            (NmAllocator        *self,
 void     _nm_allocator_fill_common_stats     (NmAllocatorCommon  *common,
                                               NmAllocatorStats   *stats);
 
-/* Sets @error (which may be NULL), counts the failure and emits
+/* Being replaced by _nm_allocator_fail_request() and
+ * _nm_allocator_fail_misuse(), which compose the message (see
+ * /work/notes/leaves-landed.md); removed once no allocator calls it.
+ * Sets @error (which may be NULL), counts the failure and emits
  * NmAllocator::allocation-failed. Always returns NULL. */
 gpointer _nm_allocator_fail                  (NmAllocator        *self,
                                               NmAllocatorCommon  *common,
@@ -188,6 +191,7 @@ void     _nm_allocator_report_invalid_free   (NmAllocator        *self,
                                               const char         *format,
                                               ...) G_GNUC_PRINTF (4, 5) NM_COLD;
 
+/* Old names, removed once no allocator uses them. */
 #define _nm_format_size _nm_size_format_human
 
 void     _nm_allocator_report_foreign_thread (NmAllocatorCommon  *common,
