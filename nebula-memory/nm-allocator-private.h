@@ -105,6 +105,16 @@ void     _nm_allocator_common_clear          (NmAllocatorCommon  *common);
 
 void     _nm_allocator_class_override_properties (GObjectClass   *klass,
                                                   GParamSpec    **pspecs);
+/* Tells the interface where instances of @klass keep their
+ * NmAllocatorCommon, so the interface's own entry points (the overflow
+ * check of nm_allocator_alloc_n(), say) count failures like the
+ * implementation does. Called from class_init. */
+void     _nm_allocator_class_set_common      (GObjectClass      *klass,
+                                              goffset            common_offset);
+/* @self's NmAllocatorCommon, or NULL for implementations outside the
+ * library. */
+NmAllocatorCommon *_nm_allocator_get_common  (NmAllocator       *self);
+
 gboolean _nm_allocator_get_common_property   (NmAllocator        *self,
                                               NmAllocatorCommon  *common,
                                               guint               prop_id,

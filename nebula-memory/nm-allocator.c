@@ -287,6 +287,40 @@ nm_allocator_alloc0 (NmAllocator  *self,
   return mem;
 }
 
+/* The allocator never sees an overflowing count, so the failure is
+ * counted and announced here, the way the allocator would have. */
+static gpointer
+fail_overflow (NmAllocator  *self,
+               gsize         n_elements,
+               gsize         element_size,
+               gsize         alignment,
+               GError      **error)
+{
+  g_autofree char *what = g_strdup_printf ("%" G_GSIZE_FORMAT " elements of %" G_GSIZE_FORMAT
+                                           " bytes", n_elements, element_size);
+  NmFailureInfo info = {
+    .alignment = alignment,
+    .what = what,
+    .state = "the total size overflows",
+    .suggestion = "Check the element count.",
+  };
+  NmAllocatorCommon *common = _nm_allocator_get_common (self);
+  const char *name;
+  GError *local_error;
+
+  if (common != NULL)
+    return _nm_allocator_fail_request (self, common, error, NM_ALLOCATOR_ERROR_INVALID_LAYOUT,
+                                       &info);
+
+  name = nm_allocator_get_name (self);
+  local_error = _nm_error_new_request ("Allocator", name ? name : G_OBJECT_TYPE_NAME (self),
+                                       NM_ALLOCATOR_ERROR_INVALID_LAYOUT, &info);
+  g_signal_emit (self, signals [ALLOCATION_FAILED], 0, local_error);
+  g_propagate_error (error, local_error);
+
+  return NULL;
+}
+
 /**
  * nm_allocator_alloc_n:
  * @self: an #NmAllocator
@@ -317,21 +351,7 @@ nm_allocator_alloc_n (NmAllocator  *self,
   g_return_val_if_fail (self != NULL, NULL);
 
   if (!g_size_checked_mul (&total, n_elements, element_size))
-    {
-      g_autoptr(GError) local_error = NULL;
-      const char *name = nm_allocator_get_name (self);
-
-      /* The allocator never sees this request, so announce it here:
-       * listeners of the signal see every refused request. */
-      local_error = g_error_new (NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_INVALID_LAYOUT,
-                                 "Allocator “%s” cannot allocate %" G_GSIZE_FORMAT
-                                 " elements of %" G_GSIZE_FORMAT " bytes: the total "
-                                 "size overflows. Check the element count.",
-                                 name ? name : "", n_elements, element_size);
-      g_signal_emit (self, signals [ALLOCATION_FAILED], 0, local_error);
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return NULL;
-    }
+    return fail_overflow (self, n_elements, element_size, alignment, error);
 
   return clear ? nm_allocator_alloc0 (self, total, alignment, error)
                : nm_allocator_alloc (self, total, alignment, error);
@@ -527,6 +547,30 @@ void
 _nm_allocator_common_clear (NmAllocatorCommon *common)
 {
   g_clear_pointer (&common->name, g_free);
+}
+
+static GQuark
+common_offset_quark (void)
+{
+  return g_quark_from_static_string ("nm-allocator-common-offset");
+}
+
+void
+_nm_allocator_class_set_common (GObjectClass *klass,
+                                goffset       common_offset)
+{
+  /* Stored plus one, so that no offset reads as "not set". */
+  g_type_set_qdata (G_OBJECT_CLASS_TYPE (klass), common_offset_quark (),
+                    GSIZE_TO_POINTER ((gsize) common_offset + 1));
+}
+
+NmAllocatorCommon *
+_nm_allocator_get_common (NmAllocator *self)
+{
+  gsize stored = GPOINTER_TO_SIZE (g_type_get_qdata (G_OBJECT_TYPE (self),
+                                                     common_offset_quark ()));
+
+  return stored ? (NmAllocatorCommon *) ((guint8 *) self + stored - 1) : NULL;
 }
 
 void

@@ -66,4 +66,11 @@ char   *_nm_error_leak_text        (const char          *label,
                                     guint64              live_bytes,
                                     const char          *advice);
 
+/* Sets a %NM_CONFIG_ERROR. Key files are not always valid UTF-8; GError
+ * messages must be, so the text is made valid here, for every message. */
+void    _nm_config_error_set       (GError             **error,
+                                    NmConfigError        code,
+                                    const char          *format,
+                                    ...) G_GNUC_PRINTF (3, 4);
+
 G_END_DECLS

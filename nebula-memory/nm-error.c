@@ -128,3 +128,21 @@ _nm_error_leak_text (const char *label,
                           live_count == 1 ? "allocation" : "allocations", bytes,
                           advice ? ": " : ".", advice ? advice : "");
 }
+
+void
+_nm_config_error_set (GError        **error,
+                      NmConfigError   code,
+                      const char     *format,
+                      ...)
+{
+  g_autofree char *message = NULL;
+  g_autofree char *valid = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  valid = g_utf8_make_valid (message, -1);
+  g_set_error_literal (error, NM_CONFIG_ERROR, code, valid);
+}

@@ -57,4 +57,13 @@ void            _nm_config_data_preset    (NmConfigData       *data,
 NmMemoryConfig *_nm_memory_config_new     (const NmConfigData *data);
 const NmConfigData *_nm_memory_config_get_data (NmMemoryConfig *self);
 
+/* Reads @group of @key_file into @data (nm-memory-config-keyfile.c). On
+ * failure @data may be half-changed: callers load into a copy. */
+gboolean        _nm_config_data_load_key_file (NmConfigData  *data,
+                                               GKeyFile      *key_file,
+                                               const char    *group,
+                                               GError       **error);
+
+
+
 G_END_DECLS

@@ -125,6 +125,7 @@ _nm_memory_config_new (const NmConfigData *data)
 {
   NmMemoryConfig *self = g_object_new (NM_TYPE_MEMORY_CONFIG, NULL);
 
+  _nm_config_data_clear (&self->data);
   _nm_config_data_copy (&self->data, data);
 
   return self;
@@ -330,9 +331,13 @@ nm_memory_config_class_init (NmMemoryConfigClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
+/* An NmMemoryConfig made with g_object_new() (a binding's constructor) is
+ * the production preset of a bump allocator: never a configuration the
+ * builder would refuse. */
 static void
 nm_memory_config_init (NmMemoryConfig *self)
 {
+  _nm_config_data_preset (&self->data, NM_ALLOCATOR_KIND_BUMP, FALSE);
 }
 
 /**
@@ -665,11 +670,30 @@ nm_memory_config_save_to_key_file (NmMemoryConfig *self,
   g_key_file_set_boolean (key_file, group, "leak-report", d->leak_report);
 }
 
+/* Whether @name can be a key file group name as it is: names may hold
+ * anything valid UTF-8, group names no brackets or control characters.
+ * Other names travel in the name key, with the key file's escapes. */
+static gboolean
+is_group_name (const char *name)
+{
+  if (name == NULL || *name == '\0' || !g_utf8_validate (name, -1, NULL))
+    return FALSE;
+
+  for (const char *p = name; *p != '\0'; p++)
+    if (*p == '[' || *p == ']' || g_ascii_iscntrl (*p))
+      return FALSE;
+
+  return TRUE;
+}
+
 /**
  * nm_memory_config_to_string:
  * @self: an #NmMemoryConfig
  *
- * Formats @self as a key file group named after the configuration.
+ * Formats @self as a key file group named after the configuration, or
+ * `[allocator]` with a `name` key when the name cannot be a group name
+ * (it holds brackets or control characters). Loading the text with
+ * nm_memory_config_builder_load_key_file() gives an equal configuration.
  *
  * Returns: (transfer full): @self as key file text, for logs and debugging
  *
@@ -684,7 +708,7 @@ nm_memory_config_to_string (NmMemoryConfig *self)
   g_return_val_if_fail (NM_IS_MEMORY_CONFIG (self), NULL);
 
   key_file = g_key_file_new ();
-  group = self->data.name && *self->data.name ? self->data.name : "allocator";
+  group = is_group_name (self->data.name) ? self->data.name : "allocator";
   nm_memory_config_save_to_key_file (self, key_file, group);
 
   return g_key_file_to_data (key_file, NULL, NULL);
