@@ -26,7 +26,7 @@
  * a computed length gone wrong) never silently yields a pointer. Alignments
  * are powers of two up to the page size.
  *
- * Failures are #GErrors in %NM_ALLOCATOR_ERROR whose message says what was
+ * Failures are #GError values in %NM_ALLOCATOR_ERROR whose message says what was
  * asked, the state of the allocator and what to do, and are announced with
  * #NmAllocator::allocation-failed. Invalid frees (foreign pointers, double
  * frees, out-of-order frees) are reported once with g_critical(), counted in
@@ -76,7 +76,7 @@ nm_allocator_default_init (NmAllocatorInterface *iface)
    * Since: 1.0
    */
   g_object_interface_install_property (iface,
-    g_param_spec_string ("name", NULL, NULL, NULL,
+    g_param_spec_string ("name", NULL, "The allocator's name", NULL,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**
@@ -87,7 +87,8 @@ nm_allocator_default_init (NmAllocatorInterface *iface)
    * Since: 1.0
    */
   g_object_interface_install_property (iface,
-    g_param_spec_uint64 ("capacity", NULL, NULL, 0, G_MAXUINT64, 0,
+    g_param_spec_uint64 ("capacity", NULL, "Bytes it can hand out without growing",
+                         0, G_MAXUINT64, 0,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**
@@ -99,7 +100,8 @@ nm_allocator_default_init (NmAllocatorInterface *iface)
    * Since: 1.0
    */
   g_object_interface_install_property (iface,
-    g_param_spec_uint64 ("bytes-used", NULL, NULL, 0, G_MAXUINT64, 0,
+    g_param_spec_uint64 ("bytes-used", NULL, "Bytes handed out and not given back",
+                         0, G_MAXUINT64, 0,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**
@@ -111,7 +113,8 @@ nm_allocator_default_init (NmAllocatorInterface *iface)
    * Since: 1.0
    */
   g_object_interface_install_property (iface,
-    g_param_spec_uint64 ("bytes-peak", NULL, NULL, 0, G_MAXUINT64, 0,
+    g_param_spec_uint64 ("bytes-peak", NULL, "The highest bytes-used so far",
+                         0, G_MAXUINT64, 0,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**
@@ -122,7 +125,8 @@ nm_allocator_default_init (NmAllocatorInterface *iface)
    * Since: 1.0
    */
   g_object_interface_install_property (iface,
-    g_param_spec_uint64 ("allocation-count", NULL, NULL, 0, G_MAXUINT64, 0,
+    g_param_spec_uint64 ("allocation-count", NULL, "Successful allocations",
+                         0, G_MAXUINT64, 0,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**
@@ -133,7 +137,8 @@ nm_allocator_default_init (NmAllocatorInterface *iface)
    * Since: 1.0
    */
   g_object_interface_install_property (iface,
-    g_param_spec_boolean ("thread-safe", NULL, NULL, FALSE,
+    g_param_spec_boolean ("thread-safe", NULL, "Whether several threads may use it at once",
+                          FALSE,
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**

@@ -177,16 +177,18 @@ nm_memory_config_get_property (GObject    *object,
 }
 
 static GParamSpec *
-size_property (const char *name)
+size_property (const char *name,
+               const char *blurb)
 {
-  return g_param_spec_uint64 (name, NULL, NULL, 0, G_MAXUINT64, 0,
+  return g_param_spec_uint64 (name, NULL, blurb, 0, G_MAXUINT64, 0,
                               G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 }
 
 static GParamSpec *
-flag_property (const char *name)
+flag_property (const char *name,
+               const char *blurb)
 {
-  return g_param_spec_boolean (name, NULL, NULL, FALSE,
+  return g_param_spec_boolean (name, NULL, blurb, FALSE,
                                G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 }
 
@@ -206,7 +208,8 @@ nm_memory_config_class_init (NmMemoryConfigClass *klass)
    * Since: 1.0
    */
   properties [PROP_KIND] =
-    g_param_spec_enum ("kind", NULL, NULL, NM_TYPE_ALLOCATOR_KIND, NM_ALLOCATOR_KIND_BUMP,
+    g_param_spec_enum ("kind", NULL, "The allocator kind",
+                       NM_TYPE_ALLOCATOR_KIND, NM_ALLOCATOR_KIND_BUMP,
                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
   /**
@@ -218,7 +221,7 @@ nm_memory_config_class_init (NmMemoryConfigClass *klass)
    * Since: 1.0
    */
   properties [PROP_NAME] =
-    g_param_spec_string ("name", NULL, NULL, NULL,
+    g_param_spec_string ("name", NULL, "The name of allocators built from it", NULL,
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
   /**
@@ -228,7 +231,7 @@ nm_memory_config_class_init (NmMemoryConfigClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_CAPACITY] = size_property ("capacity");
+  properties [PROP_CAPACITY] = size_property ("capacity", "Bytes to start with (bump, stack)");
 
   /**
    * NmMemoryConfig:max-capacity:
@@ -238,7 +241,7 @@ nm_memory_config_class_init (NmMemoryConfigClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_MAX_CAPACITY] = size_property ("max-capacity");
+  properties [PROP_MAX_CAPACITY] = size_property ("max-capacity", "Bytes a bump allocator may grow to, or 0");
 
   /**
    * NmMemoryConfig:block-size:
@@ -247,7 +250,7 @@ nm_memory_config_class_init (NmMemoryConfigClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_BLOCK_SIZE] = size_property ("block-size");
+  properties [PROP_BLOCK_SIZE] = size_property ("block-size", "Bytes per pool block");
 
   /**
    * NmMemoryConfig:block-alignment:
@@ -256,7 +259,7 @@ nm_memory_config_class_init (NmMemoryConfigClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_BLOCK_ALIGNMENT] = size_property ("block-alignment");
+  properties [PROP_BLOCK_ALIGNMENT] = size_property ("block-alignment", "Alignment of pool blocks");
 
   /**
    * NmMemoryConfig:block-count:
@@ -265,7 +268,7 @@ nm_memory_config_class_init (NmMemoryConfigClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_BLOCK_COUNT] = size_property ("block-count");
+  properties [PROP_BLOCK_COUNT] = size_property ("block-count", "Pool blocks to start with");
 
   /**
    * NmMemoryConfig:max-block-count:
@@ -275,7 +278,7 @@ nm_memory_config_class_init (NmMemoryConfigClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_MAX_BLOCK_COUNT] = size_property ("max-block-count");
+  properties [PROP_MAX_BLOCK_COUNT] = size_property ("max-block-count", "Pool blocks to grow to, or 0");
 
   /**
    * NmMemoryConfig:thread-safe:
@@ -284,7 +287,7 @@ nm_memory_config_class_init (NmMemoryConfigClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_THREAD_SAFE] = flag_property ("thread-safe");
+  properties [PROP_THREAD_SAFE] = flag_property ("thread-safe", "Whether several threads may share the allocator");
 
   /**
    * NmMemoryConfig:track-stats:
@@ -296,7 +299,7 @@ nm_memory_config_class_init (NmMemoryConfigClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_TRACK_STATS] = flag_property ("track-stats");
+  properties [PROP_TRACK_STATS] = flag_property ("track-stats", "Whether the allocator keeps statistics");
 
   /**
    * NmMemoryConfig:poison:
@@ -306,7 +309,7 @@ nm_memory_config_class_init (NmMemoryConfigClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_POISON] = flag_property ("poison");
+  properties [PROP_POISON] = flag_property ("poison", "Whether released memory is filled with a pattern");
 
   /**
    * NmMemoryConfig:validate:
@@ -316,7 +319,7 @@ nm_memory_config_class_init (NmMemoryConfigClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_VALIDATE] = flag_property ("validate");
+  properties [PROP_VALIDATE] = flag_property ("validate", "Whether the development checks are on");
 
   /**
    * NmMemoryConfig:leak-report:
@@ -326,7 +329,7 @@ nm_memory_config_class_init (NmMemoryConfigClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_LEAK_REPORT] = flag_property ("leak-report");
+  properties [PROP_LEAK_REPORT] = flag_property ("leak-report", "Whether live allocations are reported at dispose");
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
