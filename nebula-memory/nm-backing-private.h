@@ -14,8 +14,10 @@
  *    backing_bytes), read by statistics. Charging budgets and trimming
  *    under memory pressure hang on these same calls.
  *
- * Failures return NULL or FALSE; the allocator composes the GError, since
- * only it knows what was being asked for.
+ * Failures return NULL or FALSE. The allocator then reports the request
+ * with _nm_allocator_fail_backing() (not _nm_allocator_fail_request()
+ * with OUT_OF_MEMORY): that one function knows why the backing memory was
+ * refused, the system or a memory budget, and picks the code and the words.
  */
 
 #pragma once
@@ -57,6 +59,14 @@ void     _nm_backing_unreserve (NmAllocatorCommon *common,
                                 gpointer           base,
                                 gsize              size,
                                 gsize              committed);
+
+/* The failure of a request that needed backing memory the layer above
+ * refused: OUT_OF_MEMORY composed from @info, or BUDGET_EXCEEDED naming the
+ * budget when a budget refused it. Always returns NULL. */
+gpointer _nm_allocator_fail_backing (NmAllocator         *self,
+                                     NmAllocatorCommon   *common,
+                                     GError             **error,
+                                     const NmFailureInfo *info) NM_COLD;
 
 /* Bytes of backing memory @common holds now. */
 static inline guint64

@@ -128,3 +128,12 @@ _nm_backing_unreserve (NmAllocatorCommon *common,
   munmap (base, size);
   account (common, -(gint64) committed);
 }
+
+gpointer
+_nm_allocator_fail_backing (NmAllocator         *self,
+                            NmAllocatorCommon   *common,
+                            GError             **error,
+                            const NmFailureInfo *info)
+{
+  return _nm_allocator_fail_request (self, common, error, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY, info);
+}
