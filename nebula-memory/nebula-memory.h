@@ -14,6 +14,7 @@
 # include "nm-error.h"
 # include "nm-allocator-stats.h"
 # include "nm-allocator.h"
+# include "nm-allocator-bytes.h"
 # include "nm-memory-config.h"
 # include "nm-memory-config-builder.h"
 # include "nm-allocator-factory.h"

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "nm-allocator-bytes-private.h"
 #include "nm-allocator-private.h"
 #include "nm-sanitizer-private.h"
 
@@ -397,6 +398,10 @@ void
  * invalid afterwards; under AddressSanitizer or Valgrind, touching one is
  * reported like a use after free.
  *
+ * While #GBytes from nm_allocator_alloc_bytes() of @self are alive, the
+ * reset is refused with one g_critical() naming their number, and nothing
+ * changes (see nm_allocator_get_n_live_bytes()).
+ *
  * Since: 1.0
  */
 void
@@ -404,7 +409,8 @@ nm_allocator_reset (NmAllocator *self)
 {
   const NmAllocatorInterface *iface = nm_allocator_iface (self, G_STRFUNC);
 
-  if (iface != NULL)
+  /* GBytes from nm_allocator_alloc_bytes() would point at recycled memory. */
+  if (iface != NULL && _nm_allocator_bytes_reset_allowed (self, "reset"))
     iface->reset (self);
 }
 
