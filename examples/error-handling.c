@@ -139,13 +139,15 @@ recover (void)
   g_autoptr(NmPoolAllocator) pool = nm_pool_allocator_new (64, 8, 2, &error);
   g_autoptr(NmBumpAllocator) arena = nm_bump_allocator_new (1024, &error);
   g_autoptr(NmAllocatorStats) stats = NULL;
+  g_autofree char *code = NULL;
   gpointer a, b, c;
 
   a = nm_pool_allocator_alloc (pool, &error);
   b = nm_pool_allocator_alloc (pool, &error);
   c = nm_pool_allocator_alloc (pool, &error);
   expect (a && b && c == NULL, "the third block fails");
-  g_print ("3. pool full: %s\n", g_enum_to_string (NM_TYPE_ALLOCATOR_ERROR, error->code));
+  code = g_enum_to_string (NM_TYPE_ALLOCATOR_ERROR, error->code);
+  g_print ("3. pool full: %s\n", code);
   g_clear_error (&error);
 
   nm_pool_allocator_free (pool, a);                     /* make room ... */

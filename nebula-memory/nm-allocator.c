@@ -48,6 +48,10 @@
  * Calls through the interface cost about one indirect call more than the
  * direct entry points (nm_bump_allocator_alloc() and friends): the interface
  * vtable of each class is looked up once and cached.
+ *
+ * Scripts cannot use the raw address nm_allocator_alloc() returns (an
+ * integer in Python, %NULL in GJS): nm_allocator_alloc_bytes() copies bytes
+ * into allocator memory and returns them as a #GBytes.
  */
 
 gsize nm_page_size = 4096;
@@ -247,6 +251,10 @@ nm_allocator_iface (NmAllocator *self,
  *
  * Allocates @size bytes aligned to @alignment from @self. The contents are
  * undefined (in the development preset, filled with 0xAA).
+ *
+ * Bindings see the raw address: Python gets an integer (usable through
+ * `ctypes` only), GJS gets %NULL. Scripts put bytes into allocator memory
+ * with nm_allocator_alloc_bytes() instead.
  *
  * Returns: (transfer none) (nullable): the memory, or %NULL with @error set
  *

@@ -28,6 +28,11 @@
  *   // 3.8 MB of 4.0 MB used (95.2 %). Raise capacity, allow growth with
  *   // max-capacity, or reset between requests.
  * ]|
+ *
+ * Invalid frees have no caller to return an error to: they are reported once
+ * with g_critical() in the log domain `Nebula`, counted in #NmAllocatorStats
+ * and ignored. The chapter “Errors and misuse” lists every code with what it
+ * means and what to do.
  */
 
 /**
