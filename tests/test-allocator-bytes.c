@@ -138,7 +138,7 @@ test_bytes_stack_any_order (void)
   g_assert_no_error (error);
   first = nm_allocator_alloc_bytes (NM_ALLOCATOR (stack), hello, 8, 8, &error);
   g_assert_no_error (error);
-  second = nm_allocator_alloc_bytes (NM_ALLOCATOR (stack), hello, 16, 8, &error);
+  second = nm_allocator_alloc_bytes (NM_ALLOCATOR (stack), hello, sizeof hello, 8, &error);
   g_assert_no_error (error);
 
   /* Out of LIFO order: no critical (G_DEBUG=fatal-warnings would abort). */
