@@ -45,14 +45,20 @@
  * allocator and the number of living #GBytes. Drop the #GBytes first, or
  * copy what must outlive the reset with g_bytes_new().
  *
- * The type-specific entry points that recycle memory without going through
- * the interface (nm_bump_allocator_restore(), nm_stack_allocator_pop_to_marker()
- * and the type-specific resets) are the unchecked fast paths for C code that
- * knows what it holds: do not use them to recycle memory under a living
- * #GBytes. If it happens anyway, the #GBytes notices on its last unref that
- * the allocator was reset and does not give back a block that now belongs
- * to someone else; under AddressSanitizer or Valgrind, reading its data is
- * reported as a use after reset.
+ * The type-specific resets (nm_bump_allocator_reset(),
+ * nm_pool_allocator_reset(), nm_stack_allocator_reset()) are the fast paths
+ * for C code that knows what it holds and do not ask first. Reset with
+ * #GBytes alive, they report it with one g_critical() afterwards; the
+ * #GBytes notices on its last unref that the allocator was reset and does
+ * not give back a block that may belong to someone else now, so nothing is
+ * freed twice. Reading its data is a use after reset, which AddressSanitizer
+ * and Valgrind report. Restoring a bump checkpoint or popping a stack
+ * marker taken before the #GBytes was made recycles its block the same way
+ * and is not detected: keep such #GBytes out of scopes.
+ *
+ * In Python and GJS, `allocator.reset()` on a #NmBumpAllocator,
+ * #NmPoolAllocator or #NmStackAllocator calls the type-specific reset; call
+ * `Nm.Allocator.reset(allocator)` to have the refusal.
  *
  * The last unref may happen on any thread; for an allocator that is not
  * #NmAllocator:thread-safe it must happen on the thread that uses the
@@ -281,4 +287,21 @@ _nm_allocator_bytes_check_reset (NmAllocator *self,
               common != NULL ? common->name : "", n_alive, what, what);
 
   return FALSE;
+}
+
+void
+_nm_allocator_bytes_report_reset (NmAllocator *self)
+{
+  NmAllocatorCommon *common;
+  guint n_alive = nm_allocator_get_n_live_bytes (self);
+
+  if (n_alive == 0)
+    return;
+
+  common = _nm_allocator_get_common (self);
+  g_critical ("%s “%s” was reset with %u GBytes alive: their data is recycled memory "
+              "now. Drop the GBytes before the reset, or reset with nm_allocator_reset(), "
+              "which refuses while GBytes are alive.",
+              common != NULL ? common->label : G_OBJECT_TYPE_NAME (self),
+              common != NULL ? common->name : "", n_alive);
 }

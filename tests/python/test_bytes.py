@@ -67,6 +67,25 @@ class BytesTest(unittest.TestCase):
         Nm.Allocator.reset(arena)
         self.assertEqual(arena.props.bytes_used, 0)
 
+    def test_type_specific_reset_is_survivable(self):
+        # PoolAllocator.reset() does not ask first: it reports the living
+        # GLib.Bytes (a g_critical, not fatal here) and the later unref
+        # gives nothing back twice.
+        pool = Nm.PoolAllocator.new(32, 8, 1)
+        data = pool.alloc_bytes(b'stale', 8)
+        old = GLib.log_set_always_fatal(GLib.LogLevelFlags.LEVEL_ERROR)
+        try:
+            pool.reset()
+        finally:
+            GLib.log_set_always_fatal(old)
+        other = pool.alloc()
+        del data
+        gc.collect()
+        self.assertEqual(pool.get_blocks_in_use(), 1)
+        self.assertTrue(pool.owns(other))
+        self.assertEqual(pool.get_stats().invalid_free_count, 0)
+        pool.free(other)
+
     def test_errors(self):
         pool = Nm.PoolAllocator.new(32, 8, 1)
         seen = []
