@@ -233,6 +233,36 @@ test_bytes_unchecked_reset (void)
   nm_pool_allocator_free (pool, other);
 }
 
+/* Under AddressSanitizer, reading a GBytes whose arena was reset behind its
+ * back is reported like a use after free. */
+static void
+test_bytes_use_after_reset_asan (void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(NmBumpAllocator) arena = nm_bump_allocator_new (4096, &error);
+      GBytes *bytes = nm_allocator_alloc_bytes (NM_ALLOCATOR (arena), hello, sizeof hello, 1,
+                                                &error);
+      const volatile guint8 *data = g_bytes_get_data (bytes, NULL);
+
+      g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*was reset with 1 GBytes alive*");
+      nm_bump_allocator_reset (arena);
+      g_test_assert_expected_messages ();
+      g_print ("%d\n", data[0]);   /* reported and aborted here */
+      g_bytes_unref (bytes);
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*AddressSanitizer: use-after-poison*");
+#else
+  g_test_skip ("needs an AddressSanitizer build");
+#endif
+}
+
 static void
 test_bytes_errors (void)
 {
@@ -322,6 +352,7 @@ main (int   argc,
   g_test_add_func ("/nebula/bytes/reset/refused", test_bytes_reset_refused);
   g_test_add_func ("/nebula/bytes/reset/other-allocator", test_bytes_reset_other_allocator);
   g_test_add_func ("/nebula/bytes/reset/unchecked", test_bytes_unchecked_reset);
+  g_test_add_func ("/nebula/bytes/reset/use-after-reset-asan", test_bytes_use_after_reset_asan);
   g_test_add_func ("/nebula/bytes/errors", test_bytes_errors);
   g_test_add_func ("/nebula/bytes/unref-other-thread", test_bytes_unref_other_thread);
 
