@@ -364,18 +364,21 @@ uncharge_levels (NmMemoryBudget *self,
 
       do
         {
-          if (G_UNLIKELY (bytes > old))
-            {
-              g_critical ("Memory budget “%s”: %" G_GUINT64_FORMAT " bytes given back "
-                          "but only %" G_GUINT64_FORMAT " charged; its use is set to 0.",
-                          level->path, bytes, old);
-              new_used = 0;
-            }
-          else
-            new_used = old - bytes;
+          new_used = old - MIN (bytes, old);
         }
       while (!__atomic_compare_exchange_n (&level->used, &old, new_used, TRUE,
                                            __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+
+      /* Only a caller's mistake gets here; the ancestors then give back
+       * what this level really had, so one critical says it all. */
+      if (G_UNLIKELY (bytes > old))
+        {
+          if (level == self)
+            g_critical ("Memory budget “%s”: %" G_GUINT64_FORMAT " bytes given back "
+                        "but only %" G_GUINT64_FORMAT " charged; its use is set to 0.",
+                        level->path, bytes, old);
+          bytes = old;
+        }
 
       if (level->high != 0 && new_used < level->rearm && !g_atomic_int_get (&level->high_armed))
         g_atomic_int_set (&level->high_armed, 1);
