@@ -36,8 +36,10 @@ G_BEGIN_DECLS
 /* Attaches @common to @budget (nullable; a reference is taken) in place of
  * the budget it had. Backing bytes still counted when the budget changes
  * are uncharged from the old budget, so a budget never keeps the charges
- * of an allocator that is gone. Called by
- * _nm_allocator_common_apply_config() and _nm_allocator_common_clear(). */
+ * of an allocator that is gone. Attaching an allocator that already holds
+ * backing memory is a critical and does nothing: the configuration comes
+ * first. Called by _nm_allocator_common_apply_config() and
+ * _nm_allocator_common_clear(). */
 void     _nm_backing_set_budget (NmAllocatorCommon *common,
                                  NmMemoryBudget    *budget);
 

@@ -76,16 +76,19 @@ _nm_backing_set_budget (NmAllocatorCommon *common,
 
   if (budget != NULL)
     {
+      /* The budget's use holds exactly the backing bytes taken since it was
+       * set: the allocators apply their configuration before taking any. */
+      if (_nm_backing_bytes (common) != 0)
+        {
+          g_critical ("%s “%s” already holds backing memory; it is not attached to "
+                      "memory budget “%s”. Apply the configuration before taking memory.",
+                      common->label, common->name, nm_memory_budget_get_path (budget));
+          return;
+        }
+
       common->budget = g_object_ref (budget);
       common->max_request = _nm_memory_budget_get_request_cap (budget, NULL);
       _nm_memory_budget_attach (budget, &common->name, &common->backing_bytes);
-      /* Memory taken before the budget was set is charged now, past the
-       * limit if need be: it is held already. */
-      if (_nm_backing_bytes (common) != 0 &&
-          !_nm_memory_budget_try_charge (budget, _nm_backing_bytes (common), NULL))
-        g_warning ("%s “%s” holds more backing memory than memory budget “%s” allows; "
-                   "set the budget before the allocator takes memory.",
-                   common->label, common->name, nm_memory_budget_get_path (budget));
     }
 }
 

@@ -689,6 +689,25 @@ test_budget_backing_commit (void)
   _nm_allocator_common_clear (&common);
 }
 
+/* A budget is set before the allocator takes memory; later is refused. */
+static void
+test_budget_backing_attach_late (void)
+{
+  g_autoptr(NmMemoryBudget) budget = nm_memory_budget_new ("late", 64 * KiB, NULL);
+  NmAllocatorCommon common;
+  gpointer chunk;
+
+  _nm_allocator_common_init (&common, "Bump allocator", "early", FALSE);
+  chunk = _nm_backing_alloc (&common, 0, KiB);
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*“early” already holds backing memory*");
+  _nm_backing_set_budget (&common, budget);
+  g_test_assert_expected_messages ();
+  g_assert_null (common.budget);
+  _nm_backing_free (&common, chunk, 0, KiB);
+  g_assert_cmpuint (nm_memory_budget_get_used (budget), ==, 0);
+  _nm_allocator_common_clear (&common);
+}
+
 static void
 test_budget_backing_fail_report (void)
 {
@@ -865,6 +884,7 @@ main (int   argc,
   g_test_add_func ("/nebula/budget/backing/alloc", test_budget_backing_alloc);
   g_test_add_func ("/nebula/budget/backing/commit", test_budget_backing_commit);
   g_test_add_func ("/nebula/budget/backing/fail-report", test_budget_backing_fail_report);
+  g_test_add_func ("/nebula/budget/backing/attach-late", test_budget_backing_attach_late);
   g_test_add_func ("/nebula/budget/backing/budget-outlives", test_budget_backing_outlives);
   g_test_add_func ("/nebula/budget/charge-cost", test_budget_charge_cost);
 
