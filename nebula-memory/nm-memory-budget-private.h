@@ -19,6 +19,77 @@
 
 G_BEGIN_DECLS
 
+/* Files: nm-memory-budget.c (the type, construction, properties, signals),
+ * nm-memory-budget-charge.c (charging and the delivery of what it causes),
+ * nm-memory-budget-tree.c (description, attached allocators, registry). */
+struct _NmMemoryBudget
+{
+  GObject          parent_instance;
+
+  /* Set at construction, never changed. */
+  char            *name;
+  char            *path;
+  NmMemoryBudget  *parent;          /* a reference */
+  guint64          limit;
+  guint64          high;            /* 0: none */
+  guint64          rearm;           /* high - high / 8: below it, high is armed again */
+  guint64          max_request;     /* 0: none */
+  GMainContext    *context;         /* where events are delivered */
+  GThread         *thread;          /* emits high-crossed synchronously */
+  GSource         *source;          /* attached to context; delivers the rest */
+  GWeakRef        *in_parent;       /* our entry in parent->children */
+
+  /* Updated atomically, without a lock. Invariants: used <= limit at
+   * every instant; used >= the sum of the children's used once no charge
+   * is in flight (a charge reaches the child before the parent). */
+  guint64          used;
+  guint64          peak;
+  guint64          n_high;
+  guint64          n_refused;
+  gint             high_armed;      /* 1: the next crossing signals */
+  gint             undelivered_high;/* crossings not signalled yet */
+  gint             source_pending;  /* source woken: used, peak or crossings to deliver */
+
+  /* Guarded by lock. */
+  GMutex           lock;
+  GPtrArray       *children;        /* GWeakRef *, owned by each child */
+  GArray          *allocators;      /* NmBudgetAttached */
+
+  /* Read and written by the delivering thread only. */
+  guint64          notified_used;
+  guint64          notified_peak;
+};
+
+/* An allocator attached to a budget, as nm_memory_budget_describe() shows it. */
+typedef struct
+{
+  char * const  *name;
+  const guint64 *bytes;
+} NmBudgetAttached;
+
+static inline guint64
+_nm_budget_load (const guint64 *p)
+{
+  return __atomic_load_n (p, __ATOMIC_RELAXED);
+}
+
+static inline void
+_nm_budget_inc (guint64 *p)
+{
+  __atomic_fetch_add (p, 1, __ATOMIC_RELAXED);
+}
+
+/* nm-memory-budget.c: emits high-crossed once per crossing recorded. */
+void     _nm_memory_budget_emit_high_crossed (NmMemoryBudget *self);
+/* nm-memory-budget.c: notifies used and peak when they differ from the
+ * values last notified. On the budget's main context only. */
+void     _nm_memory_budget_notify_usage      (NmMemoryBudget *self);
+
+/* nm-memory-budget-charge.c: the source that delivers events on the main
+ * context, attached at construction, destroyed at finalization. */
+void     _nm_memory_budget_attach_source     (NmMemoryBudget *self);
+void     _nm_memory_budget_destroy_source    (NmMemoryBudget *self);
+
 /* Charges @bytes to @self and every ancestor. FALSE when a level would
  * pass its limit: nothing is charged then, the refusing level counts the
  * refusal and is returned in @refused_by (transfer none; it lives as long

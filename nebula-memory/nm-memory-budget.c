@@ -118,49 +118,6 @@
  * a reference on each registered budget until it is unregistered.
  */
 
-struct _NmMemoryBudget
-{
-  GObject          parent_instance;
-
-  /* Set at construction, never changed. */
-  char            *name;
-  char            *path;
-  NmMemoryBudget  *parent;          /* a reference */
-  guint64          limit;
-  guint64          high;            /* 0: none */
-  guint64          rearm;           /* high - high / 8: below it, high is armed again */
-  guint64          max_request;     /* 0: none */
-  GMainContext    *context;         /* where events are delivered */
-  GThread         *thread;          /* emits high-crossed synchronously */
-  GSource         *source;          /* attached to context; delivers the rest */
-  GWeakRef        *in_parent;       /* our entry in parent->children */
-
-  /* Updated atomically, without a lock. Invariant: used <= limit, and
-   * used >= the sum of the children's used. */
-  guint64          used;
-  guint64          peak;
-  guint64          n_high;
-  guint64          n_refused;
-  gint             high_armed;      /* 1: the next crossing signals */
-  gint             undelivered_high;/* crossings not signalled yet */
-  gint             source_pending;  /* source woken: used, peak or crossings to deliver */
-
-  /* Guarded by lock. */
-  GMutex           lock;
-  GPtrArray       *children;        /* GWeakRef *, owned by each child */
-  GArray          *allocators;      /* Attached */
-
-  /* Read and written by the delivering thread only. */
-  guint64          notified_used;
-  guint64          notified_peak;
-};
-
-typedef struct
-{
-  char * const  *name;
-  const guint64 *bytes;
-} Attached;
-
 G_DEFINE_FINAL_TYPE (NmMemoryBudget, nm_memory_budget, G_TYPE_OBJECT)
 
 enum {
@@ -188,17 +145,7 @@ static guint signals [N_SIGNALS];
 
 #define DEFAULT_NAME "budget"
 
-static inline guint64
-load64 (const guint64 *p)
-{
-  return __atomic_load_n (p, __ATOMIC_RELAXED);
-}
-
-static inline void
-inc64 (guint64 *p)
-{
-  __atomic_fetch_add (p, 1, __ATOMIC_RELAXED);
-}
+#define load64 _nm_budget_load
 
 static gboolean
 limit_is_valid (guint64 limit)
@@ -213,16 +160,11 @@ name_is_valid (const char *name)
          g_utf8_validate (name, -1, NULL);
 }
 
-/* Delivery of events: see "Notification policy" above. */
+/* Events, emitted on the budget's main context (nm-memory-budget-charge.c
+ * decides when). */
 
-typedef struct
-{
-  GSource   source;
-  GWeakRef  budget;
-} BudgetSource;
-
-static void
-emit_high_crossed (NmMemoryBudget *self)
+void
+_nm_memory_budget_emit_high_crossed (NmMemoryBudget *self)
 {
   gint highs = g_atomic_int_exchange (&self->undelivered_high, 0);
 
@@ -230,25 +172,12 @@ emit_high_crossed (NmMemoryBudget *self)
     g_signal_emit (self, signals [HIGH_CROSSED], 0, load64 (&self->used));
 }
 
-static gboolean
-budget_source_dispatch (GSource     *source,
-                        GSourceFunc  callback,
-                        gpointer     user_data)
+void
+_nm_memory_budget_notify_usage (NmMemoryBudget *self)
 {
-  NmMemoryBudget *self = g_weak_ref_get (&((BudgetSource *) source)->budget);
-  guint64 used, peak;
+  guint64 used = load64 (&self->used);
+  guint64 peak = load64 (&self->peak);
 
-  g_source_set_ready_time (source, -1);
-  if (self == NULL)
-    return G_SOURCE_CONTINUE;
-
-  /* Cleared before reading: a change from now on wakes the source again. */
-  g_atomic_int_set (&self->source_pending, 0);
-
-  emit_high_crossed (self);
-
-  used = load64 (&self->used);
-  peak = load64 (&self->peak);
   if (used != self->notified_used)
     {
       self->notified_used = used;
@@ -259,249 +188,6 @@ budget_source_dispatch (GSource     *source,
       self->notified_peak = peak;
       g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_PEAK]);
     }
-
-  g_object_unref (self);
-
-  return G_SOURCE_CONTINUE;
-}
-
-static void
-budget_source_finalize (GSource *source)
-{
-  g_weak_ref_clear (&((BudgetSource *) source)->budget);
-}
-
-static GSourceFuncs budget_source_funcs = {
-  .dispatch = budget_source_dispatch,
-  .finalize = budget_source_finalize,
-};
-
-/* Wakes the budget's source, once until it runs. No allocation; the
- * wake-up itself (a lock and a write to the context's wakeup fd) happens
- * once per main-loop iteration at most. */
-static inline void
-wake (NmMemoryBudget *level)
-{
-  if (!g_atomic_int_get (&level->source_pending) &&
-      g_atomic_int_compare_and_exchange (&level->source_pending, 0, 1))
-    g_source_set_ready_time (level->source, 0);
-}
-
-/* After a charge or an uncharge of @self: high crossings are signalled now
- * on the budget's own thread; everything else goes to the source. */
-static void
-deliver_path (NmMemoryBudget *self)
-{
-  GThread *me = NULL;
-
-  for (NmMemoryBudget *level = self; level != NULL; level = level->parent)
-    {
-      if (G_UNLIKELY (g_atomic_int_get (&level->undelivered_high)))
-        {
-          if (me == NULL)
-            me = g_thread_self ();
-          if (level->thread == me)
-            emit_high_crossed (level);
-          else
-            wake (level);
-        }
-    }
-}
-
-/* Charging. The cost per level, uncontended: one compare-and-swap on used,
- * a read of source_pending, and after the whole path succeeded a read of
- * used and peak (a compare-and-swap while the use grows past the peak):
- * a few nanoseconds per level, see the report of test-budget's charge-cost. */
-
-static inline void
-crossed_high (NmMemoryBudget *level)
-{
-  if (g_atomic_int_get (&level->high_armed) &&
-      g_atomic_int_compare_and_exchange (&level->high_armed, 1, 0))
-    {
-      inc64 (&level->n_high);
-      g_atomic_int_inc (&level->undelivered_high);
-    }
-}
-
-static inline void
-charged (NmMemoryBudget *level,
-         guint64         new_used)
-{
-  if (level->high != 0 && new_used >= level->high)
-    crossed_high (level);
-
-  wake (level);
-}
-
-/* After the whole path was charged: a charge that was rolled back never
- * counts in a peak. */
-static inline void
-raise_peaks (NmMemoryBudget *self)
-{
-  for (NmMemoryBudget *level = self; level != NULL; level = level->parent)
-    {
-      guint64 used = load64 (&level->used);
-      guint64 peak = load64 (&level->peak);
-
-      while (used > peak &&
-             !__atomic_compare_exchange_n (&level->peak, &peak, used, TRUE,
-                                           __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-        ;
-    }
-}
-
-/* Takes @bytes off every level from @self up to, not including, @stop. */
-static void
-uncharge_levels (NmMemoryBudget *self,
-                 NmMemoryBudget *stop,
-                 guint64         bytes)
-{
-  for (NmMemoryBudget *level = self; level != stop; level = level->parent)
-    {
-      guint64 old = load64 (&level->used);
-      guint64 new_used;
-
-      do
-        {
-          new_used = old - MIN (bytes, old);
-        }
-      while (!__atomic_compare_exchange_n (&level->used, &old, new_used, TRUE,
-                                           __ATOMIC_RELAXED, __ATOMIC_RELAXED));
-
-      /* Only a caller's mistake gets here; the ancestors then give back
-       * what this level really had, so one critical says it all. */
-      if (G_UNLIKELY (bytes > old))
-        {
-          if (level == self)
-            g_critical ("Memory budget “%s”: %" G_GUINT64_FORMAT " bytes given back "
-                        "but only %" G_GUINT64_FORMAT " charged; its use is set to 0.",
-                        level->path, bytes, old);
-          bytes = old;
-        }
-
-      if (level->high != 0 && new_used < level->rearm && !g_atomic_int_get (&level->high_armed))
-        g_atomic_int_set (&level->high_armed, 1);
-
-      wake (level);
-    }
-}
-
-gboolean
-_nm_memory_budget_try_charge (NmMemoryBudget  *self,
-                              guint64          bytes,
-                              NmMemoryBudget **refused_by)
-{
-  NmMemoryBudget *level;
-
-  for (level = self; level != NULL; level = level->parent)
-    {
-      guint64 old = load64 (&level->used);
-      guint64 new_used;
-
-      do
-        {
-          /* used <= limit always holds, so this cannot wrap. */
-          if (G_UNLIKELY (bytes > level->limit - old))
-            goto refused;
-          new_used = old + bytes;
-        }
-      while (!__atomic_compare_exchange_n (&level->used, &old, new_used, TRUE,
-                                           __ATOMIC_RELAXED, __ATOMIC_RELAXED));
-
-      charged (level, new_used);
-      continue;
-
-refused:
-      /* A refusal that would have reached high warns too, before the
-       * caller reports the refusal. */
-      if (level->high != 0 && (old >= level->high || bytes >= level->high - old))
-        crossed_high (level);
-      inc64 (&level->n_refused);
-      uncharge_levels (self, level, bytes);
-      deliver_path (self);
-      if (refused_by != NULL)
-        *refused_by = level;
-      return FALSE;
-    }
-
-  raise_peaks (self);
-  deliver_path (self);
-  return TRUE;
-}
-
-void
-_nm_memory_budget_uncharge (NmMemoryBudget *self,
-                            guint64         bytes)
-{
-  uncharge_levels (self, NULL, bytes);
-  deliver_path (self);
-}
-
-guint64
-_nm_memory_budget_get_request_cap (NmMemoryBudget  *self,
-                                   NmMemoryBudget **owner)
-{
-  guint64 cap = 0;
-
-  for (NmMemoryBudget *level = self; level != NULL; level = level->parent)
-    {
-      if (level->max_request != 0 && (cap == 0 || level->max_request < cap))
-        {
-          cap = level->max_request;
-          if (owner != NULL)
-            *owner = level;
-        }
-    }
-
-  return cap;
-}
-
-void
-_nm_memory_budget_count_refusal (NmMemoryBudget *self)
-{
-  inc64 (&self->n_refused);
-}
-
-void
-_nm_memory_budget_describe_refusal (NmMemoryBudget  *refused_by,
-                                    guint64          bytes,
-                                    gboolean         per_request,
-                                    NmBudgetRefusal *refusal)
-{
-  refusal->path = refused_by->path;
-  refusal->limit = per_request ? refused_by->max_request : refused_by->limit;
-  refusal->used = load64 (&refused_by->used);
-  refusal->request = bytes;
-  refusal->per_request = per_request;
-}
-
-void
-_nm_memory_budget_attach (NmMemoryBudget *self,
-                          char * const   *name,
-                          const guint64  *bytes)
-{
-  Attached attached = { name, bytes };
-
-  g_mutex_lock (&self->lock);
-  g_array_append_val (self->allocators, attached);
-  g_mutex_unlock (&self->lock);
-}
-
-void
-_nm_memory_budget_detach (NmMemoryBudget *self,
-                          char * const   *name)
-{
-  g_mutex_lock (&self->lock);
-  for (guint i = 0; i < self->allocators->len; i++)
-    {
-      if (g_array_index (self->allocators, Attached, i).name == name)
-        {
-          g_array_remove_index (self->allocators, i);
-          break;
-        }
-    }
-  g_mutex_unlock (&self->lock);
 }
 
 /* GObject */
@@ -550,11 +236,7 @@ nm_memory_budget_constructed (GObject *object)
   self->rearm = self->high - self->high / 8;
   self->high_armed = 1;
 
-  self->source = g_source_new (&budget_source_funcs, sizeof (BudgetSource));
-  g_weak_ref_init (&((BudgetSource *) self->source)->budget, self);
-  g_source_set_static_name (self->source, "[nebula-memory] budget notification");
-  g_source_set_ready_time (self->source, -1);
-  g_source_attach (self->source, self->context);
+  _nm_memory_budget_attach_source (self);
 
   if (self->parent != NULL)
     {
@@ -585,15 +267,11 @@ nm_memory_budget_finalize (GObject *object)
        * to the ancestors otherwise; allocators hold a reference, so only
        * direct nm_memory_budget_charge() calls can leave anything here. */
       if (self->used != 0)
-        uncharge_levels (self->parent, NULL, self->used);
+        _nm_memory_budget_uncharge (self->parent, self->used);
       g_clear_object (&self->parent);
     }
 
-  if (self->source != NULL)
-    {
-      g_source_destroy (self->source);
-      g_clear_pointer (&self->source, g_source_unref);
-    }
+  _nm_memory_budget_destroy_source (self);
   g_clear_pointer (&self->children, g_ptr_array_unref);
   g_clear_pointer (&self->allocators, g_array_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
@@ -823,7 +501,7 @@ nm_memory_budget_init (NmMemoryBudget *self)
   self->context = g_main_context_ref_thread_default ();
   self->thread = g_thread_self ();
   self->children = g_ptr_array_new ();
-  self->allocators = g_array_new (FALSE, FALSE, sizeof (Attached));
+  self->allocators = g_array_new (FALSE, FALSE, sizeof (NmBudgetAttached));
   g_mutex_init (&self->lock);
 }
 
@@ -1038,8 +716,9 @@ DEFINE_GETTER (refused_count, n_refused, TRUE)
  *
  * Charges @bytes of memory the application manages itself to @self and
  * every ancestor, or to none of them when any would pass its limit; give
- * them back with nm_memory_budget_uncharge(). Thread-safe, lock-free, and
- * allocates nothing unless it must notify from another thread.
+ * them back with nm_memory_budget_uncharge(). Thread-safe and lock-free;
+ * the charge itself allocates nothing. On the budget's own thread,
+ * #NmMemoryBudget::high-crossed handlers run before it returns.
  *
  * Returns: %TRUE when charged; %FALSE with
  *   %NM_ALLOCATOR_ERROR_BUDGET_EXCEEDED naming the refusing budget's path,
@@ -1086,282 +765,3 @@ nm_memory_budget_uncharge (NmMemoryBudget *self,
   _nm_memory_budget_uncharge (self, bytes);
 }
 
-static GVariant *describe (NmMemoryBudget *self);
-
-/* The children alive now, each with a reference. Taken under the lock and
- * described outside it: the last unref of a child takes this lock. */
-static GPtrArray *
-ref_children (NmMemoryBudget *self)
-{
-  GPtrArray *children = g_ptr_array_new_with_free_func (g_object_unref);
-
-  g_mutex_lock (&self->lock);
-  for (guint i = 0; i < self->children->len; i++)
-    {
-      NmMemoryBudget *child = g_weak_ref_get (g_ptr_array_index (self->children, i));
-
-      if (child != NULL)
-        g_ptr_array_add (children, child);
-    }
-  g_mutex_unlock (&self->lock);
-
-  return children;
-}
-
-/**
- * nm_memory_budget_describe:
- * @self: an #NmMemoryBudget
- *
- * Describes @self and its descendants as a tree of dictionaries
- * (`a{sv}`): `name` and `path` (strings); `limit`, `high`, `max-request`,
- * `used`, `peak`, `high-count` and `refused-count` (`t`); `allocators`
- * (`a{st}`: the names of the attached allocators and the backing bytes each
- * holds); `children` (`aa{sv}`, the same for each child).
- *
- * Returns: (transfer full): a floating-free #GVariant of type `a{sv}`
- *
- * Since: 1.0
- */
-GVariant *
-nm_memory_budget_describe (NmMemoryBudget *self)
-{
-  g_return_val_if_fail (NM_IS_MEMORY_BUDGET (self), NULL);
-
-  return g_variant_ref_sink (describe (self));
-}
-
-/* Floating, so that a parent's builder takes it over. */
-static GVariant *
-describe (NmMemoryBudget *self)
-{
-  g_autoptr(GPtrArray) children = NULL;
-  GVariantBuilder builder, allocators, kids;
-
-  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
-  g_variant_builder_add (&builder, "{sv}", "name", g_variant_new_string (self->name));
-  g_variant_builder_add (&builder, "{sv}", "path", g_variant_new_string (self->path));
-  g_variant_builder_add (&builder, "{sv}", "limit", g_variant_new_uint64 (self->limit));
-  g_variant_builder_add (&builder, "{sv}", "high", g_variant_new_uint64 (self->high));
-  g_variant_builder_add (&builder, "{sv}", "max-request", g_variant_new_uint64 (self->max_request));
-  g_variant_builder_add (&builder, "{sv}", "used", g_variant_new_uint64 (load64 (&self->used)));
-  g_variant_builder_add (&builder, "{sv}", "peak", g_variant_new_uint64 (load64 (&self->peak)));
-  g_variant_builder_add (&builder, "{sv}", "high-count", g_variant_new_uint64 (load64 (&self->n_high)));
-  g_variant_builder_add (&builder, "{sv}", "refused-count", g_variant_new_uint64 (load64 (&self->n_refused)));
-
-  g_variant_builder_init (&allocators, G_VARIANT_TYPE ("a{st}"));
-  g_mutex_lock (&self->lock);
-  for (guint i = 0; i < self->allocators->len; i++)
-    {
-      const Attached *a = &g_array_index (self->allocators, Attached, i);
-      const char *name = *a->name ? *a->name : "";
-
-      g_variant_builder_add (&allocators, "{st}",
-                             g_utf8_validate (name, -1, NULL) ? name : "(invalid UTF-8)",
-                             load64 (a->bytes));
-    }
-  g_mutex_unlock (&self->lock);
-  g_variant_builder_add (&builder, "{sv}", "allocators", g_variant_builder_end (&allocators));
-
-  children = ref_children (self);
-  g_variant_builder_init (&kids, G_VARIANT_TYPE ("aa{sv}"));
-  for (guint i = 0; i < children->len; i++)
-    g_variant_builder_add_value (&kids, describe (g_ptr_array_index (children, i)));
-  g_variant_builder_add (&builder, "{sv}", "children", g_variant_builder_end (&kids));
-
-  return g_variant_builder_end (&builder);
-}
-
-static guint64
-lookup_t (GVariant   *dict,
-          const char *key)
-{
-  guint64 value = 0;
-
-  g_variant_lookup (dict, key, "t", &value);
-  return value;
-}
-
-static void
-append_description (GString  *text,
-                    GVariant *dict,
-                    guint     depth)
-{
-  g_autoptr(GVariant) allocators = g_variant_lookup_value (dict, "allocators", G_VARIANT_TYPE ("a{st}"));
-  g_autoptr(GVariant) children = g_variant_lookup_value (dict, "children", G_VARIANT_TYPE ("aa{sv}"));
-  const char *name = NULL;
-  guint64 limit = lookup_t (dict, "limit");
-  guint64 high = lookup_t (dict, "high");
-  guint64 cap = lookup_t (dict, "max-request");
-  g_autofree char *peak = _nm_size_format_human (lookup_t (dict, "peak"));
-  g_autofree char *usage = NULL;
-  GVariantIter iter;
-  const char *allocator;
-  guint64 bytes;
-
-  g_variant_lookup (dict, "name", "&s", &name);
-
-  if (limit == NM_MEMORY_BUDGET_UNLIMITED)
-    {
-      g_autofree char *used = _nm_size_format_human (lookup_t (dict, "used"));
-      usage = g_strdup_printf ("%s used, no limit", used);
-    }
-  else
-    usage = _nm_size_format_usage (lookup_t (dict, "used"), limit);
-
-  g_string_append_printf (text, "%*s%s: %s, peak %s", depth * 2, "", name, usage, peak);
-  if (high != 0)
-    {
-      g_autofree char *high_text = _nm_size_format_human (high);
-      guint64 crossed = lookup_t (dict, "high-count");
-
-      g_string_append_printf (text, ", high %s (crossed %" G_GUINT64_FORMAT " %s)",
-                              high_text, crossed, crossed == 1 ? "time" : "times");
-    }
-  if (cap != 0)
-    {
-      g_autofree char *cap_text = _nm_size_format_human (cap);
-      g_string_append_printf (text, ", max-request %s", cap_text);
-    }
-  g_string_append_printf (text, ", refused %" G_GUINT64_FORMAT "\n", lookup_t (dict, "refused-count"));
-
-  g_variant_iter_init (&iter, allocators);
-  while (g_variant_iter_next (&iter, "{&st}", &allocator, &bytes))
-    {
-      g_autofree char *bytes_text = _nm_size_format_human (bytes);
-      g_string_append_printf (text, "%*sallocator %s: %s\n", (depth + 1) * 2, "", allocator, bytes_text);
-    }
-
-  for (gsize i = 0; i < g_variant_n_children (children); i++)
-    {
-      g_autoptr(GVariant) child = g_variant_get_child_value (children, i);
-      append_description (text, child, depth + 1);
-    }
-}
-
-/**
- * nm_memory_budget_to_string:
- * @self: an #NmMemoryBudget
- *
- * Formats nm_memory_budget_describe() as readable text: one line per
- * budget, indented two spaces per level, with the attached allocators
- * under each.
- *
- * |[
- * process: 3.0 MB of 4.2 MB used (71.5 %), peak 3.1 MB, refused 0
- *   requests: 3.0 MB of 3.1 MB used (95.4 %), peak 3.1 MB, high 2.6 MB (crossed 1 time), refused 2
- *     allocator request-arena: 3.0 MB
- * ]|
- *
- * Returns: (transfer full): the tree as text, ending with a newline
- *
- * Since: 1.0
- */
-char *
-nm_memory_budget_to_string (NmMemoryBudget *self)
-{
-  g_autoptr(GVariant) description = NULL;
-  GString *text;
-
-  g_return_val_if_fail (NM_IS_MEMORY_BUDGET (self), NULL);
-
-  description = nm_memory_budget_describe (self);
-  text = g_string_new (NULL);
-  append_description (text, description, 0);
-
-  return g_string_free (text, FALSE);
-}
-
-/* The registry */
-
-G_LOCK_DEFINE_STATIC (registry);
-static GHashTable *registry;   /* path → NmMemoryBudget (a reference) */
-
-/**
- * nm_memory_budget_register:
- * @budget: an #NmMemoryBudget
- *
- * Makes @budget findable by its path with nm_memory_budget_lookup(), and
- * so usable as `budget=PATH` in key files. The registry holds a reference
- * until nm_memory_budget_unregister(). Thread-safe.
- *
- * Returns: %TRUE when @budget is registered (also when it already was);
- *   %FALSE when another budget is registered under the same path
- *
- * Since: 1.0
- */
-gboolean
-nm_memory_budget_register (NmMemoryBudget *budget)
-{
-  NmMemoryBudget *present;
-  gboolean ok = TRUE;
-
-  g_return_val_if_fail (NM_IS_MEMORY_BUDGET (budget), FALSE);
-
-  G_LOCK (registry);
-  if (registry == NULL)
-    registry = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
-
-  present = g_hash_table_lookup (registry, budget->path);
-  if (present == NULL)
-    g_hash_table_insert (registry, budget->path, g_object_ref (budget));
-  else
-    ok = present == budget;
-  G_UNLOCK (registry);
-
-  return ok;
-}
-
-/**
- * nm_memory_budget_unregister:
- * @budget: an #NmMemoryBudget
- *
- * Removes @budget from the registry and drops the registry's reference.
- * Allocators built from key files naming it keep theirs. Thread-safe.
- *
- * Returns: %TRUE when @budget was registered
- *
- * Since: 1.0
- */
-gboolean
-nm_memory_budget_unregister (NmMemoryBudget *budget)
-{
-  gboolean removed = FALSE;
-
-  g_return_val_if_fail (NM_IS_MEMORY_BUDGET (budget), FALSE);
-
-  G_LOCK (registry);
-  if (registry != NULL && g_hash_table_lookup (registry, budget->path) == budget)
-    removed = g_hash_table_remove (registry, budget->path);
-  G_UNLOCK (registry);
-
-  return removed;
-}
-
-/**
- * nm_memory_budget_lookup:
- * @path: a budget path, such as `process/requests`
- *
- * Finds the budget registered under @path with nm_memory_budget_register().
- * Thread-safe.
- *
- * Returns: (transfer full) (nullable): the budget, or %NULL when no budget
- *   is registered under @path
- *
- * Since: 1.0
- */
-NmMemoryBudget *
-nm_memory_budget_lookup (const char *path)
-{
-  NmMemoryBudget *budget = NULL;
-
-  g_return_val_if_fail (path != NULL, NULL);
-
-  G_LOCK (registry);
-  if (registry != NULL)
-    budget = g_hash_table_lookup (registry, path);
-  if (budget != NULL)
-    g_object_ref (budget);
-  G_UNLOCK (registry);
-
-  return budget;
-}
