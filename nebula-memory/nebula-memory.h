@@ -15,6 +15,8 @@
 # include "nm-allocator-stats.h"
 # include "nm-allocator.h"
 # include "nm-allocator-bytes.h"
+# include "nm-memory-budget.h"
+# include "nm-memory-pressure.h"
 # include "nm-memory-config.h"
 # include "nm-memory-config-builder.h"
 # include "nm-allocator-factory.h"
