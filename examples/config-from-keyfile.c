@@ -8,6 +8,9 @@
  * named on the command line. Each group becomes a validated, immutable
  * NmMemoryConfig and an allocator built from it.
  *
+ * The file may name memory budgets by path (budget=process/requests): the
+ * program creates and registers them before reading it.
+ *
  * A bad group is an NM_CONFIG_ERROR naming the group, the key and the
  * offending value, so a typo in a deployed file is reported, never
  * silently ignored: the second half shows the usual mistakes.
@@ -172,9 +175,16 @@ main (int    argc,
   g_autoptr(GKeyFile) key_file = g_key_file_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *path = NULL;
+  g_autoptr(NmMemoryBudget) process = NULL;
+  g_autoptr(NmMemoryBudget) requests = NULL;
   const char *origin = NULL;
 
   setlocale (LC_ALL, "");
+  /* The budgets the file may refer to: process/requests. */
+  process = nm_memory_budget_new ("process", 256 * 1024 * 1024, NULL);
+  requests = nm_memory_budget_new ("requests", 64 * 1024 * 1024, process);
+  nm_memory_budget_register (requests);
+
   path = find_config_file (argc, argv, &origin);
   g_print ("# reading %s (from %s)\n\n", path, origin);
   if (!g_key_file_load_from_file (key_file, path, G_KEY_FILE_NONE, &error))
@@ -185,6 +195,7 @@ main (int    argc,
 
   build_all (key_file);
   show_mistakes ();
+  nm_memory_budget_unregister (requests);
 
   if (failures > 0)
     return 1;
