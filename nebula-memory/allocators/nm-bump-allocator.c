@@ -6,6 +6,8 @@
 #include "config.h"
 
 #include <string.h>
+#include <pthread.h>
+#include <sys/mman.h>
 
 #include "nm-allocator-private.h"
 #include "nm-memory-config-builder.h"
@@ -39,7 +41,24 @@
  *
  * With #NmMemoryConfig:validate (the development preset), a single-thread
  * allocator belongs to the first thread that uses it and reports use from
- * another thread with one g_critical() per thread.
+ * another thread with one g_critical() per thread, and every block is
+ * followed by a redzone of 16 bytes that is never handed out (counted in
+ * #NmAllocator:bytes-used): under AddressSanitizer or Valgrind a write past
+ * the end of a block is reported even when another block follows it.
+ *
+ * An #NmBumpAllocator can be made with g_object_new() or a binding's
+ * constructor: #NmBumpAllocator:config gives every setting at once (it
+ * must describe a bump allocator), and the construct-only properties
+ * #NmAllocator:name, #NmAllocator:capacity, #NmBumpAllocator:max-capacity
+ * and #NmAllocator:thread-safe override it when set to other values than
+ * their defaults. Settings given nowhere take the
+ * values of nm_memory_config_new_production(); an allocator without a name
+ * is named after its kind, “bump”. Settings an #NmMemoryConfigBuilder
+ * would refuse are reported with one g_critical() and replaced by those
+ * defaults. When the system refuses the first chunk, the object is still
+ * made and every allocation fails with %NM_ALLOCATOR_ERROR_OUT_OF_MEMORY
+ * until a chunk can be had; the constructor functions return %NULL with
+ * that error instead.
  *
  * In thread-safe mode any number of threads allocate at once through a
  * lock-free cursor (one compare-and-swap per allocation); growth takes a
@@ -72,10 +91,30 @@
  *  - self->fast.last is the start of the most recent allocation that may still
  *    be freed back, or NULL; it never lies below the newest live checkpoint;
  *  - bytes in use = self->used_before + (cursor - current->start) in
- *    single-thread mode.
+ *    single-thread mode;
+ *  - self->first and self->current are both NULL until the first chunk is
+ *    had (it may be refused at construction); self->first never changes
+ *    afterwards;
+ *  - in thread-safe mode the chunk list and self->held change only under
+ *    grow_lock, so statistics read under it see a consistent list; held is
+ *    also written and read atomically, for failure messages;
+ *  - chunk serials and epochs come from one process-wide counter: a
+ *    checkpoint never matches a chunk or an epoch of another allocator,
+ *    even one at the same address after the first was finalized;
+ *  - with a redzone (validate on), a block of size n at p moves the cursor
+ *    to p + n + redzone; the redzone is never handed out.
  */
 
 #define CHUNK_HEADER 64
+
+/* Chunks of at least this size (header included) are mapped rather than
+ * taken from malloc, which would map them anyway: a request the system
+ * refuses is then a plain failure, also under AddressSanitizer (whose
+ * malloc aborts on huge requests). */
+#define CHUNK_MAP_THRESHOLD (1024 * 1024)
+
+/* Bytes after each block in the development preset (validate on). */
+#define REDZONE 16
 
 typedef struct _NmBumpChunk NmBumpChunk;
 
@@ -87,6 +126,7 @@ struct _NmBumpChunk
   guint8      *top;
   guint64      serial;
   gsize        usable;
+  gboolean     mapped;
 };
 
 G_STATIC_ASSERT (sizeof (NmBumpChunk) <= CHUNK_HEADER);
@@ -100,27 +140,40 @@ typedef struct
   guint64 target;
 } RestoreMark;
 
+/* What g_object_new() was given, until constructed() applies it. */
+typedef struct
+{
+  guint            set;          /* NmConfigField bits of the properties given */
+  char            *name;
+  guint64          capacity;
+  guint64          max_capacity;
+  gboolean         thread_safe;
+} ConstructProps;
+
 struct _NmBumpAllocator
 {
   GObject            parent_instance;
 
   /* Hot: single-thread allocation touches only these; the inline fast
    * path in the header reads them right after the GObject. */
-  NmBumpAllocatorFast fast;
+  _NmBumpAllocatorFast fast;
 
   NmBumpChunk       *current;
-  NmBumpChunk       *first;        /* kept from creation to finalize */
+  NmBumpChunk       *first;        /* kept from the first chunk to finalize */
   gsize              used_before;  /* bytes used in chunks older than current */
   gsize              capacity;     /* usable bytes of the first chunk */
   gsize              max_capacity; /* 0: fixed */
   gsize              held;         /* usable bytes of all chunks */
+  gsize              redzone;      /* 0, or REDZONE with validate on */
   guint64            peak;
   guint64            n_frees;
-  guint64            next_serial;
-  guint64            epoch;        /* bumped by reset: kills every checkpoint */
+  guint64            epoch;        /* renewed by reset: kills every checkpoint */
   guint64            checkpoints;  /* checkpoint sequence counter */
   GArray            *restore_marks;
-  GMutex             grow_lock;
+  pthread_mutex_t    grow_lock;    /* a pthread mutex: ThreadSanitizer sees it */
+
+  NmMemoryConfig    *config;       /* the settings in effect */
+  ConstructProps     construct;
 
   NmAllocatorCommon  common;
 };
@@ -137,6 +190,7 @@ enum {
 enum {
   PROP_MAX_CAPACITY = NM_ALLOCATOR_PROP_LAST,
   PROP_CHUNK_COUNT,
+  PROP_CONFIG,
   N_PROPS
 };
 
@@ -159,6 +213,16 @@ G_DEFINE_BOXED_TYPE (NmBumpCheckpoint, nm_bump_checkpoint,
 #define NM_BUMP_CHECK_VOID(self) \
   g_return_if_fail ((self) != NULL && G_TYPE_FROM_INSTANCE (self) == bump_type)
 
+/* Chunk serials and epochs: one process-wide sequence, so that no two
+ * allocators, alive or finalized, ever share one. */
+static guint64 serial_counter;
+
+static guint64
+next_serial (void)
+{
+  return __atomic_add_fetch (&serial_counter, 1, __ATOMIC_RELAXED);
+}
+
 /* With validation (development preset), a single-thread allocator reports
  * use from a second thread once. */
 static inline void
@@ -179,6 +243,38 @@ is_thread_safe (NmBumpAllocator *self)
   return (self->fast.slow_flags & SLOW_THREAD_SAFE) != 0;
 }
 
+/* In thread-safe mode the chunk list changes under grow_lock only, so that
+ * statistics read from any thread see a consistent list. The lock is a
+ * pthread mutex rather than a GMutex: GLib implements GMutex with futexes
+ * that ThreadSanitizer does not see, and a user's TSan run must stay quiet. */
+static inline void
+lock_chunks (NmBumpAllocator *self)
+{
+  if (is_thread_safe (self))
+    pthread_mutex_lock (&self->grow_lock);
+}
+
+static inline void
+unlock_chunks (NmBumpAllocator *self)
+{
+  if (is_thread_safe (self))
+    pthread_mutex_unlock (&self->grow_lock);
+}
+
+static inline gsize
+get_held (NmBumpAllocator *self)
+{
+  return __atomic_load_n (&self->held, __ATOMIC_RELAXED);
+}
+
+/* Called with the chunk list locked (or by the only user). */
+static inline void
+add_held (NmBumpAllocator *self,
+          gssize           delta)
+{
+  __atomic_store_n (&self->held, self->held + (gsize) delta, __ATOMIC_RELAXED);
+}
+
 static inline guint8 *
 chunk_top (NmBumpAllocator *self,
            NmBumpChunk     *chunk)
@@ -194,12 +290,24 @@ chunk_new (NmBumpAllocator *self,
            gsize            usable)
 {
   NmBumpChunk *chunk;
+  gboolean mapped = FALSE;
   gsize total;
 
   if (!g_size_checked_add (&total, usable, CHUNK_HEADER))
     return NULL;
 
-  chunk = g_try_malloc (total);
+  if (total >= CHUNK_MAP_THRESHOLD)
+    {
+      void *mem = mmap (NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+      chunk = mem == MAP_FAILED ? NULL : mem;
+      mapped = TRUE;
+    }
+  else
+    {
+      chunk = g_try_malloc (total);
+    }
+
   if (chunk == NULL)
     return NULL;
 
@@ -207,8 +315,9 @@ chunk_new (NmBumpAllocator *self,
   chunk->start = (guint8 *) chunk + CHUNK_HEADER;
   chunk->end = chunk->start + usable;
   chunk->top = chunk->start;
-  chunk->serial = ++self->next_serial;
+  chunk->serial = next_serial ();
   chunk->usable = usable;
+  chunk->mapped = mapped;
 
   if (self->common.sanitize)
     {
@@ -216,7 +325,7 @@ chunk_new (NmBumpAllocator *self,
       nm_sanitizer_poison (chunk->start, usable);
     }
 
-  self->held += usable;
+  add_held (self, (gssize) usable);
 
   return chunk;
 }
@@ -225,14 +334,20 @@ static void
 chunk_free (NmBumpAllocator *self,
             NmBumpChunk     *chunk)
 {
+  gsize usable = chunk->usable;
+
   if (self->common.sanitize)
     {
       nm_sanitizer_pool_destroy (chunk);
-      nm_sanitizer_unpoison (chunk->start, chunk->usable);
+      nm_sanitizer_unpoison (chunk->start, usable);
     }
 
-  self->held -= chunk->usable;
-  g_free (chunk);
+  add_held (self, - (gssize) usable);
+
+  if (chunk->mapped)
+    munmap (chunk, usable + CHUNK_HEADER);
+  else
+    g_free (chunk);
 }
 
 /* Makes @chunk the current chunk (single-thread bookkeeping included). */
@@ -241,21 +356,25 @@ enter_chunk (NmBumpAllocator *self,
              NmBumpChunk     *chunk,
              guint8          *cursor)
 {
-  self->current = chunk;
+  chunk->top = cursor;
+  /* Publish only a fully initialised chunk (thread-safe mode). */
+  __atomic_store_n (&self->current, chunk, __ATOMIC_RELEASE);
   self->fast.cursor = cursor;
   /* With anything that needs the slow path, no request fits below a NULL
    * limit: the fast paths then need no flag test of their own. */
   self->fast.limit = self->fast.slow_flags == 0 ? chunk->end : NULL;
-  chunk->top = cursor;
 }
 
+/* Bytes used; in thread-safe mode, with the chunk list locked or while no
+ * reset or restore runs. */
 static gsize
 bump_used (NmBumpAllocator *self)
 {
   gsize used = 0;
 
   if (!is_thread_safe (self))
-    return self->used_before + (gsize) (self->fast.cursor - self->current->start);
+    return self->current == NULL
+           ? 0 : self->used_before + (gsize) (self->fast.cursor - self->current->start);
 
   for (NmBumpChunk *c = __atomic_load_n (&self->current, __ATOMIC_ACQUIRE); c; c = c->prev)
     used += (gsize) (chunk_top (self, c) - c->start);
@@ -263,6 +382,18 @@ bump_used (NmBumpAllocator *self)
   return used;
 }
 
+static guint
+count_chunks (NmBumpAllocator *self)
+{
+  guint n = 0;
+
+  for (NmBumpChunk *c = __atomic_load_n (&self->current, __ATOMIC_ACQUIRE); c; c = c->prev)
+    n++;
+
+  return n;
+}
+
+/* With the chunk list locked. */
 static void
 update_peak (NmBumpAllocator *self)
 {
@@ -272,53 +403,128 @@ update_peak (NmBumpAllocator *self)
     self->peak = used;
 }
 
-/* Poisons or fills [from, to) of @chunk, which no longer holds live data. */
+/* Fills and poisons [from, to) of @chunk, which no longer holds live data.
+ *
+ * The range may hold alignment padding and redzones that were never handed
+ * out and are still poisoned, so the order is: make it addressable, fill
+ * it with the freed pattern, then forget its blocks and poison it. */
 static void
 release_range (NmBumpAllocator *self,
                NmBumpChunk     *chunk,
                guint8          *from,
                guint8          *to)
 {
+  gsize len;
+
   if (to <= from)
     return;
 
+  len = (gsize) (to - from);
+
   if (self->common.poison)
-    memset (from, NM_POISON_FREED, (gsize) (to - from));
+    {
+      if (self->common.sanitize)
+        nm_sanitizer_unpoison (from, len);
+      memset (from, NM_POISON_FREED, len);
+    }
 
   if (self->common.sanitize)
-    nm_sanitizer_pool_trim (chunk, chunk->start, (gsize) (from - chunk->start),
-                            (gsize) (to - from));
+    nm_sanitizer_pool_trim (chunk, chunk->start, (gsize) (from - chunk->start), len);
 }
 
-/* Releases every chunk newer than @keep. */
-static void
+/* Releases every chunk newer than @keep, with the chunk list locked.
+ * Returns whether there was any. */
+static gboolean
 release_chunks_after (NmBumpAllocator *self,
                       NmBumpChunk     *keep)
 {
+  gboolean released = FALSE;
+
   while (self->current != keep)
     {
       NmBumpChunk *chunk = self->current;
 
-      self->current = chunk->prev;
+      __atomic_store_n (&self->current, chunk->prev, __ATOMIC_RELEASE);
       chunk_free (self, chunk);
+      released = TRUE;
     }
+
+  return released;
+}
+
+/* After the chunks changed: capacity and chunk-count. Never called from an
+ * allocation that fits in the current chunk. */
+static void
+notify_chunks_changed (NmBumpAllocator *self)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties [NM_ALLOCATOR_PROP_CAPACITY]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_CHUNK_COUNT]);
+}
+
+/* Gets the first chunk, which the system refused so far. */
+static gboolean
+acquire_first_chunk (NmBumpAllocator *self)
+{
+  NmBumpChunk *chunk;
+  gboolean acquired = FALSE;
+
+  lock_chunks (self);
+  chunk = self->first;
+  if (chunk == NULL)
+    {
+      chunk = chunk_new (self, self->capacity);
+      if (chunk != NULL)
+        {
+          __atomic_store_n (&self->first, chunk, __ATOMIC_RELEASE);
+          self->used_before = 0;
+          enter_chunk (self, chunk, chunk->start);
+          acquired = TRUE;
+        }
+    }
+  unlock_chunks (self);
+
+  if (acquired)
+    notify_chunks_changed (self);
+
+  return chunk != NULL;
 }
 
 /* Allocation */
+
+typedef enum
+{
+  GROW_DONE,
+  GROW_RETRY,           /* another thread grew the allocator meanwhile */
+  GROW_NO_ROOM,         /* fixed capacity, or max-capacity reached */
+  GROW_SYSTEM_REFUSED,  /* the system refused a new chunk */
+  GROW_FIRST_REFUSED,   /* the system refused the first chunk */
+} GrowResult;
 
 static gpointer
 fail_out_of_memory (NmBumpAllocator  *self,
                     gsize             size,
                     gsize             alignment,
-                    gboolean          system_refused,
+                    GrowResult        result,
                     GError          **error)
 {
   g_autofree char *usage = NULL;
   NmAllocatorCommon *c = &self->common;
 
-  if (system_refused)
+  if (result == GROW_FIRST_REFUSED)
     {
-      g_autofree char *held = _nm_format_size (self->held);
+      g_autofree char *first = _nm_format_size (self->capacity);
+
+      return _nm_allocator_fail (NM_ALLOCATOR (self), c, error, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY,
+                                 "%s “%s” cannot allocate %" G_GSIZE_FORMAT " bytes (alignment %"
+                                 G_GSIZE_FORMAT "): the system refused its first chunk of %s (%"
+                                 G_GSIZE_FORMAT " bytes). Lower capacity, and let the allocator "
+                                 "grow with max-capacity if it must.",
+                                 c->label, c->name, size, alignment, first, self->capacity);
+    }
+
+  if (result == GROW_SYSTEM_REFUSED)
+    {
+      g_autofree char *held = _nm_format_size (get_held (self));
 
       return _nm_allocator_fail (NM_ALLOCATOR (self), c, error, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY,
                                  "%s “%s” cannot allocate %" G_GSIZE_FORMAT " bytes (alignment %"
@@ -345,26 +551,20 @@ fail_out_of_memory (NmBumpAllocator  *self,
                              c->label, c->name, size, alignment, usage);
 }
 
-typedef enum
-{
-  GROW_DONE,
-  GROW_NO_ROOM,         /* fixed capacity, or max-capacity reached */
-  GROW_SYSTEM_REFUSED,  /* malloc failed */
-} GrowResult;
-
-/* Adds a chunk with room for @size bytes at @alignment. Called with the
- * grow lock held in thread-safe mode; reports nothing, so that the caller
- * can emit the failure signal after dropping the lock. */
+/* Adds a chunk with room for @span bytes (a block and its redzone) at
+ * @alignment. Called with the chunk list locked; reports nothing, so that
+ * the caller can emit the failure signal and the notifications after
+ * unlocking. */
 static GrowResult
 grow (NmBumpAllocator *self,
-      gsize            size,
+      gsize            span,
       gsize            alignment)
 {
   NmBumpChunk *chunk;
   gsize need, usable;
 
   if (self->max_capacity == 0 ||
-      !g_size_checked_add (&need, size, alignment - 1) ||
+      !g_size_checked_add (&need, span, alignment - 1) ||
       need > self->max_capacity - self->held)
     return GROW_NO_ROOM;
 
@@ -410,6 +610,7 @@ hand_out (NmBumpAllocator *self,
 static gpointer
 alloc_thread_safe (NmBumpAllocator  *self,
                    gsize             size,
+                   gsize             span,
                    gsize             alignment,
                    GError          **error)
 {
@@ -423,12 +624,12 @@ alloc_thread_safe (NmBumpAllocator  *self,
         {
           guintptr p = nm_align_up ((guintptr) top, alignment);
 
-          if (p > (guintptr) chunk->end || size > (guintptr) chunk->end - p)
+          if (p > (guintptr) chunk->end || span > (guintptr) chunk->end - p)
             break;
 
           /* The bytes belong to whoever wins the exchange; nothing else is
            * published, so relaxed order is enough. */
-          if (__atomic_compare_exchange_n (&chunk->top, &top, (guint8 *) p + size, TRUE,
+          if (__atomic_compare_exchange_n (&chunk->top, &top, (guint8 *) p + span, TRUE,
                                            __ATOMIC_RELAXED, __ATOMIC_RELAXED))
             {
               if (self->fast.count_step)
@@ -438,15 +639,16 @@ alloc_thread_safe (NmBumpAllocator  *self,
             }
         }
 
-      g_mutex_lock (&self->grow_lock);
+      pthread_mutex_lock (&self->grow_lock);
       /* Another thread may have grown the allocator meanwhile: retry then. */
       result = __atomic_load_n (&self->current, __ATOMIC_RELAXED) == chunk
-               ? grow (self, size, alignment) : GROW_DONE;
-      g_mutex_unlock (&self->grow_lock);
+               ? grow (self, span, alignment) : GROW_RETRY;
+      pthread_mutex_unlock (&self->grow_lock);
 
-      if (result != GROW_DONE)
-        return fail_out_of_memory (self, size, alignment,
-                                   result == GROW_SYSTEM_REFUSED, error);
+      if (result == GROW_DONE)
+        notify_chunks_changed (self);
+      else if (result != GROW_RETRY)
+        return fail_out_of_memory (self, size, alignment, result, error);
     }
 }
 
@@ -456,37 +658,51 @@ alloc_slow (NmBumpAllocator  *self,
             gsize             alignment,
             GError          **error)
 {
+  gboolean grew = FALSE;
   guintptr p;
+  gsize span;
 
   check_owner (self);
 
   if (!nm_layout_is_valid (size, alignment))
     return _nm_allocator_fail_layout (NM_ALLOCATOR (self), &self->common, size, alignment, error);
 
+  /* A block and its redzone: more than any chunk can hold when it wraps. */
+  if (!g_size_checked_add (&span, size, self->redzone))
+    span = G_MAXSIZE;
+
+  if (G_UNLIKELY (__atomic_load_n (&self->first, __ATOMIC_ACQUIRE) == NULL) &&
+      !acquire_first_chunk (self))
+    return fail_out_of_memory (self, size, alignment, GROW_FIRST_REFUSED, error);
+
   if (is_thread_safe (self))
-    return alloc_thread_safe (self, size, alignment, error);
+    return alloc_thread_safe (self, size, span, alignment, error);
 
   p = nm_align_up ((guintptr) self->fast.cursor, alignment);
-  if (p > (guintptr) self->current->end || size > (guintptr) self->current->end - p)
+  if (p > (guintptr) self->current->end || span > (guintptr) self->current->end - p)
     {
-      GrowResult result = grow (self, size, alignment);
+      GrowResult result = grow (self, span, alignment);
 
       if (result != GROW_DONE)
-        return fail_out_of_memory (self, size, alignment,
-                                   result == GROW_SYSTEM_REFUSED, error);
+        return fail_out_of_memory (self, size, alignment, result, error);
+      grew = TRUE;
       p = nm_align_up ((guintptr) self->fast.cursor, alignment);
     }
 
-  self->fast.cursor = (guint8 *) p + size;
+  self->fast.cursor = (guint8 *) p + span;
   self->fast.last = (guint8 *) p;
   self->fast.n_allocs += self->fast.count_step;
   hand_out (self, self->current, (guint8 *) p, size);
+
+  /* Last: a handler may use the allocator again. */
+  if (grew)
+    notify_chunks_changed (self);
 
   return (gpointer) p;
 }
 
 /**
- * nm_bump_allocator_alloc:
+ * nm_bump_allocator_alloc: (skip)
  * @self: an #NmBumpAllocator
  * @size: number of bytes, at least 1
  * @alignment: a power of two, at most the page size
@@ -496,6 +712,7 @@ alloc_slow (NmBumpAllocator  *self,
  * point, for callers that know they have a bump allocator. In C the common
  * case (single-thread mode, room in the current chunk) is inlined in the
  * caller; the rest, including argument checks, happens in the library.
+ * Bindings use nm_allocator_alloc(), which does the same.
  *
  * Returns: (transfer none) (nullable): the memory, or %NULL with @error set
  *
@@ -555,7 +772,16 @@ static gboolean
 bump_owns (NmAllocator   *allocator,
            gconstpointer  mem)
 {
-  return find_chunk ((NmBumpAllocator *) allocator, mem) != NULL;
+  NmBumpAllocator *self = (NmBumpAllocator *) allocator;
+  gboolean owned;
+
+  /* A query, allowed from any thread of a thread-safe allocator even
+   * during a reset: under the lock that guards the chunk list. */
+  lock_chunks (self);
+  owned = find_chunk (self, mem) != NULL;
+  unlock_chunks (self);
+
+  return owned;
 }
 
 static void
@@ -570,13 +796,16 @@ bump_free (NmAllocator *allocator,
 
   if (!is_thread_safe (self) && mem == self->fast.last && mem != NULL)
     {
-      if ((guint8 *) mem + size != self->fast.cursor)
+      /* The block and its redzone reach the cursor. */
+      gsize span = (gsize) (self->fast.cursor - (guint8 *) mem);
+
+      if (size != span - self->redzone)
         {
           _nm_allocator_report_invalid_free (allocator, &self->common, mem,
                                              "wrong size in free of the most recent "
                                              "allocation: %" G_GSIZE_FORMAT " bytes given, %"
                                              G_GSIZE_FORMAT " allocated", size,
-                                             (gsize) (self->fast.cursor - (guint8 *) mem));
+                                             span - self->redzone);
           return;
         }
 
@@ -606,11 +835,12 @@ bump_free (NmAllocator *allocator,
 /* Reset */
 
 /**
- * nm_bump_allocator_reset:
+ * nm_bump_allocator_reset: (skip)
  * @self: an #NmBumpAllocator
  *
  * Releases every allocation and every chunk but the first; the same as
- * nm_allocator_reset(). Checkpoints taken before are invalid afterwards.
+ * nm_allocator_reset(), which bindings use. Checkpoints taken before are
+ * invalid afterwards.
  *
  * Since: 1.0
  */
@@ -618,6 +848,8 @@ void
 nm_bump_allocator_reset (NmBumpAllocator *self)
 {
   NmBumpChunk *first;
+  gboolean released = FALSE;
+  guint64 used_before;
 
   /* A reset per request is the common pattern: the checks and the
    * bookkeeping here stay cheap (no GType lookup, nothing to poison unless
@@ -625,22 +857,34 @@ nm_bump_allocator_reset (NmBumpAllocator *self)
   NM_BUMP_CHECK_VOID (self);
 
   check_owner (self);
+
+  lock_chunks (self);
+  used_before = bump_used (self);
   update_peak (self);
 
   first = self->first;
-  if (self->common.poison || self->common.sanitize)
-    release_range (self, first, first->start, chunk_top (self, first));
-  if (self->current != first)
-    release_chunks_after (self, first);
+  if (first != NULL)
+    {
+      if (self->common.poison || self->common.sanitize)
+        release_range (self, first, first->start, chunk_top (self, first));
+      released = release_chunks_after (self, first);
+      enter_chunk (self, first, first->start);
+    }
+  unlock_chunks (self);
 
-  enter_chunk (self, first, first->start);
   self->used_before = 0;
   self->fast.last = NULL;
-  self->epoch++;
+  self->epoch = next_serial ();
   self->checkpoints = 0;
   if (self->restore_marks->len > 0)
     g_array_set_size (self->restore_marks, 0);
+
+  /* bytes-used is notified when it was not 0 before: what a reader saw
+   * changed, whatever was announced last. */
+  self->common.notified_used = used_before;
   _nm_allocator_reset_done ((NmAllocator *) self, &self->common, properties, 0, self->peak);
+  if (released)
+    notify_chunks_changed (self);
 }
 
 static void
@@ -662,16 +906,17 @@ bump_get_stats (NmAllocator      *allocator,
                 NmAllocatorStats *stats)
 {
   NmBumpAllocator *self = (NmBumpAllocator *) allocator;
-  guint64 used = bump_used (self);
-  guint n_chunks = 0;
+  guint64 used;
+  guint n_chunks;
 
-  for (NmBumpChunk *c = self->current; c; c = c->prev)
-    n_chunks++;
-
+  lock_chunks (self);
+  used = bump_used (self);
+  n_chunks = count_chunks (self);
   stats->capacity = self->held;
   stats->bytes_used = used;
   stats->bytes_peak = MAX (self->peak, used);
   stats->bytes_reserved = self->held + (guint64) n_chunks * CHUNK_HEADER;
+  unlock_chunks (self);
   stats->allocation_count = __atomic_load_n (&self->fast.n_allocs, __ATOMIC_RELAXED);
   stats->free_count = __atomic_load_n (&self->n_frees, __ATOMIC_RELAXED);
   _nm_allocator_fill_common_stats (&self->common, stats);
@@ -733,11 +978,13 @@ nm_bump_allocator_checkpoint (NmBumpAllocator  *self,
 
   chunk = __atomic_load_n (&self->current, __ATOMIC_ACQUIRE);
 
+  /* Without a chunk yet (the system refused the first), the checkpoint is
+   * the very beginning: chunk NULL. */
   memset (checkpoint, 0, sizeof *checkpoint);
   checkpoint->allocator = self;
   checkpoint->chunk = chunk;
-  checkpoint->cursor = chunk_top (self, chunk);
-  checkpoint->chunk_serial = chunk->serial;
+  checkpoint->cursor = chunk ? chunk_top (self, chunk) : NULL;
+  checkpoint->chunk_serial = chunk ? chunk->serial : 0;
   checkpoint->epoch = self->epoch;
   checkpoint->sequence = ++self->checkpoints;
 
@@ -864,6 +1111,8 @@ nm_bump_allocator_restore (NmBumpAllocator         *self,
 {
   NmAllocatorCommon *c;
   NmBumpChunk *chunk;
+  guint8 *cursor;
+  gboolean released = FALSE;
 
   g_return_val_if_fail (NM_IS_BUMP_ALLOCATOR (self), FALSE);
   g_return_val_if_fail (checkpoint != NULL, FALSE);
@@ -885,34 +1134,49 @@ nm_bump_allocator_restore (NmBumpAllocator         *self,
                                  c->label, c->name, checkpoint->sequence);
 
   chunk = checkpoint->chunk;
+  cursor = checkpoint->cursor;
   if (!checkpoint_is_alive (self, checkpoint->sequence) ||
-      !find_live_chunk (self, chunk, checkpoint->chunk_serial))
+      (chunk != NULL && !find_live_chunk (self, chunk, checkpoint->chunk_serial)))
     return restore_error (error, NM_ALLOCATOR_ERROR_LIFO_VIOLATION,
                                  "%s “%s” cannot restore checkpoint #%" G_GUINT64_FORMAT
                                  ": an older checkpoint was restored since, which released "
                                  "it. Restore checkpoints in reverse order of taking them.",
                                  c->label, c->name, checkpoint->sequence);
 
-  update_peak (self);
-
-  release_range (self, chunk, checkpoint->cursor, chunk_top (self, chunk));
-  release_chunks_after (self, chunk);
-
-  if (is_thread_safe (self))
+  /* A checkpoint taken before the first chunk was had: the beginning. */
+  if (chunk == NULL && self->first != NULL)
     {
-      __atomic_store_n (&chunk->top, (guint8 *) checkpoint->cursor, __ATOMIC_RELAXED);
+      chunk = self->first;
+      cursor = chunk->start;
     }
-  else
+
+  if (chunk != NULL)
     {
-      /* Recompute what older chunks hold: restoring may cross chunks. */
-      self->used_before = 0;
-      for (NmBumpChunk *k = chunk->prev; k; k = k->prev)
-        self->used_before += (gsize) (k->top - k->start);
-      enter_chunk (self, chunk, checkpoint->cursor);
+      lock_chunks (self);
+      update_peak (self);
+      release_range (self, chunk, cursor, chunk_top (self, chunk));
+      released = release_chunks_after (self, chunk);
+
+      if (is_thread_safe (self))
+        {
+          __atomic_store_n (&chunk->top, cursor, __ATOMIC_RELAXED);
+        }
+      else
+        {
+          /* Recompute what older chunks hold: restoring may cross chunks. */
+          self->used_before = 0;
+          for (NmBumpChunk *k = chunk->prev; k; k = k->prev)
+            self->used_before += (gsize) (k->top - k->start);
+          enter_chunk (self, chunk, cursor);
+        }
+      unlock_chunks (self);
     }
 
   self->fast.last = NULL;
   add_restore_mark (self, checkpoint->sequence);
+
+  if (released)
+    notify_chunks_changed (self);
 
   return TRUE;
 }
@@ -992,7 +1256,9 @@ nm_bump_allocator_finalize (GObject *object)
     }
 
   g_array_unref (self->restore_marks);
-  g_mutex_clear (&self->grow_lock);
+  pthread_mutex_destroy (&self->grow_lock);
+  g_clear_object (&self->config);
+  g_clear_pointer (&self->construct.name, g_free);
   _nm_allocator_common_clear (&self->common);
 
   G_OBJECT_CLASS (nm_bump_allocator_parent_class)->finalize (object);
@@ -1019,37 +1285,249 @@ nm_bump_allocator_get_property (GObject    *object,
       g_value_set_uint (value, nm_bump_allocator_get_chunk_count (self));
       break;
 
+    case PROP_CONFIG:
+      g_value_set_object (value, self->config);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
 
 static void
+nm_bump_allocator_set_property (GObject      *object,
+                                guint         prop_id,
+                                const GValue *value,
+                                GParamSpec   *pspec)
+{
+  NmBumpAllocator *self = NM_BUMP_ALLOCATOR (object);
+  ConstructProps *props = &self->construct;
+
+  /* Construct-only: recorded here, applied by constructed(). GObject sets
+   * every construct property, with its default when not given, so a value
+   * other than the default is what counts as given. */
+  if (g_param_value_defaults (pspec, value))
+    return;
+
+  switch (prop_id)
+    {
+    case NM_ALLOCATOR_PROP_NAME:
+      g_free (props->name);
+      props->name = g_value_dup_string (value);
+      props->set |= NM_FIELD_NAME;
+      break;
+
+    case NM_ALLOCATOR_PROP_CAPACITY:
+      props->capacity = g_value_get_uint64 (value);
+      props->set |= NM_FIELD_CAPACITY;
+      break;
+
+    case PROP_MAX_CAPACITY:
+      props->max_capacity = g_value_get_uint64 (value);
+      props->set |= NM_FIELD_MAX_CAPACITY;
+      break;
+
+    case NM_ALLOCATOR_PROP_THREAD_SAFE:
+      props->thread_safe = g_value_get_boolean (value);
+      props->set |= NM_FIELD_THREAD_SAFE;
+      break;
+
+    case PROP_CONFIG:
+      g_set_object (&self->config, g_value_get_object (value));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+/* The settings in effect: the config property, overridden by the
+ * properties given alongside, validated like the builder does. */
+static NmMemoryConfig *
+settings_from_construct_props (NmBumpAllocator *self)
+{
+  g_autoptr(NmMemoryConfigBuilder) builder = NULL;
+  g_autoptr(NmMemoryConfig) config = NULL;
+  g_autoptr(GError) error = NULL;
+  ConstructProps *props = &self->construct;
+  const char *name = NULL;
+
+  if (self->config != NULL && nm_memory_config_get_kind (self->config) != NM_ALLOCATOR_KIND_BUMP)
+    {
+      g_critical ("Bump allocator: the configuration “%s” describes a %s allocator, not a "
+                  "bump allocator; using the defaults of nm_memory_config_new_production() "
+                  "instead.", nm_memory_config_get_name (self->config),
+                  nm_memory_config_get_kind (self->config) == NM_ALLOCATOR_KIND_POOL
+                  ? "pool" : "stack");
+      g_clear_object (&self->config);
+    }
+
+  if (self->config != NULL)
+    {
+      builder = nm_memory_config_builder_new_from_config (self->config);
+      name = nm_memory_config_get_name (self->config);
+    }
+  else
+    {
+      config = nm_memory_config_new_production (NM_ALLOCATOR_KIND_BUMP);
+      builder = nm_memory_config_builder_new_from_config (config);
+    }
+
+  if (props->set & NM_FIELD_NAME)
+    name = props->name;
+  if (props->set & NM_FIELD_CAPACITY)
+    {
+      guint64 max_capacity = nm_memory_config_get_max_capacity (config ? config : self->config);
+
+      nm_memory_config_builder_set_capacity (builder, props->capacity);
+      /* A capacity above the default growth limit raises it. */
+      if (!(props->set & NM_FIELD_MAX_CAPACITY) && max_capacity != 0 &&
+          max_capacity < props->capacity)
+        nm_memory_config_builder_set_max_capacity (builder, props->capacity);
+    }
+  if (props->set & NM_FIELD_MAX_CAPACITY)
+    nm_memory_config_builder_set_max_capacity (builder, props->max_capacity);
+  if (props->set & NM_FIELD_THREAD_SAFE)
+    nm_memory_config_builder_set_thread_safe (builder, props->thread_safe);
+
+  /* An unnamed allocator is named after its kind. */
+  if (name == NULL || *name == '\0')
+    name = "bump";
+  nm_memory_config_builder_set_name (builder, name);
+
+  g_clear_object (&config);
+  config = nm_memory_config_builder_build (builder, &error);
+  if (config != NULL)
+    return g_steal_pointer (&config);
+
+  g_critical ("Bump allocator “%s”: %s Using the defaults of nm_memory_config_new_production() "
+              "instead.", name, error->message);
+
+  config = nm_memory_config_new_production (NM_ALLOCATOR_KIND_BUMP);
+  g_clear_object (&builder);
+  builder = nm_memory_config_builder_new_from_config (config);
+  nm_memory_config_builder_set_name (builder, name);
+  g_clear_object (&config);
+
+  return nm_memory_config_builder_build (builder, NULL);
+}
+
+static void
+nm_bump_allocator_constructed (GObject *object)
+{
+  NmBumpAllocator *self = (NmBumpAllocator *) object;
+  NmAllocatorCommon *c = &self->common;
+  NmMemoryConfig *settings;
+  NmBumpChunk *first;
+
+  G_OBJECT_CLASS (nm_bump_allocator_parent_class)->constructed (object);
+
+  settings = settings_from_construct_props (self);
+  g_clear_object (&self->config);
+  self->config = settings;
+  g_clear_pointer (&self->construct.name, g_free);
+
+  _nm_allocator_common_apply_config (c, self->config);
+
+  self->capacity = nm_memory_config_get_capacity (self->config);
+  self->max_capacity = nm_memory_config_get_max_capacity (self->config);
+  self->redzone = c->validate ? REDZONE : 0;
+  self->fast.count_step = c->track_stats ? 1 : 0;
+  self->fast.slow_flags = (c->thread_safe ? SLOW_THREAD_SAFE : 0) |
+                          (c->sanitize ? SLOW_SANITIZE : 0) |
+                          (c->poison ? SLOW_POISON : 0) |
+                          (c->validate && !c->thread_safe ? SLOW_VALIDATE : 0);
+  /* Blocks with redzones are laid out by the slow path only. */
+  g_assert (self->redzone == 0 || self->fast.slow_flags != 0);
+
+  /* When the system refuses the first chunk, the object still works: every
+   * allocation tries again and fails with the reason. */
+  first = chunk_new (self, self->capacity);
+  if (first != NULL)
+    {
+      self->first = first;
+      enter_chunk (self, first, first->start);
+    }
+}
+static void
 nm_bump_allocator_class_init (NmBumpAllocatorClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  object_class->constructed = nm_bump_allocator_constructed;
   object_class->finalize = nm_bump_allocator_finalize;
   object_class->get_property = nm_bump_allocator_get_property;
+  object_class->set_property = nm_bump_allocator_set_property;
 
-  _nm_allocator_class_override_properties (object_class, properties);
+  /* The statistics are the interface's read-only properties; the settings
+   * are the class's own, readable and writable at construction. */
+  g_object_class_override_property (object_class, NM_ALLOCATOR_PROP_BYTES_USED, "bytes-used");
+  g_object_class_override_property (object_class, NM_ALLOCATOR_PROP_BYTES_PEAK, "bytes-peak");
+  g_object_class_override_property (object_class, NM_ALLOCATOR_PROP_ALLOCATION_COUNT,
+                                    "allocation-count");
+
+  /**
+   * NmBumpAllocator:name:
+   *
+   * The allocator's name, for messages. Set at construction; an allocator
+   * without a name (%NULL or empty) is named after its kind, “bump”.
+   *
+   * Since: 1.0
+   */
+  properties [NM_ALLOCATOR_PROP_NAME] =
+    g_param_spec_string ("name", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * NmBumpAllocator:capacity:
+   *
+   * Set at construction: the usable bytes of the first chunk, from 1 byte to
+   * 1 TiB (default: 1 MiB, as in nm_memory_config_new_production()). Read:
+   * the usable bytes of all chunks held, which growth raises and reset
+   * lowers again; 0 while the system refuses the first chunk.
+   *
+   * Since: 1.0
+   */
+  properties [NM_ALLOCATOR_PROP_CAPACITY] =
+    g_param_spec_uint64 ("capacity", NULL, NULL, 0, G_MAXUINT64, 1024 * 1024,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * NmBumpAllocator:thread-safe:
+   *
+   * Whether several threads may allocate at once. Set at construction;
+   * default %FALSE.
+   *
+   * Since: 1.0
+   */
+  properties [NM_ALLOCATOR_PROP_THREAD_SAFE] =
+    g_param_spec_boolean ("thread-safe", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                          G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
    * NmBumpAllocator:max-capacity:
    *
    * The most backing memory the allocator may grow to, or 0 when its
-   * capacity is fixed.
+   * capacity is fixed. Set at construction; default 256 MiB, as in
+   * nm_memory_config_new_production(), or #NmAllocator:capacity when that is
+   * given and larger.
    *
    * Since: 1.0
    */
   properties [PROP_MAX_CAPACITY] =
-    g_param_spec_uint64 ("max-capacity", NULL, NULL, 0, G_MAXUINT64, 0,
-                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+    g_param_spec_uint64 ("max-capacity", NULL, NULL, 0, G_MAXUINT64, 256 * 1024 * 1024,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
    * NmBumpAllocator:chunk-count:
    *
-   * Chunks of backing memory currently held.
+   * Chunks of backing memory currently held. Notified, with
+   * #NmAllocator:capacity, when growth adds a chunk and when a reset or a
+   * restore releases chunks.
    *
    * Since: 1.0
    */
@@ -1057,8 +1535,29 @@ nm_bump_allocator_class_init (NmBumpAllocatorClass *klass)
     g_param_spec_uint ("chunk-count", NULL, NULL, 0, G_MAXUINT, 0,
                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
-  g_object_class_install_property (object_class, PROP_MAX_CAPACITY, properties [PROP_MAX_CAPACITY]);
-  g_object_class_install_property (object_class, PROP_CHUNK_COUNT, properties [PROP_CHUNK_COUNT]);
+  /**
+   * NmBumpAllocator:config:
+   *
+   * Every setting at once, at construction: a configuration of kind
+   * %NM_ALLOCATOR_KIND_BUMP. The other construct-only properties override
+   * it when set to other values than their defaults. Read: the settings in
+   * effect.
+   *
+   * Since: 1.0
+   */
+  properties [PROP_CONFIG] =
+    g_param_spec_object ("config", NULL, NULL, NM_TYPE_MEMORY_CONFIG,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  for (guint i = NM_ALLOCATOR_PROP_NAME; i < N_PROPS; i++)
+    if (properties [i] != NULL)
+      g_object_class_install_property (object_class, i, properties [i]);
+
+  properties [NM_ALLOCATOR_PROP_BYTES_USED] = g_object_class_find_property (object_class, "bytes-used");
+  properties [NM_ALLOCATOR_PROP_BYTES_PEAK] = g_object_class_find_property (object_class, "bytes-peak");
+  properties [NM_ALLOCATOR_PROP_ALLOCATION_COUNT] =
+    g_object_class_find_property (object_class, "allocation-count");
 
   bump_type = G_TYPE_FROM_CLASS (klass);
 }
@@ -1077,44 +1576,41 @@ nm_bump_allocator_iface_init (NmAllocatorInterface *iface)
 static void
 nm_bump_allocator_init (NmBumpAllocator *self)
 {
-  g_mutex_init (&self->grow_lock);
+  pthread_mutex_init (&self->grow_lock, NULL);
   self->restore_marks = g_array_new (FALSE, FALSE, sizeof (RestoreMark));
+  self->epoch = next_serial ();
+  _nm_allocator_common_init (&self->common, "Bump allocator", "bump", FALSE);
 }
 
 NmBumpAllocator *
 _nm_bump_allocator_new_from_config (NmMemoryConfig  *config,
                                     GError         **error)
 {
+  g_autoptr(NmMemoryConfigBuilder) builder = NULL;
+  g_autoptr(NmMemoryConfig) valid = NULL;
   g_autoptr(NmBumpAllocator) self = NULL;
-  NmBumpChunk *first;
 
   g_return_val_if_fail (nm_memory_config_get_kind (config) == NM_ALLOCATOR_KIND_BUMP, NULL);
 
-  self = g_object_new (NM_TYPE_BUMP_ALLOCATOR, NULL);
-  _nm_allocator_common_init (&self->common, "Bump allocator", NULL, FALSE);
-  _nm_allocator_common_apply_config (&self->common, config);
+  /* Refuse with a GError what construction would refuse with a critical
+   * (a configuration made without the builder). */
+  builder = nm_memory_config_builder_new_from_config (config);
+  valid = nm_memory_config_builder_build (builder, error);
+  if (valid == NULL)
+    return NULL;
 
-  self->capacity = nm_memory_config_get_capacity (config);
-  self->max_capacity = nm_memory_config_get_max_capacity (config);
-  self->fast.count_step = self->common.track_stats ? 1 : 0;
-  self->fast.slow_flags = (self->common.thread_safe ? SLOW_THREAD_SAFE : 0) |
-                     (self->common.sanitize ? SLOW_SANITIZE : 0) |
-                     (self->common.poison ? SLOW_POISON : 0) |
-                     (self->common.validate && !self->common.thread_safe ? SLOW_VALIDATE : 0);
-
-  first = chunk_new (self, self->capacity);
-  if (first == NULL)
+  self = g_object_new (NM_TYPE_BUMP_ALLOCATOR, "config", valid, NULL);
+  if (self->first == NULL)
     {
       g_autofree char *size = _nm_format_size (self->capacity);
 
       g_set_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY,
-                   "%s “%s”: the system refused its first chunk of %s. Lower capacity.",
-                   self->common.label, self->common.name, size);
+                   "%s “%s” cannot allocate its first chunk of %s (%" G_GSIZE_FORMAT " bytes): "
+                   "the system refused it. Lower capacity, and let the allocator grow with "
+                   "max-capacity if it must.",
+                   self->common.label, self->common.name, size, self->capacity);
       return NULL;
     }
-
-  self->first = first;
-  enter_chunk (self, first, first->start);
 
   return g_steal_pointer (&self);
 }
@@ -1138,7 +1634,8 @@ new_with_builder (NmMemoryConfigBuilder  *builder,
  *
  * Creates a single-thread bump allocator named “bump” with a fixed
  * @capacity. A capacity of 0 or above 1 TiB is an
- * %NM_CONFIG_ERROR_INVALID_VALUE error.
+ * %NM_CONFIG_ERROR_INVALID_VALUE error; a capacity the system refuses is an
+ * %NM_ALLOCATOR_ERROR_OUT_OF_MEMORY error.
  *
  * Returns: (transfer full) (nullable): a new #NmBumpAllocator, or %NULL
  *   with @error set
@@ -1154,14 +1651,15 @@ nm_bump_allocator_new (gsize    capacity,
 
 /**
  * nm_bump_allocator_new_full:
- * @name: (nullable): the allocator's name, for messages
+ * @name: (nullable): the allocator's name, for messages; %NULL for “bump”
  * @capacity: bytes available up front, at least 1
  * @max_capacity: the most backing memory to grow to, or 0 for a fixed capacity
  * @thread_safe: whether several threads allocate at once
  * @error: return location for a #GError, or %NULL
  *
  * Creates a bump allocator; the settings are validated like those of an
- * #NmMemoryConfigBuilder.
+ * #NmMemoryConfigBuilder, and a first chunk the system refuses is an
+ * %NM_ALLOCATOR_ERROR_OUT_OF_MEMORY error.
  *
  * Returns: (transfer full) (nullable): a new #NmBumpAllocator, or %NULL
  *   with @error set
@@ -1219,12 +1717,13 @@ nm_bump_allocator_get_max_capacity (NmBumpAllocator *self)
 guint
 nm_bump_allocator_get_chunk_count (NmBumpAllocator *self)
 {
-  guint n = 0;
+  guint n;
 
   g_return_val_if_fail (NM_IS_BUMP_ALLOCATOR (self), 0);
 
-  for (NmBumpChunk *c = __atomic_load_n (&self->current, __ATOMIC_ACQUIRE); c; c = c->prev)
-    n++;
+  lock_chunks (self);
+  n = count_chunks (self);
+  unlock_chunks (self);
 
   return n;
 }
