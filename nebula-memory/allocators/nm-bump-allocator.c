@@ -98,9 +98,11 @@
  *  - in thread-safe mode the chunk list and self->held change only under
  *    grow_lock, so statistics read under it see a consistent list; held is
  *    also written and read atomically, for failure messages;
- *  - chunk serials and epochs come from one process-wide counter: a
- *    checkpoint never matches a chunk or an epoch of another allocator,
- *    even one at the same address after the first was finalized;
+ *  - chunk serials come from one process-wide counter, and so does the
+ *    high half of the epoch (drawn once per allocator; resets count in the
+ *    low half, without an atomic operation): a checkpoint never matches a
+ *    chunk or an epoch of another allocator, even one at the same address
+ *    after the first was finalized;
  *  - with a redzone (validate on), a block of size n at p moves the cursor
  *    to p + n + redzone; the redzone is never handed out.
  */
@@ -167,7 +169,7 @@ struct _NmBumpAllocator
   gsize              redzone;      /* 0, or REDZONE with validate on */
   guint64            peak;
   guint64            n_frees;
-  guint64            epoch;        /* renewed by reset: kills every checkpoint */
+  guint64            epoch;        /* bumped by reset: kills every checkpoint */
   guint64            checkpoints;  /* checkpoint sequence counter */
   GArray            *restore_marks;
   pthread_mutex_t    grow_lock;    /* a pthread mutex: ThreadSanitizer sees it */
@@ -213,8 +215,9 @@ G_DEFINE_BOXED_TYPE (NmBumpCheckpoint, nm_bump_checkpoint,
 #define NM_BUMP_CHECK_VOID(self) \
   g_return_if_fail ((self) != NULL && G_TYPE_FROM_INSTANCE (self) == bump_type)
 
-/* Chunk serials and epochs: one process-wide sequence, so that no two
- * allocators, alive or finalized, ever share one. */
+/* Chunk serials and allocator serials: one process-wide sequence, so that
+ * no two allocators, alive or finalized, ever share one. Drawn when a chunk
+ * is added and when an allocator is made, never per allocation or reset. */
 static guint64 serial_counter;
 
 static guint64
@@ -860,7 +863,8 @@ nm_bump_allocator_reset (NmBumpAllocator *self)
 
   lock_chunks (self);
   used_before = bump_used (self);
-  update_peak (self);
+  if (used_before > self->peak)
+    self->peak = used_before;
 
   first = self->first;
   if (first != NULL)
@@ -874,7 +878,7 @@ nm_bump_allocator_reset (NmBumpAllocator *self)
 
   self->used_before = 0;
   self->fast.last = NULL;
-  self->epoch = next_serial ();
+  self->epoch++;
   self->checkpoints = 0;
   if (self->restore_marks->len > 0)
     g_array_set_size (self->restore_marks, 0);
@@ -1578,7 +1582,7 @@ nm_bump_allocator_init (NmBumpAllocator *self)
 {
   pthread_mutex_init (&self->grow_lock, NULL);
   self->restore_marks = g_array_new (FALSE, FALSE, sizeof (RestoreMark));
-  self->epoch = next_serial ();
+  self->epoch = next_serial () << 32;
   _nm_allocator_common_init (&self->common, "Bump allocator", "bump", FALSE);
 }
 
