@@ -1,15 +1,21 @@
-/* nm-bump-allocator.c: region allocator with checkpoints
+/* nm-bump-allocator.c: NmBumpAllocator, a region allocator
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The type itself: allocation (the exported entry point behind the inline
+ * fast path, and the slow path), free, ownership, reset, statistics, the
+ * GObject construction and properties, and the constructor functions.
+ * Chunks live in nm-bump-chunks.c, checkpoints and scopes in
+ * nm-bump-checkpoint.c; the struct and its invariants in
+ * nm-bump-allocator-private.h.
  */
 
 #include "config.h"
 
 #include <string.h>
-#include <pthread.h>
-#include <sys/mman.h>
 
 #include "nm-allocator-private.h"
+#include "nm-backing-private.h"
 #include "nm-memory-config-builder.h"
 #include "nm-memory-config-private.h"
 #include "nm-sanitizer-private.h"
@@ -78,117 +84,6 @@
  * ]|
  */
 
-/* Invariants
- *
- *  - chunks form a list from the newest (self->current) back to the oldest
- *    through ->prev; serials increase towards the newest;
- *  - single-thread mode: the live cursor of the current chunk is
- *    self->fast.cursor (current->top is stale); older chunks' ->top is final;
- *  - thread-safe mode: every chunk's ->top is its cursor, updated with
- *    compare-and-swap; self->fast.cursor is unused;
- *  - self->fast.limit is the current chunk's end when slow_flags is 0, and
- *    NULL otherwise, so that every fast path falls through to alloc_slow;
- *  - self->fast.last is the start of the most recent allocation that may still
- *    be freed back, or NULL; it never lies below the newest live checkpoint;
- *  - bytes in use = self->used_before + (cursor - current->start) in
- *    single-thread mode;
- *  - self->first and self->current are both NULL until the first chunk is
- *    had (it may be refused at construction); self->first never changes
- *    afterwards;
- *  - in thread-safe mode the chunk list and self->held change only under
- *    grow_lock, so statistics read under it see a consistent list; held is
- *    also written and read atomically, for failure messages;
- *  - chunk serials come from one process-wide counter, and so does the
- *    high half of the epoch (drawn once per allocator; resets count in the
- *    low half, without an atomic operation): a checkpoint never matches a
- *    chunk or an epoch of another allocator, even one at the same address
- *    after the first was finalized;
- *  - with a redzone (validate on), a block of size n at p moves the cursor
- *    to p + n + redzone; the redzone is never handed out.
- */
-
-#define CHUNK_HEADER 64
-
-/* Chunks of at least this size (header included) are mapped rather than
- * taken from malloc, which would map them anyway: a request the system
- * refuses is then a plain failure, also under AddressSanitizer (whose
- * malloc aborts on huge requests). */
-#define CHUNK_MAP_THRESHOLD (1024 * 1024)
-
-/* Bytes after each block in the development preset (validate on). */
-#define REDZONE 16
-
-typedef struct _NmBumpChunk NmBumpChunk;
-
-struct _NmBumpChunk
-{
-  NmBumpChunk *prev;
-  guint8      *start;
-  guint8      *end;
-  guint8      *top;
-  guint64      serial;
-  gsize        usable;
-  gboolean     mapped;
-};
-
-G_STATIC_ASSERT (sizeof (NmBumpChunk) <= CHUNK_HEADER);
-
-/* A restore to the checkpoint with sequence @target, made when the
- * checkpoint counter was @counter, kills every checkpoint in
- * (target, counter]. See checkpoint_is_alive(). */
-typedef struct
-{
-  guint64 counter;
-  guint64 target;
-} RestoreMark;
-
-/* What g_object_new() was given, until constructed() applies it. */
-typedef struct
-{
-  guint            set;          /* NmConfigField bits of the properties given */
-  char            *name;
-  guint64          capacity;
-  guint64          max_capacity;
-  gboolean         thread_safe;
-} ConstructProps;
-
-struct _NmBumpAllocator
-{
-  GObject            parent_instance;
-
-  /* Hot: single-thread allocation touches only these; the inline fast
-   * path in the header reads them right after the GObject. */
-  _NmBumpAllocatorFast fast;
-
-  NmBumpChunk       *current;
-  NmBumpChunk       *first;        /* kept from the first chunk to finalize */
-  gsize              used_before;  /* bytes used in chunks older than current */
-  gsize              capacity;     /* usable bytes of the first chunk */
-  gsize              max_capacity; /* 0: fixed */
-  gsize              held;         /* usable bytes of all chunks */
-  gsize              redzone;      /* 0, or REDZONE with validate on */
-  guint64            peak;
-  guint64            n_frees;
-  guint64            epoch;        /* bumped by reset: kills every checkpoint */
-  guint64            checkpoints;  /* checkpoint sequence counter */
-  GArray            *restore_marks;
-  pthread_mutex_t    grow_lock;    /* a pthread mutex: ThreadSanitizer sees it */
-
-  NmMemoryConfig    *config;       /* the settings in effect */
-  ConstructProps     construct;
-
-  NmAllocatorCommon  common;
-};
-
-G_STATIC_ASSERT (G_STRUCT_OFFSET (struct _NmBumpAllocator, fast) == sizeof (GObject));
-
-enum {
-  SLOW_THREAD_SAFE = 1 << 0,
-  SLOW_SANITIZE    = 1 << 1,
-  SLOW_POISON      = 1 << 2,
-  SLOW_VALIDATE    = 1 << 3,   /* single-thread mode only */
-};
-
 enum {
   PROP_MAX_CAPACITY = NM_ALLOCATOR_PROP_LAST,
   PROP_CHUNK_COUNT,
@@ -205,9 +100,6 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (NmBumpAllocator, nm_bump_allocator, G_TYPE_OBJECT
                                G_IMPLEMENT_INTERFACE (NM_TYPE_ALLOCATOR,
                                                       nm_bump_allocator_iface_init))
 
-G_DEFINE_BOXED_TYPE (NmBumpCheckpoint, nm_bump_checkpoint,
-                     nm_bump_checkpoint_copy, nm_bump_checkpoint_free)
-
 /* A type check cheap enough for the hot path: one compare of the instance's
  * class type against the cached GType, removed by G_DISABLE_CHECKS. */
 #define NM_BUMP_CHECK(self, val) \
@@ -215,399 +107,79 @@ G_DEFINE_BOXED_TYPE (NmBumpCheckpoint, nm_bump_checkpoint,
 #define NM_BUMP_CHECK_VOID(self) \
   g_return_if_fail ((self) != NULL && G_TYPE_FROM_INSTANCE (self) == bump_type)
 
-/* Chunk serials and allocator serials: one process-wide sequence, so that
- * no two allocators, alive or finalized, ever share one. Drawn when a chunk
- * is added and when an allocator is made, never per allocation or reset. */
-static guint64 serial_counter;
+#define OWNER_ADVICE "a single-thread bump allocator is not safe to use from several " \
+                     "threads. Give each thread its own arena, or set thread-safe=true."
 
-static guint64
-next_serial (void)
-{
-  return __atomic_add_fetch (&serial_counter, 1, __ATOMIC_RELAXED);
-}
-
-/* With validation (development preset), a single-thread allocator reports
- * use from a second thread once. */
-static inline void
-check_owner (NmBumpAllocator *self)
-{
-  if (self->fast.slow_flags & SLOW_VALIDATE)
-    _nm_allocator_check_owner (&self->common,
-                               "a single-thread bump allocator is not safe to use from "
-                               "several threads. Give each thread its own arena, or set "
-                               "thread-safe=true.");
-}
-
-/* Chunks */
-
-static inline gboolean
-is_thread_safe (NmBumpAllocator *self)
-{
-  return (self->fast.slow_flags & SLOW_THREAD_SAFE) != 0;
-}
-
-/* In thread-safe mode the chunk list changes under grow_lock only, so that
- * statistics read from any thread see a consistent list. The lock is a
- * pthread mutex rather than a GMutex: GLib implements GMutex with futexes
- * that ThreadSanitizer does not see, and a user's TSan run must stay quiet. */
-static inline void
-lock_chunks (NmBumpAllocator *self)
-{
-  if (is_thread_safe (self))
-    pthread_mutex_lock (&self->grow_lock);
-}
-
-static inline void
-unlock_chunks (NmBumpAllocator *self)
-{
-  if (is_thread_safe (self))
-    pthread_mutex_unlock (&self->grow_lock);
-}
-
-static inline gsize
-get_held (NmBumpAllocator *self)
-{
-  return __atomic_load_n (&self->held, __ATOMIC_RELAXED);
-}
-
-/* Called with the chunk list locked (or by the only user). */
-static inline void
-add_held (NmBumpAllocator *self,
-          gssize           delta)
-{
-  __atomic_store_n (&self->held, self->held + (gsize) delta, __ATOMIC_RELAXED);
-}
-
-static inline guint8 *
-chunk_top (NmBumpAllocator *self,
-           NmBumpChunk     *chunk)
-{
-  if (is_thread_safe (self))
-    return __atomic_load_n (&chunk->top, __ATOMIC_RELAXED);
-
-  return chunk == self->current ? self->fast.cursor : chunk->top;
-}
-
-static NmBumpChunk *
-chunk_new (NmBumpAllocator *self,
-           gsize            usable)
-{
-  NmBumpChunk *chunk;
-  gboolean mapped = FALSE;
-  gsize total;
-
-  if (!g_size_checked_add (&total, usable, CHUNK_HEADER))
-    return NULL;
-
-  if (total >= CHUNK_MAP_THRESHOLD)
-    {
-      void *mem = mmap (NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-      chunk = mem == MAP_FAILED ? NULL : mem;
-      mapped = TRUE;
-    }
-  else
-    {
-      chunk = g_try_malloc (total);
-    }
-
-  if (chunk == NULL)
-    return NULL;
-
-  chunk->prev = NULL;
-  chunk->start = (guint8 *) chunk + CHUNK_HEADER;
-  chunk->end = chunk->start + usable;
-  chunk->top = chunk->start;
-  chunk->serial = next_serial ();
-  chunk->usable = usable;
-  chunk->mapped = mapped;
-
-  if (self->common.sanitize)
-    {
-      nm_sanitizer_pool_create (chunk);
-      nm_sanitizer_poison (chunk->start, usable);
-    }
-
-  add_held (self, (gssize) usable);
-
-  return chunk;
-}
-
-static void
-chunk_free (NmBumpAllocator *self,
-            NmBumpChunk     *chunk)
-{
-  gsize usable = chunk->usable;
-
-  if (self->common.sanitize)
-    {
-      nm_sanitizer_pool_destroy (chunk);
-      nm_sanitizer_unpoison (chunk->start, usable);
-    }
-
-  add_held (self, - (gssize) usable);
-
-  if (chunk->mapped)
-    munmap (chunk, usable + CHUNK_HEADER);
-  else
-    g_free (chunk);
-}
-
-/* Makes @chunk the current chunk (single-thread bookkeeping included). */
-static void
-enter_chunk (NmBumpAllocator *self,
-             NmBumpChunk     *chunk,
-             guint8          *cursor)
-{
-  chunk->top = cursor;
-  /* Publish only a fully initialised chunk (thread-safe mode). */
-  __atomic_store_n (&self->current, chunk, __ATOMIC_RELEASE);
-  self->fast.cursor = cursor;
-  /* With anything that needs the slow path, no request fits below a NULL
-   * limit: the fast paths then need no flag test of their own. */
-  self->fast.limit = self->fast.slow_flags == 0 ? chunk->end : NULL;
-}
-
-/* Bytes used; in thread-safe mode, with the chunk list locked or while no
- * reset or restore runs. */
-static gsize
-bump_used (NmBumpAllocator *self)
-{
-  gsize used = 0;
-
-  if (!is_thread_safe (self))
-    return self->current == NULL
-           ? 0 : self->used_before + (gsize) (self->fast.cursor - self->current->start);
-
-  for (NmBumpChunk *c = __atomic_load_n (&self->current, __ATOMIC_ACQUIRE); c; c = c->prev)
-    used += (gsize) (chunk_top (self, c) - c->start);
-
-  return used;
-}
-
-static guint
-count_chunks (NmBumpAllocator *self)
-{
-  guint n = 0;
-
-  for (NmBumpChunk *c = __atomic_load_n (&self->current, __ATOMIC_ACQUIRE); c; c = c->prev)
-    n++;
-
-  return n;
-}
-
-/* With the chunk list locked. */
-static void
-update_peak (NmBumpAllocator *self)
-{
-  guint64 used = bump_used (self);
-
-  if (used > self->peak)
-    self->peak = used;
-}
-
-/* Fills and poisons [from, to) of @chunk, which no longer holds live data.
- *
- * The range may hold alignment padding and redzones that were never handed
- * out and are still poisoned, so the order is: make it addressable, fill
- * it with the freed pattern, then forget its blocks and poison it. */
-static void
-release_range (NmBumpAllocator *self,
-               NmBumpChunk     *chunk,
-               guint8          *from,
-               guint8          *to)
-{
-  gsize len;
-
-  if (to <= from)
-    return;
-
-  len = (gsize) (to - from);
-
-  if (self->common.poison)
-    {
-      if (self->common.sanitize)
-        nm_sanitizer_unpoison (from, len);
-      memset (from, NM_POISON_FREED, len);
-    }
-
-  if (self->common.sanitize)
-    nm_sanitizer_pool_trim (chunk, chunk->start, (gsize) (from - chunk->start), len);
-}
-
-/* Releases every chunk newer than @keep, with the chunk list locked.
- * Returns whether there was any. */
-static gboolean
-release_chunks_after (NmBumpAllocator *self,
-                      NmBumpChunk     *keep)
-{
-  gboolean released = FALSE;
-
-  while (self->current != keep)
-    {
-      NmBumpChunk *chunk = self->current;
-
-      __atomic_store_n (&self->current, chunk->prev, __ATOMIC_RELEASE);
-      chunk_free (self, chunk);
-      released = TRUE;
-    }
-
-  return released;
-}
-
-/* After the chunks changed: capacity and chunk-count. Never called from an
- * allocation that fits in the current chunk. */
-static void
-notify_chunks_changed (NmBumpAllocator *self)
+void
+_nm_bump_notify_chunks_changed (NmBumpAllocator *self)
 {
   g_object_notify_by_pspec (G_OBJECT (self), properties [NM_ALLOCATOR_PROP_CAPACITY]);
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_CHUNK_COUNT]);
 }
 
-/* Gets the first chunk, which the system refused so far. */
-static gboolean
-acquire_first_chunk (NmBumpAllocator *self)
-{
-  NmBumpChunk *chunk;
-  gboolean acquired = FALSE;
-
-  lock_chunks (self);
-  chunk = self->first;
-  if (chunk == NULL)
-    {
-      chunk = chunk_new (self, self->capacity);
-      if (chunk != NULL)
-        {
-          __atomic_store_n (&self->first, chunk, __ATOMIC_RELEASE);
-          self->used_before = 0;
-          enter_chunk (self, chunk, chunk->start);
-          acquired = TRUE;
-        }
-    }
-  unlock_chunks (self);
-
-  if (acquired)
-    notify_chunks_changed (self);
-
-  return chunk != NULL;
-}
-
 /* Allocation */
-
-typedef enum
-{
-  GROW_DONE,
-  GROW_RETRY,           /* another thread grew the allocator meanwhile */
-  GROW_NO_ROOM,         /* fixed capacity, or max-capacity reached */
-  GROW_SYSTEM_REFUSED,  /* the system refused a new chunk */
-  GROW_FIRST_REFUSED,   /* the system refused the first chunk */
-} GrowResult;
 
 static gpointer
 fail_out_of_memory (NmBumpAllocator  *self,
                     gsize             size,
                     gsize             alignment,
-                    GrowResult        result,
+                    NmBumpGrowResult  result,
                     GError          **error)
 {
+  NmFailureInfo info = { .size = size, .alignment = alignment };
+  g_autofree char *state = NULL;
   g_autofree char *usage = NULL;
-  NmAllocatorCommon *c = &self->common;
 
-  if (result == GROW_FIRST_REFUSED)
+  switch (result)
     {
-      g_autofree char *first = _nm_format_size (self->capacity);
+    case NM_BUMP_GROW_FIRST_REFUSED:
+      {
+        g_autofree char *first = _nm_size_format_human (self->capacity);
 
-      return _nm_allocator_fail (NM_ALLOCATOR (self), c, error, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY,
-                                 "%s “%s” cannot allocate %" G_GSIZE_FORMAT " bytes (alignment %"
-                                 G_GSIZE_FORMAT "): the system refused its first chunk of %s (%"
-                                 G_GSIZE_FORMAT " bytes). Lower capacity, and let the allocator "
-                                 "grow with max-capacity if it must.",
-                                 c->label, c->name, size, alignment, first, self->capacity);
-    }
+        info.state = state = g_strdup_printf ("the system refused its first chunk of %s (%"
+                                              G_GSIZE_FORMAT " bytes)", first, self->capacity);
+        info.suggestion = "Lower capacity, and let the allocator grow with max-capacity if it must.";
+        return _nm_allocator_fail_backing (NM_ALLOCATOR (self), &self->common, error, &info);
+      }
 
-  if (result == GROW_SYSTEM_REFUSED)
-    {
-      g_autofree char *held = _nm_format_size (get_held (self));
+    case NM_BUMP_GROW_SYSTEM_REFUSED:
+      {
+        g_autofree char *held = _nm_size_format_human (_nm_backing_bytes (&self->common));
 
-      return _nm_allocator_fail (NM_ALLOCATOR (self), c, error, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY,
-                                 "%s “%s” cannot allocate %" G_GSIZE_FORMAT " bytes (alignment %"
-                                 G_GSIZE_FORMAT "): the system refused a new chunk (%s held "
-                                 "already). Free memory elsewhere or lower max-capacity.",
-                                 c->label, c->name, size, alignment, held);
+        info.state = state = g_strdup_printf ("the system refused a new chunk (%s held already)",
+                                              held);
+        info.suggestion = "Free memory elsewhere or lower max-capacity.";
+        return _nm_allocator_fail_backing (NM_ALLOCATOR (self), &self->common, error, &info);
+      }
+
+    default:
+      break;
     }
 
   if (self->max_capacity != 0)
     {
-      usage = _nm_format_usage (bump_used (self), self->max_capacity);
-      return _nm_allocator_fail (NM_ALLOCATOR (self), c, error, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY,
-                                 "%s “%s” cannot allocate %" G_GSIZE_FORMAT " bytes (alignment %"
-                                 G_GSIZE_FORMAT "): %s, counting max-capacity. Raise "
-                                 "max-capacity, or reset between requests.",
-                                 c->label, c->name, size, alignment, usage);
-    }
-
-  usage = _nm_format_usage (bump_used (self), self->capacity);
-  return _nm_allocator_fail (NM_ALLOCATOR (self), c, error, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY,
-                             "%s “%s” cannot allocate %" G_GSIZE_FORMAT " bytes (alignment %"
-                             G_GSIZE_FORMAT "): %s. Raise capacity, allow growth with "
-                             "max-capacity, or reset between requests.",
-                             c->label, c->name, size, alignment, usage);
-}
-
-/* Adds a chunk with room for @span bytes (a block and its redzone) at
- * @alignment. Called with the chunk list locked; reports nothing, so that
- * the caller can emit the failure signal and the notifications after
- * unlocking. */
-static GrowResult
-grow (NmBumpAllocator *self,
-      gsize            span,
-      gsize            alignment)
-{
-  NmBumpChunk *chunk;
-  gsize need, usable;
-
-  if (self->max_capacity == 0 ||
-      !g_size_checked_add (&need, span, alignment - 1) ||
-      need > self->max_capacity - self->held)
-    return GROW_NO_ROOM;
-
-  usable = MAX (self->current->usable * 2, need);
-  usable = MIN (usable, self->max_capacity - self->held);
-
-  chunk = chunk_new (self, usable);
-  if (chunk == NULL)
-    return GROW_SYSTEM_REFUSED;
-
-  chunk->prev = self->current;
-
-  if (is_thread_safe (self))
-    {
-      /* Publish only a fully initialised chunk. */
-      __atomic_store_n (&self->current, chunk, __ATOMIC_RELEASE);
+      usage = _nm_size_format_usage (nm_bump_used (self), self->max_capacity);
+      info.state = state = g_strdup_printf ("%s, counting max-capacity", usage);
+      info.suggestion = "Raise max-capacity, or reset between requests.";
     }
   else
     {
-      NmBumpChunk *old = self->current;
-
-      old->top = self->fast.cursor;
-      self->used_before += (gsize) (old->top - old->start);
-      enter_chunk (self, chunk, chunk->start);
+      info.used = nm_bump_used (self);
+      info.capacity = self->capacity;
+      info.suggestion = "Raise capacity, allow growth with max-capacity, or reset between requests.";
     }
 
-  return GROW_DONE;
+  return _nm_allocator_fail_request (NM_ALLOCATOR (self), &self->common, error,
+                                     NM_ALLOCATOR_ERROR_OUT_OF_MEMORY, &info);
 }
 
-static void
+static inline void
 hand_out (NmBumpAllocator *self,
           NmBumpChunk     *chunk,
           guint8          *mem,
           gsize            size)
 {
-  if (self->common.sanitize)
-    nm_sanitizer_block_alloc (chunk, mem, size);
-
-  if (self->common.poison)
-    memset (mem, NM_POISON_FRESH, size);
+  nm_sanitizer_hand_out (chunk, mem, size, self->common.sanitize, self->common.poison);
 }
 
 static gpointer
@@ -620,7 +192,7 @@ alloc_thread_safe (NmBumpAllocator  *self,
   for (;;)
     {
       NmBumpChunk *chunk = __atomic_load_n (&self->current, __ATOMIC_ACQUIRE);
-      GrowResult result;
+      NmBumpGrowResult result;
       guint8 *top = __atomic_load_n (&chunk->top, __ATOMIC_RELAXED);
 
       for (;;)
@@ -637,6 +209,8 @@ alloc_thread_safe (NmBumpAllocator  *self,
             {
               if (self->fast.count_step)
                 __atomic_fetch_add (&self->fast.n_allocs, 1, __ATOMIC_RELAXED);
+              if (self->fast.slow_flags & NM_BUMP_SLOW_COUNT_LIVE)
+                __atomic_fetch_add (&self->n_live, 1, __ATOMIC_RELAXED);
               hand_out (self, chunk, (guint8 *) p, size);
               return (gpointer) p;
             }
@@ -645,12 +219,12 @@ alloc_thread_safe (NmBumpAllocator  *self,
       pthread_mutex_lock (&self->grow_lock);
       /* Another thread may have grown the allocator meanwhile: retry then. */
       result = __atomic_load_n (&self->current, __ATOMIC_RELAXED) == chunk
-               ? grow (self, span, alignment) : GROW_RETRY;
+               ? _nm_bump_grow (self, span, alignment) : NM_BUMP_GROW_RETRY;
       pthread_mutex_unlock (&self->grow_lock);
 
-      if (result == GROW_DONE)
-        notify_chunks_changed (self);
-      else if (result != GROW_RETRY)
+      if (result == NM_BUMP_GROW_DONE)
+        _nm_bump_notify_chunks_changed (self);
+      else if (result != NM_BUMP_GROW_RETRY)
         return fail_out_of_memory (self, size, alignment, result, error);
     }
 }
@@ -665,7 +239,8 @@ alloc_slow (NmBumpAllocator  *self,
   guintptr p;
   gsize span;
 
-  check_owner (self);
+  if (self->check_owner)
+    _nm_allocator_check_owner (&self->common, OWNER_ADVICE);
 
   if (!nm_layout_is_valid (size, alignment))
     return _nm_allocator_fail_layout (NM_ALLOCATOR (self), &self->common, size, alignment, error);
@@ -675,18 +250,18 @@ alloc_slow (NmBumpAllocator  *self,
     span = G_MAXSIZE;
 
   if (G_UNLIKELY (__atomic_load_n (&self->first, __ATOMIC_ACQUIRE) == NULL) &&
-      !acquire_first_chunk (self))
-    return fail_out_of_memory (self, size, alignment, GROW_FIRST_REFUSED, error);
+      !_nm_bump_acquire_first_chunk (self))
+    return fail_out_of_memory (self, size, alignment, NM_BUMP_GROW_FIRST_REFUSED, error);
 
-  if (is_thread_safe (self))
+  if (nm_bump_is_thread_safe (self))
     return alloc_thread_safe (self, size, span, alignment, error);
 
   p = nm_align_up ((guintptr) self->fast.cursor, alignment);
   if (p > (guintptr) self->current->end || span > (guintptr) self->current->end - p)
     {
-      GrowResult result = grow (self, span, alignment);
+      NmBumpGrowResult result = _nm_bump_grow (self, span, alignment);
 
-      if (result != GROW_DONE)
+      if (result != NM_BUMP_GROW_DONE)
         return fail_out_of_memory (self, size, alignment, result, error);
       grew = TRUE;
       p = nm_align_up ((guintptr) self->fast.cursor, alignment);
@@ -695,11 +270,13 @@ alloc_slow (NmBumpAllocator  *self,
   self->fast.cursor = (guint8 *) p + span;
   self->fast.last = (guint8 *) p;
   self->fast.n_allocs += self->fast.count_step;
+  if (self->fast.slow_flags & NM_BUMP_SLOW_COUNT_LIVE)
+    self->n_live++;
   hand_out (self, self->current, (guint8 *) p, size);
 
   /* Last: a handler may use the allocator again. */
   if (grew)
-    notify_chunks_changed (self);
+    _nm_bump_notify_chunks_changed (self);
 
   return (gpointer) p;
 }
@@ -723,16 +300,17 @@ alloc_slow (NmBumpAllocator  *self,
  */
 gpointer
 (nm_bump_allocator_alloc) (NmBumpAllocator  *self,
-                         gsize             size,
-                         gsize             alignment,
-                         GError          **error)
+                           gsize             size,
+                           gsize             alignment,
+                           GError          **error)
 {
   guintptr p;
 
   NM_BUMP_CHECK (self, NULL);
 
   /* Hot path: align, compare, store. Anything unusual (thread-safe mode,
-   * sanitizers, poisoning, a bad layout, a full chunk) goes to alloc_slow. */
+   * sanitizers, poisoning, validation, a bad layout, a full chunk, no chunk
+   * yet) goes to alloc_slow. */
   p = nm_align_up ((guintptr) self->fast.cursor, alignment);
   if G_LIKELY (nm_layout_is_valid (size, alignment) &&
                p <= (guintptr) self->fast.limit &&
@@ -758,19 +336,6 @@ bump_alloc (NmAllocator  *allocator,
 
 /* Ownership and free */
 
-static NmBumpChunk *
-find_chunk (NmBumpAllocator *self,
-            gconstpointer    mem)
-{
-  const guint8 *p = mem;
-
-  for (NmBumpChunk *c = __atomic_load_n (&self->current, __ATOMIC_ACQUIRE); c; c = c->prev)
-    if (p >= c->start && p < chunk_top (self, c))
-      return c;
-
-  return NULL;
-}
-
 static gboolean
 bump_owns (NmAllocator   *allocator,
            gconstpointer  mem)
@@ -780,9 +345,9 @@ bump_owns (NmAllocator   *allocator,
 
   /* A query, allowed from any thread of a thread-safe allocator even
    * during a reset: under the lock that guards the chunk list. */
-  lock_chunks (self);
-  owned = find_chunk (self, mem) != NULL;
-  unlock_chunks (self);
+  nm_bump_lock (self);
+  owned = _nm_bump_find_chunk (self, mem) != NULL;
+  nm_bump_unlock (self);
 
   return owned;
 }
@@ -795,9 +360,10 @@ bump_free (NmAllocator *allocator,
 {
   NmBumpAllocator *self = (NmBumpAllocator *) allocator;
 
-  check_owner (self);
+  if (self->check_owner)
+    _nm_allocator_check_owner (&self->common, OWNER_ADVICE);
 
-  if (!is_thread_safe (self) && mem == self->fast.last && mem != NULL)
+  if (!nm_bump_is_thread_safe (self) && mem == self->fast.last && mem != NULL)
     {
       /* The block and its redzone reach the cursor. */
       gsize span = (gsize) (self->fast.cursor - (guint8 *) mem);
@@ -812,15 +378,17 @@ bump_free (NmAllocator *allocator,
           return;
         }
 
-      update_peak (self);
-      release_range (self, self->current, mem, self->fast.cursor);
+      self->peak = MAX (self->peak, nm_bump_used (self));
+      _nm_bump_release_range (self, self->current, mem, self->fast.cursor);
       self->fast.cursor = mem;
       self->fast.last = NULL;
       self->n_frees += self->fast.count_step;
+      if (self->fast.slow_flags & NM_BUMP_SLOW_COUNT_LIVE)
+        self->n_live--;
       return;
     }
 
-  if (find_chunk (self, mem) == NULL)
+  if (_nm_bump_find_chunk (self, mem) == NULL)
     {
       _nm_allocator_report_invalid_free (allocator, &self->common, mem,
                                          "free of memory it does not hold: a foreign "
@@ -852,43 +420,44 @@ nm_bump_allocator_reset (NmBumpAllocator *self)
 {
   NmBumpChunk *first;
   gboolean released = FALSE;
-  guint64 used_before;
+  guint64 used_before, peak_before;
 
   /* A reset per request is the common pattern: the checks and the
-   * bookkeeping here stay cheap (no GType lookup, nothing to poison unless
-   * asked, a notification only when a value changed). */
+   * bookkeeping here stay cheap (no GType lookup, no atomic read-modify-
+   * write, nothing to poison unless asked, a notification only when a
+   * value changed). */
   NM_BUMP_CHECK_VOID (self);
 
-  check_owner (self);
+  if (self->check_owner)
+    _nm_allocator_check_owner (&self->common, OWNER_ADVICE);
 
-  lock_chunks (self);
-  used_before = bump_used (self);
-  if (used_before > self->peak)
-    self->peak = used_before;
+  nm_bump_lock (self);
+  used_before = nm_bump_used (self);
+  self->peak = MAX (self->peak, used_before);
 
   first = self->first;
   if (first != NULL)
     {
       if (self->common.poison || self->common.sanitize)
-        release_range (self, first, first->start, chunk_top (self, first));
-      released = release_chunks_after (self, first);
-      enter_chunk (self, first, first->start);
+        _nm_bump_release_range (self, first, first->start, nm_bump_chunk_top (self, first));
+      released = _nm_bump_release_chunks_after (self, first);
+      nm_bump_enter_chunk (self, first, first->start);
     }
-  unlock_chunks (self);
+  nm_bump_unlock (self);
 
   self->used_before = 0;
   self->fast.last = NULL;
-  self->epoch++;
-  self->checkpoints = 0;
-  if (self->restore_marks->len > 0)
-    g_array_set_size (self->restore_marks, 0);
+  self->n_live = 0;
+  _nm_bump_forget_checkpoints (self);
 
-  /* bytes-used is notified when it was not 0 before: what a reader saw
-   * changed, whatever was announced last. */
-  self->common.notified_used = used_before;
-  _nm_allocator_reset_done ((NmAllocator *) self, &self->common, properties, 0, self->peak);
+  /* bytes-used: what a reader sees went from used_before to 0; bytes-peak
+   * rises silently while allocating, so compare with the last announced. */
+  __atomic_store_n (&self->common.n_resets, self->common.n_resets + 1, __ATOMIC_RELAXED);
+  peak_before = self->common.notified_peak;
+  _nm_allocator_notify_usage ((NmAllocator *) self, &self->common, properties,
+                              used_before, 0, peak_before, self->peak);
   if (released)
-    notify_chunks_changed (self);
+    _nm_bump_notify_chunks_changed (self);
 }
 
 static void
@@ -910,329 +479,22 @@ bump_get_stats (NmAllocator      *allocator,
                 NmAllocatorStats *stats)
 {
   NmBumpAllocator *self = (NmBumpAllocator *) allocator;
-  guint64 used;
+  guint64 used, held;
   guint n_chunks;
 
-  lock_chunks (self);
-  used = bump_used (self);
-  n_chunks = count_chunks (self);
-  stats->capacity = self->held;
+  nm_bump_lock (self);
+  used = nm_bump_used (self);
+  n_chunks = nm_bump_count_chunks (self);
+  held = _nm_backing_bytes (&self->common);
+  stats->capacity = held;
   stats->bytes_used = used;
   stats->bytes_peak = MAX (self->peak, used);
-  stats->bytes_reserved = self->held + (guint64) n_chunks * CHUNK_HEADER;
-  unlock_chunks (self);
+  stats->bytes_reserved = held + (guint64) n_chunks * NM_BUMP_CHUNK_HEADER;
+  nm_bump_unlock (self);
+
   stats->allocation_count = __atomic_load_n (&self->fast.n_allocs, __ATOMIC_RELAXED);
   stats->free_count = __atomic_load_n (&self->n_frees, __ATOMIC_RELAXED);
   _nm_allocator_fill_common_stats (&self->common, stats);
-}
-
-/* Checkpoints */
-
-/**
- * nm_bump_checkpoint_copy:
- * @checkpoint: an #NmBumpCheckpoint
- *
- * Copies a checkpoint, for bindings that keep checkpoints on the heap.
- *
- * Returns: (transfer full): a copy of @checkpoint
- *
- * Since: 1.0
- */
-NmBumpCheckpoint *
-nm_bump_checkpoint_copy (const NmBumpCheckpoint *checkpoint)
-{
-  g_return_val_if_fail (checkpoint != NULL, NULL);
-
-  return g_memdup2 (checkpoint, sizeof *checkpoint);
-}
-
-/**
- * nm_bump_checkpoint_free:
- * @checkpoint: (transfer full): an #NmBumpCheckpoint from
- *   nm_bump_checkpoint_copy()
- *
- * Frees a copied checkpoint.
- *
- * Since: 1.0
- */
-void
-nm_bump_checkpoint_free (NmBumpCheckpoint *checkpoint)
-{
-  g_free (checkpoint);
-}
-
-/**
- * nm_bump_allocator_checkpoint:
- * @self: an #NmBumpAllocator
- * @checkpoint: (out caller-allocates): where to store the position
- *
- * Records the current position of @self. Restoring it with
- * nm_bump_allocator_restore() releases everything allocated afterwards.
- *
- * Since: 1.0
- */
-void
-nm_bump_allocator_checkpoint (NmBumpAllocator  *self,
-                              NmBumpCheckpoint *checkpoint)
-{
-  NmBumpChunk *chunk;
-
-  g_return_if_fail (NM_IS_BUMP_ALLOCATOR (self));
-  g_return_if_fail (checkpoint != NULL);
-
-  chunk = __atomic_load_n (&self->current, __ATOMIC_ACQUIRE);
-
-  /* Without a chunk yet (the system refused the first), the checkpoint is
-   * the very beginning: chunk NULL. */
-  memset (checkpoint, 0, sizeof *checkpoint);
-  checkpoint->allocator = self;
-  checkpoint->chunk = chunk;
-  checkpoint->cursor = chunk ? chunk_top (self, chunk) : NULL;
-  checkpoint->chunk_serial = chunk ? chunk->serial : 0;
-  checkpoint->epoch = self->epoch;
-  checkpoint->sequence = ++self->checkpoints;
-
-  /* Allocations before the checkpoint may no longer be freed back: the
-   * cursor must never drop below a live checkpoint. */
-  self->fast.last = NULL;
-}
-
-/* Whether no restore since @sequence was taken went to an older checkpoint.
- *
- * A restore to checkpoint t, made when the counter stood at c, kills the
- * checkpoints numbered (t, c]. The marks record those restores: counters
- * increase along the array and so do targets, because a new mark removes
- * older marks whose target is at least its own (it kills all they killed,
- * and more). A checkpoint x is then alive iff the first mark with a counter
- * of at least x has a target of at least x.
- *
- * A restore to the newest checkpoint kills nothing and leaves no mark, so a
- * scope or a checkpoint restored in a loop costs nothing here. Restores of
- * older checkpoints (an outer scope after inner ones) do leave one; to keep
- * memory bounded, past MAX_RESTORE_MARKS the two oldest marks are merged
- * into one that kills the union of what they killed and what lies between:
- * a checkpoint that so many restores of other, older checkpoints have passed
- * may then be refused as stale, never the other way round. */
-#define MAX_RESTORE_MARKS 64
-
-static gboolean
-checkpoint_is_alive (NmBumpAllocator *self,
-                     guint64          sequence)
-{
-  GArray *marks = self->restore_marks;
-  guint lo = 0, hi = marks->len;
-
-  /* The first mark with counter >= sequence. */
-  while (lo < hi)
-    {
-      guint mid = lo + (hi - lo) / 2;
-
-      if (g_array_index (marks, RestoreMark, mid).counter >= sequence)
-        hi = mid;
-      else
-        lo = mid + 1;
-    }
-
-  return lo == marks->len || sequence <= g_array_index (marks, RestoreMark, lo).target;
-}
-
-static void
-add_restore_mark (NmBumpAllocator *self,
-                  guint64          target)
-{
-  GArray *marks = self->restore_marks;
-  RestoreMark mark = { self->checkpoints, target };
-
-  if (target == self->checkpoints)
-    return;
-
-  while (marks->len > 0 &&
-         g_array_index (marks, RestoreMark, marks->len - 1).target >= target)
-    g_array_set_size (marks, marks->len - 1);
-
-  if (marks->len == MAX_RESTORE_MARKS)
-    {
-      RestoreMark *first = &g_array_index (marks, RestoreMark, 0);
-
-      first[1].target = first[0].target;
-      g_array_remove_index (marks, 0);
-    }
-
-  g_array_append_val (marks, mark);
-}
-
-static gboolean
-find_live_chunk (NmBumpAllocator *self,
-                 NmBumpChunk     *wanted,
-                 guint64          serial)
-{
-  for (NmBumpChunk *c = self->current; c; c = c->prev)
-    if (c == wanted && c->serial == serial)
-      return TRUE;
-
-  return FALSE;
-}
-
-/* Restore failures are not allocation failures: no signal, no count. */
-static gboolean G_GNUC_PRINTF (3, 4)
-restore_error (GError          **error,
-               NmAllocatorError  code,
-               const char       *format,
-               ...)
-{
-  va_list args;
-
-  va_start (args, format);
-  g_propagate_error (error, g_error_new_valist (NM_ALLOCATOR_ERROR, code, format, args));
-  va_end (args);
-
-  return FALSE;
-}
-
-/**
- * nm_bump_allocator_restore:
- * @self: an #NmBumpAllocator
- * @checkpoint: a checkpoint of @self
- * @error: return location for a #GError, or %NULL
- *
- * Releases everything allocated since @checkpoint was taken, including
- * chunks added since. Checkpoints taken after @checkpoint become invalid;
- * @checkpoint itself stays valid and can be restored again.
- *
- * A checkpoint of another allocator fails with
- * %NM_ALLOCATOR_ERROR_FOREIGN_POINTER; one that a reset or the restore of
- * an older checkpoint invalidated fails with
- * %NM_ALLOCATOR_ERROR_LIFO_VIOLATION. Nothing changes on failure.
- *
- * Returns: %TRUE on success, %FALSE with @error set
- *
- * Since: 1.0
- */
-gboolean
-nm_bump_allocator_restore (NmBumpAllocator         *self,
-                           const NmBumpCheckpoint  *checkpoint,
-                           GError                 **error)
-{
-  NmAllocatorCommon *c;
-  NmBumpChunk *chunk;
-  guint8 *cursor;
-  gboolean released = FALSE;
-
-  g_return_val_if_fail (NM_IS_BUMP_ALLOCATOR (self), FALSE);
-  g_return_val_if_fail (checkpoint != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  c = &self->common;
-
-  if (checkpoint->allocator != self)
-    return restore_error (error, NM_ALLOCATOR_ERROR_FOREIGN_POINTER,
-                                 "%s “%s” cannot restore a checkpoint of another allocator "
-                                 "(%p). Restore it on the allocator that took it.",
-                                 c->label, c->name, checkpoint->allocator);
-
-  if (checkpoint->epoch != self->epoch)
-    return restore_error (error, NM_ALLOCATOR_ERROR_LIFO_VIOLATION,
-                                 "%s “%s” cannot restore checkpoint #%" G_GUINT64_FORMAT
-                                 ": the allocator was reset after it was taken. Take "
-                                 "checkpoints after the reset.",
-                                 c->label, c->name, checkpoint->sequence);
-
-  chunk = checkpoint->chunk;
-  cursor = checkpoint->cursor;
-  if (!checkpoint_is_alive (self, checkpoint->sequence) ||
-      (chunk != NULL && !find_live_chunk (self, chunk, checkpoint->chunk_serial)))
-    return restore_error (error, NM_ALLOCATOR_ERROR_LIFO_VIOLATION,
-                                 "%s “%s” cannot restore checkpoint #%" G_GUINT64_FORMAT
-                                 ": an older checkpoint was restored since, which released "
-                                 "it. Restore checkpoints in reverse order of taking them.",
-                                 c->label, c->name, checkpoint->sequence);
-
-  /* A checkpoint taken before the first chunk was had: the beginning. */
-  if (chunk == NULL && self->first != NULL)
-    {
-      chunk = self->first;
-      cursor = chunk->start;
-    }
-
-  if (chunk != NULL)
-    {
-      lock_chunks (self);
-      update_peak (self);
-      release_range (self, chunk, cursor, chunk_top (self, chunk));
-      released = release_chunks_after (self, chunk);
-
-      if (is_thread_safe (self))
-        {
-          __atomic_store_n (&chunk->top, cursor, __ATOMIC_RELAXED);
-        }
-      else
-        {
-          /* Recompute what older chunks hold: restoring may cross chunks. */
-          self->used_before = 0;
-          for (NmBumpChunk *k = chunk->prev; k; k = k->prev)
-            self->used_before += (gsize) (k->top - k->start);
-          enter_chunk (self, chunk, cursor);
-        }
-      unlock_chunks (self);
-    }
-
-  self->fast.last = NULL;
-  add_restore_mark (self, checkpoint->sequence);
-
-  if (released)
-    notify_chunks_changed (self);
-
-  return TRUE;
-}
-
-/**
- * nm_bump_allocator_begin_scope: (skip)
- * @self: an #NmBumpAllocator
- *
- * Takes a checkpoint for an #NmBumpScope declared with g_auto().
- *
- * Returns: a scope that restores the checkpoint when cleared
- *
- * Since: 1.0
- */
-NmBumpScope
-nm_bump_allocator_begin_scope (NmBumpAllocator *self)
-{
-  NmBumpScope scope = { 0 };
-
-  g_return_val_if_fail (NM_IS_BUMP_ALLOCATOR (self), scope);
-
-  scope.allocator = self;
-  nm_bump_allocator_checkpoint (self, &scope.checkpoint);
-
-  return scope;
-}
-
-/**
- * nm_bump_scope_clear: (skip)
- * @scope: an #NmBumpScope
- *
- * Restores the scope's checkpoint, releasing what was allocated in the
- * scope. A scope whose checkpoint was invalidated (by a reset, or by
- * restoring an older checkpoint inside the scope) is reported with
- * g_critical(). Clearing twice does nothing.
- *
- * Since: 1.0
- */
-void
-nm_bump_scope_clear (NmBumpScope *scope)
-{
-  g_autoptr(GError) error = NULL;
-  NmBumpAllocator *self;
-
-  g_return_if_fail (scope != NULL);
-
-  self = g_steal_pointer (&scope->allocator);
-  if (self == NULL)
-    return;
-
-  if (!nm_bump_allocator_restore (self, &scope->checkpoint, &error))
-    g_critical ("Scope ended without restoring: %s", error->message);
 }
 
 /* Object */
@@ -1241,23 +503,14 @@ static void
 nm_bump_allocator_finalize (GObject *object)
 {
   NmBumpAllocator *self = (NmBumpAllocator *) object;
-  gsize used = bump_used (self);
+  gsize used = nm_bump_used (self);
 
   if (self->common.leak_report && used > 0)
-    {
-      g_autofree char *size = _nm_format_size (used);
+    _nm_allocator_report_leaks (&self->common, self->n_live, used,
+                                "reset the allocator, or restore a checkpoint, before "
+                                "dropping it");
 
-      g_message ("%s “%s” finalized with %s (%" G_GSIZE_FORMAT " bytes) still in use.",
-                 self->common.label, self->common.name, size, used);
-    }
-
-  while (self->current != NULL)
-    {
-      NmBumpChunk *chunk = self->current;
-
-      self->current = chunk->prev;
-      chunk_free (self, chunk);
-    }
+  _nm_bump_free_all_chunks (self);
 
   g_array_unref (self->restore_marks);
   pthread_mutex_destroy (&self->grow_lock);
@@ -1305,7 +558,7 @@ nm_bump_allocator_set_property (GObject      *object,
                                 GParamSpec   *pspec)
 {
   NmBumpAllocator *self = NM_BUMP_ALLOCATOR (object);
-  ConstructProps *props = &self->construct;
+  NmBumpConstructProps *props = &self->construct;
 
   /* Construct-only: recorded here, applied by constructed(). GObject sets
    * every construct property, with its default when not given, so a value
@@ -1353,7 +606,7 @@ settings_from_construct_props (NmBumpAllocator *self)
   g_autoptr(NmMemoryConfigBuilder) builder = NULL;
   g_autoptr(NmMemoryConfig) config = NULL;
   g_autoptr(GError) error = NULL;
-  ConstructProps *props = &self->construct;
+  NmBumpConstructProps *props = &self->construct;
   const char *name = NULL;
 
   if (self->config != NULL && nm_memory_config_get_kind (self->config) != NM_ALLOCATOR_KIND_BUMP)
@@ -1435,24 +688,25 @@ nm_bump_allocator_constructed (GObject *object)
 
   self->capacity = nm_memory_config_get_capacity (self->config);
   self->max_capacity = nm_memory_config_get_max_capacity (self->config);
-  self->redzone = c->validate ? REDZONE : 0;
+  self->redzone = c->validate ? NM_BUMP_REDZONE : 0;
+  self->check_owner = c->validate && !c->thread_safe;
   self->fast.count_step = c->track_stats ? 1 : 0;
-  self->fast.slow_flags = (c->thread_safe ? SLOW_THREAD_SAFE : 0) |
-                          (c->sanitize ? SLOW_SANITIZE : 0) |
-                          (c->poison ? SLOW_POISON : 0) |
-                          (c->validate && !c->thread_safe ? SLOW_VALIDATE : 0);
+  /* Leak reports count live blocks, which only the slow path does. */
+  self->fast.slow_flags = _nm_allocator_common_slow_flags (c) |
+                          (c->leak_report ? NM_BUMP_SLOW_COUNT_LIVE : 0);
   /* Blocks with redzones are laid out by the slow path only. */
   g_assert (self->redzone == 0 || self->fast.slow_flags != 0);
 
   /* When the system refuses the first chunk, the object still works: every
    * allocation tries again and fails with the reason. */
-  first = chunk_new (self, self->capacity);
+  first = _nm_bump_chunk_new (self, self->capacity);
   if (first != NULL)
     {
       self->first = first;
-      enter_chunk (self, first, first->start);
+      nm_bump_enter_chunk (self, first, first->start);
     }
 }
+
 static void
 nm_bump_allocator_class_init (NmBumpAllocatorClass *klass)
 {
@@ -1469,6 +723,7 @@ nm_bump_allocator_class_init (NmBumpAllocatorClass *klass)
   g_object_class_override_property (object_class, NM_ALLOCATOR_PROP_BYTES_PEAK, "bytes-peak");
   g_object_class_override_property (object_class, NM_ALLOCATOR_PROP_ALLOCATION_COUNT,
                                     "allocation-count");
+  _nm_allocator_class_set_common (object_class, G_STRUCT_OFFSET (NmBumpAllocator, common));
 
   /**
    * NmBumpAllocator:name:
@@ -1479,7 +734,7 @@ nm_bump_allocator_class_init (NmBumpAllocatorClass *klass)
    * Since: 1.0
    */
   properties [NM_ALLOCATOR_PROP_NAME] =
-    g_param_spec_string ("name", NULL, NULL, NULL,
+    g_param_spec_string ("name", NULL, "The allocator's name", NULL,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
                          G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
@@ -1494,7 +749,8 @@ nm_bump_allocator_class_init (NmBumpAllocatorClass *klass)
    * Since: 1.0
    */
   properties [NM_ALLOCATOR_PROP_CAPACITY] =
-    g_param_spec_uint64 ("capacity", NULL, NULL, 0, G_MAXUINT64, 1024 * 1024,
+    g_param_spec_uint64 ("capacity", NULL, "Bytes of the first chunk; read: of all chunks",
+                         0, G_MAXUINT64, 1024 * 1024,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
                          G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
@@ -1507,7 +763,8 @@ nm_bump_allocator_class_init (NmBumpAllocatorClass *klass)
    * Since: 1.0
    */
   properties [NM_ALLOCATOR_PROP_THREAD_SAFE] =
-    g_param_spec_boolean ("thread-safe", NULL, NULL, FALSE,
+    g_param_spec_boolean ("thread-safe", NULL, "Whether several threads may use it at once",
+                          FALSE,
                           G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
                           G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
@@ -1522,7 +779,8 @@ nm_bump_allocator_class_init (NmBumpAllocatorClass *klass)
    * Since: 1.0
    */
   properties [PROP_MAX_CAPACITY] =
-    g_param_spec_uint64 ("max-capacity", NULL, NULL, 0, G_MAXUINT64, 256 * 1024 * 1024,
+    g_param_spec_uint64 ("max-capacity", NULL, "The most backing memory to grow to, 0 for none",
+                         0, G_MAXUINT64, 256 * 1024 * 1024,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
                          G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
@@ -1536,7 +794,8 @@ nm_bump_allocator_class_init (NmBumpAllocatorClass *klass)
    * Since: 1.0
    */
   properties [PROP_CHUNK_COUNT] =
-    g_param_spec_uint ("chunk-count", NULL, NULL, 0, G_MAXUINT, 0,
+    g_param_spec_uint ("chunk-count", NULL, "Chunks of backing memory held",
+                       0, G_MAXUINT, 0,
                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
@@ -1550,7 +809,8 @@ nm_bump_allocator_class_init (NmBumpAllocatorClass *klass)
    * Since: 1.0
    */
   properties [PROP_CONFIG] =
-    g_param_spec_object ("config", NULL, NULL, NM_TYPE_MEMORY_CONFIG,
+    g_param_spec_object ("config", NULL, "Every setting at once",
+                         NM_TYPE_MEMORY_CONFIG,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
                          G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
@@ -1581,8 +841,9 @@ static void
 nm_bump_allocator_init (NmBumpAllocator *self)
 {
   pthread_mutex_init (&self->grow_lock, NULL);
-  self->restore_marks = g_array_new (FALSE, FALSE, sizeof (RestoreMark));
-  self->epoch = next_serial () << 32;
+  self->restore_marks = g_array_new (FALSE, FALSE, sizeof (NmBumpRestoreMark));
+  /* Resets count in the low half; the allocator's serial is the high half. */
+  self->epoch = _nm_allocator_next_serial () << 32;
   _nm_allocator_common_init (&self->common, "Bump allocator", "bump", FALSE);
 }
 
@@ -1606,13 +867,19 @@ _nm_bump_allocator_new_from_config (NmMemoryConfig  *config,
   self = g_object_new (NM_TYPE_BUMP_ALLOCATOR, "config", valid, NULL);
   if (self->first == NULL)
     {
-      g_autofree char *size = _nm_format_size (self->capacity);
+      g_autofree char *first = _nm_size_format_human (self->capacity);
+      g_autofree char *state = g_strdup_printf ("the system refused %" G_GSIZE_FORMAT " bytes",
+                                                self->capacity);
+      g_autofree char *what = g_strdup_printf ("its first chunk of %s", first);
+      NmFailureInfo info = {
+        .size = self->capacity,
+        .alignment = 2 * sizeof (gpointer),
+        .what = what,
+        .state = state,
+        .suggestion = "Lower capacity, and let the allocator grow with max-capacity if it must.",
+      };
 
-      g_set_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY,
-                   "%s “%s” cannot allocate its first chunk of %s (%" G_GSIZE_FORMAT " bytes): "
-                   "the system refused it. Lower capacity, and let the allocator grow with "
-                   "max-capacity if it must.",
-                   self->common.label, self->common.name, size, self->capacity);
+      _nm_allocator_fail_backing (NM_ALLOCATOR (self), &self->common, error, &info);
       return NULL;
     }
 
@@ -1725,9 +992,10 @@ nm_bump_allocator_get_chunk_count (NmBumpAllocator *self)
 
   g_return_val_if_fail (NM_IS_BUMP_ALLOCATOR (self), 0);
 
-  lock_chunks (self);
-  n = count_chunks (self);
-  unlock_chunks (self);
+  nm_bump_lock (self);
+  n = nm_bump_count_chunks (self);
+  nm_bump_unlock (self);
 
   return n;
 }
+

@@ -63,7 +63,8 @@ struct _NmBumpCheckpoint
   guint64  chunk_serial;
   guint64  epoch;
   guint64  sequence;
-  gpointer _reserved[2];
+  gsize    n_live;
+  gpointer _reserved[1];
 };
 
 /**

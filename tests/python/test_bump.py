@@ -152,7 +152,7 @@ class BumpObjectTest(unittest.TestCase):
         with self.assertRaises(GLib.Error) as caught:
             arena.alloc(1, 1)
         self.assertEqual(caught.exception.code, Nm.AllocatorError.OUT_OF_MEMORY)
-        self.assertIn('Bump allocator “scripted” cannot allocate 1 bytes', caught.exception.message)
+        self.assertIn('Bump allocator “scripted” cannot allocate 1 byte (alignment 1)', caught.exception.message)
 
     def test_construct_from_config(self):
         config = Nm.MemoryConfig.new_development(Nm.AllocatorKind.BUMP)
