@@ -5,8 +5,10 @@
  *
  * The bump allocator is split by idea:
  *
- *   nm-bump-allocator.c   the type: allocation, free, reset, statistics,
- *                         GObject construction and properties, constructors
+ *   nm-bump-allocator.c   the type: GObject construction and properties,
+ *                         notifications, constructors, getters
+ *   nm-bump-alloc.c       what it does: allocate (behind the inline fast
+ *                         path), free, ownership, reset, statistics
  *   nm-bump-chunks.c      chunks of backing memory: get, grow, release
  *   nm-bump-checkpoint.c  checkpoints, restore marks, scopes
  *
@@ -239,10 +241,23 @@ void             _nm_bump_free_all_chunks       (NmBumpAllocator *self);
 
 void             _nm_bump_forget_checkpoints    (NmBumpAllocator *self);
 
+/* nm-bump-alloc.c */
+
+void             _nm_bump_allocator_iface_init  (NmAllocatorInterface *iface);
+
 /* nm-bump-allocator.c */
+
+/* The GType, cached for the cheap type check of the exported entry points. */
+extern GType     _nm_bump_allocator_type;
 
 /* capacity and chunk-count changed (growth, or chunks released). */
 void             _nm_bump_notify_chunks_changed (NmBumpAllocator *self);
+/* After a reset: bytes-used and bytes-peak, when they changed. */
+void             _nm_bump_notify_usage          (NmBumpAllocator *self,
+                                                 guint64          used_before,
+                                                 guint64          used_after,
+                                                 guint64          peak_before,
+                                                 guint64          peak_after);
 
 NmBumpAllocator *_nm_bump_allocator_new_from_config (NmMemoryConfig  *config,
                                                      GError         **error);
