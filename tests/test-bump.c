@@ -508,7 +508,13 @@ test_bump_use_after_reset_is_reported (void)
 {
   if (!nm_sanitizer_active ())
     {
-      g_test_skip ("needs AddressSanitizer or Valgrind");
+      /* Without the tools, nothing reports the access; the reset memory is
+       * simply handed out again. */
+      g_autoptr(NmBumpAllocator) arena = new_bump ("uar", 4096, 0);
+      guint8 *p = nm_bump_allocator_alloc (arena, 64, 8, NULL);
+
+      nm_bump_allocator_reset (arena);
+      g_assert_true (nm_bump_allocator_alloc (arena, 64, 8, NULL) == p);
       return;
     }
 

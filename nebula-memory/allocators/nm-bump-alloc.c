@@ -28,7 +28,7 @@
 
 /* Allocation */
 
-static gpointer
+static G_GNUC_NO_INLINE NM_COLD gpointer
 fail_out_of_memory (NmBumpAllocator  *self,
                     gsize             size,
                     gsize             alignment,
