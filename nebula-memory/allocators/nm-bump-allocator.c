@@ -50,15 +50,24 @@
  * another thread with one g_critical() per thread, and every block is
  * followed by a redzone of 16 bytes that is never handed out (counted in
  * #NmAllocator:bytes-used): under AddressSanitizer or Valgrind a write past
- * the end of a block is reported even when another block follows it.
+ * the end of a block is reported even when another block follows it. With
+ * #NmMemoryConfig:leak-report, the allocator counts its live blocks (which
+ * takes every allocation to the library) and reports those still live when
+ * it is finalized.
+ *
+ * #NmAllocator:bytes-used is notified by every reset that changes it,
+ * #NmAllocator:bytes-peak by a reset when it rose since last notified, and
+ * #NmAllocator:capacity with #NmBumpAllocator:chunk-count when growth adds
+ * a chunk and when a reset or a restore releases chunks; never per
+ * allocation.
  *
  * An #NmBumpAllocator can be made with g_object_new() or a binding's
  * constructor: #NmBumpAllocator:config gives every setting at once (it
  * must describe a bump allocator), and the construct-only properties
  * #NmAllocator:name, #NmAllocator:capacity, #NmBumpAllocator:max-capacity
  * and #NmAllocator:thread-safe override it when set to other values than
- * their defaults. Settings given nowhere take the
- * values of nm_memory_config_new_production(); an allocator without a name
+ * their defaults. Settings given nowhere take the values of
+ * nm_memory_config_new_production(); an allocator without a name
  * is named after its kind, “bump”. Settings an #NmMemoryConfigBuilder
  * would refuse are reported with one g_critical() and replaced by those
  * defaults. When the system refuses the first chunk, the object is still
@@ -68,7 +77,9 @@
  *
  * In thread-safe mode any number of threads allocate at once through a
  * lock-free cursor (one compare-and-swap per allocation); growth takes a
- * lock. Reset, checkpoints and restore must not race with allocations.
+ * lock. Statistics, properties and nm_allocator_owns() may be read from
+ * any thread at any time. Reset, checkpoints and restore must not race
+ * with allocations.
  * Frees are counted no-ops in that mode: "most recent" has no meaning
  * across threads. The default single-thread mode uses no atomic operation
  * on its hot path.
