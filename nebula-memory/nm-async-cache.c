@@ -1,0 +1,1422 @@
+/* nm-async-cache.c: the cache object, its synchronous API and statistics
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "nm-enum-types.h"
+#include "nm-async-cache-private.h"
+
+/**
+ * SECTION:nm-async-cache
+ * @Title: NmAsyncCache
+ * @Short_description: a bounded get-or-compute cache on GTask
+ *
+ * An #NmAsyncCache maps keys to values computed on demand.
+ * nm_async_cache_get_or_compute_async() answers from the cache when it can
+ * and otherwise runs a loader — an #NmAsyncCacheLoadFunc completing a
+ * #GTask, or a blocking #NmAsyncCacheComputeFunc run on a worker thread —
+ * and hands the value to every request for that key.
+ *
+ * - **Single flight.** Requests for a key that is being loaded join that
+ *   load; there is one load per key at a time, and every waiter gets the
+ *   same value or the same error.
+ * - **Errors are not cached.** The load leaves the cache before any waiter
+ *   is completed, so retrying from the callback starts a new load. Set
+ *   #NmAsyncCache:negative-ttl to keep failures for a while instead.
+ * - **Cancellation is per request.** Cancelling one request's
+ *   #GCancellable completes that request only, with %G_IO_ERROR_CANCELLED.
+ *   The load's own cancellable, given to the loader, fires only when every
+ *   request has gone; the abandoned load is detached at once, so the next
+ *   request starts a fresh load.
+ * - **Bounded.** By entries, or by weight with nm_async_cache_set_weigher().
+ *   Eviction is SIEVE, O(1) per operation and resistant to scans.
+ *   #NmAsyncCache::evicted says what left and why.
+ * - **Time.** #NmAsyncCache:ttl and nm_async_cache_insert_with_ttl() bound
+ *   an entry's life; expired entries are never returned and are reclaimed by
+ *   one source on the cache's main context armed for the earliest deadline.
+ *   Past #NmAsyncCache:refresh-after, a hit serves the current value and
+ *   starts one background reload; a failed reload keeps the old value.
+ * - **Threads.** Every function may be called from any thread; requests
+ *   complete in the thread-default main context of their caller. A load
+ *   completes in the context of the request that started it, which must
+ *   keep running until then.
+ *
+ * Caches made by nm_async_cache_new() (and by g_object_new() or the
+ * bindings' constructors) have string keys and #GValue values, so Python
+ * and JavaScript use them directly:
+ *
+ * |[<!-- language="Python" -->
+ * cache = Nm.AsyncCache.new(1000)
+ *
+ * def load(cache, key, task):
+ *     task.return_value(fetch(key))     # or task.return_error(...)
+ *
+ * def done(cache, result):
+ *     print(cache.get_or_compute_finish(result))
+ *
+ * cache.get_or_compute_async('answer', load, None, done)
+ * ]|
+ *
+ * C callers use any key and value type with nm_async_cache_new_full():
+ *
+ * |[<!-- language="C" -->
+ * static gpointer
+ * parse_file (NmAsyncCache *cache, gconstpointer key, GCancellable *cancellable,
+ *             gpointer user_data, GError **error)
+ * {
+ *   return my_document_load (G_FILE (key), cancellable, error);
+ * }
+ *
+ * cache = nm_async_cache_new_full (g_file_hash, (GEqualFunc) g_file_equal,
+ *                                  g_object_ref, g_object_unref,
+ *                                  g_object_ref, g_object_unref, 256);
+ * nm_async_cache_get_or_compute_in_thread_async (cache, file, parse_file,
+ *                                                NULL, NULL, cancellable,
+ *                                                on_document, self);
+ * ]|
+ *
+ * Statistics are properties and an #NmAsyncCacheStats snapshot.
+ * Notifications are batched: `notify::` fires at most once per iteration
+ * of the cache's main context for each property whose value changed, never
+ * from the lookup path itself.
+ *
+ * Since: 1.0
+ */
+
+G_DEFINE_FINAL_TYPE (NmAsyncCache, nm_async_cache, G_TYPE_OBJECT)
+
+G_DEFINE_BOXED_TYPE (NmAsyncCacheStats, nm_async_cache_stats,
+                     nm_async_cache_stats_copy, nm_async_cache_stats_free)
+
+#define DEFAULT_CAPACITY 1024
+
+enum {
+  PROP_0,
+  PROP_CAPACITY,
+  PROP_TTL,
+  PROP_REFRESH_AFTER,
+  PROP_NEGATIVE_TTL,
+  PROP_SIZE,
+  PROP_WEIGHT,
+  PROP_HITS,
+  PROP_MISSES,
+  PROP_EVICTIONS,
+  PROP_EXPIRATIONS,
+  PROP_LOADS,
+  PROP_LOAD_FAILURES,
+  PROP_JOINED,
+  PROP_CANCELLED_WAITERS,
+  PROP_ABANDONED_LOADS,
+  N_PROPS
+};
+
+static GParamSpec *properties [N_PROPS];
+
+enum {
+  EVICTED,
+  N_SIGNALS
+};
+
+static guint signals [N_SIGNALS];
+
+static gint64
+monotonic_clock (gpointer user_data)
+{
+  return g_get_monotonic_time ();
+}
+
+static gpointer
+gvalue_copy (gpointer value)
+{
+  return g_boxed_copy (G_TYPE_VALUE, value);
+}
+
+static void
+gvalue_free (gpointer value)
+{
+  g_boxed_free (G_TYPE_VALUE, value);
+}
+
+/* ---- statistics ------------------------------------------------------- */
+
+/**
+ * nm_async_cache_stats_copy:
+ * @stats: an #NmAsyncCacheStats
+ *
+ * Copies @stats.
+ *
+ * Returns: (transfer full): a copy of @stats
+ *
+ * Since: 1.0
+ */
+NmAsyncCacheStats *
+nm_async_cache_stats_copy (const NmAsyncCacheStats *stats)
+{
+  g_return_val_if_fail (stats != NULL, NULL);
+
+  return g_memdup2 (stats, sizeof *stats);
+}
+
+/**
+ * nm_async_cache_stats_free:
+ * @stats: an #NmAsyncCacheStats
+ *
+ * Frees @stats.
+ *
+ * Since: 1.0
+ */
+void
+nm_async_cache_stats_free (NmAsyncCacheStats *stats)
+{
+  g_free (stats);
+}
+
+/**
+ * nm_async_cache_stats_get_hit_ratio:
+ * @stats: an #NmAsyncCacheStats
+ *
+ * Gives the share of requests and lookups answered from the cache.
+ *
+ * Returns: hits / (hits + misses), between 0 and 1; 0 before any request
+ *
+ * Since: 1.0
+ */
+double
+nm_async_cache_stats_get_hit_ratio (const NmAsyncCacheStats *stats)
+{
+  g_return_val_if_fail (stats != NULL, 0.0);
+
+  if (stats->hits + stats->misses == 0)
+    return 0.0;
+
+  return (double) stats->hits / (double) (stats->hits + stats->misses);
+}
+
+/* ---- notification and eviction delivery --------------------------------- */
+
+static gboolean
+notify_idle (gpointer data)
+{
+  g_autoptr(NmAsyncCache) self = g_weak_ref_get (data);
+  NmAsyncCacheStats now, before;
+
+  if (self == NULL)
+    return G_SOURCE_REMOVE;
+
+  g_mutex_lock (&self->mutex);
+  self->notify_scheduled = FALSE;
+  now = self->stats;
+  now.size = self->store.n_used;
+  now.weight = self->store.weight;
+  now.capacity = self->capacity;
+  before = self->notified;
+  self->notified = now;
+  g_mutex_unlock (&self->mutex);
+
+  g_object_freeze_notify (G_OBJECT (self));
+#define NOTIFY_IF_CHANGED(field, prop) \
+  if (now.field != before.field) \
+    g_object_notify_by_pspec (G_OBJECT (self), properties[prop])
+  NOTIFY_IF_CHANGED (size, PROP_SIZE);
+  NOTIFY_IF_CHANGED (weight, PROP_WEIGHT);
+  NOTIFY_IF_CHANGED (hits, PROP_HITS);
+  NOTIFY_IF_CHANGED (misses, PROP_MISSES);
+  NOTIFY_IF_CHANGED (evictions, PROP_EVICTIONS);
+  NOTIFY_IF_CHANGED (expirations, PROP_EXPIRATIONS);
+  NOTIFY_IF_CHANGED (loads, PROP_LOADS);
+  NOTIFY_IF_CHANGED (load_failures, PROP_LOAD_FAILURES);
+  NOTIFY_IF_CHANGED (joined, PROP_JOINED);
+  NOTIFY_IF_CHANGED (cancelled_waiters, PROP_CANCELLED_WAITERS);
+  NOTIFY_IF_CHANGED (abandoned_loads, PROP_ABANDONED_LOADS);
+#undef NOTIFY_IF_CHANGED
+  g_object_thaw_notify (G_OBJECT (self));
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+weak_ref_free (gpointer data)
+{
+  g_weak_ref_clear (data);
+  g_free (data);
+}
+
+static void
+schedule_idle_locked (NmAsyncCache *self,
+                      GSourceFunc   func,
+                      const char   *name)
+{
+  GWeakRef *ref = g_new0 (GWeakRef, 1);
+  GSource *source = g_idle_source_new ();
+
+  g_weak_ref_init (ref, self);
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, func, ref, weak_ref_free);
+  g_source_set_static_name (source, name);
+  g_source_attach (source, self->context);
+  g_source_unref (source);
+}
+
+/* Statistics changed: notify once, on the cache's context, in a later
+ * iteration. The cost on the hot path is one test of a flag. */
+void
+_nm_async_cache_changed_locked (NmAsyncCache *self)
+{
+  if (G_LIKELY (self->notify_scheduled))
+    return;
+
+  self->notify_scheduled = TRUE;
+  schedule_idle_locked (self, notify_idle, "[nebula] NmAsyncCache notify");
+}
+
+static void
+drops_push (NmCacheDrops *drops,
+            const NmCacheDrop *drop)
+{
+  if (drops->len == drops->alloc)
+    {
+      guint alloc = drops->alloc * 2;
+
+      if (drops->items == drops->inline_items)
+        {
+          drops->items = g_new (NmCacheDrop, alloc);
+          memcpy (drops->items, drops->inline_items, drops->len * sizeof (NmCacheDrop));
+        }
+      else
+        drops->items = g_renew (NmCacheDrop, drops->items, alloc);
+      drops->alloc = alloc;
+    }
+
+  drops->items[drops->len++] = *drop;
+}
+
+static void
+drops_release (NmAsyncCache *self,
+               NmCacheDrops *drops,
+               gboolean      emit)
+{
+  for (guint i = 0; i < drops->len; i++)
+    {
+      NmCacheDrop *d = &drops->items[i];
+
+      if (emit && !d->negative)
+        g_signal_emit (self, signals[EVICTED], 0, d->key, d->value, (NmAsyncCacheEvictionReason) d->reason);
+
+      if (self->key_free != NULL)
+        self->key_free (d->key);
+      if (d->negative)
+        g_error_free (d->value);
+      else if (self->value_free != NULL)
+        self->value_free (d->value);
+    }
+
+  if (drops->items != drops->inline_items)
+    g_free (drops->items);
+  drops->items = drops->inline_items;
+  drops->alloc = G_N_ELEMENTS (drops->inline_items);
+  drops->len = 0;
+}
+
+static gboolean
+drops_idle (gpointer data)
+{
+  g_autoptr(NmAsyncCache) self = g_weak_ref_get (data);
+  NmCacheDrops drops = NM_CACHE_DROPS_INIT (drops);
+
+  if (self == NULL)
+    return G_SOURCE_REMOVE;
+
+  g_mutex_lock (&self->mutex);
+  for (guint i = 0; i < self->pending_drops.len; i++)
+    drops_push (&drops, &self->pending_drops.items[i]);
+  self->pending_drops.len = 0;
+  self->drops_scheduled = FALSE;
+  g_mutex_unlock (&self->mutex);
+
+  drops_release (self, &drops, TRUE);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Announces and frees what an operation took out of the cache, without the
+ * lock. #NmAsyncCache::evicted is emitted with the cache's main context
+ * acquired: at once when this thread can acquire it, otherwise from an idle
+ * on that context. */
+void
+_nm_async_cache_flush_drops (NmAsyncCache *self,
+                             NmCacheDrops *drops)
+{
+  if (drops->len == 0)
+    return;
+
+  if (!g_signal_has_handler_pending (self, signals[EVICTED], 0, TRUE))
+    {
+      drops_release (self, drops, FALSE);
+      return;
+    }
+
+  if (g_main_context_acquire (self->context))
+    {
+      drops_release (self, drops, TRUE);
+      g_main_context_release (self->context);
+      return;
+    }
+
+  g_mutex_lock (&self->mutex);
+  for (guint i = 0; i < drops->len; i++)
+    drops_push (&self->pending_drops, &drops->items[i]);
+  if (!self->drops_scheduled)
+    {
+      self->drops_scheduled = TRUE;
+      schedule_idle_locked (self, drops_idle, "[nebula] NmAsyncCache evicted");
+    }
+  g_mutex_unlock (&self->mutex);
+
+  drops->len = 0;
+  drops_release (self, drops, FALSE);
+}
+
+/* ---- expiry -------------------------------------------------------------- */
+
+static gboolean
+expiry_dispatch (GSource     *source,
+                 GSourceFunc  callback,
+                 gpointer     user_data)
+{
+  g_source_set_ready_time (source, -1);
+  return callback (user_data);
+}
+
+static GSourceFuncs expiry_funcs = {
+  .dispatch = expiry_dispatch,
+};
+
+static gboolean
+expiry_fired (gpointer data)
+{
+  g_autoptr(NmAsyncCache) self = g_weak_ref_get (data);
+
+  if (self != NULL)
+    _nm_async_cache_expire (self);
+
+  return G_SOURCE_CONTINUE;
+}
+
+/* Arms the one expiry source for the earliest deadline, when it moved. */
+static void
+arm_expiry_locked (NmAsyncCache *self)
+{
+  guint32 idx = _nm_cache_store_earliest (&self->store);
+  gint64 deadline = idx == NM_CACHE_NIL ? G_MAXINT64 : self->store.records[idx].expire_at;
+  gint64 delay;
+
+  if (deadline == self->armed_deadline)
+    return;
+  self->armed_deadline = deadline;
+
+  if (self->expiry_source == NULL)
+    {
+      GWeakRef *ref;
+
+      if (deadline == G_MAXINT64)
+        return;
+
+      ref = g_new0 (GWeakRef, 1);
+      g_weak_ref_init (ref, self);
+      self->expiry_source = g_source_new (&expiry_funcs, sizeof (GSource));
+      g_source_set_callback (self->expiry_source, expiry_fired, ref, weak_ref_free);
+      g_source_set_static_name (self->expiry_source, "[nebula] NmAsyncCache expiry");
+      g_source_set_ready_time (self->expiry_source, -1);
+      g_source_attach (self->expiry_source, self->context);
+    }
+
+  if (deadline == G_MAXINT64)
+    {
+      g_source_set_ready_time (self->expiry_source, -1);
+      return;
+    }
+
+  /* Deadlines are on the cache's clock; the source runs on the monotonic
+   * one. */
+  delay = deadline - _nm_async_cache_now_locked (self);
+  g_source_set_ready_time (self->expiry_source, g_get_monotonic_time () + MAX (delay, 0));
+}
+
+/* ---- entries -------------------------------------------------------------- */
+
+gint64
+_nm_async_cache_now_locked (NmAsyncCache *self)
+{
+  return self->clock (self->clock_data);
+}
+
+gpointer
+_nm_async_cache_copy_value (NmAsyncCache *self,
+                            gpointer      value)
+{
+  return self->value_copy != NULL ? self->value_copy (value) : value;
+}
+
+guint64
+_nm_async_cache_weigh (NmAsyncCache *self,
+                       gconstpointer key,
+                       gconstpointer value)
+{
+  guint64 weight;
+
+  if (self->weigher == NULL)
+    return 1;
+
+  weight = self->weigher (self, key, value, self->weigher_data);
+  return CLAMP (weight, 1, G_MAXUINT32);
+}
+
+static gboolean
+over_capacity (NmAsyncCache *self)
+{
+  if (self->weigher != NULL)
+    return self->store.weight > self->capacity;
+
+  return self->store.n_used > self->capacity;
+}
+
+void
+_nm_async_cache_drop_locked (NmAsyncCache               *self,
+                             guint32                     idx,
+                             NmAsyncCacheEvictionReason  reason,
+                             NmCacheDrops               *drops)
+{
+  NmCacheRecord *r = _nm_cache_store_get (&self->store, idx);
+  NmCacheDrop drop = { r->key, r->value, reason, r->negative };
+
+  drops_push (drops, &drop);
+  _nm_cache_store_remove (&self->store, idx);
+
+  if (reason == NM_ASYNC_CACHE_EVICTION_EXPIRED)
+    self->stats.expirations++;
+  else if (reason == NM_ASYNC_CACHE_EVICTION_SIZE ||
+           reason == NM_ASYNC_CACHE_EVICTION_MEMORY_PRESSURE)
+    self->stats.evictions++;
+
+  _nm_async_cache_changed_locked (self);
+}
+
+static void
+evict_to_capacity_locked (NmAsyncCache *self,
+                          NmCacheDrops *drops)
+{
+  while (over_capacity (self))
+    _nm_async_cache_drop_locked (self, _nm_cache_store_victim (&self->store),
+                                 NM_ASYNC_CACHE_EVICTION_SIZE, drops);
+}
+
+/* Stores @key (owned) → @value (owned), replacing any entry for @key.
+ * @ttl: 0 for the cache's default, NM_ASYNC_CACHE_TTL_FOREVER, or µs. */
+void
+_nm_async_cache_store_locked (NmAsyncCache *self,
+                              gpointer      key,
+                              guint32       hash,
+                              gpointer      value,
+                              guint64       weight,
+                              GTimeSpan     ttl,
+                              gboolean      negative,
+                              NmCacheDrops *drops)
+{
+  guint32 idx = _nm_cache_store_find (&self->store, key, hash, self->key_equal);
+  gint64 now = _nm_async_cache_now_locked (self);
+  NmCacheRecord *r;
+
+  if (ttl == 0)
+    ttl = self->ttl;
+
+  if (idx != NM_CACHE_NIL)
+    {
+      NmCacheDrop drop;
+
+      r = _nm_cache_store_get (&self->store, idx);
+      drop = (NmCacheDrop) { key, r->value, NM_ASYNC_CACHE_EVICTION_REPLACED, r->negative };
+      drops_push (drops, &drop);     /* the old value, and the duplicate key */
+      self->store.weight -= r->weight;
+    }
+  else
+    {
+      idx = _nm_cache_store_add (&self->store, hash);
+      r = _nm_cache_store_get (&self->store, idx);
+      r->key = key;
+    }
+
+  r->value = value;
+  r->negative = negative;
+  r->visited = FALSE;
+  r->weight = (guint32) weight;
+  self->store.weight += weight;
+  r->refresh_at = (!negative && self->refresh_after > 0) ? now + self->refresh_after : G_MAXINT64;
+  _nm_cache_store_set_deadline (&self->store, idx, ttl > 0 ? now + ttl : G_MAXINT64);
+
+  evict_to_capacity_locked (self, drops);
+  arm_expiry_locked (self);
+  _nm_async_cache_changed_locked (self);
+}
+
+/**
+ * _nm_async_cache_expire:
+ * @self: an #NmAsyncCache
+ *
+ * Drops every entry whose deadline passed, earliest first, as the expiry
+ * source does.
+ *
+ * Returns: the number of entries dropped
+ */
+guint
+_nm_async_cache_expire (NmAsyncCache *self)
+{
+  NmCacheDrops drops = NM_CACHE_DROPS_INIT (drops);
+  guint n = 0;
+  gint64 now;
+
+  g_mutex_lock (&self->mutex);
+  now = _nm_async_cache_now_locked (self);
+  for (;;)
+    {
+      guint32 idx = _nm_cache_store_earliest (&self->store);
+
+      if (idx == NM_CACHE_NIL || self->store.records[idx].expire_at > now)
+        break;
+      _nm_async_cache_drop_locked (self, idx, NM_ASYNC_CACHE_EVICTION_EXPIRED, &drops);
+      n++;
+    }
+  self->armed_deadline = G_MININT64;   /* the source disarmed itself */
+  arm_expiry_locked (self);
+  g_mutex_unlock (&self->mutex);
+
+  _nm_async_cache_flush_drops (self, &drops);
+
+  return n;
+}
+
+void
+_nm_async_cache_set_clock (NmAsyncCache          *self,
+                           NmAsyncCacheClockFunc  clock,
+                           gpointer               user_data)
+{
+  g_mutex_lock (&self->mutex);
+  self->clock = clock != NULL ? clock : monotonic_clock;
+  self->clock_data = user_data;
+  g_mutex_unlock (&self->mutex);
+}
+
+gsize
+_nm_async_cache_get_bytes (NmAsyncCache *self)
+{
+  gsize bytes;
+
+  g_mutex_lock (&self->mutex);
+  bytes = _nm_cache_store_bytes (&self->store);
+  g_mutex_unlock (&self->mutex);
+
+  return bytes;
+}
+
+/* ---- GObject --------------------------------------------------------------- */
+
+static void
+nm_async_cache_dispose (GObject *object)
+{
+  NmAsyncCache *self = (NmAsyncCache *) object;
+
+  if (self->expiry_source != NULL)
+    {
+      g_source_destroy (self->expiry_source);
+      g_clear_pointer (&self->expiry_source, g_source_unref);
+    }
+
+  G_OBJECT_CLASS (nm_async_cache_parent_class)->dispose (object);
+}
+
+static void
+nm_async_cache_finalize (GObject *object)
+{
+  NmAsyncCache *self = (NmAsyncCache *) object;
+  NmCacheDrops drops = NM_CACHE_DROPS_INIT (drops);
+
+  /* Loads in flight hold a reference, so none is left here. */
+  g_assert (g_hash_table_size (self->flights) == 0);
+  g_hash_table_unref (self->flights);
+
+  while (self->store.n_used > 0)
+    {
+      NmCacheRecord *r = _nm_cache_store_get (&self->store, self->store.tail);
+      NmCacheDrop drop = { r->key, r->value, NM_ASYNC_CACHE_EVICTION_INVALIDATED, r->negative };
+
+      drops_push (&drops, &drop);
+      _nm_cache_store_remove (&self->store, self->store.tail);
+    }
+  drops_release (self, &drops, FALSE);
+  drops_release (self, &self->pending_drops, FALSE);
+  _nm_cache_store_clear (&self->store);
+
+  if (self->weigher_destroy != NULL)
+    self->weigher_destroy (self->weigher_data);
+
+  g_main_context_unref (self->context);
+  g_mutex_clear (&self->mutex);
+
+  G_OBJECT_CLASS (nm_async_cache_parent_class)->finalize (object);
+}
+
+static void
+nm_async_cache_get_property (GObject    *object,
+                             guint       prop_id,
+                             GValue     *value,
+                             GParamSpec *pspec)
+{
+  NmAsyncCache *self = NM_ASYNC_CACHE (object);
+  NmAsyncCacheStats s;
+  GTimeSpan ttl, refresh_after, negative_ttl;
+
+  g_mutex_lock (&self->mutex);
+  s = self->stats;
+  s.size = self->store.n_used;
+  s.weight = self->store.weight;
+  s.capacity = self->capacity;
+  ttl = self->ttl;
+  refresh_after = self->refresh_after;
+  negative_ttl = self->negative_ttl;
+  g_mutex_unlock (&self->mutex);
+
+  switch (prop_id)
+    {
+    case PROP_CAPACITY:          g_value_set_uint64 (value, s.capacity); break;
+    case PROP_TTL:               g_value_set_int64 (value, ttl); break;
+    case PROP_REFRESH_AFTER:     g_value_set_int64 (value, refresh_after); break;
+    case PROP_NEGATIVE_TTL:      g_value_set_int64 (value, negative_ttl); break;
+    case PROP_SIZE:              g_value_set_uint64 (value, s.size); break;
+    case PROP_WEIGHT:            g_value_set_uint64 (value, s.weight); break;
+    case PROP_HITS:              g_value_set_uint64 (value, s.hits); break;
+    case PROP_MISSES:            g_value_set_uint64 (value, s.misses); break;
+    case PROP_EVICTIONS:         g_value_set_uint64 (value, s.evictions); break;
+    case PROP_EXPIRATIONS:       g_value_set_uint64 (value, s.expirations); break;
+    case PROP_LOADS:             g_value_set_uint64 (value, s.loads); break;
+    case PROP_LOAD_FAILURES:     g_value_set_uint64 (value, s.load_failures); break;
+    case PROP_JOINED:            g_value_set_uint64 (value, s.joined); break;
+    case PROP_CANCELLED_WAITERS: g_value_set_uint64 (value, s.cancelled_waiters); break;
+    case PROP_ABANDONED_LOADS:   g_value_set_uint64 (value, s.abandoned_loads); break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+set_time_property (NmAsyncCache *self,
+                   GTimeSpan    *field,
+                   GTimeSpan     value,
+                   GParamSpec   *pspec)
+{
+  gboolean changed;
+
+  g_mutex_lock (&self->mutex);
+  changed = *field != value;
+  *field = value;
+  g_mutex_unlock (&self->mutex);
+
+  if (changed)
+    g_object_notify_by_pspec (G_OBJECT (self), pspec);
+}
+
+static void
+nm_async_cache_set_property (GObject      *object,
+                             guint         prop_id,
+                             const GValue *value,
+                             GParamSpec   *pspec)
+{
+  NmAsyncCache *self = NM_ASYNC_CACHE (object);
+
+  switch (prop_id)
+    {
+    case PROP_CAPACITY:
+      nm_async_cache_set_capacity (self, g_value_get_uint64 (value));
+      break;
+    case PROP_TTL:
+      set_time_property (self, &self->ttl, g_value_get_int64 (value), pspec);
+      break;
+    case PROP_REFRESH_AFTER:
+      set_time_property (self, &self->refresh_after, g_value_get_int64 (value), pspec);
+      break;
+    case PROP_NEGATIVE_TTL:
+      set_time_property (self, &self->negative_ttl, g_value_get_int64 (value), pspec);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static GParamSpec *
+counter_property (const char *name)
+{
+  return g_param_spec_uint64 (name, NULL, NULL, 0, G_MAXUINT64, 0,
+                              G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+}
+
+static GParamSpec *
+time_property (const char *name)
+{
+  return g_param_spec_int64 (name, NULL, NULL, 0, G_MAXINT64, 0,
+                             G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY |
+                             G_PARAM_STATIC_STRINGS);
+}
+
+static void
+nm_async_cache_class_init (NmAsyncCacheClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = nm_async_cache_dispose;
+  object_class->finalize = nm_async_cache_finalize;
+  object_class->get_property = nm_async_cache_get_property;
+  object_class->set_property = nm_async_cache_set_property;
+
+  /**
+   * NmAsyncCache:capacity:
+   *
+   * The most entries the cache holds, or the most total weight when a
+   * weigher is set. Lowering it evicts at once. Default 1024; 0 keeps
+   * nothing (loads still reach their waiters).
+   *
+   * Since: 1.0
+   */
+  properties[PROP_CAPACITY] =
+    g_param_spec_uint64 ("capacity", NULL, NULL, 0, G_MAXUINT32, DEFAULT_CAPACITY,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY |
+                         G_PARAM_STATIC_STRINGS);
+
+  /**
+   * NmAsyncCache:ttl:
+   *
+   * Time to live of entries, in microseconds from when they are stored;
+   * 0 (the default) means they never expire.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_TTL] = time_property ("ttl");
+
+  /**
+   * NmAsyncCache:refresh-after:
+   *
+   * Age in microseconds after which a hit through
+   * nm_async_cache_get_or_compute_async() still serves the value but also
+   * starts one background reload with that request's loader. A failed
+   * reload keeps the old value; #NmAsyncCache:ttl still bounds it.
+   * 0 (the default) never refreshes.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_REFRESH_AFTER] = time_property ("refresh-after");
+
+  /**
+   * NmAsyncCache:negative-ttl:
+   *
+   * How long, in microseconds, a failed load's error is kept and given to
+   * new requests for the key. 0 (the default) never keeps errors: the next
+   * request starts a new load.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_NEGATIVE_TTL] = time_property ("negative-ttl");
+
+  /**
+   * NmAsyncCache:size:
+   *
+   * Entries held. Notified once per main context iteration when it changed.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_SIZE] = counter_property ("size");
+
+  /**
+   * NmAsyncCache:weight:
+   *
+   * Total weight of the entries held; their number without a weigher.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_WEIGHT] = counter_property ("weight");
+
+  /**
+   * NmAsyncCache:hits:
+   *
+   * Requests and lookups answered from the cache.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_HITS] = counter_property ("hits");
+
+  /**
+   * NmAsyncCache:misses:
+   *
+   * Requests and lookups that found no usable entry (joined requests
+   * included).
+   *
+   * Since: 1.0
+   */
+  properties[PROP_MISSES] = counter_property ("misses");
+
+  /**
+   * NmAsyncCache:evictions:
+   *
+   * Entries dropped for capacity or memory pressure (not expirations).
+   *
+   * Since: 1.0
+   */
+  properties[PROP_EVICTIONS] = counter_property ("evictions");
+
+  /**
+   * NmAsyncCache:expirations:
+   *
+   * Entries dropped because their time to live passed.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_EXPIRATIONS] = counter_property ("expirations");
+
+  /**
+   * NmAsyncCache:loads:
+   *
+   * Loads started, background refreshes included.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_LOADS] = counter_property ("loads");
+
+  /**
+   * NmAsyncCache:load-failures:
+   *
+   * Loads that completed with an error; abandoned loads are not counted.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_LOAD_FAILURES] = counter_property ("load-failures");
+
+  /**
+   * NmAsyncCache:joined:
+   *
+   * Requests that joined a load already in flight instead of starting one.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_JOINED] = counter_property ("joined");
+
+  /**
+   * NmAsyncCache:cancelled-waiters:
+   *
+   * Requests completed with %G_IO_ERROR_CANCELLED by their own cancellable
+   * while waiting for a load.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_CANCELLED_WAITERS] = counter_property ("cancelled-waiters");
+
+  /**
+   * NmAsyncCache:abandoned-loads:
+   *
+   * Loads whose every waiter had gone, so their cancellable was cancelled.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_ABANDONED_LOADS] = counter_property ("abandoned-loads");
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * NmAsyncCache::evicted:
+   * @self: the #NmAsyncCache
+   * @key: (type utf8): the key of the entry; a string for caches made by
+   *   nm_async_cache_new()
+   * @value: (type GValue): the value of the entry; a #GValue for caches
+   *   made by nm_async_cache_new()
+   * @reason: why it left
+   *
+   * Emitted after an entry left the cache, with the cache's main context
+   * acquired: from the call that removed it when that thread could acquire
+   * the context, otherwise from an idle on it. Failures kept by
+   * #NmAsyncCache:negative-ttl are not announced.
+   *
+   * Since: 1.0
+   */
+  signals[EVICTED] =
+    g_signal_new ("evicted",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 3,
+                  G_TYPE_POINTER, G_TYPE_POINTER, NM_TYPE_ASYNC_CACHE_EVICTION_REASON);
+}
+
+static void
+nm_async_cache_init (NmAsyncCache *self)
+{
+  g_mutex_init (&self->mutex);
+  _nm_cache_store_init (&self->store);
+
+  self->key_hash = g_str_hash;
+  self->key_equal = g_str_equal;
+  self->key_copy = (GBoxedCopyFunc) g_strdup;
+  self->key_free = g_free;
+  self->value_copy = gvalue_copy;
+  self->value_free = gvalue_free;
+  self->gvalue_values = TRUE;
+  self->capacity = DEFAULT_CAPACITY;
+  self->clock = monotonic_clock;
+  self->armed_deadline = G_MAXINT64;
+  self->context = g_main_context_ref_thread_default ();
+  self->pending_drops = (NmCacheDrops) NM_CACHE_DROPS_INIT (self->pending_drops);
+  self->flights = g_hash_table_new (g_str_hash, g_str_equal);
+}
+
+/* ---- public API ------------------------------------------------------------- */
+
+/**
+ * nm_async_cache_new:
+ * @capacity: the most entries to hold
+ *
+ * Makes a cache with string keys and #GValue values, the kind bindings use
+ * (g_object_new() makes the same, with a capacity of 1024). Loaders
+ * complete their task with g_task_return_value(); lookups and
+ * nm_async_cache_get_or_compute_finish() return a copy of the #GValue.
+ *
+ * Returns: (transfer full): a new #NmAsyncCache
+ *
+ * Since: 1.0
+ */
+NmAsyncCache *
+nm_async_cache_new (guint64 capacity)
+{
+  return g_object_new (NM_TYPE_ASYNC_CACHE, "capacity", MIN (capacity, G_MAXUINT32), NULL);
+}
+
+/**
+ * nm_async_cache_new_full: (skip)
+ * @key_hash: hashes a key
+ * @key_equal: compares two keys
+ * @key_copy: (nullable): copies a key the cache keeps, or %NULL to keep the
+ *   caller's pointer as it is
+ * @key_free: (nullable): frees a key copied by @key_copy
+ * @value_copy: (nullable): copies a value handed out (g_object_ref(),
+ *   g_variant_ref(), …), or %NULL to hand out the stored pointer itself
+ * @value_free: (nullable): frees a stored or handed-out value
+ * @capacity: the most entries to hold, or the most weight with a weigher
+ *
+ * Makes a cache for any key and value types. Values handed to callers are
+ * copies made with @value_copy, theirs to free with @value_free; a loader
+ * completes its task with g_task_return_pointer() and @value_free. Values
+ * are never %NULL.
+ *
+ * Returns: (transfer full): a new #NmAsyncCache
+ *
+ * Since: 1.0
+ */
+NmAsyncCache *
+nm_async_cache_new_full (GHashFunc      key_hash,
+                         GEqualFunc     key_equal,
+                         GBoxedCopyFunc key_copy,
+                         GDestroyNotify key_free,
+                         GBoxedCopyFunc value_copy,
+                         GDestroyNotify value_free,
+                         guint64        capacity)
+{
+  NmAsyncCache *self;
+
+  g_return_val_if_fail (key_hash != NULL, NULL);
+  g_return_val_if_fail (key_equal != NULL, NULL);
+
+  self = nm_async_cache_new (capacity);
+  self->key_hash = key_hash;
+  self->key_equal = key_equal;
+  self->key_copy = key_copy;
+  self->key_free = key_free;
+  self->value_copy = value_copy;
+  self->value_free = value_free;
+  self->gvalue_values = FALSE;
+  g_hash_table_unref (self->flights);
+  self->flights = g_hash_table_new (key_hash, key_equal);
+
+  return self;
+}
+
+/**
+ * nm_async_cache_set_weigher:
+ * @self: an #NmAsyncCache
+ * @weigher: (nullable) (scope notified) (closure user_data) (destroy destroy):
+ *   weighs an entry, or %NULL to count entries
+ * @user_data: data for @weigher
+ * @destroy: (nullable): frees @user_data
+ *
+ * Bounds the cache by weight: #NmAsyncCache:capacity becomes the most total
+ * weight. Set it before storing anything; entries already held keep a
+ * weight of 1.
+ *
+ * Since: 1.0
+ */
+void
+nm_async_cache_set_weigher (NmAsyncCache        *self,
+                            NmAsyncCacheWeigher  weigher,
+                            gpointer             user_data,
+                            GDestroyNotify       destroy)
+{
+  GDestroyNotify old_destroy;
+  gpointer old_data;
+  NmCacheDrops drops = NM_CACHE_DROPS_INIT (drops);
+
+  g_return_if_fail (NM_IS_ASYNC_CACHE (self));
+
+  g_mutex_lock (&self->mutex);
+  old_destroy = self->weigher_destroy;
+  old_data = self->weigher_data;
+  self->weigher = weigher;
+  self->weigher_data = user_data;
+  self->weigher_destroy = destroy;
+  evict_to_capacity_locked (self, &drops);
+  g_mutex_unlock (&self->mutex);
+
+  _nm_async_cache_flush_drops (self, &drops);
+  if (old_destroy != NULL)
+    old_destroy (old_data);
+}
+
+/**
+ * nm_async_cache_lookup:
+ * @self: an #NmAsyncCache
+ * @key: (type utf8): the key
+ *
+ * Looks @key up without loading anything. Expired entries are never
+ * returned. Hot path: one lock, one hash, one probe sequence and the value
+ * copy function.
+ *
+ * Returns: (type GValue) (transfer full) (nullable): a copy of the value,
+ *   or %NULL when the cache holds none for @key
+ *
+ * Since: 1.0
+ */
+gpointer
+nm_async_cache_lookup (NmAsyncCache  *self,
+                       gconstpointer  key)
+{
+  NmCacheDrops drops = NM_CACHE_DROPS_INIT (drops);
+  gpointer value = NULL;
+  guint32 hash, idx;
+
+  g_return_val_if_fail (NM_IS_ASYNC_CACHE (self), NULL);
+  g_return_val_if_fail (key != NULL, NULL);
+
+  hash = self->key_hash (key);
+
+  g_mutex_lock (&self->mutex);
+  idx = _nm_cache_store_find (&self->store, key, hash, self->key_equal);
+  if (idx != NM_CACHE_NIL)
+    {
+      NmCacheRecord *r = _nm_cache_store_get (&self->store, idx);
+
+      if (r->expire_at != G_MAXINT64 && r->expire_at <= _nm_async_cache_now_locked (self))
+        _nm_async_cache_drop_locked (self, idx, NM_ASYNC_CACHE_EVICTION_EXPIRED, &drops);
+      else if (!r->negative)
+        {
+          r->visited = TRUE;
+          value = _nm_async_cache_copy_value (self, r->value);
+        }
+    }
+  if (value != NULL)
+    self->stats.hits++;
+  else
+    self->stats.misses++;
+  _nm_async_cache_changed_locked (self);
+  g_mutex_unlock (&self->mutex);
+
+  if (G_UNLIKELY (drops.len > 0))
+    _nm_async_cache_flush_drops (self, &drops);
+
+  return value;
+}
+
+/**
+ * nm_async_cache_insert:
+ * @self: an #NmAsyncCache
+ * @key: (type utf8): the key
+ * @value: (type GValue): the value, not %NULL
+ *
+ * Stores a copy of @value for @key with the cache's #NmAsyncCache:ttl,
+ * replacing any value held. A load in flight for @key still completes its
+ * waiters but no longer stores its result.
+ *
+ * Since: 1.0
+ */
+void
+nm_async_cache_insert (NmAsyncCache  *self,
+                       gconstpointer  key,
+                       gconstpointer  value)
+{
+  nm_async_cache_insert_with_ttl (self, key, value, 0);
+}
+
+/**
+ * nm_async_cache_insert_with_ttl:
+ * @self: an #NmAsyncCache
+ * @key: (type utf8): the key
+ * @value: (type GValue): the value, not %NULL
+ * @ttl: time to live in microseconds, 0 for #NmAsyncCache:ttl, or
+ *   %NM_ASYNC_CACHE_TTL_FOREVER
+ *
+ * Like nm_async_cache_insert(), with a time to live for this entry.
+ *
+ * Since: 1.0
+ */
+void
+nm_async_cache_insert_with_ttl (NmAsyncCache  *self,
+                                gconstpointer  key,
+                                gconstpointer  value,
+                                GTimeSpan      ttl)
+{
+  NmCacheDrops drops = NM_CACHE_DROPS_INIT (drops);
+  gpointer key_copy, value_copy;
+  guint64 weight;
+  guint32 hash;
+
+  g_return_if_fail (NM_IS_ASYNC_CACHE (self));
+  g_return_if_fail (key != NULL);
+  g_return_if_fail (value != NULL);
+  g_return_if_fail (ttl >= 0 || ttl == NM_ASYNC_CACHE_TTL_FOREVER);
+
+  hash = self->key_hash (key);
+  key_copy = self->key_copy != NULL ? self->key_copy ((gpointer) key) : (gpointer) key;
+  value_copy = _nm_async_cache_copy_value (self, (gpointer) value);
+  weight = _nm_async_cache_weigh (self, key_copy, value_copy);
+
+  g_mutex_lock (&self->mutex);
+  _nm_async_cache_detach_flight_locked (self, key);
+  _nm_async_cache_store_locked (self, key_copy, hash, value_copy, weight, ttl, FALSE, &drops);
+  g_mutex_unlock (&self->mutex);
+
+  _nm_async_cache_flush_drops (self, &drops);
+}
+
+/**
+ * nm_async_cache_invalidate:
+ * @self: an #NmAsyncCache
+ * @key: (type utf8): the key
+ *
+ * Removes the entry for @key, announced with
+ * %NM_ASYNC_CACHE_EVICTION_INVALIDATED. A load in flight for @key still
+ * completes its waiters but stores nothing, and the next request starts a
+ * new load.
+ *
+ * Returns: %TRUE when an entry was removed
+ *
+ * Since: 1.0
+ */
+gboolean
+nm_async_cache_invalidate (NmAsyncCache  *self,
+                           gconstpointer  key)
+{
+  NmCacheDrops drops = NM_CACHE_DROPS_INIT (drops);
+  guint32 hash, idx;
+
+  g_return_val_if_fail (NM_IS_ASYNC_CACHE (self), FALSE);
+  g_return_val_if_fail (key != NULL, FALSE);
+
+  hash = self->key_hash (key);
+
+  g_mutex_lock (&self->mutex);
+  _nm_async_cache_detach_flight_locked (self, key);
+  idx = _nm_cache_store_find (&self->store, key, hash, self->key_equal);
+  if (idx != NM_CACHE_NIL)
+    {
+      _nm_async_cache_drop_locked (self, idx, NM_ASYNC_CACHE_EVICTION_INVALIDATED, &drops);
+      arm_expiry_locked (self);
+    }
+  g_mutex_unlock (&self->mutex);
+
+  _nm_async_cache_flush_drops (self, &drops);
+
+  return idx != NM_CACHE_NIL;
+}
+
+/**
+ * nm_async_cache_clear:
+ * @self: an #NmAsyncCache
+ *
+ * Removes every entry, announced with %NM_ASYNC_CACHE_EVICTION_INVALIDATED.
+ * Loads in flight complete their waiters but store nothing.
+ *
+ * Since: 1.0
+ */
+void
+nm_async_cache_clear (NmAsyncCache *self)
+{
+  NmCacheDrops drops = NM_CACHE_DROPS_INIT (drops);
+
+  g_return_if_fail (NM_IS_ASYNC_CACHE (self));
+
+  g_mutex_lock (&self->mutex);
+  _nm_async_cache_detach_all_flights_locked (self);
+  while (self->store.n_used > 0)
+    _nm_async_cache_drop_locked (self, self->store.tail, NM_ASYNC_CACHE_EVICTION_INVALIDATED, &drops);
+  arm_expiry_locked (self);
+  g_mutex_unlock (&self->mutex);
+
+  _nm_async_cache_flush_drops (self, &drops);
+}
+
+/**
+ * nm_async_cache_trim:
+ * @self: an #NmAsyncCache
+ * @level: how hard the system is pressed for memory
+ *
+ * Gives memory back under pressure, dropping entries in eviction order
+ * with %NM_ASYNC_CACHE_EVICTION_MEMORY_PRESSURE: a quarter of them at
+ * %G_MEMORY_MONITOR_WARNING_LEVEL_LOW, half at
+ * %G_MEMORY_MONITOR_WARNING_LEVEL_MEDIUM and all at
+ * %G_MEMORY_MONITOR_WARNING_LEVEL_CRITICAL.
+ *
+ * Returns: the number of entries dropped
+ *
+ * Since: 1.0
+ */
+guint
+nm_async_cache_trim (NmAsyncCache               *self,
+                     GMemoryMonitorWarningLevel  level)
+{
+  NmCacheDrops drops = NM_CACHE_DROPS_INIT (drops);
+  guint32 keep;
+  guint n = 0;
+
+  g_return_val_if_fail (NM_IS_ASYNC_CACHE (self), 0);
+
+  g_mutex_lock (&self->mutex);
+  if (level >= G_MEMORY_MONITOR_WARNING_LEVEL_CRITICAL)
+    keep = 0;
+  else if (level >= G_MEMORY_MONITOR_WARNING_LEVEL_MEDIUM)
+    keep = self->store.n_used / 2;
+  else
+    keep = self->store.n_used - self->store.n_used / 4;
+
+  while (self->store.n_used > keep)
+    {
+      _nm_async_cache_drop_locked (self, _nm_cache_store_victim (&self->store),
+                                   NM_ASYNC_CACHE_EVICTION_MEMORY_PRESSURE, &drops);
+      n++;
+    }
+  arm_expiry_locked (self);
+  g_mutex_unlock (&self->mutex);
+
+  _nm_async_cache_flush_drops (self, &drops);
+
+  return n;
+}
+
+/**
+ * nm_async_cache_get_capacity:
+ * @self: an #NmAsyncCache
+ *
+ * Gives #NmAsyncCache:capacity.
+ *
+ * Returns: the most entries, or the most weight with a weigher
+ *
+ * Since: 1.0
+ */
+guint64
+nm_async_cache_get_capacity (NmAsyncCache *self)
+{
+  guint64 capacity;
+
+  g_return_val_if_fail (NM_IS_ASYNC_CACHE (self), 0);
+
+  g_mutex_lock (&self->mutex);
+  capacity = self->capacity;
+  g_mutex_unlock (&self->mutex);
+
+  return capacity;
+}
+
+/**
+ * nm_async_cache_set_capacity:
+ * @self: an #NmAsyncCache
+ * @capacity: the most entries, or the most weight with a weigher
+ *
+ * Sets #NmAsyncCache:capacity, evicting at once what no longer fits.
+ *
+ * Since: 1.0
+ */
+void
+nm_async_cache_set_capacity (NmAsyncCache *self,
+                             guint64       capacity)
+{
+  NmCacheDrops drops = NM_CACHE_DROPS_INIT (drops);
+  gboolean changed;
+
+  g_return_if_fail (NM_IS_ASYNC_CACHE (self));
+  g_return_if_fail (capacity <= G_MAXUINT32);
+
+  g_mutex_lock (&self->mutex);
+  changed = self->capacity != capacity;
+  self->capacity = capacity;
+  self->store.alloc_limit = (guint32) MIN (capacity + 1, G_MAXUINT32);
+  evict_to_capacity_locked (self, &drops);
+  arm_expiry_locked (self);
+  g_mutex_unlock (&self->mutex);
+
+  _nm_async_cache_flush_drops (self, &drops);
+  if (changed)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CAPACITY]);
+}
+
+/**
+ * nm_async_cache_get_size:
+ * @self: an #NmAsyncCache
+ *
+ * Gives #NmAsyncCache:size.
+ *
+ * Returns: the number of entries held
+ *
+ * Since: 1.0
+ */
+guint64
+nm_async_cache_get_size (NmAsyncCache *self)
+{
+  guint64 size;
+
+  g_return_val_if_fail (NM_IS_ASYNC_CACHE (self), 0);
+
+  g_mutex_lock (&self->mutex);
+  size = self->store.n_used;
+  g_mutex_unlock (&self->mutex);
+
+  return size;
+}
+
+/**
+ * nm_async_cache_get_stats:
+ * @self: an #NmAsyncCache
+ *
+ * Takes a consistent snapshot of the cache's counters.
+ *
+ * Returns: (transfer full): the counters
+ *
+ * Since: 1.0
+ */
+NmAsyncCacheStats *
+nm_async_cache_get_stats (NmAsyncCache *self)
+{
+  NmAsyncCacheStats *stats;
+
+  g_return_val_if_fail (NM_IS_ASYNC_CACHE (self), NULL);
+
+  stats = g_new0 (NmAsyncCacheStats, 1);
+  g_mutex_lock (&self->mutex);
+  *stats = self->stats;
+  stats->capacity = self->capacity;
+  stats->size = self->store.n_used;
+  stats->weight = self->store.weight;
+  g_mutex_unlock (&self->mutex);
+
+  return stats;
+}
