@@ -295,7 +295,8 @@ load_done (GObject      *source_object,
 }
 
 static gboolean
-waiter_cancelled (gpointer user_data)
+waiter_cancelled (GCancellable *cancellable,
+                  gpointer      user_data)
 {
   GTask *task = user_data;
   NmCacheWaiter *waiter = g_task_get_task_data (task);
@@ -487,7 +488,7 @@ request (NmAsyncCache        *self,
     if (cancellable != NULL)
       {
         waiter->cancel_source = g_cancellable_source_new (cancellable);
-        g_source_set_callback (waiter->cancel_source, waiter_cancelled,
+        g_source_set_callback (waiter->cancel_source, G_SOURCE_FUNC (waiter_cancelled),
                                g_object_ref (task), g_object_unref);
         g_source_set_static_name (waiter->cancel_source, "[nebula] NmAsyncCache waiter cancelled");
         g_source_attach (waiter->cancel_source, g_task_get_context (task));

@@ -937,6 +937,10 @@ nm_async_cache_class_init (NmAsyncCacheClass *klass)
    *   made by nm_async_cache_new()
    * @reason: why it left
    *
+   * For caches made by nm_async_cache_new_full(), @key and @value are the
+   * cache's own key and value pointers behind the declared types: connect
+   * to those from C only.
+   *
    * Emitted after an entry left the cache, with the cache's main context
    * acquired: from the call that removed it when that thread could acquire
    * the context, otherwise from an idle on it. Failures kept by
@@ -950,7 +954,11 @@ nm_async_cache_class_init (NmAsyncCacheClass *klass)
                   G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL,
                   G_TYPE_NONE, 3,
-                  G_TYPE_POINTER, G_TYPE_POINTER, NM_TYPE_ASYNC_CACHE_EVICTION_REASON);
+                  /* Passed as they are, never copied: C-only caches put
+                   * their own key and value types behind these. */
+                  G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE,
+                  G_TYPE_VALUE | G_SIGNAL_TYPE_STATIC_SCOPE,
+                  NM_TYPE_ASYNC_CACHE_EVICTION_REASON);
 }
 
 static void
