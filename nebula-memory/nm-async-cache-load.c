@@ -208,7 +208,8 @@ complete_waiter (NmAsyncCache *self,
   if (error != NULL)
     g_task_return_error (task, g_error_copy (error));
   else
-    g_task_return_pointer (task, _nm_async_cache_copy_value (self, value), self->value_free);
+    g_task_return_pointer (task, _nm_async_cache_copy_value (self, value),
+                           self->value_copy != NULL ? self->value_free : NULL);
 }
 
 static void
@@ -221,6 +222,7 @@ load_done (GObject      *source_object,
   NmCacheDrops drops = NM_CACHE_DROPS_INIT (drops);
   g_autoptr(GError) error = NULL;
   gpointer value = NULL;
+  gpointer to_store = NULL;
   guint64 weight = 1;
   gboolean stored = FALSE;
   GQueue waiters;
@@ -242,8 +244,13 @@ load_done (GObject      *source_object,
     g_set_error (&error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                  "The cache's loader returned no value and no error");
 
+  /* The cache stores its own copy: once stored, another thread may evict
+   * and free it while the waiters below are being given theirs. */
   if (value != NULL)
-    weight = _nm_async_cache_weigh (self, flight->key, value);
+    {
+      weight = _nm_async_cache_weigh (self, flight->key, value);
+      to_store = _nm_async_cache_copy_value (self, value);
+    }
 
   g_mutex_lock (&self->mutex);
 
@@ -258,7 +265,7 @@ load_done (GObject      *source_object,
       if (!flight->stale && !flight->abandoned)
         {
           _nm_async_cache_store_locked (self, g_steal_pointer (&flight->key), flight->hash,
-                                        value, weight, 0, FALSE, &drops);
+                                        to_store, weight, 0, FALSE, &drops);
           stored = TRUE;
         }
     }
@@ -287,8 +294,18 @@ load_done (GObject      *source_object,
       g_object_unref (task);
     }
 
-  if (!stored && value != NULL && self->value_free != NULL)
-    self->value_free (value);
+  if (value != NULL && self->value_free != NULL)
+    {
+      /* Without a copy function the stored value is the loaded one. */
+      if (self->value_copy != NULL)
+        {
+          self->value_free (value);
+          if (!stored)
+            self->value_free (to_store);
+        }
+      else if (!stored)
+        self->value_free (value);
+    }
 
   _nm_async_cache_flush_drops (self, &drops);
   flight_free (flight);
@@ -460,7 +477,7 @@ request (NmAsyncCache        *self,
           if (error != NULL)
             g_task_return_error (task, error);
           else
-            g_task_return_pointer (task, value, self->value_free);
+            g_task_return_pointer (task, value, self->value_copy != NULL ? self->value_free : NULL);
           return;
         }
     }

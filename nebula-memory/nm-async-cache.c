@@ -1020,6 +1020,10 @@ nm_async_cache_new (guint64 capacity)
  * completes its task with g_task_return_pointer() and @value_free. Values
  * are never %NULL.
  *
+ * Without @value_copy, callers get the stored pointer itself, borrowed: it
+ * stays valid only while the entry stays in the cache, so use that only for
+ * values that outlive the cache or a cache used from one thread.
+ *
  * Returns: (transfer full): a new #NmAsyncCache
  *
  * Since: 1.0
