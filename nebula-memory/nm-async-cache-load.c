@@ -26,6 +26,7 @@
 #include "config.h"
 
 #include "nm-async-cache-private.h"
+#include "nm-sanitizer-private.h"
 
 typedef enum {
   LOADER_ASYNC,
@@ -103,6 +104,7 @@ waiter_free (gpointer data)
 {
   NmCacheWaiter *waiter = data;
 
+  nm_sanitizer_handoff_acquire (waiter);
   g_assert (waiter->flight == NULL);
   g_assert (waiter->cancel_source == NULL);
   g_free (waiter);
@@ -205,6 +207,7 @@ complete_waiter (NmAsyncCache *self,
       g_clear_pointer (&waiter->cancel_source, g_source_unref);
     }
 
+  nm_sanitizer_handoff_release (waiter);
   if (error != NULL)
     g_task_return_error (task, g_error_copy (error));
   else
@@ -227,6 +230,7 @@ load_done (GObject      *source_object,
   gboolean stored = FALSE;
   GQueue waiters;
 
+  nm_sanitizer_handoff_acquire (flight);
   if (self->gvalue_values && flight->loader->kind == LOADER_ASYNC)
     {
       GValue v = G_VALUE_INIT;
@@ -252,7 +256,7 @@ load_done (GObject      *source_object,
       to_store = _nm_async_cache_copy_value (self, value);
     }
 
-  g_mutex_lock (&self->mutex);
+  _nm_async_cache_lock (self);
 
   flight_detach_locked (self, flight);
   waiters = flight->waiters;
@@ -280,7 +284,7 @@ load_done (GObject      *source_object,
                                       g_error_copy (error), 1, self->negative_ttl, TRUE, &drops);
     }
 
-  g_mutex_unlock (&self->mutex);
+  _nm_async_cache_unlock (self);
 
   /* Waiters are told after the flight left the table: a retry from a
    * callback starts a new load. */
@@ -321,12 +325,12 @@ waiter_cancelled (GCancellable *cancellable,
   GCancellable *abandon = NULL;
   NmCacheFlight *flight;
 
-  g_mutex_lock (&self->mutex);
+  _nm_async_cache_lock (self);
   flight = waiter->flight;
   if (flight == NULL)
     {
       /* The load finished first and owns the completion. */
-      g_mutex_unlock (&self->mutex);
+      _nm_async_cache_unlock (self);
       return G_SOURCE_REMOVE;
     }
 
@@ -345,7 +349,7 @@ waiter_cancelled (GCancellable *cancellable,
       abandon = g_object_ref (flight->cancellable);
     }
   _nm_async_cache_changed_locked (self);
-  g_mutex_unlock (&self->mutex);
+  _nm_async_cache_unlock (self);
 
   if (abandon != NULL)
     {
@@ -370,10 +374,12 @@ compute_in_thread (GTask        *task,
                    GCancellable *cancellable)
 {
   NmCacheFlight *flight = task_data;
-  NmAsyncCacheComputeFunc compute = (NmAsyncCacheComputeFunc) flight->loader->func;
+  NmAsyncCacheComputeFunc compute;
   GError *error = NULL;
   gpointer value;
 
+  nm_sanitizer_handoff_acquire (flight);
+  compute = (NmAsyncCacheComputeFunc) flight->loader->func;
   value = compute (flight->cache, flight->key, cancellable, flight->loader->data, &error);
   if (error != NULL)
     {
@@ -383,6 +389,7 @@ compute_in_thread (GTask        *task,
     }
   else
     g_task_return_pointer (task, value, flight->cache->value_free);
+  nm_sanitizer_handoff_release (flight);
 }
 
 /* Runs the loader, without the lock. The flight is alive until load_done. */
@@ -402,6 +409,7 @@ flight_start (NmAsyncCache  *self,
   if (flight->loader->kind == LOADER_THREAD)
     {
       g_task_set_task_data (task, flight, NULL);
+      nm_sanitizer_handoff_release (flight);
       g_task_run_in_thread (task, compute_in_thread);
     }
   else
@@ -443,7 +451,7 @@ request (NmAsyncCache        *self,
 
   hash = self->key_hash (key);
 
-  g_mutex_lock (&self->mutex);
+  _nm_async_cache_lock (self);
 
   idx = _nm_cache_store_find (&self->store, key, hash, self->key_equal);
   if (idx != NM_CACHE_NIL)
@@ -467,7 +475,7 @@ request (NmAsyncCache        *self,
           if (r->refresh_at <= now && !g_hash_table_contains (self->flights, key))
             start = flight_new_locked (self, key, hash, loader, TRUE);
 
-          g_mutex_unlock (&self->mutex);
+          _nm_async_cache_unlock (self);
 
           _nm_async_cache_flush_drops (self, &drops);
           if (start != NULL)
@@ -512,7 +520,7 @@ request (NmAsyncCache        *self,
       }
   }
 
-  g_mutex_unlock (&self->mutex);
+  _nm_async_cache_unlock (self);
 
   _nm_async_cache_flush_drops (self, &drops);
   if (start != NULL)

@@ -205,7 +205,7 @@ notify_idle (gpointer data)
   if (self == NULL)
     return G_SOURCE_REMOVE;
 
-  g_mutex_lock (&self->mutex);
+  _nm_async_cache_lock (self);
   self->notify_scheduled = FALSE;
   now = self->stats;
   now.size = self->store.n_used;
@@ -213,7 +213,7 @@ notify_idle (gpointer data)
   now.capacity = self->capacity;
   before = self->notified;
   self->notified = now;
-  g_mutex_unlock (&self->mutex);
+  _nm_async_cache_unlock (self);
 
   g_object_freeze_notify (G_OBJECT (self));
 #define NOTIFY_IF_CHANGED(field, prop) \
@@ -328,12 +328,12 @@ drops_idle (gpointer data)
   if (self == NULL)
     return G_SOURCE_REMOVE;
 
-  g_mutex_lock (&self->mutex);
+  _nm_async_cache_lock (self);
   for (guint i = 0; i < self->pending_drops.len; i++)
     drops_push (&drops, &self->pending_drops.items[i]);
   self->pending_drops.len = 0;
   self->drops_scheduled = FALSE;
-  g_mutex_unlock (&self->mutex);
+  _nm_async_cache_unlock (self);
 
   drops_release (self, &drops, TRUE);
 
@@ -364,7 +364,7 @@ _nm_async_cache_flush_drops (NmAsyncCache *self,
       return;
     }
 
-  g_mutex_lock (&self->mutex);
+  _nm_async_cache_lock (self);
   for (guint i = 0; i < drops->len; i++)
     drops_push (&self->pending_drops, &drops->items[i]);
   if (!self->drops_scheduled)
@@ -372,7 +372,7 @@ _nm_async_cache_flush_drops (NmAsyncCache *self,
       self->drops_scheduled = TRUE;
       schedule_idle_locked (self, drops_idle, "[nebula] NmAsyncCache evicted");
     }
-  g_mutex_unlock (&self->mutex);
+  _nm_async_cache_unlock (self);
 
   drops->len = 0;
   drops_release (self, drops, FALSE);
@@ -542,6 +542,27 @@ _nm_async_cache_store_locked (NmAsyncCache *self,
     }
   else
     {
+      gboolean by_weight = self->weigher != NULL;
+
+      /* Heavier than the whole cache: storing it would only flush the
+       * rest. */
+      if (by_weight ? weight > self->capacity : self->capacity == 0)
+        {
+          NmCacheDrop drop = { key, value, NM_ASYNC_CACHE_EVICTION_SIZE, negative };
+
+          drops_push (drops, &drop);
+          self->stats.evictions++;
+          _nm_async_cache_changed_locked (self);
+          return;
+        }
+
+      /* Make room first, so the hand never picks the newcomer. */
+      while (self->store.n_used > 0 &&
+             (by_weight ? self->store.weight + weight > self->capacity
+                        : self->store.n_used + 1 > self->capacity))
+        _nm_async_cache_drop_locked (self, _nm_cache_store_victim (&self->store),
+                                     NM_ASYNC_CACHE_EVICTION_SIZE, drops);
+
       idx = _nm_cache_store_add (&self->store, hash);
       r = _nm_cache_store_get (&self->store, idx);
       r->key = key;
@@ -576,7 +597,7 @@ _nm_async_cache_expire (NmAsyncCache *self)
   guint n = 0;
   gint64 now;
 
-  g_mutex_lock (&self->mutex);
+  _nm_async_cache_lock (self);
   now = _nm_async_cache_now_locked (self);
   for (;;)
     {
@@ -589,7 +610,7 @@ _nm_async_cache_expire (NmAsyncCache *self)
     }
   self->armed_deadline = G_MININT64;   /* the source disarmed itself */
   arm_expiry_locked (self);
-  g_mutex_unlock (&self->mutex);
+  _nm_async_cache_unlock (self);
 
   _nm_async_cache_flush_drops (self, &drops);
 
@@ -601,10 +622,10 @@ _nm_async_cache_set_clock (NmAsyncCache          *self,
                            NmAsyncCacheClockFunc  clock,
                            gpointer               user_data)
 {
-  g_mutex_lock (&self->mutex);
+  _nm_async_cache_lock (self);
   self->clock = clock != NULL ? clock : monotonic_clock;
   self->clock_data = user_data;
-  g_mutex_unlock (&self->mutex);
+  _nm_async_cache_unlock (self);
 }
 
 gsize
@@ -612,9 +633,9 @@ _nm_async_cache_get_bytes (NmAsyncCache *self)
 {
   gsize bytes;
 
-  g_mutex_lock (&self->mutex);
+  _nm_async_cache_lock (self);
   bytes = _nm_cache_store_bytes (&self->store);
-  g_mutex_unlock (&self->mutex);
+  _nm_async_cache_unlock (self);
 
   return bytes;
 }
@@ -661,7 +682,7 @@ nm_async_cache_finalize (GObject *object)
     self->weigher_destroy (self->weigher_data);
 
   g_main_context_unref (self->context);
-  g_mutex_clear (&self->mutex);
+  pthread_mutex_destroy (&self->mutex);
 
   G_OBJECT_CLASS (nm_async_cache_parent_class)->finalize (object);
 }
@@ -676,7 +697,7 @@ nm_async_cache_get_property (GObject    *object,
   NmAsyncCacheStats s;
   GTimeSpan ttl, refresh_after, negative_ttl;
 
-  g_mutex_lock (&self->mutex);
+  _nm_async_cache_lock (self);
   s = self->stats;
   s.size = self->store.n_used;
   s.weight = self->store.weight;
@@ -684,7 +705,7 @@ nm_async_cache_get_property (GObject    *object,
   ttl = self->ttl;
   refresh_after = self->refresh_after;
   negative_ttl = self->negative_ttl;
-  g_mutex_unlock (&self->mutex);
+  _nm_async_cache_unlock (self);
 
   switch (prop_id)
     {
@@ -716,10 +737,10 @@ set_time_property (NmAsyncCache *self,
 {
   gboolean changed;
 
-  g_mutex_lock (&self->mutex);
+  _nm_async_cache_lock (self);
   changed = *field != value;
   *field = value;
-  g_mutex_unlock (&self->mutex);
+  _nm_async_cache_unlock (self);
 
   if (changed)
     g_object_notify_by_pspec (G_OBJECT (self), pspec);
@@ -964,7 +985,7 @@ nm_async_cache_class_init (NmAsyncCacheClass *klass)
 static void
 nm_async_cache_init (NmAsyncCache *self)
 {
-  g_mutex_init (&self->mutex);
+  pthread_mutex_init (&self->mutex, NULL);
   _nm_cache_store_init (&self->store);
 
   self->key_hash = g_str_hash;
@@ -1082,14 +1103,14 @@ nm_async_cache_set_weigher (NmAsyncCache        *self,
 
   g_return_if_fail (NM_IS_ASYNC_CACHE (self));
 
-  g_mutex_lock (&self->mutex);
+  _nm_async_cache_lock (self);
   old_destroy = self->weigher_destroy;
   old_data = self->weigher_data;
   self->weigher = weigher;
   self->weigher_data = user_data;
   self->weigher_destroy = destroy;
   evict_to_capacity_locked (self, &drops);
-  g_mutex_unlock (&self->mutex);
+  _nm_async_cache_unlock (self);
 
   _nm_async_cache_flush_drops (self, &drops);
   if (old_destroy != NULL)
@@ -1123,7 +1144,7 @@ nm_async_cache_lookup (NmAsyncCache  *self,
 
   hash = self->key_hash (key);
 
-  g_mutex_lock (&self->mutex);
+  _nm_async_cache_lock (self);
   idx = _nm_cache_store_find (&self->store, key, hash, self->key_equal);
   if (idx != NM_CACHE_NIL)
     {
@@ -1142,7 +1163,7 @@ nm_async_cache_lookup (NmAsyncCache  *self,
   else
     self->stats.misses++;
   _nm_async_cache_changed_locked (self);
-  g_mutex_unlock (&self->mutex);
+  _nm_async_cache_unlock (self);
 
   if (G_UNLIKELY (drops.len > 0))
     _nm_async_cache_flush_drops (self, &drops);
@@ -1203,10 +1224,10 @@ nm_async_cache_insert_with_ttl (NmAsyncCache  *self,
   value_copy = _nm_async_cache_copy_value (self, (gpointer) value);
   weight = _nm_async_cache_weigh (self, key_copy, value_copy);
 
-  g_mutex_lock (&self->mutex);
+  _nm_async_cache_lock (self);
   _nm_async_cache_detach_flight_locked (self, key);
   _nm_async_cache_store_locked (self, key_copy, hash, value_copy, weight, ttl, FALSE, &drops);
-  g_mutex_unlock (&self->mutex);
+  _nm_async_cache_unlock (self);
 
   _nm_async_cache_flush_drops (self, &drops);
 }
@@ -1237,7 +1258,7 @@ nm_async_cache_invalidate (NmAsyncCache  *self,
 
   hash = self->key_hash (key);
 
-  g_mutex_lock (&self->mutex);
+  _nm_async_cache_lock (self);
   _nm_async_cache_detach_flight_locked (self, key);
   idx = _nm_cache_store_find (&self->store, key, hash, self->key_equal);
   if (idx != NM_CACHE_NIL)
@@ -1245,7 +1266,7 @@ nm_async_cache_invalidate (NmAsyncCache  *self,
       _nm_async_cache_drop_locked (self, idx, NM_ASYNC_CACHE_EVICTION_INVALIDATED, &drops);
       arm_expiry_locked (self);
     }
-  g_mutex_unlock (&self->mutex);
+  _nm_async_cache_unlock (self);
 
   _nm_async_cache_flush_drops (self, &drops);
 
@@ -1268,12 +1289,12 @@ nm_async_cache_clear (NmAsyncCache *self)
 
   g_return_if_fail (NM_IS_ASYNC_CACHE (self));
 
-  g_mutex_lock (&self->mutex);
+  _nm_async_cache_lock (self);
   _nm_async_cache_detach_all_flights_locked (self);
   while (self->store.n_used > 0)
     _nm_async_cache_drop_locked (self, self->store.tail, NM_ASYNC_CACHE_EVICTION_INVALIDATED, &drops);
   arm_expiry_locked (self);
-  g_mutex_unlock (&self->mutex);
+  _nm_async_cache_unlock (self);
 
   _nm_async_cache_flush_drops (self, &drops);
 }
@@ -1303,7 +1324,7 @@ nm_async_cache_trim (NmAsyncCache               *self,
 
   g_return_val_if_fail (NM_IS_ASYNC_CACHE (self), 0);
 
-  g_mutex_lock (&self->mutex);
+  _nm_async_cache_lock (self);
   if (level >= G_MEMORY_MONITOR_WARNING_LEVEL_CRITICAL)
     keep = 0;
   else if (level >= G_MEMORY_MONITOR_WARNING_LEVEL_MEDIUM)
@@ -1318,7 +1339,7 @@ nm_async_cache_trim (NmAsyncCache               *self,
       n++;
     }
   arm_expiry_locked (self);
-  g_mutex_unlock (&self->mutex);
+  _nm_async_cache_unlock (self);
 
   _nm_async_cache_flush_drops (self, &drops);
 
@@ -1342,9 +1363,9 @@ nm_async_cache_get_capacity (NmAsyncCache *self)
 
   g_return_val_if_fail (NM_IS_ASYNC_CACHE (self), 0);
 
-  g_mutex_lock (&self->mutex);
+  _nm_async_cache_lock (self);
   capacity = self->capacity;
-  g_mutex_unlock (&self->mutex);
+  _nm_async_cache_unlock (self);
 
   return capacity;
 }
@@ -1368,13 +1389,13 @@ nm_async_cache_set_capacity (NmAsyncCache *self,
   g_return_if_fail (NM_IS_ASYNC_CACHE (self));
   g_return_if_fail (capacity <= G_MAXUINT32);
 
-  g_mutex_lock (&self->mutex);
+  _nm_async_cache_lock (self);
   changed = self->capacity != capacity;
   self->capacity = capacity;
   self->store.alloc_limit = (guint32) MIN (capacity + 1, G_MAXUINT32);
   evict_to_capacity_locked (self, &drops);
   arm_expiry_locked (self);
-  g_mutex_unlock (&self->mutex);
+  _nm_async_cache_unlock (self);
 
   _nm_async_cache_flush_drops (self, &drops);
   if (changed)
@@ -1398,9 +1419,9 @@ nm_async_cache_get_size (NmAsyncCache *self)
 
   g_return_val_if_fail (NM_IS_ASYNC_CACHE (self), 0);
 
-  g_mutex_lock (&self->mutex);
+  _nm_async_cache_lock (self);
   size = self->store.n_used;
-  g_mutex_unlock (&self->mutex);
+  _nm_async_cache_unlock (self);
 
   return size;
 }
@@ -1423,12 +1444,12 @@ nm_async_cache_get_stats (NmAsyncCache *self)
   g_return_val_if_fail (NM_IS_ASYNC_CACHE (self), NULL);
 
   stats = g_new0 (NmAsyncCacheStats, 1);
-  g_mutex_lock (&self->mutex);
+  _nm_async_cache_lock (self);
   *stats = self->stats;
   stats->capacity = self->capacity;
   stats->size = self->store.n_used;
   stats->weight = self->store.weight;
-  g_mutex_unlock (&self->mutex);
+  _nm_async_cache_unlock (self);
 
   return stats;
 }
