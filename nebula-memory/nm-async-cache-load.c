@@ -431,7 +431,7 @@ request (NmAsyncCache        *self,
          gpointer             user_data,
          gpointer             source_tag)
 {
-  NmCacheDrops drops = NM_CACHE_DROPS_INIT (drops);
+  NmCacheDrops drops;
   g_autoptr(GTask) task = NULL;
   NmCacheFlight *start = NULL;
   NmCacheFlight *flight;
@@ -439,6 +439,7 @@ request (NmAsyncCache        *self,
   GError *error = NULL;
   guint32 hash, idx;
 
+  _nm_cache_drops_init (&drops);
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, source_tag);
   g_task_set_name (task, "[nebula] NmAsyncCache request");

@@ -1135,13 +1135,14 @@ gpointer
 nm_async_cache_lookup (NmAsyncCache  *self,
                        gconstpointer  key)
 {
-  NmCacheDrops drops = NM_CACHE_DROPS_INIT (drops);
+  NmCacheDrops drops;
   gpointer value = NULL;
   guint32 hash, idx;
 
   g_return_val_if_fail (NM_IS_ASYNC_CACHE (self), NULL);
   g_return_val_if_fail (key != NULL, NULL);
 
+  _nm_cache_drops_init (&drops);
   hash = self->key_hash (key);
 
   _nm_async_cache_lock (self);
