@@ -183,6 +183,28 @@ _nm_async_cache_unlock (NmAsyncCache *self)
 }
 
 /* nm-async-cache.c */
+void     _nm_async_cache_notify_stats    (NmAsyncCache            *self,
+                                          const NmAsyncCacheStats *before,
+                                          const NmAsyncCacheStats *now);
+gboolean _nm_async_cache_has_evicted_handlers (NmAsyncCache *self);
+void     _nm_async_cache_emit_evicted    (NmAsyncCache *self,
+                                          gpointer      key,
+                                          gpointer      value,
+                                          NmAsyncCacheEvictionReason reason);
+
+/* nm-async-cache-events.c */
+void     _nm_async_cache_changed_locked  (NmAsyncCache *self);
+void     _nm_async_cache_flush_drops     (NmAsyncCache *self,
+                                          NmCacheDrops *drops);
+void     _nm_cache_drops_push            (NmCacheDrops      *drops,
+                                          const NmCacheDrop *drop);
+void     _nm_cache_drops_release         (NmAsyncCache *self,
+                                          NmCacheDrops *drops,
+                                          gboolean      emit);
+void     _nm_async_cache_weak_ref_free   (gpointer      data);
+
+/* nm-async-cache-entries.c */
+gint64   _nm_async_cache_monotonic_clock (gpointer      user_data);
 gint64   _nm_async_cache_now_locked      (NmAsyncCache *self);
 void     _nm_async_cache_store_locked    (NmAsyncCache *self,
                                           gpointer      key,
@@ -196,9 +218,9 @@ void     _nm_async_cache_drop_locked     (NmAsyncCache *self,
                                           guint32       idx,
                                           NmAsyncCacheEvictionReason reason,
                                           NmCacheDrops *drops);
-void     _nm_async_cache_changed_locked  (NmAsyncCache *self);
-void     _nm_async_cache_flush_drops     (NmAsyncCache *self,
-                                          NmCacheDrops *drops);
+void     _nm_async_cache_evict_to_capacity_locked (NmAsyncCache *self,
+                                                   NmCacheDrops *drops);
+void     _nm_async_cache_arm_expiry_locked (NmAsyncCache *self);
 guint64  _nm_async_cache_weigh           (NmAsyncCache *self,
                                           gconstpointer key,
                                           gconstpointer value);

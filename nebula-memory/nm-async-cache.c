@@ -87,9 +87,6 @@
 
 G_DEFINE_FINAL_TYPE (NmAsyncCache, nm_async_cache, G_TYPE_OBJECT)
 
-G_DEFINE_BOXED_TYPE (NmAsyncCacheStats, nm_async_cache_stats,
-                     nm_async_cache_stats_copy, nm_async_cache_stats_free)
-
 #define DEFAULT_CAPACITY 1024
 
 enum {
@@ -121,12 +118,6 @@ enum {
 
 static guint signals [N_SIGNALS];
 
-static gint64
-monotonic_clock (gpointer user_data)
-{
-  return g_get_monotonic_time ();
-}
-
 static gpointer
 gvalue_copy (gpointer value)
 {
@@ -139,85 +130,16 @@ gvalue_free (gpointer value)
   g_boxed_free (G_TYPE_VALUE, value);
 }
 
-/* ---- statistics ------------------------------------------------------- */
+/* ---- what the other files need from the class ------------------------------ */
 
-/**
- * nm_async_cache_stats_copy:
- * @stats: an #NmAsyncCacheStats
- *
- * Copies @stats.
- *
- * Returns: (transfer full): a copy of @stats
- *
- * Since: 1.0
- */
-NmAsyncCacheStats *
-nm_async_cache_stats_copy (const NmAsyncCacheStats *stats)
-{
-  g_return_val_if_fail (stats != NULL, NULL);
-
-  return g_memdup2 (stats, sizeof *stats);
-}
-
-/**
- * nm_async_cache_stats_free:
- * @stats: an #NmAsyncCacheStats
- *
- * Frees @stats.
- *
- * Since: 1.0
- */
 void
-nm_async_cache_stats_free (NmAsyncCacheStats *stats)
+_nm_async_cache_notify_stats (NmAsyncCache            *self,
+                              const NmAsyncCacheStats *before,
+                              const NmAsyncCacheStats *now)
 {
-  g_free (stats);
-}
-
-/**
- * nm_async_cache_stats_get_hit_ratio:
- * @stats: an #NmAsyncCacheStats
- *
- * Gives the share of requests and lookups answered from the cache.
- *
- * Returns: hits / (hits + misses), between 0 and 1; 0 before any request
- *
- * Since: 1.0
- */
-double
-nm_async_cache_stats_get_hit_ratio (const NmAsyncCacheStats *stats)
-{
-  g_return_val_if_fail (stats != NULL, 0.0);
-
-  if (stats->hits + stats->misses == 0)
-    return 0.0;
-
-  return (double) stats->hits / (double) (stats->hits + stats->misses);
-}
-
-/* ---- notification and eviction delivery --------------------------------- */
-
-static gboolean
-notify_idle (gpointer data)
-{
-  g_autoptr(NmAsyncCache) self = g_weak_ref_get (data);
-  NmAsyncCacheStats now, before;
-
-  if (self == NULL)
-    return G_SOURCE_REMOVE;
-
-  _nm_async_cache_lock (self);
-  self->notify_scheduled = FALSE;
-  now = self->stats;
-  now.size = self->store.n_used;
-  now.weight = self->store.weight;
-  now.capacity = self->capacity;
-  before = self->notified;
-  self->notified = now;
-  _nm_async_cache_unlock (self);
-
   g_object_freeze_notify (G_OBJECT (self));
 #define NOTIFY_IF_CHANGED(field, prop) \
-  if (now.field != before.field) \
+  if (now->field != before->field) \
     g_object_notify_by_pspec (G_OBJECT (self), properties[prop])
   NOTIFY_IF_CHANGED (size, PROP_SIZE);
   NOTIFY_IF_CHANGED (weight, PROP_WEIGHT);
@@ -232,412 +154,21 @@ notify_idle (gpointer data)
   NOTIFY_IF_CHANGED (abandoned_loads, PROP_ABANDONED_LOADS);
 #undef NOTIFY_IF_CHANGED
   g_object_thaw_notify (G_OBJECT (self));
-
-  return G_SOURCE_REMOVE;
 }
 
-static void
-weak_ref_free (gpointer data)
+gboolean
+_nm_async_cache_has_evicted_handlers (NmAsyncCache *self)
 {
-  g_weak_ref_clear (data);
-  g_free (data);
-}
-
-static void
-schedule_idle_locked (NmAsyncCache *self,
-                      GSourceFunc   func,
-                      const char   *name)
-{
-  GWeakRef *ref = g_new0 (GWeakRef, 1);
-  GSource *source = g_idle_source_new ();
-
-  g_weak_ref_init (ref, self);
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_callback (source, func, ref, weak_ref_free);
-  g_source_set_static_name (source, name);
-  g_source_attach (source, self->context);
-  g_source_unref (source);
-}
-
-/* Statistics changed: notify once, on the cache's context, in a later
- * iteration. The cost on the hot path is one test of a flag. */
-void
-_nm_async_cache_changed_locked (NmAsyncCache *self)
-{
-  if (G_LIKELY (self->notify_scheduled))
-    return;
-
-  self->notify_scheduled = TRUE;
-  schedule_idle_locked (self, notify_idle, "[nebula] NmAsyncCache notify");
-}
-
-static void
-drops_push (NmCacheDrops *drops,
-            const NmCacheDrop *drop)
-{
-  if (drops->len == drops->alloc)
-    {
-      guint alloc = drops->alloc * 2;
-
-      if (drops->items == drops->inline_items)
-        {
-          drops->items = g_new (NmCacheDrop, alloc);
-          memcpy (drops->items, drops->inline_items, drops->len * sizeof (NmCacheDrop));
-        }
-      else
-        drops->items = g_renew (NmCacheDrop, drops->items, alloc);
-      drops->alloc = alloc;
-    }
-
-  drops->items[drops->len++] = *drop;
-}
-
-static void
-drops_release (NmAsyncCache *self,
-               NmCacheDrops *drops,
-               gboolean      emit)
-{
-  for (guint i = 0; i < drops->len; i++)
-    {
-      NmCacheDrop *d = &drops->items[i];
-
-      if (emit && !d->negative)
-        g_signal_emit (self, signals[EVICTED], 0, d->key, d->value, (NmAsyncCacheEvictionReason) d->reason);
-
-      if (self->key_free != NULL)
-        self->key_free (d->key);
-      if (d->negative)
-        g_error_free (d->value);
-      else if (self->value_free != NULL)
-        self->value_free (d->value);
-    }
-
-  if (drops->items != drops->inline_items)
-    g_free (drops->items);
-  drops->items = drops->inline_items;
-  drops->alloc = G_N_ELEMENTS (drops->inline_items);
-  drops->len = 0;
-}
-
-static gboolean
-drops_idle (gpointer data)
-{
-  g_autoptr(NmAsyncCache) self = g_weak_ref_get (data);
-  NmCacheDrops drops = NM_CACHE_DROPS_INIT (drops);
-
-  if (self == NULL)
-    return G_SOURCE_REMOVE;
-
-  _nm_async_cache_lock (self);
-  for (guint i = 0; i < self->pending_drops.len; i++)
-    drops_push (&drops, &self->pending_drops.items[i]);
-  self->pending_drops.len = 0;
-  self->drops_scheduled = FALSE;
-  _nm_async_cache_unlock (self);
-
-  drops_release (self, &drops, TRUE);
-
-  return G_SOURCE_REMOVE;
-}
-
-/* Announces and frees what an operation took out of the cache, without the
- * lock. #NmAsyncCache::evicted is emitted with the cache's main context
- * acquired: at once when this thread can acquire it, otherwise from an idle
- * on that context. */
-void
-_nm_async_cache_flush_drops (NmAsyncCache *self,
-                             NmCacheDrops *drops)
-{
-  if (drops->len == 0)
-    return;
-
-  if (!g_signal_has_handler_pending (self, signals[EVICTED], 0, TRUE))
-    {
-      drops_release (self, drops, FALSE);
-      return;
-    }
-
-  if (g_main_context_acquire (self->context))
-    {
-      drops_release (self, drops, TRUE);
-      g_main_context_release (self->context);
-      return;
-    }
-
-  _nm_async_cache_lock (self);
-  for (guint i = 0; i < drops->len; i++)
-    drops_push (&self->pending_drops, &drops->items[i]);
-  if (!self->drops_scheduled)
-    {
-      self->drops_scheduled = TRUE;
-      schedule_idle_locked (self, drops_idle, "[nebula] NmAsyncCache evicted");
-    }
-  _nm_async_cache_unlock (self);
-
-  drops->len = 0;
-  drops_release (self, drops, FALSE);
-}
-
-/* ---- expiry -------------------------------------------------------------- */
-
-static gboolean
-expiry_dispatch (GSource     *source,
-                 GSourceFunc  callback,
-                 gpointer     user_data)
-{
-  g_source_set_ready_time (source, -1);
-  return callback (user_data);
-}
-
-static GSourceFuncs expiry_funcs = {
-  .dispatch = expiry_dispatch,
-};
-
-static gboolean
-expiry_fired (gpointer data)
-{
-  g_autoptr(NmAsyncCache) self = g_weak_ref_get (data);
-
-  if (self != NULL)
-    _nm_async_cache_expire (self);
-
-  return G_SOURCE_CONTINUE;
-}
-
-/* Arms the one expiry source for the earliest deadline, when it moved. */
-static void
-arm_expiry_locked (NmAsyncCache *self)
-{
-  guint32 idx = _nm_cache_store_earliest (&self->store);
-  gint64 deadline = idx == NM_CACHE_NIL ? G_MAXINT64 : self->store.records[idx].expire_at;
-  gint64 delay;
-
-  if (deadline == self->armed_deadline)
-    return;
-  self->armed_deadline = deadline;
-
-  if (self->expiry_source == NULL)
-    {
-      GWeakRef *ref;
-
-      if (deadline == G_MAXINT64)
-        return;
-
-      ref = g_new0 (GWeakRef, 1);
-      g_weak_ref_init (ref, self);
-      self->expiry_source = g_source_new (&expiry_funcs, sizeof (GSource));
-      g_source_set_callback (self->expiry_source, expiry_fired, ref, weak_ref_free);
-      g_source_set_static_name (self->expiry_source, "[nebula] NmAsyncCache expiry");
-      g_source_set_ready_time (self->expiry_source, -1);
-      g_source_attach (self->expiry_source, self->context);
-    }
-
-  if (deadline == G_MAXINT64)
-    {
-      g_source_set_ready_time (self->expiry_source, -1);
-      return;
-    }
-
-  /* Deadlines are on the cache's clock; the source runs on the monotonic
-   * one. */
-  delay = deadline - _nm_async_cache_now_locked (self);
-  g_source_set_ready_time (self->expiry_source, g_get_monotonic_time () + MAX (delay, 0));
-}
-
-/* ---- entries -------------------------------------------------------------- */
-
-gint64
-_nm_async_cache_now_locked (NmAsyncCache *self)
-{
-  return self->clock (self->clock_data);
-}
-
-gpointer
-_nm_async_cache_copy_value (NmAsyncCache *self,
-                            gpointer      value)
-{
-  return self->value_copy != NULL ? self->value_copy (value) : value;
-}
-
-guint64
-_nm_async_cache_weigh (NmAsyncCache *self,
-                       gconstpointer key,
-                       gconstpointer value)
-{
-  guint64 weight;
-
-  if (self->weigher == NULL)
-    return 1;
-
-  weight = self->weigher (self, key, value, self->weigher_data);
-  return CLAMP (weight, 1, G_MAXUINT32);
-}
-
-static gboolean
-over_capacity (NmAsyncCache *self)
-{
-  if (self->weigher != NULL)
-    return self->store.weight > self->capacity;
-
-  return self->store.n_used > self->capacity;
+  return g_signal_has_handler_pending (self, signals[EVICTED], 0, TRUE);
 }
 
 void
-_nm_async_cache_drop_locked (NmAsyncCache               *self,
-                             guint32                     idx,
-                             NmAsyncCacheEvictionReason  reason,
-                             NmCacheDrops               *drops)
+_nm_async_cache_emit_evicted (NmAsyncCache               *self,
+                              gpointer                    key,
+                              gpointer                    value,
+                              NmAsyncCacheEvictionReason  reason)
 {
-  NmCacheRecord *r = _nm_cache_store_get (&self->store, idx);
-  NmCacheDrop drop = { r->key, r->value, reason, r->negative };
-
-  drops_push (drops, &drop);
-  _nm_cache_store_remove (&self->store, idx);
-
-  if (reason == NM_ASYNC_CACHE_EVICTION_EXPIRED)
-    self->stats.expirations++;
-  else if (reason == NM_ASYNC_CACHE_EVICTION_SIZE ||
-           reason == NM_ASYNC_CACHE_EVICTION_MEMORY_PRESSURE)
-    self->stats.evictions++;
-
-  _nm_async_cache_changed_locked (self);
-}
-
-static void
-evict_to_capacity_locked (NmAsyncCache *self,
-                          NmCacheDrops *drops)
-{
-  while (over_capacity (self))
-    _nm_async_cache_drop_locked (self, _nm_cache_store_victim (&self->store),
-                                 NM_ASYNC_CACHE_EVICTION_SIZE, drops);
-}
-
-/* Stores @key (owned) → @value (owned), replacing any entry for @key.
- * @ttl: 0 for the cache's default, NM_ASYNC_CACHE_TTL_FOREVER, or µs. */
-void
-_nm_async_cache_store_locked (NmAsyncCache *self,
-                              gpointer      key,
-                              guint32       hash,
-                              gpointer      value,
-                              guint64       weight,
-                              GTimeSpan     ttl,
-                              gboolean      negative,
-                              NmCacheDrops *drops)
-{
-  guint32 idx = _nm_cache_store_find (&self->store, key, hash, self->key_equal);
-  gint64 now = _nm_async_cache_now_locked (self);
-  NmCacheRecord *r;
-
-  if (ttl == 0)
-    ttl = self->ttl;
-
-  if (idx != NM_CACHE_NIL)
-    {
-      NmCacheDrop drop;
-
-      r = _nm_cache_store_get (&self->store, idx);
-      drop = (NmCacheDrop) { key, r->value, NM_ASYNC_CACHE_EVICTION_REPLACED, r->negative };
-      drops_push (drops, &drop);     /* the old value, and the duplicate key */
-      self->store.weight -= r->weight;
-    }
-  else
-    {
-      gboolean by_weight = self->weigher != NULL;
-
-      /* Heavier than the whole cache: storing it would only flush the
-       * rest. */
-      if (by_weight ? weight > self->capacity : self->capacity == 0)
-        {
-          NmCacheDrop drop = { key, value, NM_ASYNC_CACHE_EVICTION_SIZE, negative };
-
-          drops_push (drops, &drop);
-          self->stats.evictions++;
-          _nm_async_cache_changed_locked (self);
-          return;
-        }
-
-      /* Make room first, so the hand never picks the newcomer. */
-      while (self->store.n_used > 0 &&
-             (by_weight ? self->store.weight + weight > self->capacity
-                        : self->store.n_used + 1 > self->capacity))
-        _nm_async_cache_drop_locked (self, _nm_cache_store_victim (&self->store),
-                                     NM_ASYNC_CACHE_EVICTION_SIZE, drops);
-
-      idx = _nm_cache_store_add (&self->store, hash);
-      r = _nm_cache_store_get (&self->store, idx);
-      r->key = key;
-    }
-
-  r->value = value;
-  r->negative = negative;
-  r->visited = FALSE;
-  r->weight = (guint32) weight;
-  self->store.weight += weight;
-  r->refresh_at = (!negative && self->refresh_after > 0) ? now + self->refresh_after : G_MAXINT64;
-  _nm_cache_store_set_deadline (&self->store, idx, ttl > 0 ? now + ttl : G_MAXINT64);
-
-  evict_to_capacity_locked (self, drops);
-  arm_expiry_locked (self);
-  _nm_async_cache_changed_locked (self);
-}
-
-/**
- * _nm_async_cache_expire:
- * @self: an #NmAsyncCache
- *
- * Drops every entry whose deadline passed, earliest first, as the expiry
- * source does.
- *
- * Returns: the number of entries dropped
- */
-guint
-_nm_async_cache_expire (NmAsyncCache *self)
-{
-  NmCacheDrops drops = NM_CACHE_DROPS_INIT (drops);
-  guint n = 0;
-  gint64 now;
-
-  _nm_async_cache_lock (self);
-  now = _nm_async_cache_now_locked (self);
-  for (;;)
-    {
-      guint32 idx = _nm_cache_store_earliest (&self->store);
-
-      if (idx == NM_CACHE_NIL || self->store.records[idx].expire_at > now)
-        break;
-      _nm_async_cache_drop_locked (self, idx, NM_ASYNC_CACHE_EVICTION_EXPIRED, &drops);
-      n++;
-    }
-  self->armed_deadline = G_MININT64;   /* the source disarmed itself */
-  arm_expiry_locked (self);
-  _nm_async_cache_unlock (self);
-
-  _nm_async_cache_flush_drops (self, &drops);
-
-  return n;
-}
-
-void
-_nm_async_cache_set_clock (NmAsyncCache          *self,
-                           NmAsyncCacheClockFunc  clock,
-                           gpointer               user_data)
-{
-  _nm_async_cache_lock (self);
-  self->clock = clock != NULL ? clock : monotonic_clock;
-  self->clock_data = user_data;
-  _nm_async_cache_unlock (self);
-}
-
-gsize
-_nm_async_cache_get_bytes (NmAsyncCache *self)
-{
-  gsize bytes;
-
-  _nm_async_cache_lock (self);
-  bytes = _nm_cache_store_bytes (&self->store);
-  _nm_async_cache_unlock (self);
-
-  return bytes;
+  g_signal_emit (self, signals[EVICTED], 0, key, value, reason);
 }
 
 /* ---- GObject --------------------------------------------------------------- */
@@ -671,11 +202,11 @@ nm_async_cache_finalize (GObject *object)
       NmCacheRecord *r = _nm_cache_store_get (&self->store, self->store.tail);
       NmCacheDrop drop = { r->key, r->value, NM_ASYNC_CACHE_EVICTION_INVALIDATED, r->negative };
 
-      drops_push (&drops, &drop);
+      _nm_cache_drops_push (&drops, &drop);
       _nm_cache_store_remove (&self->store, self->store.tail);
     }
-  drops_release (self, &drops, FALSE);
-  drops_release (self, &self->pending_drops, FALSE);
+  _nm_cache_drops_release (self, &drops, FALSE);
+  _nm_cache_drops_release (self, &self->pending_drops, FALSE);
   _nm_cache_store_clear (&self->store);
 
   if (self->weigher_destroy != NULL)
@@ -996,7 +527,7 @@ nm_async_cache_init (NmAsyncCache *self)
   self->value_free = gvalue_free;
   self->gvalue_values = TRUE;
   self->capacity = DEFAULT_CAPACITY;
-  self->clock = monotonic_clock;
+  self->clock = _nm_async_cache_monotonic_clock;
   self->armed_deadline = G_MAXINT64;
   self->context = g_main_context_ref_thread_default ();
   self->pending_drops = (NmCacheDrops) NM_CACHE_DROPS_INIT (self->pending_drops);
@@ -1109,7 +640,7 @@ nm_async_cache_set_weigher (NmAsyncCache        *self,
   self->weigher = weigher;
   self->weigher_data = user_data;
   self->weigher_destroy = destroy;
-  evict_to_capacity_locked (self, &drops);
+  _nm_async_cache_evict_to_capacity_locked (self, &drops);
   _nm_async_cache_unlock (self);
 
   _nm_async_cache_flush_drops (self, &drops);
@@ -1265,7 +796,7 @@ nm_async_cache_invalidate (NmAsyncCache  *self,
   if (idx != NM_CACHE_NIL)
     {
       _nm_async_cache_drop_locked (self, idx, NM_ASYNC_CACHE_EVICTION_INVALIDATED, &drops);
-      arm_expiry_locked (self);
+      _nm_async_cache_arm_expiry_locked (self);
     }
   _nm_async_cache_unlock (self);
 
@@ -1294,7 +825,7 @@ nm_async_cache_clear (NmAsyncCache *self)
   _nm_async_cache_detach_all_flights_locked (self);
   while (self->store.n_used > 0)
     _nm_async_cache_drop_locked (self, self->store.tail, NM_ASYNC_CACHE_EVICTION_INVALIDATED, &drops);
-  arm_expiry_locked (self);
+  _nm_async_cache_arm_expiry_locked (self);
   _nm_async_cache_unlock (self);
 
   _nm_async_cache_flush_drops (self, &drops);
@@ -1339,7 +870,7 @@ nm_async_cache_trim (NmAsyncCache               *self,
                                    NM_ASYNC_CACHE_EVICTION_MEMORY_PRESSURE, &drops);
       n++;
     }
-  arm_expiry_locked (self);
+  _nm_async_cache_arm_expiry_locked (self);
   _nm_async_cache_unlock (self);
 
   _nm_async_cache_flush_drops (self, &drops);
@@ -1394,8 +925,8 @@ nm_async_cache_set_capacity (NmAsyncCache *self,
   changed = self->capacity != capacity;
   self->capacity = capacity;
   self->store.alloc_limit = (guint32) MIN (capacity + 1, G_MAXUINT32);
-  evict_to_capacity_locked (self, &drops);
-  arm_expiry_locked (self);
+  _nm_async_cache_evict_to_capacity_locked (self, &drops);
+  _nm_async_cache_arm_expiry_locked (self);
   _nm_async_cache_unlock (self);
 
   _nm_async_cache_flush_drops (self, &drops);
