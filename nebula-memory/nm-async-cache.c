@@ -50,13 +50,20 @@
  * |[<!-- language="Python" -->
  * cache = Nm.AsyncCache.new(1000)
  *
- * def load(cache, key, task):
+ * def load(cache, key, task, *user_data):
  *     task.return_value(fetch(key))     # or task.return_error(...)
  *
  * def done(cache, result):
  *     print(cache.get_or_compute_finish(result))
  *
- * cache.get_or_compute_async('answer', load, None, done)
+ * cache.get_or_compute_async('answer', load, callback=done)
+ * ]|
+ *
+ * and in JavaScript, with `Gio._promisify (Nm.AsyncCache.prototype,
+ * 'get_or_compute_async', 'get_or_compute_finish')`:
+ *
+ * |[<!-- language="JavaScript" -->
+ * const value = await cache.get_or_compute_async('answer', load, null);
  * ]|
  *
  * C callers use any key and value type with nm_async_cache_new_full():
