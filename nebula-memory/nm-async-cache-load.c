@@ -106,7 +106,10 @@ waiter_free (gpointer data)
 
   nm_sanitizer_handoff_acquire (waiter);
   g_assert (waiter->flight == NULL);
-  g_assert (waiter->cancel_source == NULL);
+  /* The last reference to the cancel source goes here, usually in the
+   * waiter's own thread: disposing of a GCancellableSource while its
+   * cancellable is being cancelled in another thread can leak it. */
+  g_clear_pointer (&waiter->cancel_source, g_source_unref);
   g_free (waiter);
 }
 
@@ -202,10 +205,7 @@ complete_waiter (NmAsyncCache *self,
   NmCacheWaiter *waiter = g_task_get_task_data (task);
 
   if (waiter->cancel_source != NULL)
-    {
-      g_source_destroy (waiter->cancel_source);
-      g_clear_pointer (&waiter->cancel_source, g_source_unref);
-    }
+    g_source_destroy (waiter->cancel_source);
 
   nm_sanitizer_handoff_release (waiter);
   if (error != NULL)
