@@ -26,18 +26,24 @@ G_BEGIN_DECLS
  *  - store->weight is the sum of @weight over the used records. */
 typedef struct
 {
+  /* What a hit reads and writes comes first: the first 32 bytes. Records
+   * are 56 bytes apart, so those bytes share one cache line in 5 records
+   * out of 8, where the whole record would in 1 out of 8. */
+  guint32  hash;
+  guint8   visited;
+  guint8   negative;
   gpointer key;
   gpointer value;        /* a GError when negative */
   gint64   expire_at;    /* clock time; G_MAXINT64 when it never expires */
+
   gint64   refresh_at;   /* clock time; G_MAXINT64 when never refreshed */
-  guint32  hash;
   guint32  newer;        /* SIEVE queue towards the head; free-list link */
   guint32  older;        /* SIEVE queue towards the tail */
   guint32  heap_pos;
   guint32  weight;
-  guint8   visited;
-  guint8   negative;
 } NmCacheRecord;
+
+G_STATIC_ASSERT (sizeof (NmCacheRecord) == 56);
 
 typedef struct
 {
