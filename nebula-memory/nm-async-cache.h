@@ -103,7 +103,22 @@ double             nm_async_cache_stats_get_hit_ratio (const NmAsyncCacheStats *
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NmAsyncCacheStats, nm_async_cache_stats_free)
 
+/**
+ * NM_TYPE_ASYNC_CACHE:
+ *
+ * The #GType of #NmAsyncCache.
+ *
+ * Since: 1.0
+ */
 #define NM_TYPE_ASYNC_CACHE (nm_async_cache_get_type ())
+
+/**
+ * NmAsyncCache:
+ *
+ * A bounded get-or-compute cache; its fields are private.
+ *
+ * Since: 1.0
+ */
 
 NM_AVAILABLE_IN_1_0
 G_DECLARE_FINAL_TYPE (NmAsyncCache, nm_async_cache, NM, ASYNC_CACHE, GObject)
