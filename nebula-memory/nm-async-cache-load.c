@@ -51,6 +51,7 @@ struct _NmCacheFlight
   GTask         *load_task;
   NmCacheLoader *loader;
   GQueue         waiters;       /* of NmCacheWaiter, through ->link */
+  GTimeSpan      ttl;           /* for the loaded value; 0 for the cache's */
   guint          detached : 1;
   guint          abandoned : 1;
   guint          stale : 1;
@@ -63,6 +64,8 @@ typedef struct
   NmCacheFlight *flight;        /* NULL once someone owns the completion */
   GSource       *cancel_source;
 } NmCacheWaiter;
+
+G_DEFINE_QUARK (nm-async-cache-flight, _nm_async_cache_flight)
 
 static NmCacheLoader *
 loader_new (LoaderKind     kind,
@@ -269,7 +272,7 @@ load_done (GObject      *source_object,
       if (!flight->stale && !flight->abandoned)
         {
           _nm_async_cache_store_locked (self, g_steal_pointer (&flight->key), flight->hash,
-                                        to_store, weight, 0, FALSE, &drops);
+                                        to_store, weight, flight->ttl, FALSE, &drops);
           stored = TRUE;
         }
     }
@@ -404,6 +407,7 @@ flight_start (NmAsyncCache  *self,
   /* An abandoned load's result is dropped whatever it is; let the loader's
    * own result through so a late value still reaches a refresh. */
   g_task_set_check_cancellable (task, FALSE);
+  g_object_set_qdata (G_OBJECT (task), _nm_async_cache_flight_quark (), flight);
   flight->load_task = g_object_ref (task);
 
   if (flight->loader->kind == LOADER_THREAD)
@@ -606,6 +610,35 @@ nm_async_cache_get_or_compute_in_thread_async (NmAsyncCache            *self,
 
   request (self, key, loader_new (LOADER_THREAD, compute_func, compute_data, compute_data_destroy),
            cancellable, callback, user_data, nm_async_cache_get_or_compute_async);
+}
+
+/**
+ * nm_async_cache_load_set_ttl:
+ * @load: the task an #NmAsyncCacheLoadFunc was given
+ * @ttl: time to live of the value it loads, in microseconds, 0 for the
+ *   cache's #NmAsyncCache:ttl, or %NM_ASYNC_CACHE_TTL_FOREVER
+ *
+ * Gives the value a loader is about to return its own time to live, for
+ * values that say how long they stay valid (an HTTP max-age, a lease).
+ * Call it before completing @load.
+ *
+ * Since: 1.0
+ */
+void
+nm_async_cache_load_set_ttl (GTask     *load,
+                             GTimeSpan  ttl)
+{
+  NmCacheFlight *flight;
+
+  g_return_if_fail (G_IS_TASK (load));
+  g_return_if_fail (ttl >= 0 || ttl == NM_ASYNC_CACHE_TTL_FOREVER);
+
+  flight = g_object_get_qdata (G_OBJECT (load), _nm_async_cache_flight_quark ());
+  g_return_if_fail (flight != NULL);
+
+  _nm_async_cache_lock (flight->cache);
+  flight->ttl = ttl;
+  _nm_async_cache_unlock (flight->cache);
 }
 
 /**

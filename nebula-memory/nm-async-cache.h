@@ -229,6 +229,10 @@ gpointer           nm_async_cache_get_or_compute_finish (NmAsyncCache           
                                                          GError                **error);
 
 NM_AVAILABLE_IN_1_0
+void               nm_async_cache_load_set_ttl         (GTask                   *load,
+                                                        GTimeSpan                ttl);
+
+NM_AVAILABLE_IN_1_0
 gpointer           nm_async_cache_lookup               (NmAsyncCache            *self,
                                                         gconstpointer            key);
 NM_AVAILABLE_IN_1_0

@@ -794,14 +794,34 @@ test_cache_ttl (void)
   g_assert_cmpuint (g_array_index (e.reasons, NmAsyncCacheEvictionReason, 0), ==,
                     NM_ASYNC_CACHE_EVICTION_EXPIRED);
 
+  /* A loader can give its value a lifetime of its own. */
+  {
+    Result r = { 0 };
+    Loader l;
+
+    loader_init (&l);
+    request (cache, "short", &l, NULL, &r);
+    nm_async_cache_load_set_ttl (g_ptr_array_index (l.tasks, 0), 10);   /* at 1060 */
+    loader_complete (&l, "S");
+    wait_for (&r);
+    result_clear (&r);
+    loader_clear (&l);
+    s = lookup_string (cache, "short");
+    g_assert_cmpstr (s, ==, "S");
+    g_free (s);
+    fake_now = 1060;
+    g_assert_null (nm_async_cache_lookup (cache, "short"));
+    g_assert_cmpuint (e.keys->len, ==, 2);
+  }
+
   fake_now = 5000;
   g_assert_cmpuint (_nm_async_cache_expire (cache), ==, 1);     /* a, without a lookup */
-  g_assert_cmpstr (g_ptr_array_index (e.keys, 1), ==, "a");
+  g_assert_cmpstr (g_ptr_array_index (e.keys, 2), ==, "a");
   g_assert_cmpuint (nm_async_cache_get_size (cache), ==, 1);
   s = lookup_string (cache, "c");
   g_assert_cmpstr (s, ==, "B");
   g_free (s);
-  g_assert_cmpuint (uint_prop (cache, "expirations"), ==, 2);
+  g_assert_cmpuint (uint_prop (cache, "expirations"), ==, 3);
   g_assert_cmpuint (uint_prop (cache, "evictions"), ==, 0);
   evictions_clear (&e);
 }
