@@ -65,7 +65,9 @@ typedef struct
   GSource       *cancel_source;
 } NmCacheWaiter;
 
-G_DEFINE_QUARK (nm-async-cache-flight, _nm_async_cache_flight)
+/* Where nm_async_cache_load_set_ttl() finds the flight of a load task (the
+ * task data is the loader's to use). */
+#define FLIGHT_DATA_KEY "nm-async-cache-flight"
 
 static NmCacheLoader *
 loader_new (LoaderKind     kind,
@@ -407,7 +409,7 @@ flight_start (NmAsyncCache  *self,
   /* An abandoned load's result is dropped whatever it is; let the loader's
    * own result through so a late value still reaches a refresh. */
   g_task_set_check_cancellable (task, FALSE);
-  g_object_set_qdata (G_OBJECT (task), _nm_async_cache_flight_quark (), flight);
+  g_object_set_data (G_OBJECT (task), FLIGHT_DATA_KEY, flight);
   flight->load_task = g_object_ref (task);
 
   if (flight->loader->kind == LOADER_THREAD)
@@ -633,7 +635,7 @@ nm_async_cache_load_set_ttl (GTask     *load,
   g_return_if_fail (G_IS_TASK (load));
   g_return_if_fail (ttl >= 0 || ttl == NM_ASYNC_CACHE_TTL_FOREVER);
 
-  flight = g_object_get_qdata (G_OBJECT (load), _nm_async_cache_flight_quark ());
+  flight = g_object_get_data (G_OBJECT (load), FLIGHT_DATA_KEY);
   g_return_if_fail (flight != NULL);
 
   _nm_async_cache_lock (flight->cache);

@@ -234,7 +234,6 @@ gpointer _nm_async_cache_copy_value      (NmAsyncCache *self,
                                           gpointer      value);
 
 /* nm-async-cache-load.c */
-GQuark   _nm_async_cache_flight_quark    (void);
 void     _nm_async_cache_detach_flight_locked (NmAsyncCache *self,
                                                gconstpointer key);
 void     _nm_async_cache_detach_all_flights_locked (NmAsyncCache *self);
