@@ -174,6 +174,26 @@ class AsyncCacheTest(unittest.TestCase):
         self.assertEqual(got, ['HELLO'])
         self.assertEqual(cache.lookup('hello'), 'HELLO')
 
+    def test_load_ttl(self):
+        cache = Nm.AsyncCache(capacity=10)
+        expired = []
+        cache.connect('evicted', lambda c, key, value, reason:
+                      expired.append(key) if reason == Nm.AsyncCacheEvictionReason.EXPIRED else None)
+
+        def load(cache, key, task, *data):
+            Nm.AsyncCache.load_set_ttl(task, 20 * 1000)   # 20 ms
+            task.return_value('short-lived')
+
+        results = []
+        cache.get_or_compute_async('k', load, callback=lambda c, r: results.append(c.get_or_compute_finish(r)))
+        self.run_until(lambda: results)
+        self.assertEqual(results, ['short-lived'])
+        # Reclaimed by the cache's timer, nobody looking it up.
+        self.run_until(lambda: expired)
+        self.assertEqual(expired, ['k'])
+        self.assertEqual(cache.props.size, 0)
+        self.assertEqual(cache.props.expirations, 1)
+
     def test_notify_batched(self):
         cache = Nm.AsyncCache.new(100)
         seen = []
