@@ -470,7 +470,10 @@ request (NmAsyncCache        *self,
         _nm_async_cache_drop_locked (self, idx, NM_ASYNC_CACHE_EVICTION_EXPIRED, &drops);
       else
         {
-          r->visited = TRUE;
+          /* Written only when it changes: a store would dirty the line, and the
+           * unlock that follows would wait for it. */
+          if (!r->visited)
+            r->visited = TRUE;
           self->stats.hits++;
           _nm_async_cache_changed_locked (self);
 

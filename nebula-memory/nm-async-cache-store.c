@@ -17,12 +17,43 @@
 
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "nm-async-cache-private.h"
 
 #define MIN_SLOTS   16u
 #define MIN_RECORDS 16u
+
+/* Big arrays ask for transparent huge pages: a hit follows two dependent
+ * loads (slot, then record) at random places, and with 4 KiB pages each
+ * one is also a TLB miss, whose page walk costs as much again (more in a
+ * virtual machine). Freed with g_free() like the others. */
+#define HUGE_PAGE      ((gsize) 2 << 20)
+#define HUGE_THRESHOLD ((gsize) 4 << 20)
+
+static gpointer
+array_alloc (gsize    size,
+             gboolean zero)
+{
+#ifdef MADV_HUGEPAGE
+  if (size >= HUGE_THRESHOLD)
+    {
+      void *mem = NULL;
+
+      if (posix_memalign (&mem, HUGE_PAGE, size) == 0)
+        {
+          madvise (mem, size, MADV_HUGEPAGE);
+          if (zero)
+            memset (mem, 0, size);
+          return mem;
+        }
+    }
+#endif
+
+  return zero ? g_malloc0 (size) : g_malloc (size);
+}
 
 /* Fibonacci hashing: the user's hash may have poor low bits (pointers,
  * small integers); the high bits of the product are well mixed. */
@@ -57,7 +88,7 @@ index_resize (NmCacheStore *store,
   guint32 *old = store->slots;
   guint32 old_n = store->n_slots;
 
-  store->slots = g_new0 (guint32, n_slots);
+  store->slots = array_alloc ((gsize) n_slots * sizeof (guint32), TRUE);
   store->n_slots = n_slots;
   store->slot_shift = 32 - g_bit_nth_msf (n_slots, -1);
 
@@ -280,7 +311,16 @@ _nm_cache_store_add (NmCacheStore *store,
         n = MAX (store->alloc_limit, store->n_alloc + 1);
       g_assert (n > store->n_alloc);
 
-      store->records = g_renew (NmCacheRecord, store->records, n);
+      if ((gsize) n * sizeof (NmCacheRecord) >= HUGE_THRESHOLD)
+        {
+          NmCacheRecord *records = array_alloc ((gsize) n * sizeof (NmCacheRecord), FALSE);
+
+          memcpy (records, store->records, (gsize) store->n_alloc * sizeof (NmCacheRecord));
+          g_free (store->records);
+          store->records = records;
+        }
+      else
+        store->records = g_renew (NmCacheRecord, store->records, n);
       for (guint32 i = n; i > store->n_alloc; i--)
         {
           store->records[i - 1].newer = store->free_head;

@@ -693,7 +693,10 @@ nm_async_cache_lookup (NmAsyncCache  *self,
         _nm_async_cache_drop_locked (self, idx, NM_ASYNC_CACHE_EVICTION_EXPIRED, &drops);
       else if (!r->negative)
         {
-          r->visited = TRUE;
+          /* Written only when it changes: a store would dirty the line, and the
+           * unlock that follows would wait for it. */
+          if (!r->visited)
+            r->visited = TRUE;
           value = _nm_async_cache_copy_value (self, r->value);
         }
     }
