@@ -6,6 +6,7 @@
 #pragma once
 
 #include "nm-memory-config.h"
+#include "nm-memory-budget.h"
 
 G_BEGIN_DECLS
 
@@ -28,6 +29,8 @@ typedef enum
   NM_FIELD_POISON          = 1 << 10,
   NM_FIELD_VALIDATE        = 1 << 11,
   NM_FIELD_LEAK_REPORT     = 1 << 12,
+  NM_FIELD_BUDGET          = 1 << 13,
+  NM_FIELD_TRIM_ON_PRESSURE = 1 << 14,
 } NmConfigField;
 
 typedef struct
@@ -46,6 +49,8 @@ typedef struct
   gboolean         poison;
   gboolean         validate;
   gboolean         leak_report;
+  NmMemoryBudget  *budget;       /* a reference, or NULL */
+  gboolean         trim_on_pressure;
 } NmConfigData;
 
 void            _nm_config_data_copy      (NmConfigData       *dest,
@@ -57,9 +62,13 @@ void            _nm_config_data_preset    (NmConfigData       *data,
 NmMemoryConfig *_nm_memory_config_new     (const NmConfigData *data);
 const NmConfigData *_nm_memory_config_get_data (NmMemoryConfig *self);
 
-/* Sizes: plain bytes or a number with B, KiB, MiB, GiB, KB, MB or GB. */
-gboolean        _nm_parse_size            (const char         *text,
-                                           guint64            *out);
-char           *_nm_format_size_exact     (guint64             size);
+/* Reads @group of @key_file into @data (nm-memory-config-keyfile.c). On
+ * failure @data may be half-changed: callers load into a copy. */
+gboolean        _nm_config_data_load_key_file (NmConfigData  *data,
+                                               GKeyFile      *key_file,
+                                               const char    *group,
+                                               GError       **error);
+
+
 
 G_END_DECLS
