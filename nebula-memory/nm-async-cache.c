@@ -888,6 +888,55 @@ nm_async_cache_trim (NmAsyncCache               *self,
   return n;
 }
 
+static guint64
+trim_for_pressure (GObject               *target,
+                   NmMemoryPressureLevel  level,
+                   gpointer               user_data)
+{
+  NmAsyncCache *self = NM_ASYNC_CACHE (target);
+  GMemoryMonitorWarningLevel warning;
+  gsize before, after;
+
+  switch (level)
+    {
+    case NM_MEMORY_PRESSURE_LEVEL_LOW:    warning = G_MEMORY_MONITOR_WARNING_LEVEL_LOW; break;
+    case NM_MEMORY_PRESSURE_LEVEL_MEDIUM: warning = G_MEMORY_MONITOR_WARNING_LEVEL_MEDIUM; break;
+    default:                              warning = G_MEMORY_MONITOR_WARNING_LEVEL_CRITICAL; break;
+    }
+
+  before = _nm_async_cache_get_bytes (self);
+  nm_async_cache_trim (self, warning);
+  after = _nm_async_cache_get_bytes (self);
+
+  /* Only the cache's own arrays are known; they shrink when it empties. */
+  return before > after ? before - after : 0;
+}
+
+/**
+ * nm_async_cache_follow_memory_pressure:
+ * @self: an #NmAsyncCache
+ * @pressure: the #NmMemoryPressure to follow, such as
+ *   nm_memory_pressure_get_default()
+ *
+ * Registers @self as a target of @pressure, which then trims it as
+ * nm_async_cache_trim() does: a quarter of the entries at
+ * %NM_MEMORY_PRESSURE_LEVEL_LOW, half at %NM_MEMORY_PRESSURE_LEVEL_MEDIUM,
+ * all at %NM_MEMORY_PRESSURE_LEVEL_CRITICAL. @pressure holds @self weakly.
+ *
+ * Returns: the target id, for nm_memory_pressure_remove_target()
+ *
+ * Since: 1.0
+ */
+guint
+nm_async_cache_follow_memory_pressure (NmAsyncCache     *self,
+                                       NmMemoryPressure *pressure)
+{
+  g_return_val_if_fail (NM_IS_ASYNC_CACHE (self), 0);
+  g_return_val_if_fail (NM_IS_MEMORY_PRESSURE (pressure), 0);
+
+  return nm_memory_pressure_add_target (pressure, G_OBJECT (self), trim_for_pressure, NULL, NULL);
+}
+
 /**
  * nm_async_cache_get_capacity:
  * @self: an #NmAsyncCache

@@ -11,6 +11,7 @@
 
 #include <gio/gio.h>
 
+#include "nm-memory-pressure.h"
 #include "nm-version-macros.h"
 
 G_BEGIN_DECLS
@@ -252,6 +253,10 @@ void               nm_async_cache_clear                (NmAsyncCache            
 NM_AVAILABLE_IN_1_0
 guint              nm_async_cache_trim                 (NmAsyncCache            *self,
                                                         GMemoryMonitorWarningLevel level);
+
+NM_AVAILABLE_IN_1_0
+guint              nm_async_cache_follow_memory_pressure (NmAsyncCache         *self,
+                                                          NmMemoryPressure     *pressure);
 
 NM_AVAILABLE_IN_1_0
 guint64            nm_async_cache_get_capacity         (NmAsyncCache            *self);

@@ -1074,6 +1074,58 @@ test_cache_clear_and_trim (void)
   evictions_clear (&e);
 }
 
+/* A GMemoryMonitor the test drives by hand. */
+typedef struct { GObject parent_instance; } TestMonitor;
+typedef struct { GObjectClass parent_class; } TestMonitorClass;
+
+static void test_monitor_iface_init (GMemoryMonitorInterface *iface) { }
+static gboolean test_monitor_init_sync (GInitable *i, GCancellable *c, GError **e) { return TRUE; }
+static void test_monitor_initable_init (GInitableIface *iface) { iface->init = test_monitor_init_sync; }
+
+static GType test_monitor_get_type (void);
+G_DEFINE_TYPE_WITH_CODE (TestMonitor, test_monitor, G_TYPE_OBJECT,
+                         G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE, test_monitor_initable_init)
+                         G_IMPLEMENT_INTERFACE (G_TYPE_MEMORY_MONITOR, test_monitor_iface_init))
+
+static void test_monitor_class_init (TestMonitorClass *klass) { }
+static void test_monitor_init (TestMonitor *self) { }
+
+static void
+test_cache_memory_pressure (void)
+{
+  g_autoptr(GObject) monitor = g_object_new (test_monitor_get_type (), NULL);
+  g_autoptr(NmMemoryPressure) pressure = nm_memory_pressure_new (G_MEMORY_MONITOR (monitor));
+  NmAsyncCache *cache = nm_async_cache_new (100);
+  Evictions e;
+
+  evictions_watch (&e, cache);
+  for (int i = 0; i < 40; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("k%d", i);
+
+      insert_string (cache, key, "v");
+    }
+
+  g_assert_cmpuint (nm_async_cache_follow_memory_pressure (cache, pressure), >, 0);
+  g_assert_cmpuint (nm_memory_pressure_get_n_targets (pressure), ==, 1);
+
+  /* What GMemoryMonitor::low-memory-warning does. */
+  g_signal_emit_by_name (monitor, "low-memory-warning", G_MEMORY_MONITOR_WARNING_LEVEL_LOW);
+  g_assert_cmpuint (nm_async_cache_get_size (cache), ==, 30);
+  g_assert_cmpuint (g_array_index (e.reasons, NmAsyncCacheEvictionReason, 0), ==,
+                    NM_ASYNC_CACHE_EVICTION_MEMORY_PRESSURE);
+
+  /* Emptying the cache gives its arrays back. */
+  g_assert_cmpuint (nm_memory_pressure_trim (pressure, NM_MEMORY_PRESSURE_LEVEL_CRITICAL), >, 0);
+  g_assert_cmpuint (nm_async_cache_get_size (cache), ==, 0);
+  g_assert_cmpuint (uint_prop (cache, "evictions"), ==, 40);
+
+  /* Held weakly. */
+  evictions_clear (&e);
+  g_object_unref (cache);
+  g_assert_cmpuint (nm_memory_pressure_get_n_targets (pressure), ==, 0);
+}
+
 /* ---- C key and value types -------------------------------------------------------- */
 
 static gpointer
@@ -1198,6 +1250,7 @@ main (int   argc,
   g_test_add_func ("/nebula/async-cache/bound/weight", test_cache_weight);
   g_test_add_func ("/nebula/async-cache/invalidate-during-load", test_cache_invalidate_during_load);
   g_test_add_func ("/nebula/async-cache/clear-and-trim", test_cache_clear_and_trim);
+  g_test_add_func ("/nebula/async-cache/memory-pressure", test_cache_memory_pressure);
   g_test_add_func ("/nebula/async-cache/c-types", test_cache_c_types);
   g_test_add_func ("/nebula/async-cache/bad-input", test_cache_bad_input);
 
