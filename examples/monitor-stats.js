@@ -76,6 +76,10 @@ GLib.timeout_add(GLib.PRIORITY_DEFAULT, 2, produce);
 const sampler = GLib.timeout_add(GLib.PRIORITY_DEFAULT, 10, sample);
 loop.run();
 GLib.source_remove(sampler);
+// Notifications are delivered on the main context, batched: let the last
+// ones (from the reset) arrive.
+while (GLib.MainContext.default().iteration(false))
+    ;
 
 const stats = pool.get_stats();
 print(`final: ${stats.to_string()}`);

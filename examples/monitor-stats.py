@@ -79,6 +79,10 @@ GLib.timeout_add(2, produce)
 sampler = GLib.timeout_add(10, sample)
 loop.run()
 GLib.source_remove(sampler)
+# Notifications are delivered on the main context, batched: let the last
+# ones (from the reset) arrive.
+while GLib.MainContext.default().iteration(False):
+    pass
 
 stats = pool.get_stats()
 print(f'final: {stats.to_string()}')

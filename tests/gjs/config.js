@@ -67,8 +67,14 @@ const small = Nm.BumpAllocator.new(4096);
 small.connect('notify::bytes-peak', () => seen.push(small.bytes_peak));
 for (let i = 0; i < 10; i++)
     small.alloc(64, 8);
+const context = GLib.MainContext.default();
+while (context.iteration(false))
+    ;
 check(seen.length === 0, 'no notification per allocation');
 Nm.Allocator.prototype.reset.call(small);
+// Delivered on the main context, batched.
+while (context.iteration(false))
+    ;
 check(seen.length === 1 && seen[0] === 640, 'bytes-peak notified on reset');
 
 finish();

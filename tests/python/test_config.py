@@ -15,6 +15,12 @@ DATA = os.environ.get('NM_TEST_DATA', os.path.join(os.path.dirname(__file__), '.
 MiB = 1024 * 1024
 
 
+def iterate():
+    context = GLib.MainContext.default()
+    while context.iteration(False):
+        pass
+
+
 def key_file_from(text):
     key_file = GLib.KeyFile()
     key_file.load_from_data(text, len(text.encode()), GLib.KeyFileFlags.NONE)
@@ -127,11 +133,14 @@ class NotifyTest(unittest.TestCase):
         arena.connect('notify::bytes-peak', lambda obj, pspec: seen.append(('peak', obj.props.bytes_peak)))
         for _ in range(10):
             arena.alloc(64, 8)
+        iterate()
         self.assertEqual(seen, [])          # never per allocation
         Nm.Allocator.reset(arena)
+        iterate()                           # delivered on the main context
         self.assertIn(('peak', 640), seen)
         seen.clear()
         Nm.Allocator.reset(arena)
+        iterate()
         self.assertEqual(seen, [])          # nothing changed, nothing notified
 
 
