@@ -20,12 +20,6 @@ extern gint _nm_allocator_bytes_n_alive;
 gboolean _nm_allocator_bytes_check_reset (NmAllocator *self,
                                           const char  *what);
 
-/* After a reset that did not ask first (the type-specific resets): one
- * g_critical naming the GBytes of @self left pointing at recycled memory,
- * if there are any. Their release then gives nothing back (the reset count
- * changed), so nothing is freed twice. */
-void     _nm_allocator_bytes_report_reset (NmAllocator *self);
-
 /* Whether @self may recycle all of its memory now. Every entry point that
  * invalidates all handed-out memory calls this first and returns without
  * doing anything when it is FALSE. */

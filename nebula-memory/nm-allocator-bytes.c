@@ -47,18 +47,14 @@
  *
  * The type-specific resets (nm_bump_allocator_reset(),
  * nm_pool_allocator_reset(), nm_stack_allocator_reset()) are the fast paths
- * for C code that knows what it holds and do not ask first. Reset with
- * #GBytes alive, they report it with one g_critical() afterwards; the
- * #GBytes notices on its last unref that the allocator was reset and does
- * not give back a block that may belong to someone else now, so nothing is
- * freed twice. Reading its data is a use after reset, which AddressSanitizer
- * and Valgrind report. Restoring a bump checkpoint or popping a stack
- * marker taken before the #GBytes was made recycles its block the same way
- * and is not detected: keep such #GBytes out of scopes.
- *
- * In Python and GJS, `allocator.reset()` on a #NmBumpAllocator,
- * #NmPoolAllocator or #NmStackAllocator calls the type-specific reset; call
- * `Nm.Allocator.reset(allocator)` to have the refusal.
+ * for C code that knows what it holds and do not ask first. A #GBytes that
+ * outlived such a reset reports it with one g_critical() on its last unref
+ * and does not give back a block that may belong to someone else now, so
+ * nothing is freed twice; reading its data before that is a use after
+ * reset, which AddressSanitizer and Valgrind report. Restoring a bump
+ * checkpoint or popping a stack marker taken before the #GBytes was made
+ * recycles its block the same way and is not detected: keep such #GBytes
+ * out of scopes.
  *
  * The last unref may happen on any thread; for an allocator that is not
  * #NmAllocator:thread-safe it must happen on the thread that uses the
@@ -146,10 +142,23 @@ bytes_block_release (gpointer data)
 {
   BytesBlock *block = data;
 
-  /* After a reset the block may belong to someone else: giving it back
-   * would free their memory. The reset already took it back. */
-  if (block->give_back && reset_count (block->allocator) == block->resets)
-    nm_allocator_free (block->allocator, block->mem, block->size, block->alignment);
+  if (reset_count (block->allocator) != block->resets)
+    {
+      /* A type-specific reset recycled the block while this GBytes lived
+       * (nm_allocator_reset() would have refused). It may belong to someone
+       * else now: giving it back would free their memory. */
+      NmAllocatorCommon *common = _nm_allocator_get_common (block->allocator);
+
+      g_critical ("%s “%s” was reset while a GBytes of %" G_GSIZE_FORMAT " bytes at %p "
+                  "was alive: its data was recycled memory since the reset. Drop the "
+                  "GBytes before resetting, or reset with nm_allocator_reset(), which "
+                  "refuses while GBytes are alive.",
+                  common->label, common->name, block->size, block->mem);
+    }
+  else if (block->give_back)
+    {
+      nm_allocator_free (block->allocator, block->mem, block->size, block->alignment);
+    }
 
   g_atomic_int_add (&block->owner->n_alive, -1);
   g_atomic_int_add (&_nm_allocator_bytes_n_alive, -1);
@@ -287,21 +296,4 @@ _nm_allocator_bytes_check_reset (NmAllocator *self,
               common != NULL ? common->name : "", n_alive, what, what);
 
   return FALSE;
-}
-
-void
-_nm_allocator_bytes_report_reset (NmAllocator *self)
-{
-  NmAllocatorCommon *common;
-  guint n_alive = nm_allocator_get_n_live_bytes (self);
-
-  if (n_alive == 0)
-    return;
-
-  common = _nm_allocator_get_common (self);
-  g_critical ("%s “%s” was reset with %u GBytes alive: their data is recycled memory "
-              "now. Drop the GBytes before the reset, or reset with nm_allocator_reset(), "
-              "which refuses while GBytes are alive.",
-              common != NULL ? common->label : G_OBJECT_TYPE_NAME (self),
-              common != NULL ? common->name : "", n_alive);
 }

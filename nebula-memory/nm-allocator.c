@@ -658,11 +658,6 @@ _nm_allocator_reset_done (NmAllocator        *self,
 {
   __atomic_store_n (&common->n_resets, common->n_resets + 1, __ATOMIC_RELAXED);
 
-  /* A type-specific reset does not go through nm_allocator_reset()'s
-   * refusal: say so when GBytes were left pointing at recycled memory. */
-  if (G_UNLIKELY (g_atomic_int_get (&_nm_allocator_bytes_n_alive) != 0))
-    _nm_allocator_bytes_report_reset (self);
-
   _nm_allocator_notify_usage (self, common, pspecs, G_MAXUINT64, bytes_used,
                               common->notified_peak, bytes_peak);
 }
