@@ -165,6 +165,9 @@ void         bench_progress         (const char          *format,
                                      ...) G_GNUC_PRINTF (1, 2);
 void         bench_progress_end     (void);
 
+/* bench-memory.c: the measurement of one candidate, in a process of its own */
+int          bench_memory_child_main (const char         *spec);
+
 /* bench-machine.c */
 void         bench_machine_reexec_for_tls (char **argv);
 void         bench_machine_unpin_thread (void);

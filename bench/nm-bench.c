@@ -33,6 +33,7 @@ main (int    argc,
   g_autofree char *only = NULL;
   g_autofree char *svg_file = NULL;
   g_autofree char *command = NULL;
+  g_autofree char *memory_child = NULL;
   g_auto(GStrv) only_list = NULL;
   g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func ((GDestroyNotify) bench_result_free);
   g_autoptr(GOptionContext) context = NULL;
@@ -51,6 +52,7 @@ main (int    argc,
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print JSON (every figure, with the method) instead of tables", NULL },
     { "svg", 0, 0, G_OPTION_ARG_FILENAME, &svg_file, "Write a bar chart per scenario to FILE", "FILE" },
     { "list", 'l', 0, G_OPTION_ARG_NONE, &list, "List the scenarios and exit", NULL },
+    { "memory-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &memory_child, "Measure one candidate's memory (internal)", "ID:MIX:N" },
     { NULL }
   };
 
@@ -65,6 +67,9 @@ main (int    argc,
       g_printerr ("%s\n", error->message);
       return 2;
     }
+
+  if (memory_child != NULL)
+    return bench_memory_child_main (memory_child);
 
   if (list)
     {
