@@ -19,7 +19,7 @@
 #include "bench.h"
 
 BenchOptions bench_options = {
-  .runs = 9,
+  .runs = 11,
   .round_seconds = 0.02,
   .quick = FALSE,
   .pin_cpu = -1,

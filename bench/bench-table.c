@@ -141,3 +141,134 @@ bench_table_print (const BenchResult *result)
     }
   print_skips (result);
 }
+
+/* The summary: one line per scenario, one column per allocator, the
+ * median of per-round ratios against glibc. The pool's variants (size
+ * classes at mixed sizes, thread-safe in the threaded scenarios) share a
+ * column. */
+
+static BenchCandidateId
+column_of (BenchCandidateId id)
+{
+  switch (id)
+    {
+    case BENCH_CAND_nm_pool_classes:
+    case BENCH_CAND_nm_pool_ts:
+    case BENCH_CAND_nm_pool_ts_classes:
+      return BENCH_CAND_nm_pool;
+    default:
+      return id;
+    }
+}
+
+static char *
+format_ratio (double r)
+{
+  if (r >= 100)
+    return g_strdup (">100");
+  if (r >= 10)
+    return g_strdup_printf ("%.0f", r);
+  return g_strdup_printf ("%.2f", r);
+}
+
+static void
+summary_table (GPtrArray  *results,
+               gboolean    memory)
+{
+  gboolean used[BENCH_N_CANDIDATES] = { FALSE };
+  guint n_lines = 0;
+
+  for (guint i = 0; i < results->len; i++)
+    {
+      const BenchResult *result = g_ptr_array_index (results, i);
+
+      if (result->scenario->n_list > 0 || result->scenario->pattern->memory != memory)
+        continue;
+      n_lines++;
+      for (guint j = 1; j < result->rows->len; j++)
+        used[column_of (g_array_index (result->rows, BenchRow, j).candidate)] = TRUE;
+    }
+  if (n_lines == 0)
+    return;
+
+  if (memory)
+    g_print ("\n### Memory: resident memory of 1 M live blocks against glibc's (below 1: less)\n\n");
+  else
+    g_print ("\n### Speed against glibc malloc (median of per-round ratios; above 1: faster)\n\n");
+
+  g_print ("| scenario |");
+  for (guint c = 0; c < BENCH_N_CANDIDATES; c++)
+    if (used[c])
+      g_print (" %s |", bench_candidates[c].id);
+  g_print ("\n|:--|");
+  for (guint c = 0; c < BENCH_N_CANDIDATES; c++)
+    if (used[c])
+      g_print ("--:|");
+  g_print ("\n");
+
+  for (guint i = 0; i < results->len; i++)
+    {
+      const BenchResult *result = g_ptr_array_index (results, i);
+      double value[BENCH_N_CANDIDATES];
+      gboolean have[BENCH_N_CANDIDATES] = { FALSE };
+
+      if (result->scenario->n_list > 0 || result->scenario->pattern->memory != memory)
+        continue;
+      for (guint j = 1; j < result->rows->len; j++)
+        {
+          const BenchRow *row = &g_array_index (result->rows, BenchRow, j);
+          BenchCandidateId c = column_of (row->candidate);
+          double min, max;
+
+          if (memory)
+            value[c] = row->ratio[0];
+          else
+            bench_summary (row->ratio, row->n_rounds, &min, &value[c], &max);
+          have[c] = TRUE;
+        }
+      g_print ("| %s |", result->scenario->id);
+      for (guint c = 0; c < BENCH_N_CANDIDATES; c++)
+        if (used[c])
+          {
+            g_autofree char *text = have[c] ? format_ratio (value[c]) : g_strdup ("-");
+            g_print (" %s |", text);
+          }
+      g_print ("\n");
+    }
+}
+
+void
+bench_table_summary (GPtrArray *results)
+{
+  gboolean views = FALSE;
+
+  if (bench_options.quick)
+    return;
+
+  g_print ("\n## Summary\n");
+  summary_table (results, FALSE);
+  summary_table (results, TRUE);
+
+  for (guint i = 0; i < results->len; i++)
+    {
+      const BenchResult *result = g_ptr_array_index (results, i);
+      double min, median, max;
+      const BenchRow *row;
+
+      if (result->scenario->n_list == 0 || result->rows->len < 2)
+        continue;
+      if (!views)
+        g_print ("\n### Overheads (the first row's time / the second's; below 1: the second is slower)\n\n"
+                 "| view | against | ratio |\n|:--|:--|--:|\n");
+      views = TRUE;
+      row = &g_array_index (result->rows, BenchRow, 1);
+      bench_summary (row->ratio, row->n_rounds, &min, &median, &max);
+      g_print ("| %s | %s | %.2f |\n", bench_candidates[row->candidate].label,
+               bench_candidates[result->baseline].label, median);
+    }
+
+  g_print ("\nnm_pool: one pool of 64 B blocks at 64 B; six pools of 16-512 B (size classes) at "
+           "mixed sizes; the thread-safe pool in the threaded scenarios. \"-\": the allocator "
+           "cannot run the pattern (see the scenario's table). \">100\": an arena's release that "
+           "takes microseconds, where the exact ratio is timer noise.\n");
+}

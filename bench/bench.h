@@ -180,6 +180,7 @@ const char *const *bench_machine_describe (void);
 void         bench_table_header     (void);
 void         bench_table_print      (const BenchResult   *result);
 void         bench_table_peers      (void);
+void         bench_table_summary    (GPtrArray           *results);
 char        *bench_json_write       (GPtrArray           *results);
 char        *bench_svg_write        (GPtrArray           *results);
 

@@ -44,7 +44,7 @@ main (int    argc,
   guint n_wanted = 0, done = 0;
   GOptionEntry entries[] = {
     { "only", 'o', 0, G_OPTION_ARG_STRING, &only, "Run the scenarios whose id contains one of the comma-separated TEXTs (batch, live-64, threads, view, memory, ...)", "TEXT" },
-    { "runs", 'r', 0, G_OPTION_ARG_INT, &runs, "Timed rounds per scenario (default 9)", "N" },
+    { "runs", 'r', 0, G_OPTION_ARG_INT, &runs, "Timed rounds per scenario (default 11)", "N" },
     { "round-ms", 0, 0, G_OPTION_ARG_INT, &round_ms, "Target length of one candidate's round (default 20)", "MS" },
     { "pin", 'p', 0, G_OPTION_ARG_INT, &pin, "Pin the program to this CPU (threaded scenarios use all CPUs)", "CPU" },
     { "live", 0, 0, G_OPTION_ARG_INT, &live, "Live blocks of the large scenarios (default 1048576)", "N" },
@@ -131,7 +131,10 @@ main (int    argc,
       fputs (text, stdout);
     }
   else
-    bench_table_peers ();
+    {
+      bench_table_summary (results);
+      bench_table_peers ();
+    }
 
   if (svg_file != NULL)
     {
