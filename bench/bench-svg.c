@@ -3,9 +3,13 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * One panel per scenario, one bar per row: the median ratio against the
- * baseline (longer is faster; for memory, longer is less memory), a
- * whisker from the min to the max over the rounds, and a line at 1.
+ * baseline on a logarithmic axis, drawn from the line at 1 (to the right:
+ * faster; for memory, less memory), with a whisker from the min to the max
+ * over the rounds. Logarithmic, because an arena's reset can be a thousand
+ * times a free loop and 0.5 is as far from 1 as 2 is.
  */
+
+#include <math.h>
 
 #include "bench.h"
 
@@ -48,31 +52,43 @@ row_figures (const BenchResult *result,
 }
 
 static double
+axis (double r,
+      double lo,
+      double hi)
+{
+  r = CLAMP (r, lo, hi);
+  return LABEL_W + BAR_W * (log (r) - log (lo)) / (log (hi) - log (lo));
+}
+
+static double
 panel (GString           *out,
        const BenchResult *result,
        double             y)
 {
   const BenchScenario *s = result->scenario;
   guint n = result->rows->len;
-  double scale_max = 1.0;
+  double lo = 0.5, hi = 2.0;
   const char *base = bench_candidates[result->baseline].label;
 
   for (guint i = 0; i < n; i++)
     {
       double med, min, max;
       row_figures (result, &g_array_index (result->rows, BenchRow, i), &med, &min, &max);
-      scale_max = MAX (scale_max, max);
+      if (min > 0)
+        lo = MIN (lo, min);
+      hi = MAX (hi, max);
     }
-  scale_max *= 1.08;
+  lo /= 1.15;
+  hi *= 1.6;  /* room for the value's text */
 
   g_string_append_printf (out, "<text x=\"8\" y=\"%.0f\" class=\"t\">", y + 16);
   add_text (out, s->title);
   g_string_append (out, "</text>\n");
   g_string_append_printf (out, "<text x=\"8\" y=\"%.0f\" class=\"s\">", y + 32);
   if (s->pattern->memory)
-    g_string_append_printf (out, "%s resident memory / row's resident memory (longer: less memory)", base);
+    g_string_append_printf (out, "%s resident memory / row's, log scale (right of the line: less memory)", base);
   else
-    g_string_append_printf (out, "%s time / row's time, median of per-round ratios, whisker min-max (longer: faster)", base);
+    g_string_append_printf (out, "%s time / row's time, median of per-round ratios, whisker min-max, log scale (right of the line: faster)", base);
   g_string_append (out, "</text>\n");
   y += TITLE_H;
 
@@ -80,25 +96,27 @@ panel (GString           *out,
     {
       const BenchRow *row = &g_array_index (result->rows, BenchRow, i);
       const BenchCandidate *c = &bench_candidates[row->candidate];
-      double med, min, max;
+      double med, min, max, x1, xm;
       double ym = y + i * ROW_H;
 
       row_figures (result, row, &med, &min, &max);
+      x1 = axis (1.0, lo, hi);
+      xm = axis (med > 0 ? med : lo, lo, hi);
       g_string_append_printf (out, "<text x=\"%d\" y=\"%.0f\" class=\"l\">", LABEL_W - 6, ym + 13);
       add_text (out, c->label);
       g_string_append (out, "</text>\n");
-      g_string_append_printf (out, "<rect x=\"%d\" y=\"%.0f\" width=\"%.1f\" height=\"%d\" class=\"%s\"/>\n",
-                              LABEL_W, ym + 3, BAR_W * med / scale_max, ROW_H - 5,
+      g_string_append_printf (out, "<rect x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"%d\" class=\"%s\"/>\n",
+                              MIN (x1, xm), ym + 3, MAX (fabs (xm - x1), 1.0), ROW_H - 5,
                               i == 0 ? "b" : c->nebula ? "n" : "p");
       if (max > min)
         g_string_append_printf (out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.0f\" y2=\"%.0f\" class=\"w\"/>\n",
-                                LABEL_W + BAR_W * min / scale_max, LABEL_W + BAR_W * max / scale_max,
+                                axis (min, lo, hi), axis (max, lo, hi),
                                 ym + ROW_H / 2.0 + 1, ym + ROW_H / 2.0 + 1);
       g_string_append_printf (out, "<text x=\"%.1f\" y=\"%.0f\" class=\"v\">%.2f</text>\n",
-                              LABEL_W + BAR_W * MAX (max, med) / scale_max + 4, ym + 13, med);
+                              MAX (MAX (x1, xm), axis (max, lo, hi)) + 4, ym + 13, med);
     }
   g_string_append_printf (out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.0f\" y2=\"%.0f\" class=\"one\"/>\n",
-                          LABEL_W + BAR_W / scale_max, LABEL_W + BAR_W / scale_max, y, y + n * ROW_H);
+                          axis (1.0, lo, hi), axis (1.0, lo, hi), y, y + n * ROW_H);
 
   return y + n * ROW_H + GAP;
 }

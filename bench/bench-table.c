@@ -27,7 +27,9 @@ bench_table_header (void)
 
   g_print ("Method: the candidates of a table run in interleaved rounds (A B C A B C ..., the "
            "order rotating each round) after a warm-up round; %u rounds of about %.0f ms each "
-           "per candidate. ns/op: median [min-max] over the rounds. \"vs\": the baseline's time "
+           "per candidate. Time is the thread's CPU time (CLOCK_THREAD_CPUTIME_ID: waiting for a CPU on a "
+           "shared machine is not counted), wall time for the threaded scenarios. "
+           "ns/op: median [min-max] over the rounds. \"vs\": the baseline's time "
            "divided by the row's, computed within each round, median [min-max] over the rounds: "
            "above 1.00 is faster than the baseline.\n",
            bench_options.runs, bench_options.round_seconds * 1000);

@@ -59,7 +59,8 @@ typedef struct
 } BenchCheck;
 
 /* One round of one candidate: performs about @n iterations and returns
- * the nanoseconds of the timed part (set-up and clean-up are not timed). */
+ * the nanoseconds of the timed part (set-up and clean-up are not timed):
+ * the thread's CPU time, or wall time for the threaded patterns. */
 typedef double (*BenchRunFunc) (const BenchParams *params,
                                 guint64            n,
                                 BenchCheck        *check);
@@ -157,7 +158,10 @@ void         bench_summary          (const double        *samples,
                                      double              *min,
                                      double              *median,
                                      double              *max);
+/* CPU time of the calling thread, for the single-thread patterns */
 double       bench_now_ns           (void);
+/* Wall time, for the threaded patterns */
+double       bench_wall_ns          (void);
 void         bench_params_init      (BenchParams         *params,
                                      BenchSizeMix         mix,
                                      guint                n_threads);
