@@ -2,12 +2,15 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * For one scenario: pick the candidates, size the rounds on the baseline
+ * For each scenario: pick the candidates, size the rounds on the baseline
  * (so each candidate's round lasts about round_seconds for the baseline's
- * speed), run one warm-up round of every candidate, then the timed rounds.
- * In round r the candidates run in turn, starting at candidate r (rotating
- * the order, so none is always first after the baseline); each candidate's
- * ratio is taken against the baseline of the same round.
+ * speed) and run one warm-up round of every candidate. Then the timed
+ * rounds: in round r every scenario runs each of its candidates once, in
+ * turn, starting at candidate r (rotating the order, so none is always
+ * first after the baseline); each candidate's ratio is taken against the
+ * baseline of the same round. Spreading a scenario's rounds over the whole
+ * run, rather than running them back to back, means its median samples
+ * every phase of whatever else the machine is doing, not one.
  */
 
 #include <stdio.h>
@@ -230,9 +233,9 @@ calibrate (const BenchScenario *s,
 }
 
 BenchResult *
-bench_scenario_run (const BenchScenario *s,
-                    guint                index,
-                    guint                n_scenarios)
+bench_scenario_prepare (const BenchScenario *s,
+                        guint                index,
+                        guint                n_scenarios)
 {
   BenchResult *result = g_new0 (BenchResult, 1);
   BenchParams params;
@@ -304,9 +307,9 @@ bench_scenario_run (const BenchScenario *s,
       return result;
     }
 
-  bench_progress ("[%u/%u] %s: sizing the rounds", index + 1, n_scenarios, s->id);
   /* A quick run sizes its rounds too, to about a millisecond, so that
    * every pattern does enough to check. */
+  bench_progress ("[%u/%u] %s: sizing the rounds", index + 1, n_scenarios, s->id);
   result->iterations = calibrate (s, &params, &rows[0]);
 
   /* Warm-up: caches, page faults, the allocators' first chunks. */
@@ -318,21 +321,34 @@ bench_scenario_run (const BenchScenario *s,
         run_case (s, &params, &rows[i], result->iterations, -1);
       }
 
-  for (guint r = 0; r < runs; r++)
-    {
-      for (guint j = 0; j < n_rows; j++)
-        {
-          BenchRow *row = &rows[(j + r) % n_rows];
-
-          bench_progress ("[%u/%u] %s: round %u/%u, %s", index + 1, n_scenarios, s->id,
-                          r + 1, runs, bench_candidates[row->candidate].label);
-          run_case (s, &params, row, result->iterations, r);
-        }
-      for (guint j = 0; j < n_rows; j++)
-        rows[j].ratio[r] = rows[j].ns[r] > 0 ? rows[0].ns[r] / rows[j].ns[r] : 0;
-    }
-
   return result;
+}
+
+void
+bench_scenario_round (BenchResult *result,
+                      guint        round,
+                      guint        index,
+                      guint        n_scenarios)
+{
+  const BenchScenario *s = result->scenario;
+  BenchRow *rows = (BenchRow *) result->rows->data;
+  guint n_rows = result->rows->len;
+  BenchParams params;
+
+  if (n_rows == 0 || s->pattern->memory || round >= rows[0].n_rounds)
+    return;
+
+  bench_params_init (&params, s->mix, s->n_threads);
+  for (guint j = 0; j < n_rows; j++)
+    {
+      BenchRow *row = &rows[(j + round) % n_rows];
+
+      bench_progress ("round %u/%u [%u/%u] %s: %s", round + 1, rows[0].n_rounds,
+                      index + 1, n_scenarios, s->id, bench_candidates[row->candidate].label);
+      run_case (s, &params, row, result->iterations, (int) round);
+    }
+  for (guint j = 0; j < n_rows; j++)
+    rows[j].ratio[round] = rows[j].ns[round] > 0 ? rows[0].ns[round] / rows[j].ns[round] : 0;
 }
 
 void

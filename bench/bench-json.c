@@ -148,7 +148,8 @@ bench_json_write (GPtrArray *results)
   add_string (out, bench_options.quick ?
                    "quick: one brief round per candidate, results checked, no timings" :
                    "interleaved rounds after one warm-up round, order rotating each round; "
-                   "time = CPU time of the thread (CLOCK_THREAD_CPUTIME_ID), wall time for threaded scenarios; "
+                   "round r of every scenario before round r + 1 of any; "
+                   "time = CPU time of the thread (CLOCK_THREAD_CPUTIME_ID), added up over the threads of threaded scenarios; "
                    "ns_per_op per round; ratio = baseline ns / row ns within each round "
                    "(above 1: faster than the baseline); min, median, max over the rounds");
   g_string_append (out, "},\n  \"candidates\": [");

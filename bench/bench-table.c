@@ -27,8 +27,8 @@ bench_table_header (void)
 
   g_print ("Method: the candidates of a table run in interleaved rounds (A B C A B C ..., the "
            "order rotating each round) after a warm-up round; %u rounds of about %.0f ms each "
-           "per candidate. Time is the thread's CPU time (CLOCK_THREAD_CPUTIME_ID: waiting for a CPU on a "
-           "shared machine is not counted), wall time for the threaded scenarios. "
+           "per candidate, round r of every scenario before round r + 1 of any. Time is the thread's CPU time (CLOCK_THREAD_CPUTIME_ID: waiting for a CPU on a "
+           "shared machine is not counted; the threaded scenarios add up their threads'). "
            "ns/op: median [min-max] over the rounds. \"vs\": the baseline's time "
            "divided by the row's, computed within each round, median [min-max] over the rounds: "
            "above 1.00 is faster than the baseline.\n",

@@ -60,7 +60,7 @@ typedef struct
 
 /* One round of one candidate: performs about @n iterations and returns
  * the nanoseconds of the timed part (set-up and clean-up are not timed):
- * the thread's CPU time, or wall time for the threaded patterns. */
+ * the thread's CPU time (the threaded pattern adds up its threads'). */
 typedef double (*BenchRunFunc) (const BenchParams *params,
                                 guint64            n,
                                 BenchCheck        *check);
@@ -149,7 +149,14 @@ typedef struct
 extern BenchOptions bench_options;
 
 /* bench-harness.c */
-BenchResult *bench_scenario_run     (const BenchScenario *scenario,
+/* Picks the candidates, sizes the rounds, warms up (memory scenarios: the
+ * whole measurement). */
+BenchResult *bench_scenario_prepare (const BenchScenario *scenario,
+                                     guint                index,
+                                     guint                n_scenarios);
+/* One timed round of every candidate of the scenario. */
+void         bench_scenario_round   (BenchResult         *result,
+                                     guint                round,
                                      guint                index,
                                      guint                n_scenarios);
 void         bench_result_free      (BenchResult         *result);
@@ -160,7 +167,7 @@ void         bench_summary          (const double        *samples,
                                      double              *max);
 /* CPU time of the calling thread, for the single-thread patterns */
 double       bench_now_ns           (void);
-/* Wall time, for the threaded patterns */
+/* Wall time */
 double       bench_wall_ns          (void);
 void         bench_params_init      (BenchParams         *params,
                                      BenchSizeMix         mix,

@@ -110,19 +110,32 @@ main (int    argc,
 
   for (guint i = 0; i < bench_n_scenarios; i++)
     {
-      BenchResult *result;
-
       if (!wanted (&bench_scenarios[i], only_list))
         continue;
       if (!isatty (STDERR_FILENO))
-        g_printerr ("[%u/%u] %s\n", done + 1, n_wanted, bench_scenarios[i].id);
-      result = bench_scenario_run (&bench_scenarios[i], done++, n_wanted);
+        g_printerr ("preparing [%u/%u] %s\n", done + 1, n_wanted, bench_scenarios[i].id);
+      g_ptr_array_add (results, bench_scenario_prepare (&bench_scenarios[i], done++, n_wanted));
       bench_progress_end ();
+    }
+
+  /* Round r of every scenario, then round r + 1: see bench-harness.c. */
+  for (guint r = 0; r < (quick ? 1 : bench_options.runs); r++)
+    {
+      if (!isatty (STDERR_FILENO))
+        g_printerr ("round %u/%u\n", r + 1, quick ? 1 : bench_options.runs);
+      for (guint i = 0; i < results->len; i++)
+        bench_scenario_round (g_ptr_array_index (results, i), r, i, results->len);
+      bench_progress_end ();
+    }
+
+  for (guint i = 0; i < results->len; i++)
+    {
+      const BenchResult *result = g_ptr_array_index (results, i);
+
       for (guint j = 0; j < result->rows->len; j++)
         errors += g_array_index (result->rows, BenchRow, j).errors;
       if (!json)
         bench_table_print (result);
-      g_ptr_array_add (results, result);
     }
 
   if (json)
