@@ -55,7 +55,7 @@ reset_body (const BenchOps    *ops,
             BenchCheck        *check)
 {
   guint n_live = params->n_live;
-  g_autofree guint8 **blocks = g_new (guint8 *, n_live);
+  guint8 **blocks = bench_harness_alloc (n_live * sizeof (guint8 *));
   gpointer ctx = ops->open ((gsize) n_live * 544, params->mix);
   double t = 0;
 
@@ -74,6 +74,7 @@ reset_body (const BenchOps    *ops,
     }
 
   ops->close (ctx);
+  bench_harness_free (blocks, n_live * sizeof (guint8 *));
   check->ops += n * n_live;
   return t;
 }

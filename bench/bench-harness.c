@@ -10,12 +10,15 @@
  * first after the baseline); each candidate's ratio is taken against the
  * baseline of the same round. Spreading a scenario's rounds over the whole
  * run, rather than running them back to back, means its median samples
- * every phase of whatever else the machine is doing, not one.
+ * every phase of whatever else the machine is doing, not one. The large
+ * scenarios (a million live blocks) go round among themselves afterwards,
+ * so the state they leave behind does not fall into the others' rounds.
  */
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,6 +51,35 @@ bench_wall_ns (void)
 
   clock_gettime (CLOCK_MONOTONIC, &ts);
   return (double) ts.tv_sec * 1e9 + (double) ts.tv_nsec;
+}
+
+/* The harness's own large arrays come straight from mmap, so that they
+ * leave no trace in glibc's heap (freeing an 8 MiB malloc block would
+ * raise glibc's dynamic mmap threshold for every later scenario). */
+gpointer
+bench_harness_alloc (gsize size)
+{
+  void *mem = mmap (NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+  if (mem == MAP_FAILED)
+    g_error ("nm-bench: cannot map %" G_GSIZE_FORMAT " bytes for its own arrays", size);
+  return mem;
+}
+
+void
+bench_harness_free (gpointer mem,
+                    gsize    size)
+{
+  munmap (mem, size);
+}
+
+/* The patterns that keep a million blocks live leave every allocator's
+ * state (caches, dirty pages, heap tops) changed for what runs next: they
+ * are interleaved among themselves, after the others. */
+gboolean
+bench_scenario_is_large (const BenchScenario *s)
+{
+  return s->pattern == &bench_pattern_live || s->pattern == &bench_pattern_reset;
 }
 
 static int
@@ -111,9 +143,10 @@ bench_params_init (BenchParams  *params,
           random_words[i] = (guint32) next_random (&state);
         }
 
-      g_free (order);
+      if (order != NULL)
+        bench_harness_free (order, order_n * sizeof (guint32));
       order_n = bench_options.n_live;
-      order = g_new (guint32, order_n);
+      order = bench_harness_alloc (order_n * sizeof (guint32));
       for (guint i = 0; i < order_n; i++)
         order[i] = i;
       for (guint i = order_n - 1; i > 0; i--)

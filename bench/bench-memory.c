@@ -35,7 +35,7 @@ memory_child (const BenchOps    *ops,
               BenchCheck        *check)
 {
   guint n_live = params->n_live;
-  guint8 **blocks = g_new (guint8 *, n_live);
+  guint8 **blocks = bench_harness_alloc (n_live * sizeof (guint8 *));
   guint64 before = resident_bytes ();
   gpointer ctx = ops->open ((gsize) n_live * 544, params->mix);
 

@@ -38,7 +38,7 @@
 
 #define BENCH_PATTERN_RUNS { BENCH_CANDIDATES (BENCH_RUN_ENTRY) }
 
-/* Out of memory in a benchmark is not a result. */
+/* Out of memory in a benchmark is not a result (bench-peers.c). */
 G_GNUC_NORETURN void bench_out_of_memory (gsize size);
 
 BENCH_INLINE guint8 *

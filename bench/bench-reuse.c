@@ -75,16 +75,16 @@ live_body (const BenchOps    *ops,
            BenchCheck        *check)
 {
   guint n_live = params->n_live;
-  g_autofree guint8 **slot = NULL;
-  g_autofree guint64 *index = NULL;
+  guint8 **slot;
+  guint64 *index;
   gpointer ctx;
   double t0, t;
 
   if (ops->free == NULL)
     return 0;
 
-  slot = g_new (guint8 *, n_live);
-  index = g_new (guint64, n_live);
+  slot = bench_harness_alloc (n_live * sizeof (guint8 *));
+  index = bench_harness_alloc (n_live * sizeof (guint64));
   ctx = ops->open ((gsize) n_live * 544, params->mix);
   for (guint j = 0; j < n_live; j++)
     {
@@ -109,6 +109,8 @@ live_body (const BenchOps    *ops,
   for (guint j = 0; j < n_live; j++)
     ops->free (ctx, slot[j], bench_size (params, index[j]));
   ops->close (ctx);
+  bench_harness_free (slot, n_live * sizeof (guint8 *));
+  bench_harness_free (index, n_live * sizeof (guint64));
   check->ops += n;
   return t;
 }

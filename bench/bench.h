@@ -154,6 +154,11 @@ extern BenchOptions bench_options;
 BenchResult *bench_scenario_prepare (const BenchScenario *scenario,
                                      guint                index,
                                      guint                n_scenarios);
+gboolean     bench_scenario_is_large (const BenchScenario *scenario);
+/* Memory for the harness's own arrays, outside every allocator measured. */
+gpointer     bench_harness_alloc    (gsize                size);
+void         bench_harness_free     (gpointer             mem,
+                                     gsize                size);
 /* One timed round of every candidate of the scenario. */
 void         bench_scenario_round   (BenchResult         *result,
                                      guint                round,

@@ -41,7 +41,7 @@ main (int    argc,
   gboolean quick = FALSE, json = FALSE, list = FALSE;
   int runs = (int) bench_options.runs, pin = -1, round_ms = 0, live = 0;
   guint64 errors = 0;
-  guint n_wanted = 0, done = 0;
+  guint n_wanted = 0;
   GOptionEntry entries[] = {
     { "only", 'o', 0, G_OPTION_ARG_STRING, &only, "Run the scenarios whose id contains one of the comma-separated TEXTs (batch, live-64, threads, view, memory, ...)", "TEXT" },
     { "runs", 'r', 0, G_OPTION_ARG_INT, &runs, "Timed rounds per scenario (default 11)", "N" },
@@ -59,7 +59,12 @@ main (int    argc,
   /* Before anything is loaded: jemalloc needs static TLS room. */
   bench_machine_reexec_for_tls (argv);
 
-  command = g_strjoinv (" ", argv);
+  {
+    g_autofree char *name = g_path_get_basename (argv[0]);
+    g_autofree char *rest = argc > 1 ? g_strjoinv (" ", argv + 1) : g_strdup ("");
+
+    command = g_strstrip (g_strdup_printf ("%s %s", name, rest));
+  }
   context = g_option_context_new ("- compare nebula-memory with the allocators it replaces");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -78,7 +83,7 @@ main (int    argc,
       return 0;
     }
 
-  bench_options.command = g_path_get_basename (command);
+  bench_options.command = command;
   bench_options.runs = MAX (1, runs);
   bench_options.quick = quick;
   bench_options.pin_cpu = pin;
@@ -108,24 +113,47 @@ main (int    argc,
   for (guint i = 0; i < bench_n_scenarios; i++)
     n_wanted += wanted (&bench_scenarios[i], only_list);
 
+  /* The small scenarios first, then the large ones (a million live
+   * blocks), each group prepared and then run round by round: round r of
+   * every scenario of the group before round r + 1 of any. See
+   * bench-harness.c. */
   for (guint i = 0; i < bench_n_scenarios; i++)
+    if (wanted (&bench_scenarios[i], only_list))
+      g_ptr_array_add (results, NULL);
+  for (int large = 0; large <= 1; large++)
     {
-      if (!wanted (&bench_scenarios[i], only_list))
-        continue;
-      if (!isatty (STDERR_FILENO))
-        g_printerr ("preparing [%u/%u] %s\n", done + 1, n_wanted, bench_scenarios[i].id);
-      g_ptr_array_add (results, bench_scenario_prepare (&bench_scenarios[i], done++, n_wanted));
-      bench_progress_end ();
-    }
+      guint slot = 0;
 
-  /* Round r of every scenario, then round r + 1: see bench-harness.c. */
-  for (guint r = 0; r < (quick ? 1 : bench_options.runs); r++)
-    {
-      if (!isatty (STDERR_FILENO))
-        g_printerr ("round %u/%u\n", r + 1, quick ? 1 : bench_options.runs);
-      for (guint i = 0; i < results->len; i++)
-        bench_scenario_round (g_ptr_array_index (results, i), r, i, results->len);
-      bench_progress_end ();
+      for (guint i = 0; i < bench_n_scenarios; i++)
+        {
+          const BenchScenario *s = &bench_scenarios[i];
+
+          if (!wanted (s, only_list))
+            continue;
+          if (bench_scenario_is_large (s) == large)
+            {
+              if (!isatty (STDERR_FILENO))
+                g_printerr ("preparing [%u/%u] %s\n", slot + 1, n_wanted, s->id);
+              results->pdata[slot] = bench_scenario_prepare (s, slot, n_wanted);
+              bench_progress_end ();
+            }
+          slot++;
+        }
+
+      for (guint r = 0; r < (quick ? 1 : bench_options.runs); r++)
+        {
+          if (!isatty (STDERR_FILENO))
+            g_printerr ("round %u/%u%s\n", r + 1, quick ? 1 : bench_options.runs,
+                        large ? " (large scenarios)" : "");
+          for (guint i = 0; i < results->len; i++)
+            {
+              BenchResult *result = g_ptr_array_index (results, i);
+
+              if (result != NULL && bench_scenario_is_large (result->scenario) == large)
+                bench_scenario_round (result, r, i, results->len);
+            }
+          bench_progress_end ();
+        }
     }
 
   for (guint i = 0; i < results->len; i++)
