@@ -181,6 +181,13 @@ void         bench_progress         (const char          *format,
                                      ...) G_GNUC_PRINTF (1, 2);
 void         bench_progress_end     (void);
 
+/* An optional family with tables of its own, run after the scenarios when
+ * its file is in bench/meson.build (weak: absent, nothing runs). The async
+ * cache's benchmark is meant to come as bench-cache.c; a family measuring
+ * allocators had better add a pattern and scenario entries instead, so its
+ * rows are in the JSON, the summary and the chart. */
+void         bench_cache_run        (void) __attribute__ ((weak));
+
 /* bench-memory.c: the measurement of one candidate, in a process of its own */
 int          bench_memory_child_main (const char         *spec);
 

@@ -174,6 +174,8 @@ main (int    argc,
   else
     {
       bench_table_summary (results);
+      if (bench_cache_run != NULL && (only_list == NULL || g_strv_contains ((const char * const *) only_list, "cache")))
+        bench_cache_run ();
       bench_table_peers ();
     }
 
