@@ -119,6 +119,49 @@ stat_invalid_frees (NmStackAllocator *stack)
   return stats->invalid_free_count;
 }
 
+static guint64
+stat_corruptions (NmStackAllocator *stack)
+{
+  g_autoptr(NmAllocatorStats) stats = nm_allocator_get_stats (NM_ALLOCATOR (stack));
+
+  return stats->corruption_count;
+}
+
+/* The bookkeeping words are poisoned for the tools. These read and write
+ * one as a buffer underflow would, but with the tools' consent, so that
+ * what a test sees is the allocator's own detection in every
+ * configuration; tests of the tools' reports write without consent, in a
+ * subprocess. */
+static guint64
+word_read (const guint8 *word)
+{
+  guint64 value;
+
+  nm_sanitizer_make_readable (word, 8);
+  memcpy (&value, word, 8);
+  nm_sanitizer_poison (word, 8);
+
+  return value;
+}
+
+static void
+word_overwrite (guint8     *word,
+                gsize       offset,
+                const void *bytes,
+                gsize       len)
+{
+  nm_sanitizer_make_readable (word, 8);
+  memcpy (word + offset, bytes, len);
+  nm_sanitizer_poison (word, 8);
+}
+
+static void
+word_write (guint8  *word,
+            guint64  value)
+{
+  word_overwrite (word, 0, &value, 8);
+}
+
 /* Construction and properties */
 
 static void
@@ -164,6 +207,126 @@ test_stack_new (void)
   g_assert_null (bad);
   g_assert_error (error, NM_CONFIG_ERROR, NM_CONFIG_ERROR_INVALID_VALUE);
   g_assert_nonnull (strstr (error->message, "largest supported capacity"));
+}
+
+static void
+on_failed_count (NmAllocator  *alloc,
+                 const GError *error,
+                 gpointer      user_data)
+{
+  (*(guint *) user_data)++;
+}
+
+/* g_object_new () gives a working stack with the documented defaults and
+ * messages that name it; the construct properties set what they say. */
+static void
+test_stack_construct_properties (void)
+{
+  g_autoptr(NmStackAllocator) plain = g_object_new (NM_TYPE_STACK_ALLOCATOR, NULL);
+  g_autoptr(NmStackAllocator) sized = NULL;
+  g_autoptr(NmStackAllocator) configured = NULL;
+  g_autoptr(NmMemoryConfig) config = nm_memory_config_new_development (NM_ALLOCATOR_KIND_STACK);
+  g_autoptr(NmMemoryConfig) got_config = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = NULL;
+  guint64 capacity;
+  gpointer p;
+
+  g_object_get (plain, "name", &name, "capacity", &capacity, NULL);
+  g_assert_cmpstr (name, ==, "stack");
+  g_assert_cmpuint (capacity, ==, 1024 * 1024);
+  p = nm_stack_allocator_alloc (plain, 64, 16, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (p);
+  nm_stack_allocator_free (plain, p);
+
+  g_assert_null (nm_stack_allocator_alloc (plain, 2 * 1024 * 1024, 8, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
+  g_assert_nonnull (strstr (error->message, "Stack allocator “stack” cannot allocate 2097152 bytes"));
+  g_assert_null (strstr (error->message, "(null)"));
+  g_clear_error (&error);
+
+  sized = g_object_new (NM_TYPE_STACK_ALLOCATOR, "capacity", (guint64) 4096, "name", "scratch", NULL);
+  g_clear_pointer (&name, g_free);
+  g_object_get (sized, "name", &name, "capacity", &capacity, NULL);
+  g_assert_cmpstr (name, ==, "scratch");
+  g_assert_cmpuint (capacity, ==, 4096);
+  g_assert_cmpuint (nm_stack_allocator_get_available (sized), ==, 4096);
+  assert_still_works (sized);
+
+  configured = g_object_new (NM_TYPE_STACK_ALLOCATOR, "config", config, NULL);
+  g_object_get (configured, "config", &got_config, NULL);
+  g_assert_true (got_config == config);
+  g_assert_cmpstr (nm_allocator_get_name (NM_ALLOCATOR (configured)), ==, "development");
+  p = nm_stack_allocator_alloc (configured, 16, 8, NULL);
+  /* Development preset: poisoned fresh memory. */
+  g_assert_cmpuint (((guint8 *) p)[0], ==, 0xAA);
+  nm_stack_allocator_free (configured, p);
+}
+
+/* Where the region cannot be had: the constructors fail with
+ * OUT_OF_MEMORY naming the request; g_object_new () gives a stack whose
+ * allocations fail with that error, and which works otherwise. */
+static void
+test_stack_construct_no_memory (void)
+{
+  g_autoptr(NmStackAllocator) stack = NULL;
+  g_autoptr(GKeyFile) key_file = g_key_file_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NmAllocatorStats) stats = NULL;
+  NmStackMarker marker;
+  NmAllocator *alloc;
+  guint failed = 0;
+
+  if (nm_sanitizer_active ())
+    {
+      /* AddressSanitizer and Valgrind refuse to pretend 1 TiB is there
+       * in their own way (abort, or a warning): this is about the library
+       * without them. */
+      g_test_skip ("asks the system for 1 TiB");
+      return;
+    }
+
+  g_assert_null (nm_stack_allocator_new ((gsize) 1 << 40, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
+  g_assert_nonnull (strstr (error->message, "Stack allocator “stack”"));
+  g_assert_nonnull (strstr (error->message, "refused its region of 1.1 TB"));
+  g_clear_error (&error);
+
+  g_assert_true (g_key_file_load_from_data (key_file, "[huge]\nkind=stack\ncapacity=1024GiB\n",
+                                            -1, G_KEY_FILE_NONE, NULL));
+  alloc = nm_allocator_new_from_key_file (key_file, "huge", &error);
+  g_assert_null (alloc);
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
+  g_assert_nonnull (strstr (error->message, "“huge”"));
+  g_clear_error (&error);
+
+  stack = g_object_new (NM_TYPE_STACK_ALLOCATOR, "capacity", (guint64) 1 << 40, NULL);
+  g_assert_nonnull (stack);
+  g_signal_connect (stack, "allocation-failed", G_CALLBACK (on_failed_count), &failed);
+  g_assert_null (nm_stack_allocator_alloc (stack, 16, 8, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
+  g_assert_nonnull (strstr (error->message, "Stack allocator “stack” cannot allocate 16 bytes"));
+  g_assert_nonnull (strstr (error->message, "refused its region"));
+  g_assert_null (strstr (error->message, "(null)"));
+  g_clear_error (&error);
+  g_assert_null (nm_allocator_alloc (NM_ALLOCATOR (stack), 16, 8, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
+  g_clear_error (&error);
+  g_assert_cmpuint (failed, ==, 2);
+
+  /* Everything else works on the empty stack. */
+  g_assert_false (nm_stack_allocator_pop (stack, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_LIFO_VIOLATION);
+  g_clear_error (&error);
+  nm_stack_allocator_push_marker (stack, &marker);
+  g_assert_true (nm_stack_allocator_pop_to_marker (stack, &marker, NULL));
+  nm_stack_allocator_reset (stack);
+  g_assert_cmpuint (nm_stack_allocator_get_available (stack), ==, 0);
+  g_assert_false (nm_allocator_owns (NM_ALLOCATOR (stack), &marker));
+  stats = nm_allocator_get_stats (NM_ALLOCATOR (stack));
+  g_assert_cmpuint (stats->bytes_used, ==, 0);
+  g_assert_cmpuint (stats->failed_count, ==, 3);
 }
 
 /* Push and pop */
@@ -406,20 +569,14 @@ test_stack_free_corrupt (void)
   guint64 saved;
   Snapshot before;
 
-  if (nm_sanitizer_active ())
-    {
-      g_test_skip ("writes the poisoned bookkeeping word on purpose");
-      return;
-    }
-
   stack = new_stack (4096);
   a = nm_stack_allocator_alloc (stack, 16, 8, NULL);
   b = nm_stack_allocator_alloc (stack, 16, 8, NULL);
   before = snapshot (stack);
 
   /* A buffer underflow of b overwrites its bookkeeping word. */
-  memcpy (&saved, b - 8, 8);
-  memset (b - 8, 0xFF, 8);
+  saved = word_read (b - 8);
+  word_write (b - 8, G_MAXUINT64);
 
   expect_critical ("*bookkeeping word below the top allocation %p is corrupt*", b);
   nm_stack_allocator_free (stack, b);
@@ -429,7 +586,7 @@ test_stack_free_corrupt (void)
   stats = nm_allocator_get_stats (NM_ALLOCATOR (stack));
   g_assert_cmpuint (stats->corruption_count, ==, 1);
 
-  memcpy (b - 8, &saved, 8);
+  word_write (b - 8, saved);
   nm_stack_allocator_free (stack, b);
   nm_stack_allocator_free (stack, a);
   g_assert_cmpuint (nm_stack_allocator_get_depth (stack), ==, 0);
@@ -437,11 +594,7 @@ test_stack_free_corrupt (void)
 
 /* An underflow that overwrites only part of the word, with small values
  * that would point inside the stack, must not be taken for a valid word:
- * accepting it would move the top into a live allocation. The word is
- * encoded with a random secret, so such a write decodes to a random pad and
- * the range and alignment checks refuse it but for a chance of about one in
- * a hundred thousand per write; three writes keep this test from ever
- * failing by chance in practice. */
+ * accepting it would move the top into a live allocation. */
 static void
 test_stack_free_corrupt_partial (void)
 {
@@ -449,12 +602,6 @@ test_stack_free_corrupt_partial (void)
   guint8 *a, *b, *c;
   guint64 saved;
   Snapshot before;
-
-  if (nm_sanitizer_active ())
-    {
-      g_test_skip ("writes the poisoned bookkeeping word on purpose");
-      return;
-    }
 
   stack = new_stack (4096);
   a = nm_stack_allocator_alloc (stack, 1000, 8, NULL);
@@ -467,15 +614,15 @@ test_stack_free_corrupt_partial (void)
       static const guint32 values[] = { 8, 100, 868 };
       guint32 value = values[k];
 
-      memcpy (&saved, b - 8, 8);
-      memcpy (b - 8, &value, sizeof value);
+      saved = word_read (b - 8);
+      word_overwrite (b - 8, 0, &value, sizeof value);
 
       expect_critical ("*bookkeeping word below the top allocation %p is corrupt*", b);
       nm_stack_allocator_free (stack, b);
       g_test_assert_expected_messages ();
       assert_unchanged (stack, &before);
 
-      memcpy (b - 8, &saved, 8);
+      word_write (b - 8, saved);
     }
 
   /* Nothing handed out overlaps a. */
@@ -483,6 +630,160 @@ test_stack_free_corrupt_partial (void)
   g_assert_true (c >= a + 1000);
   for (guint i = 0; i < 1000; i++)
     g_assert_cmpuint (a[i], ==, 'A');
+}
+
+static guint8 *
+align_up_8 (guint8 *p)
+{
+  return (guint8 *) (((guintptr) p + 7) & ~(guintptr) 7);
+}
+
+/* Flips bit @bit of the word at @word and frees or pops the top @b three
+ * ways in turn: every flip must be refused and counted, and change
+ * nothing. */
+static void
+assert_flip_detected (NmStackAllocator *stack,
+                      guint8           *b,
+                      gsize             b_size,
+                      guint8           *word,
+                      guint             bit)
+{
+  g_autoptr(GError) error = NULL;
+  guint64 saved = word_read (word);
+  guint64 corruptions = stat_corruptions (stack);
+  Snapshot before = snapshot (stack);
+
+  word_write (word, saved ^ (G_GUINT64_CONSTANT (1) << bit));
+
+  switch (bit % 3)
+    {
+    case 0:
+      expect_critical ("*bookkeeping word below the top allocation %p is corrupt*", b);
+      nm_stack_allocator_free (stack, b);
+      g_test_assert_expected_messages ();
+      break;
+
+    case 1:
+      expect_critical ("*bookkeeping word below the top allocation %p is corrupt*", b);
+      nm_allocator_free (NM_ALLOCATOR (stack), b, b_size, 8);
+      g_test_assert_expected_messages ();
+      break;
+
+    default:
+      g_assert_false (nm_stack_allocator_pop (stack, &error));
+      g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_CORRUPTION);
+      g_assert_nonnull (strstr (error->message, "bookkeeping word below it is corrupt"));
+      break;
+    }
+
+  if (stat_corruptions (stack) != corruptions + 1)
+    g_error ("flipping bit %u of the word at %p went unnoticed", bit, word);
+  assert_unchanged (stack, &before);
+  word_write (word, saved);
+}
+
+/* A buffer underflow that flips any one bit of the word below the top
+ * (including a change of the distance to the top below by a multiple of
+ * 8, which still leads inside the region) is detected by the word's
+ * check, every time: the top never moves into a live allocation. The same
+ * for both words of an allocation whose pad needs a second one. */
+static void
+test_stack_free_corrupt_every_bit (void)
+{
+  g_autoptr(NmStackAllocator) stack = new_stack (16 * 1024);
+  guint8 *a, *b, *filler_at, *filler, *big, *c;
+  gsize filler_size;
+
+  a = nm_stack_allocator_alloc (stack, 1000, 8, NULL);
+  memset (a, 'A', 1000);
+  b = nm_stack_allocator_alloc (stack, 24, 8, NULL);
+  memset (b, 'B', 24);
+
+  for (guint bit = 0; bit < 64; bit++)
+    assert_flip_detected (stack, b, 24, b - 8, bit);
+
+  /* Alignment 4096 with the cursor 8 bytes past a page boundary: the pad
+   * of 4088 bytes does not fit in the word and goes into a second one. */
+  filler_at = align_up_8 (b + 24 + 8);
+  filler_size = (8 - (gsize) ((guintptr) filler_at % 4096)) % 4096;
+  filler_size = filler_size ? filler_size : 4096;
+  filler = nm_stack_allocator_alloc (stack, filler_size, 8, NULL);
+  g_assert_true (filler == filler_at);
+  big = nm_stack_allocator_alloc (stack, 16, 4096, NULL);
+  g_assert_nonnull (big);
+  g_assert_cmpuint ((guintptr) big % 4096, ==, 0);
+  g_assert_cmpuint (big - (filler + filler_size), ==, 4088);
+  for (guint bit = 0; bit < 64; bit++)
+    {
+      assert_flip_detected (stack, big, 16, big - 8, bit);
+      assert_flip_detected (stack, big, 16, big - 16, bit);
+    }
+  g_assert_cmpuint (stat_corruptions (stack), ==, 3 * 64);
+  nm_stack_allocator_free (stack, big);
+  g_assert_cmpuint (nm_stack_allocator_get_top_size (stack), ==, filler_size);
+  nm_stack_allocator_free (stack, filler);
+  g_assert_cmpuint (nm_stack_allocator_get_top_size (stack), ==, 24);
+
+  /* Nothing handed out overlaps a live allocation. */
+  c = nm_stack_allocator_alloc (stack, 64, 8, NULL);
+  g_assert_true (c >= b + 24);
+  for (guint i = 0; i < 1000; i++)
+    g_assert_cmpuint (a[i], ==, 'A');
+  for (guint i = 0; i < 24; i++)
+    g_assert_cmpuint (b[i], ==, 'B');
+  nm_stack_allocator_free (stack, c);
+  nm_stack_allocator_free (stack, b);
+  nm_stack_allocator_free (stack, a);
+  g_assert_cmpuint (nm_stack_allocator_get_depth (stack), ==, 0);
+  g_assert_cmpuint (snapshot (stack).bytes_used, ==, 0);
+}
+
+/* A one-byte buffer underflow, written as a program would: under
+ * AddressSanitizer the bookkeeping word is poisoned and the tool reports
+ * the write; without tools the allocator reports the corrupt word at the
+ * free and leaves the stack unchanged. */
+static void
+test_stack_underflow_reported (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(NmStackAllocator) stack = new_stack (4096);
+      guint8 *a = nm_stack_allocator_alloc (stack, 16, 8, NULL);
+      volatile guint8 *b = nm_stack_allocator_alloc (stack, 16, 8, NULL);
+      Snapshot before = snapshot (stack);
+
+      b[-1] ^= 0x40;   /* reported by AddressSanitizer */
+
+      expect_critical ("*bookkeeping word below the top allocation %p is corrupt*", (guint8 *) b);
+      nm_stack_allocator_free (stack, (gpointer) b);
+      g_test_assert_expected_messages ();
+      assert_unchanged (stack, &before);
+      g_assert_cmpuint (stat_corruptions (stack), ==, 1);
+      g_assert_true (nm_allocator_owns (NM_ALLOCATOR (stack), a));
+      return;
+    }
+
+#if HAVE_VALGRIND
+  if (RUNNING_ON_VALGRIND)
+    {
+      /* Ask memcheck without making an access it would report: the word
+       * is unaddressable (GET_VBITS answers 3). */
+      g_autoptr(NmStackAllocator) stack = new_stack (4096);
+      guint8 *b = nm_stack_allocator_alloc (stack, 16, 8, NULL);
+      guint8 vbits[8];
+
+      g_assert_cmpint (VALGRIND_GET_VBITS (b - 8, vbits, 8), ==, 3);
+      nm_stack_allocator_free (stack, b);
+    }
+#endif
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+#ifdef NM_HAVE_ASAN
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*use-after-poison*");
+#else
+  g_test_trap_assert_passed ();
+#endif
 }
 
 /* Allocation failures */
@@ -795,6 +1096,43 @@ test_stack_marker_foreign (void)
   assert_still_works (stack);
 }
 
+/* A marker of a finalized allocator is refused by a new allocator at the
+ * same address: marker epochs never repeat in the process. */
+static void
+test_stack_marker_finalized (void)
+{
+  g_autoptr(NmStackAllocator) stack = NULL;
+  g_autoptr(GError) error = NULL;
+  NmStackMarker old_marker, marker;
+  NmStackAllocator *old;
+  Snapshot before;
+
+  old = new_stack (4096);
+  nm_stack_allocator_push_marker (old, &old_marker);
+  g_object_unref (old);
+
+  /* The same sizes, freed just before: usually the same address. Where it
+   * is not, the marker is made to name the new allocator, which is what
+   * reuse of the address would do. */
+  stack = new_stack (4096);
+  if (old_marker.allocator != stack)
+    old_marker.allocator = stack;
+
+  nm_stack_allocator_push_marker (stack, &marker);
+  nm_stack_allocator_alloc (stack, 16, 8, NULL);
+  before = snapshot (stack);
+
+  g_assert_false (nm_stack_allocator_pop_to_marker (stack, &old_marker, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_FOREIGN_POINTER);
+  g_assert_nonnull (strstr (error->message, "finalized"));
+  g_clear_error (&error);
+  assert_unchanged (stack, &before);
+
+  g_assert_true (nm_stack_allocator_pop_to_marker (stack, &marker, &error));
+  g_assert_no_error (error);
+  assert_still_works (stack);
+}
+
 /* Many allocations of mixed alignment across markers; every block keeps its
  * contents until its marker is popped. */
 static void
@@ -1077,17 +1415,11 @@ test_stack_pop_corrupt (void)
   guint64 saved;
   Snapshot before;
 
-  if (nm_sanitizer_active ())
-    {
-      g_test_skip ("writes the poisoned bookkeeping word on purpose");
-      return;
-    }
-
   stack = new_stack (4096);
   a = nm_stack_allocator_alloc (stack, 16, 8, NULL);
   before = snapshot (stack);
-  memcpy (&saved, a - 8, 8);
-  memset (a - 8, 0x7F, 8);
+  saved = word_read (a - 8);
+  word_write (a - 8, G_GUINT64_CONSTANT (0x7f7f7f7f7f7f7f7f));
 
   g_assert_false (nm_stack_allocator_pop (stack, &error));
   g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_CORRUPTION);
@@ -1097,7 +1429,7 @@ test_stack_pop_corrupt (void)
   stats = nm_allocator_get_stats (NM_ALLOCATOR (stack));
   g_assert_cmpuint (stats->corruption_count, ==, 1);
 
-  memcpy (a - 8, &saved, 8);
+  word_write (a - 8, saved);
   g_assert_true (nm_stack_allocator_pop (stack, NULL));
   assert_still_works (stack);
 }
@@ -1132,8 +1464,9 @@ test_stack_reset (void)
 
   g_signal_connect (stack, "notify", G_CALLBACK (on_notify), notified);
   nm_allocator_reset (NM_ALLOCATOR (stack));
-  /* bytes-used was last announced as 0, so only the peak changed. */
-  g_assert_null (strstr (notified->str, "bytes-used;"));
+  /* bytes-used went from 316 bytes to 0, though it was never announced
+   * before; the peak was never announced either. */
+  g_assert_nonnull (strstr (notified->str, "bytes-used;"));
   g_assert_nonnull (strstr (notified->str, "bytes-peak;"));
   g_assert_nonnull (strstr (notified->str, "depth;"));
   g_assert_nonnull (strstr (notified->str, "marker-count;"));
@@ -1150,6 +1483,68 @@ test_stack_reset (void)
   nm_stack_allocator_reset (stack);
   g_assert_cmpstr (notified->str, ==, "");
   assert_still_works (stack);
+}
+
+static guint
+count_in (const GString *notified,
+          const char    *name)
+{
+  guint n = 0;
+
+  for (const char *p = notified->str; (p = strstr (p, name)) != NULL; p += strlen (name))
+    n++;
+
+  return n;
+}
+
+/* bytes-used is notified whenever what a reader sees changed at the
+ * documented points: pop to a marker and the end of a scope as well as a
+ * reset; never per push or pop of one allocation. */
+static void
+test_stack_notify_bytes_used (void)
+{
+  g_autoptr(NmStackAllocator) stack = new_stack (4096);
+  g_autoptr(GString) notified = g_string_new (NULL);
+  NmStackMarker marker;
+  gpointer p;
+
+  g_signal_connect (stack, "notify", G_CALLBACK (on_notify), notified);
+
+  p = nm_stack_allocator_alloc (stack, 100, 8, NULL);
+  nm_stack_allocator_free (stack, p);
+  p = nm_allocator_alloc (NM_ALLOCATOR (stack), 100, 8, NULL);
+  nm_allocator_free (NM_ALLOCATOR (stack), p, 100, 8);
+  g_assert_cmpstr (notified->str, ==, "");
+
+  nm_stack_allocator_push_marker (stack, &marker);
+  nm_stack_allocator_alloc (stack, 200, 8, NULL);
+  g_assert_cmpstr (notified->str, ==, "");
+  g_assert_true (nm_stack_allocator_pop_to_marker (stack, &marker, NULL));
+  g_assert_cmpuint (count_in (notified, "bytes-used;"), ==, 1);
+  g_assert_cmpuint (count_in (notified, "bytes-peak;"), ==, 1);
+
+  /* An empty frame changes nothing a reader sees. */
+  g_string_truncate (notified, 0);
+  nm_stack_allocator_push_marker (stack, &marker);
+  g_assert_true (nm_stack_allocator_pop_to_marker (stack, &marker, NULL));
+  g_assert_cmpstr (notified->str, ==, "");
+
+  {
+    g_auto(NmStackScope) scope = nm_stack_allocator_begin_scope (stack);
+
+    nm_stack_allocator_alloc (stack, 64, 8, NULL);
+    g_assert_cmpstr (notified->str, ==, "");
+  }
+  g_assert_cmpuint (count_in (notified, "bytes-used;"), ==, 1);
+  /* The peak was higher before: no news. */
+  g_assert_cmpuint (count_in (notified, "bytes-peak;"), ==, 0);
+
+  /* Allocated, then reset: notified again, though the last value
+   * announced was 0 as well. */
+  g_string_truncate (notified, 0);
+  nm_stack_allocator_alloc (stack, 64, 8, NULL);
+  nm_allocator_reset (NM_ALLOCATOR (stack));
+  g_assert_cmpuint (count_in (notified, "bytes-used;"), ==, 1);
 }
 
 static void
@@ -1362,6 +1757,54 @@ test_stack_development_poison (void)
   nm_stack_allocator_free (stack, p);
 }
 
+/* In the development preset a poisoned redzone separates each block from
+ * the bookkeeping word of the next, so AddressSanitizer reports a write
+ * past a block, up to the next block, as it does for malloc. */
+static void
+test_stack_development_redzone (gconstpointer data)
+{
+  gsize past = GPOINTER_TO_SIZE (data);
+  g_autoptr(NmStackAllocator) stack = NULL;
+  guint8 *a, *b;
+
+  if (g_test_subprocess ())
+    {
+      stack = new_preset (TRUE);
+      a = nm_stack_allocator_alloc (stack, 16, 8, NULL);
+      b = nm_stack_allocator_alloc (stack, 16, 8, NULL);
+      ((volatile guint8 *) a)[16 + past] = 1;   /* reported by AddressSanitizer */
+      nm_stack_allocator_free (stack, b);
+      nm_stack_allocator_free (stack, a);
+      return;
+    }
+
+  stack = new_preset (TRUE);
+  a = nm_stack_allocator_alloc (stack, 16, 8, NULL);
+  b = nm_stack_allocator_alloc (stack, 16, 8, NULL);
+  /* A redzone of at least 16 bytes, then the word. */
+  g_assert_cmpuint (b - (a + 16), >=, 16 + 8);
+  g_assert_cmpuint (16 + past, <, (gsize) (b - a));
+
+#if HAVE_VALGRIND
+  if (RUNNING_ON_VALGRIND)
+    {
+      guint8 vbits[32];
+
+      g_assert_cmpint (VALGRIND_GET_VBITS (a + 16, vbits, (gsize) (b - a) - 16), ==, 3);
+    }
+#endif
+  nm_stack_allocator_free (stack, b);
+  nm_stack_allocator_free (stack, a);
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+#ifdef NM_HAVE_ASAN
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*use-after-poison*");
+#else
+  g_test_trap_assert_passed ();
+#endif
+}
+
 static void
 test_stack_development_leak_report (void)
 {
@@ -1383,6 +1826,8 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/nebula/stack/new", test_stack_new);
+  g_test_add_func ("/nebula/stack/construct/properties", test_stack_construct_properties);
+  g_test_add_func ("/nebula/stack/construct/no-memory", test_stack_construct_no_memory);
   g_test_add_func ("/nebula/stack/push-pop", test_stack_push_pop);
   g_test_add_func ("/nebula/stack/interface", test_stack_interface);
   g_test_add_func ("/nebula/stack/free/not-top", test_stack_free_not_top);
@@ -1392,6 +1837,8 @@ main (int    argc,
   g_test_add_func ("/nebula/stack/free/below-marker", test_stack_free_below_marker);
   g_test_add_func ("/nebula/stack/free/corrupt", test_stack_free_corrupt);
   g_test_add_func ("/nebula/stack/free/corrupt-partial", test_stack_free_corrupt_partial);
+  g_test_add_func ("/nebula/stack/free/corrupt-every-bit", test_stack_free_corrupt_every_bit);
+  g_test_add_func ("/nebula/stack/free/underflow-reported", test_stack_underflow_reported);
   g_test_add_func ("/nebula/stack/alloc/out-of-memory", test_stack_out_of_memory);
   g_test_add_func ("/nebula/stack/alloc/invalid-layout", test_stack_invalid_layout);
   g_test_add_func ("/nebula/stack/marker/basic", test_stack_marker_basic);
@@ -1400,6 +1847,7 @@ main (int    argc,
   g_test_add_func ("/nebula/stack/marker/out-of-order", test_stack_marker_out_of_order);
   g_test_add_func ("/nebula/stack/marker/after-reset", test_stack_marker_reset);
   g_test_add_func ("/nebula/stack/marker/foreign", test_stack_marker_foreign);
+  g_test_add_func ("/nebula/stack/marker/finalized-allocator", test_stack_marker_finalized);
   g_test_add_func ("/nebula/stack/marker/many-mixed-alignment", test_stack_marker_many);
   g_test_add_func ("/nebula/stack/scope/nested", test_stack_scope);
   g_test_add_func ("/nebula/stack/scope/invalidated", test_stack_scope_invalidated);
@@ -1408,6 +1856,7 @@ main (int    argc,
   g_test_add_func ("/nebula/stack/pop/corrupt", test_stack_pop_corrupt);
   g_test_add_func ("/nebula/stack/reset", test_stack_reset);
   g_test_add_func ("/nebula/stack/stats/peak", test_stack_peak);
+  g_test_add_func ("/nebula/stack/notify/bytes-used", test_stack_notify_bytes_used);
   g_test_add_func ("/nebula/stack/stats/off", test_stack_stats_off);
   g_test_add_func ("/nebula/stack/config/key-file", test_stack_config_key_file);
   g_test_add_func ("/nebula/stack/config/builder", test_stack_config_builder);
@@ -1415,6 +1864,12 @@ main (int    argc,
   g_test_add_func ("/nebula/stack/thread/production", test_stack_thread_production);
   g_test_add_func ("/nebula/stack/development/poison", test_stack_development_poison);
   g_test_add_func ("/nebula/stack/development/leak-report", test_stack_development_leak_report);
+  g_test_add_data_func ("/nebula/stack/development/redzone/one-byte", GSIZE_TO_POINTER (0),
+                        test_stack_development_redzone);
+  g_test_add_data_func ("/nebula/stack/development/redzone/ninth-byte", GSIZE_TO_POINTER (8),
+                        test_stack_development_redzone);
+  g_test_add_data_func ("/nebula/stack/development/redzone/last-byte", GSIZE_TO_POINTER (15),
+                        test_stack_development_redzone);
 
   return g_test_run ();
 }

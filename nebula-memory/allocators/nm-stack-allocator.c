@@ -69,12 +69,16 @@
  *  - the region is [base, limit); bytes in use are [base, cursor);
  *  - top is the start of the most recent live allocation, or base when
  *    the stack is empty; the top allocation is [top, cursor);
- *  - every allocation p (8-aligned) has the word at p - 8:
- *      bits  0..23: p - (cursor before p was allocated)   (pad, >= 8)
- *      bits 24..63: size of the allocation below p at that time
- *    so popping p restores cursor = p - pad and top = cursor - size. The pad
- *    is below page size + 16 and the size below 2^40 (the largest
- *    capacity), so both fit;
+ *  - every allocation p (8-aligned) has the word at p - 8, laid out and
+ *    sealed as the public header describes (pad, rounded distance to the
+ *    top below, keyed check): popping p restores the cursor and the top
+ *    from before p was pushed. A pad above 2047 (alignments above 1 KiB,
+ *    or the redzone on top of a large alignment) is stored in a second
+ *    word at p - 16, sealed with the address p - 8, and the first word's
+ *    pad field is 0;
+ *  - with validation on (development preset), a redzone of REDZONE bytes
+ *    lies between the end of each allocation and the word of the next:
+ *    never handed out, so tools report an overflow into it;
  *  - depth counts live allocations; markers form a stack (marks) of the
  *    state when each was pushed; frame_depth is the depth at the newest
  *    live marker (0 without one): only the top allocation of the current
@@ -84,11 +88,14 @@
  */
 
 #define HEADER   _NM_STACK_WORD_SIZE
-#define PAD_BITS _NM_STACK_WORD_PAD_BITS
-#define PAD_MASK ((G_GUINT64_CONSTANT (1) << PAD_BITS) - 1)
+#define PAD_MASK _NM_STACK_WORD_PAD_MASK
+#define REDZONE  16
 
-/* The size of the allocation below must fit above the pad. */
-G_STATIC_ASSERT (NM_MAX_CAPACITY <= (G_GUINT64_CONSTANT (1) << (64 - PAD_BITS)));
+/* The distance to the top below, in units of 8 bytes, must fit in the 37
+ * bits between the pad and the check. */
+G_STATIC_ASSERT (NM_MAX_CAPACITY / 8 <= (G_GUINT64_CONSTANT (1) << (48 - _NM_STACK_WORD_PAD_BITS)));
+
+#define DEFAULT_CAPACITY (1024 * 1024)
 
 typedef struct
 {
@@ -104,13 +111,26 @@ struct _NmStackAllocator
 
   /* Hot: push and pop touch only these; the inline fast paths in the
    * header read them right after the GObject. */
-  NmStackAllocatorFast fast;
+  _NmStackAllocatorFast fast;
 
   gsize              capacity;
+  gsize              redzone;      /* REDZONE with validation on, else 0 */
   GArray            *marks;        /* MarkRecord, oldest first */
   guint64            next_mark_id;
   guint64            last_popped_id;
-  guint64            epoch;        /* bumped by reset: kills every marker */
+  /* Every marker carries the epoch it was pushed in; a reset starts a new
+   * one. Epochs never repeat in the process (see next_epoch ()), so a
+   * marker of a finalized allocator never matches a new allocator at the
+   * same address: its epoch is below the new one's first_epoch. */
+  guint64            epoch;
+  guint64            first_epoch;
+
+  /* Construct-only properties, until constructed () applies them. */
+  NmMemoryConfig    *config;
+  char              *construct_name;
+  /* Why the region could not be had at construction; allocations fail
+   * with it. */
+  GError            *construct_error;
 
   NmAllocatorCommon  common;
 };
@@ -126,6 +146,7 @@ enum {
 enum {
   PROP_DEPTH = NM_ALLOCATOR_PROP_LAST,
   PROP_MARKER_COUNT,
+  PROP_CONFIG,
   N_PROPS
 };
 
@@ -148,6 +169,31 @@ G_DEFINE_BOXED_TYPE (NmStackMarker, nm_stack_marker,
 #define NM_STACK_CHECK_VOID(self) \
   g_return_if_fail ((self) != NULL && G_TYPE_FROM_INSTANCE (self) == stack_type)
 
+/* Epochs: a serial from a process-wide counter, drawn at construction,
+ * shifted left by EPOCH_BITS; a reset increments the low bits, and only
+ * when they run out draws a new serial. So a reset does no atomic
+ * read-modify-write on a shared cache line, and epochs increase and never
+ * repeat in the process. */
+#define EPOCH_BITS 24
+#define EPOCH_MASK ((G_GUINT64_CONSTANT (1) << EPOCH_BITS) - 1)
+
+static guint64 serial_counter;
+
+static guint64
+draw_epoch (void)
+{
+  return __atomic_add_fetch (&serial_counter, 1, __ATOMIC_RELAXED) << EPOCH_BITS;
+}
+
+static void
+next_epoch (NmStackAllocator *self)
+{
+  if (((self->epoch + 1) & EPOCH_MASK) != 0)
+    self->epoch++;
+  else
+    self->epoch = draw_epoch ();
+}
+
 static inline MarkRecord *
 mark_at (NmStackAllocator *self,
          guint             index)
@@ -164,18 +210,16 @@ newest_mark_id (NmStackAllocator *self)
 /* Bookkeeping words.
  *
  * With sanitizers the words stay poisoned so that an underflow of a block
- * is reported; the allocator exposes one only for its own access. Under
- * Valgrind the word must be readable as defined: poisoning forgot that it
- * was written. */
+ * is reported; the allocator makes one readable only for its own access.
+ * The word sealed with the address @key sits at @key - 8. */
 
 static inline void
-word_store (NmStackAllocator *self,
-            guint8           *mem,
-            guint64           word)
+slot_store (NmStackAllocator *self,
+            guint8           *key,
+            guint64           data)
 {
-  guint64 *slot = (guint64 *) (gpointer) (mem - HEADER);
-
-  word ^= _nm_stack_word_code (&self->fast, mem);
+  guint64 *slot = (guint64 *) (gpointer) (key - HEADER);
+  guint64 word = _nm_stack_word_seal (&self->fast, key, data);
 
   if (self->common.sanitize)
     {
@@ -189,37 +233,71 @@ word_store (NmStackAllocator *self,
 }
 
 static inline guint64
-word_load (NmStackAllocator *self,
-           const guint8     *mem)
+slot_load (NmStackAllocator *self,
+           const guint8     *key)
 {
-  const guint64 *slot = (const guint64 *) (gconstpointer) (mem - HEADER);
+  const guint64 *slot = (const guint64 *) (gconstpointer) (key - HEADER);
   guint64 word;
 
   if (self->common.sanitize)
     {
-#ifdef NM_HAVE_ASAN
-      ASAN_UNPOISON_MEMORY_REGION (slot, HEADER);
-#endif
-#if HAVE_VALGRIND
-      VALGRIND_MAKE_MEM_DEFINED (slot, HEADER);
-#endif
+      nm_sanitizer_make_readable (slot, HEADER);
       word = *slot;
       nm_sanitizer_poison (slot, HEADER);
+      return word;
     }
-  else
-    word = *slot;
 
-  return word ^ _nm_stack_word_code (&self->fast, mem);
+  return *slot;
 }
 
-/* Whether @word, the bookkeeping word of the top allocation @mem, leads
- * back inside the region: what a buffer underflow would break. */
-static inline gboolean
-word_is_plausible (NmStackAllocator *self,
-                   const guint8     *mem,
-                   guint64           word)
+/* Seals the word of an allocation at @p pushed with the cursor at @c; a
+ * pad too large for the word goes into a second word below it. */
+static inline void
+word_store (NmStackAllocator *self,
+            guintptr          c,
+            guintptr          p)
 {
-  return _nm_stack_word_valid (&self->fast, mem, word);
+  guintptr pad = p - c;
+
+  if G_UNLIKELY (pad > PAD_MASK)
+    {
+      slot_store (self, (guint8 *) p - HEADER, pad);
+      pad = 0;
+    }
+
+  slot_store (self, (guint8 *) p, _nm_stack_word_data (c, (guintptr) self->fast.top, pad));
+}
+
+/* Opens the word(s) of the top allocation @mem: whether they are intact
+ * and lead back inside the region. The cursor and the top from before
+ * @mem was pushed go to @cursor and @top, the word as stored to @stored,
+ * for reports. */
+static gboolean
+word_decode (NmStackAllocator  *self,
+             const guint8      *mem,
+             guint8           **cursor,
+             guint8           **top,
+             guint64           *stored)
+{
+  guint64 data, pad;
+
+  *stored = slot_load (self, mem);
+  if (!_nm_stack_word_open (&self->fast, mem, *stored, &data))
+    return FALSE;
+
+  pad = data & PAD_MASK;
+  if (pad == 0)
+    {
+      /* Only a pad above PAD_MASK goes below: the second word must lie
+       * inside the region, and hold such a pad. */
+      if ((gsize) (mem - self->fast.base) <= PAD_MASK ||
+          !_nm_stack_word_open (&self->fast, mem - HEADER, slot_load (self, mem - HEADER), &pad) ||
+          pad <= PAD_MASK)
+        return FALSE;
+    }
+
+  return _nm_stack_word_restore (&self->fast, mem, pad, data >> _NM_STACK_WORD_PAD_BITS,
+                                 cursor, top);
 }
 
 static inline void
@@ -233,6 +311,31 @@ static inline gsize
 stack_used (NmStackAllocator *self)
 {
   return (gsize) (self->fast.cursor - self->fast.base);
+}
+
+/* After a release of many allocations at once (a pop to a marker, the end
+ * of a scope): bytes-used when a reader sees another value than before,
+ * bytes-peak when it grew since it was last announced. Never per push or
+ * pop of a single allocation. */
+static void
+notify_released (NmStackAllocator *self,
+                 guint64           used_before)
+{
+  NmAllocatorCommon *c = &self->common;
+  guint64 used = stack_used (self);
+  guint64 peak = (guint64) (self->fast.peak_cursor - self->fast.base);
+
+  if (used != used_before)
+    {
+      c->notified_used = used;
+      g_object_notify_by_pspec (G_OBJECT (self), properties [NM_ALLOCATOR_PROP_BYTES_USED]);
+    }
+
+  if (peak != c->notified_peak)
+    {
+      c->notified_peak = peak;
+      g_object_notify_by_pspec (G_OBJECT (self), properties [NM_ALLOCATOR_PROP_BYTES_PEAK]);
+    }
 }
 
 /* Development checks */
@@ -270,20 +373,19 @@ release_range (NmStackAllocator *self,
                             (gsize) (to - from));
 }
 
-/* Pops the top allocation @mem, whose word was checked. */
+/* Pops the top allocation, whose word was checked and restores @cursor
+ * and @top. */
 static inline void
 pop_top (NmStackAllocator *self,
-         guint8           *mem,
-         guint64           word)
+         guint8           *cursor,
+         guint8           *top)
 {
-  guint8 *cursor = mem - (word & PAD_MASK);
-
   note_peak (self);
   if G_UNLIKELY (self->fast.slow_flags & (SLOW_SANITIZE | SLOW_POISON))
     release_range (self, cursor, self->fast.cursor);
 
   self->fast.cursor = cursor;
-  self->fast.top = cursor - (word >> PAD_BITS);
+  self->fast.top = top;
   self->fast.depth--;
   self->fast.n_frees += self->fast.count_step;
 }
@@ -309,6 +411,7 @@ free_slow (NmStackAllocator *self,
   NmAllocator *allocator = NM_ALLOCATOR (self);
   NmAllocatorCommon *c = &self->common;
   gsize top_size = (gsize) (self->fast.cursor - self->fast.top);
+  guint8 *cursor, *top;
   guint64 word;
 
   if (mem == NULL)
@@ -366,14 +469,13 @@ free_slow (NmStackAllocator *self,
       return;
     }
 
-  word = word_load (self, mem);
-  if (!word_is_plausible (self, mem, word))
+  if (!word_decode (self, mem, &cursor, &top, &word))
     {
       report_corrupt_word (self, mem, word);
       return;
     }
 
-  pop_top (self, mem, word);
+  pop_top (self, cursor, top);
 }
 
 /* Allocation */
@@ -397,6 +499,26 @@ fail_out_of_memory (NmStackAllocator  *self,
                              (gsize) (self->fast.limit - self->fast.cursor), HEADER);
 }
 
+/* The region could not be had at construction (g_object_new () and the
+ * bindings' constructors cannot fail): every allocation says why. */
+static G_GNUC_NO_INLINE gpointer
+fail_no_region (NmStackAllocator  *self,
+                gsize              size,
+                gsize              alignment,
+                GError           **error)
+{
+  NmAllocatorCommon *c = &self->common;
+
+  return _nm_allocator_fail (NM_ALLOCATOR (self), c, error,
+                             self->construct_error->domain == NM_ALLOCATOR_ERROR ?
+                             (NmAllocatorError) self->construct_error->code :
+                             NM_ALLOCATOR_ERROR_OUT_OF_MEMORY,
+                             "%s “%s” cannot allocate %" G_GSIZE_FORMAT " bytes (alignment %"
+                             G_GSIZE_FORMAT "): it has no memory, because at construction %s",
+                             c->label, c->name, size, alignment,
+                             self->construct_error->message);
+}
+
 /* Pushes [p, p + size), found room for with the cursor at @c. */
 static inline gpointer
 push_block (NmStackAllocator *self,
@@ -406,7 +528,7 @@ push_block (NmStackAllocator *self,
 {
   guint8 *mem = (guint8 *) p;
 
-  word_store (self, mem, ((guint64) (c - (guintptr) self->fast.top) << PAD_BITS) | (p - c));
+  word_store (self, c, p);
   self->fast.top = mem;
   self->fast.cursor = mem + size;
   self->fast.depth++;
@@ -429,8 +551,12 @@ alloc_slow (NmStackAllocator  *self,
 
   check_owner (self);
 
+  if G_UNLIKELY (self->fast.base == NULL)
+    return fail_no_region (self, size, alignment, error);
+
+  /* With validation on, a redzone between the block below and this word. */
   c = (guintptr) self->fast.cursor;
-  p = nm_align_up (c + HEADER, MAX (alignment, HEADER));
+  p = nm_align_up (c + self->redzone + HEADER, MAX (alignment, HEADER));
   if (p > (guintptr) self->fast.limit || size > (guintptr) self->fast.limit - p)
     return fail_out_of_memory (self, size, alignment, error);
 
@@ -466,7 +592,7 @@ alloc_hot (NmStackAllocator  *self,
 }
 
 /**
- * nm_stack_allocator_alloc:
+ * nm_stack_allocator_alloc: (skip)
  * @self: an #NmStackAllocator
  * @size: number of bytes, at least 1
  * @alignment: a power of two, at most the page size
@@ -474,7 +600,7 @@ alloc_hot (NmStackAllocator  *self,
  *
  * Pushes @size bytes aligned to @alignment (and to at least 8) onto the
  * stack: the direct, fastest entry point, for callers that know they have a
- * stack allocator.
+ * stack allocator. Bindings call nm_allocator_alloc(), which does the same.
  *
  * Returns: (transfer none) (nullable): the memory, or %NULL with @error set
  *
@@ -509,21 +635,23 @@ static inline gboolean
 try_pop_fast (NmStackAllocator *self,
               guint8           *mem)
 {
-  guint64 word;
+  guint8 *cursor, *top;
+  guint64 data;
 
   if G_UNLIKELY (mem != self->fast.top || self->fast.depth <= self->fast.frame_depth || self->fast.slow_flags != 0)
     return FALSE;
 
-  word = ((const guint64 *) (gconstpointer) mem)[-1] ^ _nm_stack_word_code (&self->fast, mem);
-  if G_UNLIKELY (!word_is_plausible (self, mem, word))
+  if G_UNLIKELY (!_nm_stack_word_open (&self->fast, mem, ((const guint64 *) (gconstpointer) mem)[-1], &data) ||
+                 !_nm_stack_word_restore (&self->fast, mem, data & PAD_MASK,
+                                          data >> _NM_STACK_WORD_PAD_BITS, &cursor, &top))
     return FALSE;
 
-  pop_top (self, mem, word);
+  pop_top (self, cursor, top);
   return TRUE;
 }
 
 /**
- * nm_stack_allocator_free:
+ * nm_stack_allocator_free: (skip)
  * @self: an #NmStackAllocator
  * @mem: (nullable): the top allocation of @self, or %NULL
  *
@@ -531,6 +659,10 @@ try_pop_fast (NmStackAllocator *self,
  * newest live marker. Anything else (another allocation, memory already
  * released, a foreign pointer) is reported with g_critical(), counted and
  * ignored; the stack is unchanged. Freeing %NULL does nothing.
+ *
+ * Bindings call nm_allocator_free() with the size and alignment, or
+ * nm_stack_allocator_pop(): one method per name, the same on every
+ * allocator.
  *
  * Since: 1.0
  */
@@ -751,6 +883,7 @@ gboolean
 nm_stack_allocator_pop (NmStackAllocator  *self,
                         GError           **error)
 {
+  guint8 *cursor, *top;
   guint64 word;
 
   g_return_val_if_fail (NM_IS_STACK_ALLOCATOR (self), FALSE);
@@ -761,8 +894,7 @@ nm_stack_allocator_pop (NmStackAllocator  *self,
   if (!check_frame_not_empty (self, "pop", error))
     return FALSE;
 
-  word = word_load (self, self->fast.top);
-  if (!word_is_plausible (self, self->fast.top, word))
+  if (!word_decode (self, self->fast.top, &cursor, &top, &word))
     {
       _nm_counter_inc (&self->common.n_corruptions);
       return !!_nm_allocator_fail (NM_ALLOCATOR (self), &self->common, error,
@@ -773,7 +905,7 @@ nm_stack_allocator_pop (NmStackAllocator  *self,
                                    self->common.label, self->common.name, self->fast.top, word);
     }
 
-  pop_top (self, self->fast.top, word);
+  pop_top (self, cursor, top);
 
   return TRUE;
 }
@@ -840,12 +972,16 @@ nm_stack_allocator_reset (NmStackAllocator *self)
   note_peak (self);
   release_range (self, self->fast.base, self->fast.cursor);
 
+  /* bytes-used is announced when the reset changed what a reader sees,
+   * whatever was announced last. */
+  self->common.notified_used = stack_used (self);
+
   self->fast.cursor = self->fast.base;
   self->fast.top = self->fast.base;
   self->fast.depth = 0;
   self->fast.frame_depth = 0;
   g_array_set_size (self->marks, 0);
-  self->epoch++;
+  next_epoch (self);
   _nm_allocator_reset_done (NM_ALLOCATOR (self), &self->common, properties,
                             0, (guint64) (self->fast.peak_cursor - self->fast.base));
   if (had_depth)
@@ -1054,6 +1190,7 @@ nm_stack_allocator_pop_to_marker (NmStackAllocator     *self,
 {
   NmAllocatorCommon *c;
   MarkRecord record;
+  guint64 used_before;
   guint index;
 
   g_return_val_if_fail (NM_IS_STACK_ALLOCATOR (self), FALSE);
@@ -1068,6 +1205,16 @@ nm_stack_allocator_pop_to_marker (NmStackAllocator     *self,
                                  "%s “%s” cannot pop to a marker of another allocator (%p). "
                                  "Pop it on the allocator that pushed it.",
                                  c->label, c->name, marker->allocator);
+
+  /* Epochs increase through the process: a marker from before this
+   * allocator was constructed belongs to another one, finalized since,
+   * that had the same address. */
+  if (marker->epoch < self->first_epoch)
+    return !!_nm_allocator_fail (NM_ALLOCATOR (self), c, error, NM_ALLOCATOR_ERROR_FOREIGN_POINTER,
+                                 "%s “%s” cannot pop to marker #%" G_GUINT64_FORMAT ": it is a "
+                                 "marker of another allocator, finalized since, that had the "
+                                 "same address. Markers die with their allocator.",
+                                 c->label, c->name, marker->id);
 
   if (marker->epoch != self->epoch)
     return !!_nm_allocator_fail (NM_ALLOCATOR (self), c, error, NM_ALLOCATOR_ERROR_LIFO_VIOLATION,
@@ -1096,6 +1243,7 @@ nm_stack_allocator_pop_to_marker (NmStackAllocator     *self,
 
   index = (guint) marker->index;
   record = *mark_at (self, index);
+  used_before = stack_used (self);
 
   note_peak (self);
   if G_UNLIKELY (self->fast.slow_flags & (SLOW_SANITIZE | SLOW_POISON))
@@ -1110,6 +1258,8 @@ nm_stack_allocator_pop_to_marker (NmStackAllocator     *self,
   /* Dropping the tail of the array is O(1): records need no clearing. */
   g_array_set_size (self->marks, index);
   self->fast.frame_depth = index > 0 ? mark_at (self, index - 1)->depth : 0;
+
+  notify_released (self, used_before);
 
   return TRUE;
 }
@@ -1173,7 +1323,7 @@ nm_stack_allocator_finalize (GObject *object)
 
   if (self->common.leak_report && self->fast.depth > 0)
     {
-      g_autofree char *size = g_format_size (stack_used (self));
+      g_autofree char *size = _nm_format_size (stack_used (self));
 
       g_message ("%s “%s” finalized with %" G_GSIZE_FORMAT " allocations (%s) still on "
                  "the stack.", self->common.label, self->common.name, self->fast.depth, size);
@@ -1190,9 +1340,107 @@ nm_stack_allocator_finalize (GObject *object)
     }
 
   g_array_unref (self->marks);
+  g_clear_object (&self->config);
+  g_clear_pointer (&self->construct_name, g_free);
+  g_clear_error (&self->construct_error);
   _nm_allocator_common_clear (&self->common);
 
   G_OBJECT_CLASS (nm_stack_allocator_parent_class)->finalize (object);
+}
+
+/* The configuration of a stack built from the construct properties: the
+ * config if one was given, else a stack of @capacity named @name. */
+static NmMemoryConfig *
+effective_config (NmStackAllocator  *self,
+                  GError           **error)
+{
+  g_autoptr(NmMemoryConfigBuilder) builder = NULL;
+
+  if (self->config != NULL)
+    return g_object_ref (self->config);
+
+  builder = nm_memory_config_builder_new ();
+  nm_memory_config_builder_set_kind (builder, NM_ALLOCATOR_KIND_STACK);
+  nm_memory_config_builder_set_name (builder, self->construct_name ? self->construct_name : "stack");
+  nm_memory_config_builder_set_capacity (builder, self->capacity);
+
+  return nm_memory_config_builder_build (builder, error);
+}
+
+/* Applies @config; the region comes last, and when it cannot be had the
+ * stack stays empty with no room, and remembers why. */
+static void
+apply_config (NmStackAllocator *self,
+              NmMemoryConfig   *config)
+{
+  _nm_allocator_common_apply_config (&self->common, config);
+  if (self->common.name == NULL || self->common.name[0] == '\0')
+    {
+      g_free (self->common.name);
+      self->common.name = g_strdup ("stack");
+    }
+
+  self->capacity = nm_memory_config_get_capacity (config);
+  self->fast.count_step = self->common.track_stats ? 1 : 0;
+  self->redzone = self->common.validate ? REDZONE : 0;
+  self->fast.slow_flags = (self->common.sanitize ? SLOW_SANITIZE : 0) |
+                          (self->common.poison ? SLOW_POISON : 0) |
+                          (self->common.validate ? SLOW_VALIDATE : 0);
+
+  if (nm_memory_config_get_kind (config) != NM_ALLOCATOR_KIND_STACK || self->common.thread_safe)
+    {
+      /* The builder refuses thread-safe stacks; a config of another kind
+       * is a programmer error, but the object must still work. */
+      g_critical ("%s “%s”: a stack allocator needs a single-thread stack configuration; "
+                  "it has no memory.", self->common.label, self->common.name);
+      self->common.thread_safe = FALSE;
+      g_set_error (&self->construct_error, NM_CONFIG_ERROR, NM_CONFIG_ERROR_INCOMPATIBLE,
+                   "its configuration was not a single-thread stack configuration");
+      return;
+    }
+
+  self->fast.base = g_try_malloc (self->capacity);
+  if (self->fast.base == NULL)
+    {
+      g_autofree char *size = _nm_format_size (self->capacity);
+
+      g_set_error (&self->construct_error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY,
+                   "the system refused its region of %s. Lower capacity.", size);
+      return;
+    }
+
+  self->fast.cursor = self->fast.base;
+  self->fast.top = self->fast.base;
+  self->fast.peak_cursor = self->fast.base;
+  self->fast.limit = self->fast.base + self->capacity;
+
+  if (self->common.sanitize)
+    {
+      nm_sanitizer_pool_create (self->fast.base);
+      nm_sanitizer_poison (self->fast.base, self->capacity);
+    }
+}
+
+static void
+nm_stack_allocator_constructed (GObject *object)
+{
+  NmStackAllocator *self = (NmStackAllocator *) object;
+  g_autoptr(NmMemoryConfig) config = NULL;
+  g_autoptr(GError) error = NULL;
+
+  G_OBJECT_CLASS (nm_stack_allocator_parent_class)->constructed (object);
+
+  config = effective_config (self, &error);
+  if (config == NULL)
+    {
+      /* Only a name the builder refuses gets here (the capacity is range
+       * checked by its property): keep the defaults, name included. */
+      g_critical ("%s “%s”: %s", self->common.label, self->common.name, error->message);
+      g_clear_pointer (&self->construct_name, g_free);
+      config = effective_config (self, NULL);
+    }
+
+  apply_config (self, config);
 }
 
 static void
@@ -1216,6 +1464,38 @@ nm_stack_allocator_get_property (GObject    *object,
       g_value_set_uint (value, self->marks->len);
       break;
 
+    case PROP_CONFIG:
+      g_value_set_object (value, self->config);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+nm_stack_allocator_set_property (GObject      *object,
+                                 guint         prop_id,
+                                 const GValue *value,
+                                 GParamSpec   *pspec)
+{
+  NmStackAllocator *self = NM_STACK_ALLOCATOR (object);
+
+  switch (prop_id)
+    {
+    case NM_ALLOCATOR_PROP_NAME:
+      g_free (self->construct_name);
+      self->construct_name = g_value_dup_string (value);
+      break;
+
+    case NM_ALLOCATOR_PROP_CAPACITY:
+      self->capacity = (gsize) g_value_get_uint64 (value);
+      break;
+
+    case PROP_CONFIG:
+      g_set_object (&self->config, g_value_get_object (value));
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1226,10 +1506,53 @@ nm_stack_allocator_class_init (NmStackAllocatorClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  object_class->constructed = nm_stack_allocator_constructed;
   object_class->finalize = nm_stack_allocator_finalize;
   object_class->get_property = nm_stack_allocator_get_property;
+  object_class->set_property = nm_stack_allocator_set_property;
 
-  _nm_allocator_class_override_properties (object_class, properties);
+  /* The interface's read-only properties, but for name and capacity,
+   * which a stack takes at construction. */
+  for (guint i = NM_ALLOCATOR_PROP_BYTES_USED; i <= NM_ALLOCATOR_PROP_THREAD_SAFE; i++)
+    {
+      static const char * const names[] = {
+        [NM_ALLOCATOR_PROP_BYTES_USED] = "bytes-used",
+        [NM_ALLOCATOR_PROP_BYTES_PEAK] = "bytes-peak",
+        [NM_ALLOCATOR_PROP_ALLOCATION_COUNT] = "allocation-count",
+        [NM_ALLOCATOR_PROP_THREAD_SAFE] = "thread-safe",
+      };
+
+      g_object_class_override_property (object_class, i, names[i]);
+      properties [i] = g_object_class_find_property (object_class, names[i]);
+    }
+
+  /**
+   * NmStackAllocator:name:
+   *
+   * The allocator's name, for messages. Construct-only; an unnamed stack is
+   * named “stack”. Ignored when #NmStackAllocator:config is set.
+   *
+   * Since: 1.0
+   */
+  properties [NM_ALLOCATOR_PROP_NAME] =
+    g_param_spec_string ("name", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * NmStackAllocator:capacity:
+   *
+   * The size of the region, in bytes: at least 1 and at most 1 TiB.
+   * Construct-only, 1 MiB by default (the production preset). Ignored when
+   * #NmStackAllocator:config is set. A region the system refuses leaves a
+   * stack whose allocations fail with %NM_ALLOCATOR_ERROR_OUT_OF_MEMORY.
+   *
+   * Since: 1.0
+   */
+  properties [NM_ALLOCATOR_PROP_CAPACITY] =
+    g_param_spec_uint64 ("capacity", NULL, NULL, 1, NM_MAX_CAPACITY, DEFAULT_CAPACITY,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
    * NmStackAllocator:depth:
@@ -1254,12 +1577,27 @@ nm_stack_allocator_class_init (NmStackAllocatorClass *klass)
     g_param_spec_uint ("marker-count", NULL, NULL, 0, G_MAXUINT, 0,
                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
+  /**
+   * NmStackAllocator:config:
+   *
+   * The #NmMemoryConfig of kind %NM_ALLOCATOR_KIND_STACK the stack is built
+   * from, or %NULL: then #NmStackAllocator:name and
+   * #NmStackAllocator:capacity with the production settings. Construct-only.
+   *
+   * Since: 1.0
+   */
+  properties [PROP_CONFIG] =
+    g_param_spec_object ("config", NULL, NULL, NM_TYPE_MEMORY_CONFIG,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_property (object_class, NM_ALLOCATOR_PROP_NAME,
+                                   properties [NM_ALLOCATOR_PROP_NAME]);
+  g_object_class_install_property (object_class, NM_ALLOCATOR_PROP_CAPACITY,
+                                   properties [NM_ALLOCATOR_PROP_CAPACITY]);
   g_object_class_install_property (object_class, PROP_DEPTH, properties [PROP_DEPTH]);
   g_object_class_install_property (object_class, PROP_MARKER_COUNT, properties [PROP_MARKER_COUNT]);
-
-  /* The pad of an allocation (alignment and bookkeeping) must fit in the
-   * low bits of its word. */
-  g_assert (nm_page_size + 2 * HEADER <= PAD_MASK);
+  g_object_class_install_property (object_class, PROP_CONFIG, properties [PROP_CONFIG]);
 
   stack_type = G_TYPE_FROM_CLASS (klass);
 }
@@ -1279,54 +1617,39 @@ static void
 nm_stack_allocator_init (NmStackAllocator *self)
 {
   self->marks = g_array_new (FALSE, FALSE, sizeof (MarkRecord));
+  _nm_allocator_common_init (&self->common, "Stack allocator", "stack", FALSE);
+  /* Odd bits everywhere, so that no partial overwrite decodes to itself. */
+  self->fast.secret = ((guint64) g_random_int () << 32 | g_random_int ()) |
+                      G_GUINT64_CONSTANT (0x0101010101010101);
+  self->epoch = self->first_epoch = draw_epoch ();
+}
+
+/* Takes the construct error of a stack that could not get its region. */
+static NmStackAllocator *
+steal_unless_failed (NmStackAllocator  *self,
+                     GError           **error)
+{
+  if (self->construct_error != NULL)
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&self->construct_error), "%s “%s”: ",
+                                  self->common.label, self->common.name);
+      g_object_unref (self);
+      return NULL;
+    }
+
+  return self;
 }
 
 NmStackAllocator *
 _nm_stack_allocator_new_from_config (NmMemoryConfig  *config,
                                      GError         **error)
 {
-  g_autoptr(NmStackAllocator) self = NULL;
-
   g_return_val_if_fail (nm_memory_config_get_kind (config) == NM_ALLOCATOR_KIND_STACK, NULL);
-
-  self = g_object_new (NM_TYPE_STACK_ALLOCATOR, NULL);
-  _nm_allocator_common_init (&self->common, "Stack allocator", NULL, FALSE);
-  _nm_allocator_common_apply_config (&self->common, config);
-
   /* The configuration refuses thread-safe stacks; never trust that here. */
-  g_return_val_if_fail (!self->common.thread_safe, NULL);
+  g_return_val_if_fail (!nm_memory_config_get_thread_safe (config), NULL);
 
-  self->capacity = nm_memory_config_get_capacity (config);
-  self->fast.count_step = self->common.track_stats ? 1 : 0;
-  /* Odd bits everywhere, so that no partial overwrite decodes to itself. */
-  self->fast.secret = ((guint64) g_random_int () << 32 | g_random_int ()) | G_GUINT64_CONSTANT (0x0101010101010101);
-  self->fast.slow_flags = (self->common.sanitize ? SLOW_SANITIZE : 0) |
-                     (self->common.poison ? SLOW_POISON : 0) |
-                     (self->common.validate ? SLOW_VALIDATE : 0);
-
-  self->fast.base = g_try_malloc (self->capacity);
-  if (self->fast.base == NULL)
-    {
-      g_autofree char *size = g_format_size (self->capacity);
-
-      g_set_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY,
-                   "%s “%s”: the system refused its region of %s. Lower capacity.",
-                   self->common.label, self->common.name, size);
-      return NULL;
-    }
-
-  self->fast.cursor = self->fast.base;
-  self->fast.top = self->fast.base;
-  self->fast.peak_cursor = self->fast.base;
-  self->fast.limit = self->fast.base + self->capacity;
-
-  if (self->common.sanitize)
-    {
-      nm_sanitizer_pool_create (self->fast.base);
-      nm_sanitizer_poison (self->fast.base, self->capacity);
-    }
-
-  return g_steal_pointer (&self);
+  return steal_unless_failed (g_object_new (NM_TYPE_STACK_ALLOCATOR, "config", config, NULL),
+                              error);
 }
 
 /**
@@ -1335,7 +1658,8 @@ _nm_stack_allocator_new_from_config (NmMemoryConfig  *config,
  * @error: return location for a #GError, or %NULL
  *
  * Creates a stack allocator named “stack” with a fixed @capacity. A
- * capacity of 0 or above 1 TiB is an %NM_CONFIG_ERROR_INVALID_VALUE error.
+ * capacity of 0 or above 1 TiB is an %NM_CONFIG_ERROR_INVALID_VALUE error,
+ * a region the system refuses an %NM_ALLOCATOR_ERROR_OUT_OF_MEMORY error.
  *
  * Returns: (transfer full) (nullable): a new #NmStackAllocator, or %NULL
  *   with @error set
