@@ -1643,6 +1643,7 @@ nm_pool_allocator_class_init (NmPoolAllocatorClass *klass)
   object_class->get_property = nm_pool_allocator_get_property;
 
   _nm_allocator_class_override_properties (object_class, properties);
+  _nm_allocator_class_set_common (object_class, G_STRUCT_OFFSET (NmPoolAllocator, common));
 
   /**
    * NmPoolAllocator:block-size:

@@ -1525,6 +1525,7 @@ nm_stack_allocator_class_init (NmStackAllocatorClass *klass)
       g_object_class_override_property (object_class, i, names[i]);
       properties [i] = g_object_class_find_property (object_class, names[i]);
     }
+  _nm_allocator_class_set_common (object_class, G_STRUCT_OFFSET (NmStackAllocator, common));
 
   /**
    * NmStackAllocator:name:
