@@ -11,6 +11,7 @@
 #include <nebula-memory/nebula-memory.h>
 
 #include "nm-sanitizer-private.h"
+#include "nm-test-util.h"
 
 static gboolean
 running_under_tsan (void)
@@ -76,6 +77,8 @@ assert_still_works (NmStackAllocator *stack)
   memset (p, 0x5A, 24);
   g_assert_cmpuint (nm_stack_allocator_get_depth (stack), ==, before.depth + 1);
   nm_stack_allocator_free (stack, p);
+  assert_unchanged (stack, &before);
+  nm_test_assert_still_works (stack, 40, 16);
   assert_unchanged (stack, &before);
 }
 
@@ -222,14 +225,6 @@ test_stack_new (void)
   g_assert_nonnull (strstr (error->message, "largest supported capacity"));
 }
 
-static void
-on_failed_count (NmAllocator  *alloc,
-                 const GError *error,
-                 gpointer      user_data)
-{
-  (*(guint *) user_data)++;
-}
-
 /* g_object_new () gives a working stack with the documented defaults and
  * messages that name it; the construct properties set what they say. */
 static void
@@ -289,7 +284,7 @@ test_stack_construct_no_memory (void)
   g_autoptr(NmAllocatorStats) stats = NULL;
   NmStackMarker marker;
   NmAllocator *alloc;
-  guint failed = 0;
+  NmTestFailures failed = { 0 };
 
   if (nm_sanitizer_active () || running_under_tsan ())
     {
@@ -303,7 +298,8 @@ test_stack_construct_no_memory (void)
   g_assert_null (nm_stack_allocator_new ((gsize) 1 << 40, &error));
   g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
   g_assert_nonnull (strstr (error->message, "Stack allocator “stack”"));
-  g_assert_nonnull (strstr (error->message, "refused its region of 1.1 TB"));
+  g_assert_nonnull (strstr (error->message, "cannot allocate its region of 1.1 TB"));
+  g_assert_nonnull (strstr (error->message, "the system refused it. Lower capacity."));
   g_clear_error (&error);
 
   g_assert_true (g_key_file_load_from_data (key_file, "[huge]\nkind=stack\ncapacity=1024GiB\n",
@@ -316,17 +312,19 @@ test_stack_construct_no_memory (void)
 
   stack = g_object_new (NM_TYPE_STACK_ALLOCATOR, "capacity", (guint64) 1 << 40, NULL);
   g_assert_nonnull (stack);
-  g_signal_connect (stack, "allocation-failed", G_CALLBACK (on_failed_count), &failed);
+  nm_test_watch_failures (stack, &failed);
   g_assert_null (nm_stack_allocator_alloc (stack, 16, 8, &error));
   g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
   g_assert_nonnull (strstr (error->message, "Stack allocator “stack” cannot allocate 16 bytes"));
-  g_assert_nonnull (strstr (error->message, "refused its region"));
+  g_assert_nonnull (strstr (error->message, "its region of 1.1 TB was refused at construction"));
   g_assert_null (strstr (error->message, "(null)"));
   g_clear_error (&error);
   g_assert_null (nm_allocator_alloc (NM_ALLOCATOR (stack), 16, 8, &error));
   g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
   g_clear_error (&error);
-  g_assert_cmpuint (failed, ==, 2);
+  g_assert_cmpuint (failed.count, ==, 2);
+  g_assert_error (failed.last, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
+  nm_test_failures_clear (&failed);
 
   /* Everything else works on the empty stack. */
   g_assert_false (nm_stack_allocator_pop (stack, &error));
@@ -591,7 +589,7 @@ test_stack_free_corrupt (void)
   saved = word_read (b - 8);
   word_write (b - 8, G_MAXUINT64);
 
-  expect_critical ("*bookkeeping word below the top allocation %p is corrupt*", b);
+  expect_critical ("*“stack” found corrupted memory at %p: the bookkeeping word below the top allocation is corrupt*", b);
   nm_stack_allocator_free (stack, b);
   g_test_assert_expected_messages ();
   assert_unchanged (stack, &before);
@@ -630,7 +628,7 @@ test_stack_free_corrupt_partial (void)
       saved = word_read (b - 8);
       word_overwrite (b - 8, 0, &value, sizeof value);
 
-      expect_critical ("*bookkeeping word below the top allocation %p is corrupt*", b);
+      expect_critical ("*“stack” found corrupted memory at %p: the bookkeeping word below the top allocation is corrupt*", b);
       nm_stack_allocator_free (stack, b);
       g_test_assert_expected_messages ();
       assert_unchanged (stack, &before);
@@ -671,13 +669,13 @@ assert_flip_detected (NmStackAllocator *stack,
   switch (bit % 3)
     {
     case 0:
-      expect_critical ("*bookkeeping word below the top allocation %p is corrupt*", b);
+      expect_critical ("*“stack” found corrupted memory at %p: the bookkeeping word below the top allocation is corrupt*", b);
       nm_stack_allocator_free (stack, b);
       g_test_assert_expected_messages ();
       break;
 
     case 1:
-      expect_critical ("*bookkeeping word below the top allocation %p is corrupt*", b);
+      expect_critical ("*“stack” found corrupted memory at %p: the bookkeeping word below the top allocation is corrupt*", b);
       nm_allocator_free (NM_ALLOCATOR (stack), b, b_size, 8);
       g_test_assert_expected_messages ();
       break;
@@ -767,7 +765,8 @@ test_stack_underflow_reported (void)
 
       b[-1] ^= 0x40;   /* reported by AddressSanitizer */
 
-      expect_critical ("*bookkeeping word below the top allocation %p is corrupt*", (guint8 *) b);
+      expect_critical ("*“stack” found corrupted memory at %p: the bookkeeping word below the top allocation is corrupt*",
+                       (guint8 *) b);
       nm_stack_allocator_free (stack, (gpointer) b);
       g_test_assert_expected_messages ();
       assert_unchanged (stack, &before);
@@ -791,7 +790,7 @@ test_stack_underflow_reported (void)
 #endif
 
   g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
-#ifdef NM_HAVE_ASAN
+#ifdef NM_TEST_HAVE_ASAN
   g_test_trap_assert_failed ();
   g_test_trap_assert_stderr ("*use-after-poison*");
 #else
@@ -802,27 +801,16 @@ test_stack_underflow_reported (void)
 /* Allocation failures */
 
 static void
-on_allocation_failed (NmAllocator  *alloc,
-                      const GError *error,
-                      gpointer      user_data)
-{
-  guint *count = user_data;
-
-  g_assert_error ((GError *) error, NM_ALLOCATOR_ERROR, error->code);
-  (*count)++;
-}
-
-static void
 test_stack_out_of_memory (void)
 {
   g_autoptr(NmStackAllocator) stack = new_stack (256);
   g_autoptr(NmAllocatorStats) stats = NULL;
   g_autoptr(GError) error = NULL;
-  guint failures = 0;
+  NmTestFailures failures = { 0 };
   gpointer a, b;
   Snapshot before;
 
-  g_signal_connect (stack, "allocation-failed", G_CALLBACK (on_allocation_failed), &failures);
+  nm_test_watch_failures (stack, &failures);
 
   a = nm_stack_allocator_alloc (stack, 100, 8, &error);
   g_assert_no_error (error);
@@ -844,7 +832,9 @@ test_stack_out_of_memory (void)
   g_assert_null (nm_allocator_alloc (NM_ALLOCATOR (stack), 64, 64, NULL));
   assert_unchanged (stack, &before);
 
-  g_assert_cmpuint (failures, ==, 2);
+  g_assert_cmpuint (failures.count, ==, 2);
+  g_assert_error (failures.last, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
+  nm_test_failures_clear (&failures);
   stats = nm_allocator_get_stats (NM_ALLOCATOR (stack));
   g_assert_cmpuint (stats->failed_count, ==, 2);
 
@@ -1450,16 +1440,6 @@ test_stack_pop_corrupt (void)
 /* Reset, statistics, ownership */
 
 static void
-on_notify (GObject    *object,
-           GParamSpec *pspec,
-           gpointer    user_data)
-{
-  GString *names = user_data;
-
-  g_string_append_printf (names, "%s;", pspec->name);
-}
-
-static void
 test_stack_reset (void)
 {
   g_autoptr(NmStackAllocator) stack = new_stack (4096);
@@ -1475,12 +1455,12 @@ test_stack_reset (void)
   peak = stats->bytes_used;
   g_clear_pointer (&stats, nm_allocator_stats_free);
 
-  g_signal_connect (stack, "notify", G_CALLBACK (on_notify), notified);
+  nm_test_log_notify (stack, notified);
   nm_allocator_reset (NM_ALLOCATOR (stack));
   /* bytes-used went from 316 bytes to 0, though it was never announced
-   * before; the peak was never announced either. */
-  g_assert_nonnull (strstr (notified->str, "bytes-used;"));
-  g_assert_nonnull (strstr (notified->str, "bytes-peak;"));
+   * before. The peak a reader sees is what it was before the reset. */
+  g_assert_cmpuint (nm_test_count_notify (notified, "bytes-used"), ==, 1);
+  g_assert_cmpuint (nm_test_count_notify (notified, "bytes-peak"), ==, 0);
   g_assert_nonnull (strstr (notified->str, "depth;"));
   g_assert_nonnull (strstr (notified->str, "marker-count;"));
 
@@ -1498,18 +1478,6 @@ test_stack_reset (void)
   assert_still_works (stack);
 }
 
-static guint
-count_in (const GString *notified,
-          const char    *name)
-{
-  guint n = 0;
-
-  for (const char *p = notified->str; (p = strstr (p, name)) != NULL; p += strlen (name))
-    n++;
-
-  return n;
-}
-
 /* bytes-used is notified whenever what a reader sees changed at the
  * documented points: pop to a marker and the end of a scope as well as a
  * reset; never per push or pop of one allocation. */
@@ -1521,7 +1489,7 @@ test_stack_notify_bytes_used (void)
   NmStackMarker marker;
   gpointer p;
 
-  g_signal_connect (stack, "notify", G_CALLBACK (on_notify), notified);
+  nm_test_log_notify (stack, notified);
 
   p = nm_stack_allocator_alloc (stack, 100, 8, NULL);
   nm_stack_allocator_free (stack, p);
@@ -1533,8 +1501,9 @@ test_stack_notify_bytes_used (void)
   nm_stack_allocator_alloc (stack, 200, 8, NULL);
   g_assert_cmpstr (notified->str, ==, "");
   g_assert_true (nm_stack_allocator_pop_to_marker (stack, &marker, NULL));
-  g_assert_cmpuint (count_in (notified, "bytes-used;"), ==, 1);
-  g_assert_cmpuint (count_in (notified, "bytes-peak;"), ==, 1);
+  g_assert_cmpuint (nm_test_count_notify (notified, "bytes-used"), ==, 1);
+  /* The peak a reader sees grew with the allocation, not with the pop. */
+  g_assert_cmpuint (nm_test_count_notify (notified, "bytes-peak"), ==, 0);
 
   /* An empty frame changes nothing a reader sees. */
   g_string_truncate (notified, 0);
@@ -1548,16 +1517,16 @@ test_stack_notify_bytes_used (void)
     nm_stack_allocator_alloc (stack, 64, 8, NULL);
     g_assert_cmpstr (notified->str, ==, "");
   }
-  g_assert_cmpuint (count_in (notified, "bytes-used;"), ==, 1);
+  g_assert_cmpuint (nm_test_count_notify (notified, "bytes-used"), ==, 1);
   /* The peak was higher before: no news. */
-  g_assert_cmpuint (count_in (notified, "bytes-peak;"), ==, 0);
+  g_assert_cmpuint (nm_test_count_notify (notified, "bytes-peak"), ==, 0);
 
   /* Allocated, then reset: notified again, though the last value
    * announced was 0 as well. */
   g_string_truncate (notified, 0);
   nm_stack_allocator_alloc (stack, 64, 8, NULL);
   nm_allocator_reset (NM_ALLOCATOR (stack));
-  g_assert_cmpuint (count_in (notified, "bytes-used;"), ==, 1);
+  g_assert_cmpuint (nm_test_count_notify (notified, "bytes-used"), ==, 1);
 }
 
 static void
@@ -1810,7 +1779,7 @@ test_stack_development_redzone (gconstpointer data)
   nm_stack_allocator_free (stack, a);
 
   g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
-#ifdef NM_HAVE_ASAN
+#ifdef NM_TEST_HAVE_ASAN
   g_test_trap_assert_failed ();
   g_test_trap_assert_stderr ("*use-after-poison*");
 #else
@@ -1827,7 +1796,7 @@ test_stack_development_leak_report (void)
   nm_stack_allocator_alloc (stack, 64, 8, NULL);
 
   g_test_expect_message ("Nebula", G_LOG_LEVEL_MESSAGE,
-                         "*“development” finalized with 2 allocations*still on the stack*");
+                         "*“development” is disposed with 2 live allocations*");
   g_object_unref (stack);
   g_test_assert_expected_messages ();
 }

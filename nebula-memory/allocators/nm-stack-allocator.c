@@ -1,16 +1,20 @@
 /* nm-stack-allocator.c: LIFO allocator with markers
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The type: its documentation, reset, statistics and accessors, the
+ * GObject code (construct properties, the region from the backing layer)
+ * and the constructors. Push, pop and resize are in nm-stack-blocks.c,
+ * markers and scopes in nm-stack-marker.c; the struct and its invariants
+ * in nm-stack-allocator-private.h.
  */
 
 #include "config.h"
 
 #include <string.h>
 
-#include "nm-allocator-private.h"
+#include "nm-backing-private.h"
 #include "nm-memory-config-builder.h"
-#include "nm-memory-config-private.h"
-#include "nm-sanitizer-private.h"
 #include "nm-stack-allocator-private.h"
 
 /**
@@ -64,84 +68,7 @@
  * allocations start at least 8-byte aligned.
  */
 
-/* Invariants
- *
- *  - the region is [base, limit); bytes in use are [base, cursor);
- *  - top is the start of the most recent live allocation, or base when
- *    the stack is empty; the top allocation is [top, cursor);
- *  - every allocation p (8-aligned) has the word at p - 8, laid out and
- *    sealed as the public header describes (pad, rounded distance to the
- *    top below, keyed check): popping p restores the cursor and the top
- *    from before p was pushed. A pad above 2047 (alignments above 1 KiB,
- *    or the redzone on top of a large alignment) is stored in a second
- *    word at p - 16, sealed with the address p - 8, and the first word's
- *    pad field is 0;
- *  - with validation on (development preset), a redzone of REDZONE bytes
- *    lies between the end of each allocation and the word of the next:
- *    never handed out, so tools report an overflow into it;
- *  - depth counts live allocations; markers form a stack (marks) of the
- *    state when each was pushed; frame_depth is the depth at the newest
- *    live marker (0 without one): only the top allocation of the current
- *    frame (depth > frame_depth) may be freed or resized;
- *  - with sanitizers active, bookkeeping words are always poisoned and
- *    each allocation is a block of the memcheck mempool at base.
- */
-
-#define HEADER   _NM_STACK_WORD_SIZE
-#define PAD_MASK _NM_STACK_WORD_PAD_MASK
-#define REDZONE  16
-
-/* The distance to the top below, in units of 8 bytes, must fit in the 37
- * bits between the pad and the check. */
-G_STATIC_ASSERT (NM_MAX_CAPACITY / 8 <= (G_GUINT64_CONSTANT (1) << (48 - _NM_STACK_WORD_PAD_BITS)));
-
 #define DEFAULT_CAPACITY (1024 * 1024)
-
-typedef struct
-{
-  guint64  id;
-  guint8  *cursor;
-  guint8  *top;
-  gsize    depth;
-} MarkRecord;
-
-struct _NmStackAllocator
-{
-  GObject            parent_instance;
-
-  /* Hot: push and pop touch only these; the inline fast paths in the
-   * header read them right after the GObject. */
-  _NmStackAllocatorFast fast;
-
-  gsize              capacity;
-  gsize              redzone;      /* REDZONE with validation on, else 0 */
-  GArray            *marks;        /* MarkRecord, oldest first */
-  guint64            next_mark_id;
-  guint64            last_popped_id;
-  /* Every marker carries the epoch it was pushed in; a reset starts a new
-   * one. Epochs never repeat in the process (see next_epoch ()), so a
-   * marker of a finalized allocator never matches a new allocator at the
-   * same address: its epoch is below the new one's first_epoch. */
-  guint64            epoch;
-  guint64            first_epoch;
-
-  /* Construct-only properties, until constructed () applies them. */
-  NmMemoryConfig    *config;
-  char              *construct_name;
-  /* Why the region could not be had at construction; allocations fail
-   * with it. */
-  GError            *construct_error;
-
-  NmAllocatorCommon  common;
-};
-
-G_STATIC_ASSERT (G_STRUCT_OFFSET (struct _NmStackAllocator, fast) == sizeof (GObject));
-
-enum {
-  SLOW_SANITIZE = 1 << 0,
-  SLOW_POISON   = 1 << 1,
-  SLOW_VALIDATE = 1 << 2,
-};
 
 enum {
   PROP_DEPTH = NM_ALLOCATOR_PROP_LAST,
@@ -151,7 +78,6 @@ enum {
 };
 
 static GParamSpec *properties [N_PROPS];
-static GType stack_type;
 
 static void nm_stack_allocator_iface_init (NmAllocatorInterface *iface);
 
@@ -159,791 +85,18 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (NmStackAllocator, nm_stack_allocator, G_TYPE_OBJE
                                G_IMPLEMENT_INTERFACE (NM_TYPE_ALLOCATOR,
                                                       nm_stack_allocator_iface_init))
 
-G_DEFINE_BOXED_TYPE (NmStackMarker, nm_stack_marker,
-                     nm_stack_marker_copy, nm_stack_marker_free)
+GType _nm_stack_allocator_type;
 
-/* A type check cheap enough for the hot path: one compare of the instance's
- * class type against the cached GType, removed by G_DISABLE_CHECKS. */
-#define NM_STACK_CHECK(self, val) \
-  g_return_val_if_fail ((self) != NULL && G_TYPE_FROM_INSTANCE (self) == stack_type, val)
-#define NM_STACK_CHECK_VOID(self) \
-  g_return_if_fail ((self) != NULL && G_TYPE_FROM_INSTANCE (self) == stack_type)
+/* Usage notifications */
 
-/* Epochs: a serial from a process-wide counter, drawn at construction,
- * shifted left by EPOCH_BITS; a reset increments the low bits, and only
- * when they run out draws a new serial. So a reset does no atomic
- * read-modify-write on a shared cache line, and epochs increase and never
- * repeat in the process. */
-#define EPOCH_BITS 24
-#define EPOCH_MASK ((G_GUINT64_CONSTANT (1) << EPOCH_BITS) - 1)
-
-static guint64 serial_counter;
-
-static guint64
-draw_epoch (void)
-{
-  return __atomic_add_fetch (&serial_counter, 1, __ATOMIC_RELAXED) << EPOCH_BITS;
-}
-
-static void
-next_epoch (NmStackAllocator *self)
-{
-  if (((self->epoch + 1) & EPOCH_MASK) != 0)
-    self->epoch++;
-  else
-    self->epoch = draw_epoch ();
-}
-
-static inline MarkRecord *
-mark_at (NmStackAllocator *self,
-         guint             index)
-{
-  return &g_array_index (self->marks, MarkRecord, index);
-}
-
-static inline guint64
-newest_mark_id (NmStackAllocator *self)
-{
-  return self->marks->len > 0 ? mark_at (self, self->marks->len - 1)->id : 0;
-}
-
-/* Bookkeeping words.
- *
- * With sanitizers the words stay poisoned so that an underflow of a block
- * is reported; the allocator makes one readable only for its own access.
- * The word sealed with the address @key sits at @key - 8. */
-
-static inline void
-slot_store (NmStackAllocator *self,
-            guint8           *key,
-            guint64           data)
-{
-  guint64 *slot = (guint64 *) (gpointer) (key - HEADER);
-  guint64 word = _nm_stack_word_seal (&self->fast, key, data);
-
-  if (self->common.sanitize)
-    {
-      nm_sanitizer_unpoison (slot, HEADER);
-      *slot = word;
-      nm_sanitizer_poison (slot, HEADER);
-      return;
-    }
-
-  *slot = word;
-}
-
-static inline guint64
-slot_load (NmStackAllocator *self,
-           const guint8     *key)
-{
-  const guint64 *slot = (const guint64 *) (gconstpointer) (key - HEADER);
-  guint64 word;
-
-  if (self->common.sanitize)
-    {
-      nm_sanitizer_make_readable (slot, HEADER);
-      word = *slot;
-      nm_sanitizer_poison (slot, HEADER);
-      return word;
-    }
-
-  return *slot;
-}
-
-/* Seals the word of an allocation at @p pushed with the cursor at @c; a
- * pad too large for the word goes into a second word below it. */
-static inline void
-word_store (NmStackAllocator *self,
-            guintptr          c,
-            guintptr          p)
-{
-  guintptr pad = p - c;
-
-  if G_UNLIKELY (pad > PAD_MASK)
-    {
-      slot_store (self, (guint8 *) p - HEADER, pad);
-      pad = 0;
-    }
-
-  slot_store (self, (guint8 *) p, _nm_stack_word_data (c, (guintptr) self->fast.top, pad));
-}
-
-/* Opens the word(s) of the top allocation @mem: whether they are intact
- * and lead back inside the region. The cursor and the top from before
- * @mem was pushed go to @cursor and @top, the word as stored to @stored,
- * for reports. */
-static gboolean
-word_decode (NmStackAllocator  *self,
-             const guint8      *mem,
-             guint8           **cursor,
-             guint8           **top,
-             guint64           *stored)
-{
-  guint64 data, pad;
-
-  *stored = slot_load (self, mem);
-  if (!_nm_stack_word_open (&self->fast, mem, *stored, &data))
-    return FALSE;
-
-  pad = data & PAD_MASK;
-  if (pad == 0)
-    {
-      /* Only a pad above PAD_MASK goes below: the second word must lie
-       * inside the region, and hold such a pad. */
-      if ((gsize) (mem - self->fast.base) <= PAD_MASK ||
-          !_nm_stack_word_open (&self->fast, mem - HEADER, slot_load (self, mem - HEADER), &pad) ||
-          pad <= PAD_MASK)
-        return FALSE;
-    }
-
-  return _nm_stack_word_restore (&self->fast, mem, pad, data >> _NM_STACK_WORD_PAD_BITS,
-                                 cursor, top);
-}
-
-static inline void
-note_peak (NmStackAllocator *self)
-{
-  if (self->fast.cursor > self->fast.peak_cursor)
-    self->fast.peak_cursor = self->fast.cursor;
-}
-
-static inline gsize
-stack_used (NmStackAllocator *self)
-{
-  return (gsize) (self->fast.cursor - self->fast.base);
-}
-
-/* After a release of many allocations at once (a pop to a marker, the end
- * of a scope): bytes-used when a reader sees another value than before,
- * bytes-peak when it grew since it was last announced. Never per push or
- * pop of a single allocation. */
-static void
-notify_released (NmStackAllocator *self,
-                 guint64           used_before)
-{
-  NmAllocatorCommon *c = &self->common;
-  guint64 used = stack_used (self);
-  guint64 peak = (guint64) (self->fast.peak_cursor - self->fast.base);
-
-  if (used != used_before)
-    {
-      c->notified_used = used;
-      g_object_notify_by_pspec (G_OBJECT (self), properties [NM_ALLOCATOR_PROP_BYTES_USED]);
-    }
-
-  if (peak != c->notified_peak)
-    {
-      c->notified_peak = peak;
-      g_object_notify_by_pspec (G_OBJECT (self), properties [NM_ALLOCATOR_PROP_BYTES_PEAK]);
-    }
-}
-
-/* Development checks */
-
-static inline void
-check_owner (NmStackAllocator *self)
-{
-  if (self->fast.slow_flags & SLOW_VALIDATE)
-    _nm_allocator_check_owner (&self->common,
-                               "a stack allocator serves one thread, and "
-                               "last-in-first-out order has no meaning across "
-                               "threads. Give each thread its own stack.");
-}
-
-/* Releasing memory */
-
-/* [from, to) no longer holds live data: fill it and tell the tools. */
-static void
-release_range (NmStackAllocator *self,
-               guint8           *from,
-               guint8           *to)
-{
-  if (to <= from)
-    return;
-
-  if (self->common.poison)
-    {
-      if (self->common.sanitize)
-        nm_sanitizer_unpoison (from, (gsize) (to - from));
-      memset (from, NM_POISON_FREED, (gsize) (to - from));
-    }
-
-  if (self->common.sanitize)
-    nm_sanitizer_pool_trim (self->fast.base, self->fast.base, (gsize) (from - self->fast.base),
-                            (gsize) (to - from));
-}
-
-/* Pops the top allocation, whose word was checked and restores @cursor
- * and @top. */
-static inline void
-pop_top (NmStackAllocator *self,
-         guint8           *cursor,
-         guint8           *top)
-{
-  note_peak (self);
-  if G_UNLIKELY (self->fast.slow_flags & (SLOW_SANITIZE | SLOW_POISON))
-    release_range (self, cursor, self->fast.cursor);
-
-  self->fast.cursor = cursor;
-  self->fast.top = top;
-  self->fast.depth--;
-  self->fast.n_frees += self->fast.count_step;
-}
-
-static void
-report_corrupt_word (NmStackAllocator *self,
-                     gconstpointer     mem,
-                     guint64           word)
-{
-  _nm_counter_inc (&self->common.n_corruptions);
-  g_critical ("%s “%s”: the bookkeeping word below the top allocation %p is corrupt "
-              "(0x%016" G_GINT64_MODIFIER "x), most likely written by a buffer underflow "
-              "of that allocation; the free was ignored and the stack is unchanged.",
-              self->common.label, self->common.name, mem, word);
-}
-
-static G_GNUC_NO_INLINE void
-free_slow (NmStackAllocator *self,
-           guint8           *mem,
-           gsize             size,
-           gboolean          have_size)
-{
-  NmAllocator *allocator = NM_ALLOCATOR (self);
-  NmAllocatorCommon *c = &self->common;
-  gsize top_size = (gsize) (self->fast.cursor - self->fast.top);
-  guint8 *cursor, *top;
-  guint64 word;
-
-  if (mem == NULL)
-    return;
-
-  check_owner (self);
-
-  if (mem < self->fast.base || mem >= self->fast.limit)
-    {
-      _nm_allocator_report_invalid_free (allocator, c, mem,
-                                         "free of a pointer it does not hold (a foreign "
-                                         "pointer, or memory of another allocator)");
-      return;
-    }
-
-  if (mem >= self->fast.cursor || self->fast.depth == 0)
-    {
-      _nm_allocator_report_invalid_free (allocator, c, mem,
-                                         "free of memory that is not live (a double free, "
-                                         "or memory released by a pop or a reset); the top "
-                                         "is %p with %" G_GSIZE_FORMAT " live allocations",
-                                         self->fast.depth ? (gpointer) self->fast.top : NULL,
-                                         self->fast.depth);
-      return;
-    }
-
-  if (mem != self->fast.top)
-    {
-      _nm_allocator_report_invalid_free (allocator, c, mem,
-                                         "LIFO violation: free of %p, which is not the top "
-                                         "of the stack (the top is %p, %" G_GSIZE_FORMAT
-                                         " bytes). Free the most recent allocation first",
-                                         mem, self->fast.top, top_size);
-      return;
-    }
-
-  if (self->fast.depth <= self->fast.frame_depth)
-    {
-      _nm_allocator_report_invalid_free (allocator, c, mem,
-                                         "LIFO violation: free of %p, the top of the stack, "
-                                         "which was allocated before the live marker #%"
-                                         G_GUINT64_FORMAT "; the current frame is empty. "
-                                         "Pop to the marker first",
-                                         mem, newest_mark_id (self));
-      return;
-    }
-
-  if (have_size && size != top_size)
-    {
-      _nm_allocator_report_invalid_free (allocator, c, mem,
-                                         "LIFO violation: wrong size in free of the top %p: "
-                                         "%" G_GSIZE_FORMAT " bytes given, %" G_GSIZE_FORMAT
-                                         " allocated (or resized to)",
-                                         mem, size, top_size);
-      return;
-    }
-
-  if (!word_decode (self, mem, &cursor, &top, &word))
-    {
-      report_corrupt_word (self, mem, word);
-      return;
-    }
-
-  pop_top (self, cursor, top);
-}
-
-/* Allocation */
-
-static gpointer
-fail_out_of_memory (NmStackAllocator  *self,
-                    gsize              size,
-                    gsize              alignment,
-                    GError           **error)
-{
-  NmAllocatorCommon *c = &self->common;
-  g_autofree char *usage = _nm_format_usage (stack_used (self), self->capacity);
-
-  return _nm_allocator_fail (NM_ALLOCATOR (self), c, error, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY,
-                             "%s “%s” cannot allocate %" G_GSIZE_FORMAT " bytes (alignment %"
-                             G_GSIZE_FORMAT "): %s by %" G_GSIZE_FORMAT " live allocations, "
-                             "%" G_GSIZE_FORMAT " bytes free above the top, and each "
-                             "allocation takes %d bytes of bookkeeping. Pop what is no longer "
-                             "needed, or raise capacity.",
-                             c->label, c->name, size, alignment, usage, self->fast.depth,
-                             (gsize) (self->fast.limit - self->fast.cursor), HEADER);
-}
-
-/* The region could not be had at construction (g_object_new () and the
- * bindings' constructors cannot fail): every allocation says why. */
-static G_GNUC_NO_INLINE gpointer
-fail_no_region (NmStackAllocator  *self,
-                gsize              size,
-                gsize              alignment,
-                GError           **error)
-{
-  NmAllocatorCommon *c = &self->common;
-
-  return _nm_allocator_fail (NM_ALLOCATOR (self), c, error,
-                             self->construct_error->domain == NM_ALLOCATOR_ERROR ?
-                             (NmAllocatorError) self->construct_error->code :
-                             NM_ALLOCATOR_ERROR_OUT_OF_MEMORY,
-                             "%s “%s” cannot allocate %" G_GSIZE_FORMAT " bytes (alignment %"
-                             G_GSIZE_FORMAT "): it has no memory, because at construction %s",
-                             c->label, c->name, size, alignment,
-                             self->construct_error->message);
-}
-
-/* Pushes [p, p + size), found room for with the cursor at @c. */
-static inline gpointer
-push_block (NmStackAllocator *self,
-            guintptr          c,
-            guintptr          p,
-            gsize             size)
-{
-  guint8 *mem = (guint8 *) p;
-
-  word_store (self, c, p);
-  self->fast.top = mem;
-  self->fast.cursor = mem + size;
-  self->fast.depth++;
-  self->fast.n_allocs += self->fast.count_step;
-
-  return mem;
-}
-
-static G_GNUC_NO_INLINE gpointer
-alloc_slow (NmStackAllocator  *self,
-            gsize              size,
-            gsize              alignment,
-            GError           **error)
-{
-  guintptr c, p;
-  guint8 *mem;
-
-  if (!nm_layout_is_valid (size, alignment))
-    return _nm_allocator_fail_layout (NM_ALLOCATOR (self), &self->common, size, alignment, error);
-
-  check_owner (self);
-
-  if G_UNLIKELY (self->fast.base == NULL)
-    return fail_no_region (self, size, alignment, error);
-
-  /* With validation on, a redzone between the block below and this word. */
-  c = (guintptr) self->fast.cursor;
-  p = nm_align_up (c + self->redzone + HEADER, MAX (alignment, HEADER));
-  if (p > (guintptr) self->fast.limit || size > (guintptr) self->fast.limit - p)
-    return fail_out_of_memory (self, size, alignment, error);
-
-  mem = push_block (self, c, p, size);
-
-  if (self->common.sanitize)
-    nm_sanitizer_block_alloc (self->fast.base, mem, size);
-  if (self->common.poison)
-    memset (mem, NM_POISON_FRESH, size);
-
-  return mem;
-}
-
-/* Hot path: align, compare, one store below the block. Anything unusual
- * (sanitizers, poisoning, validation, a bad layout, no room) goes to
- * alloc_slow. */
-static inline gpointer
-alloc_hot (NmStackAllocator  *self,
-           gsize              size,
-           gsize              alignment,
-           GError           **error)
-{
-  guintptr c = (guintptr) self->fast.cursor;
-  guintptr p = nm_align_up (c + HEADER, MAX (alignment, HEADER));
-
-  if G_LIKELY (self->fast.slow_flags == 0 &&
-               nm_layout_is_valid (size, alignment) &&
-               p <= (guintptr) self->fast.limit &&
-               size <= (guintptr) self->fast.limit - p)
-    return push_block (self, c, p, size);
-
-  return alloc_slow (self, size, alignment, error);
-}
-
-/**
- * nm_stack_allocator_alloc: (skip)
- * @self: an #NmStackAllocator
- * @size: number of bytes, at least 1
- * @alignment: a power of two, at most the page size
- * @error: return location for a #GError, or %NULL
- *
- * Pushes @size bytes aligned to @alignment (and to at least 8) onto the
- * stack: the direct, fastest entry point, for callers that know they have a
- * stack allocator. Bindings call nm_allocator_alloc(), which does the same.
- *
- * Returns: (transfer none) (nullable): the memory, or %NULL with @error set
- *
- * Since: 1.0
- */
-gpointer
-(nm_stack_allocator_alloc) (NmStackAllocator  *self,
-                          gsize              size,
-                          gsize              alignment,
-                          GError           **error)
-{
-  NM_STACK_CHECK (self, NULL);
-
-  return alloc_hot (self, size, alignment, error);
-}
-
-static gpointer
-stack_alloc (NmAllocator  *allocator,
-             gsize         size,
-             gsize         alignment,
-             GError      **error)
-{
-  /* The interface checked the type already. */
-  return alloc_hot ((NmStackAllocator *) allocator, size, alignment, error);
-}
-
-/* Free */
-
-/* Pops @mem if it is the top of the current frame and nothing unusual is
- * on: two compares and a plausibility check of its word. */
-static inline gboolean
-try_pop_fast (NmStackAllocator *self,
-              guint8           *mem)
-{
-  guint8 *cursor, *top;
-  guint64 data;
-
-  if G_UNLIKELY (mem != self->fast.top || self->fast.depth <= self->fast.frame_depth || self->fast.slow_flags != 0)
-    return FALSE;
-
-  if G_UNLIKELY (!_nm_stack_word_open (&self->fast, mem, ((const guint64 *) (gconstpointer) mem)[-1], &data) ||
-                 !_nm_stack_word_restore (&self->fast, mem, data & PAD_MASK,
-                                          data >> _NM_STACK_WORD_PAD_BITS, &cursor, &top))
-    return FALSE;
-
-  pop_top (self, cursor, top);
-  return TRUE;
-}
-
-/**
- * nm_stack_allocator_free: (skip)
- * @self: an #NmStackAllocator
- * @mem: (nullable): the top allocation of @self, or %NULL
- *
- * Pops @mem, which must be the most recent live allocation made since the
- * newest live marker. Anything else (another allocation, memory already
- * released, a foreign pointer) is reported with g_critical(), counted and
- * ignored; the stack is unchanged. Freeing %NULL does nothing.
- *
- * Bindings call nm_allocator_free() with the size and alignment, or
- * nm_stack_allocator_pop(): one method per name, the same on every
- * allocator.
- *
- * Since: 1.0
- */
 void
-(nm_stack_allocator_free) (NmStackAllocator *self,
-                         gpointer          mem)
+_nm_stack_allocator_notify_usage (NmStackAllocator *self,
+                                  guint64           used_before,
+                                  guint64           peak_before)
 {
-  NM_STACK_CHECK_VOID (self);
-
-  if G_LIKELY (try_pop_fast (self, mem))
-    return;
-
-  free_slow (self, mem, 0, FALSE);
-}
-
-static void
-stack_free (NmAllocator *allocator,
-            gpointer     mem,
-            gsize        size,
-            gsize        alignment)
-{
-  NmStackAllocator *self = (NmStackAllocator *) allocator;
-
-  /* The alignment is implied by the address; the size is checked. */
-  if G_LIKELY (size == (gsize) (self->fast.cursor - self->fast.top) && try_pop_fast (self, mem))
-    return;
-
-  free_slow (self, mem, size, TRUE);
-}
-
-static gboolean
-stack_owns (NmAllocator   *allocator,
-            gconstpointer  mem)
-{
-  NmStackAllocator *self = (NmStackAllocator *) allocator;
-  const guint8 *p = mem;
-
-  return p >= self->fast.base && p < self->fast.cursor;
-}
-
-/* Resize */
-
-static gboolean
-check_frame_not_empty (NmStackAllocator  *self,
-                       const char        *what,
-                       GError           **error)
-{
-  NmAllocatorCommon *c = &self->common;
-
-  if (self->fast.depth == 0)
-    return !!_nm_allocator_fail (NM_ALLOCATOR (self), c, error, NM_ALLOCATOR_ERROR_LIFO_VIOLATION,
-                                 "%s “%s” cannot %s the top allocation: the stack is empty "
-                                 "(LIFO violation).", c->label, c->name, what);
-
-  if (self->fast.depth <= self->fast.frame_depth)
-    return !!_nm_allocator_fail (NM_ALLOCATOR (self), c, error, NM_ALLOCATOR_ERROR_LIFO_VIOLATION,
-                                 "%s “%s” cannot %s the top allocation %p: it was allocated "
-                                 "before the live marker #%" G_GUINT64_FORMAT " (LIFO "
-                                 "violation). Pop to the marker first.",
-                                 c->label, c->name, what, self->fast.top, newest_mark_id (self));
-
-  return TRUE;
-}
-
-static gboolean resize_top (NmStackAllocator  *self,
-                            gsize              new_size,
-                            GError           **error);
-
-static gboolean
-check_top (NmStackAllocator  *self,
-           const guint8      *mem,
-           const char        *what,
-           GError           **error)
-{
-  NmAllocator *allocator = NM_ALLOCATOR (self);
-  NmAllocatorCommon *c = &self->common;
-
-  if (mem < self->fast.base || mem >= self->fast.limit)
-    return !!_nm_allocator_fail (allocator, c, error, NM_ALLOCATOR_ERROR_FOREIGN_POINTER,
-                                 "%s “%s” cannot %s %p: it does not hold that memory.",
-                                 c->label, c->name, what, mem);
-
-  if (mem >= self->fast.cursor || self->fast.depth == 0)
-    return !!_nm_allocator_fail (allocator, c, error, NM_ALLOCATOR_ERROR_LIFO_VIOLATION,
-                                 "%s “%s” cannot %s %p: it is not live (already popped or "
-                                 "reset).", c->label, c->name, what, mem);
-
-  if (mem != self->fast.top)
-    return !!_nm_allocator_fail (allocator, c, error, NM_ALLOCATOR_ERROR_LIFO_VIOLATION,
-                                 "%s “%s” cannot %s %p: only the top allocation (%p, %"
-                                 G_GSIZE_FORMAT " bytes) changes size in place (LIFO order).",
-                                 c->label, c->name, what, mem, self->fast.top,
-                                 (gsize) (self->fast.cursor - self->fast.top));
-
-  if (self->fast.depth <= self->fast.frame_depth)
-    return !!_nm_allocator_fail (allocator, c, error, NM_ALLOCATOR_ERROR_LIFO_VIOLATION,
-                                 "%s “%s” cannot %s %p: it was allocated before the live "
-                                 "marker #%" G_GUINT64_FORMAT " (LIFO order). Pop to the "
-                                 "marker first.",
-                                 c->label, c->name, what, mem, newest_mark_id (self));
-
-  return TRUE;
-}
-
-static void
-resize_block (NmStackAllocator *self,
-              guint8           *mem,
-              gsize             old_size,
-              gsize             new_size)
-{
-  if (new_size < old_size)
-    {
-      note_peak (self);
-      if (self->common.poison)
-        memset (mem + new_size, NM_POISON_FREED, old_size - new_size);
-    }
-
-  if (self->common.sanitize)
-    {
-#if HAVE_VALGRIND
-      VALGRIND_MEMPOOL_CHANGE (self->fast.base, mem, mem, new_size);
-#endif
-      if (new_size > old_size)
-        nm_sanitizer_unpoison (mem + old_size, new_size - old_size);
-      else
-        nm_sanitizer_poison (mem + new_size, old_size - new_size);
-    }
-
-  if (new_size > old_size && self->common.poison)
-    memset (mem + old_size, NM_POISON_FRESH, new_size - old_size);
-
-  self->fast.cursor = mem + new_size;
-}
-
-/**
- * nm_stack_allocator_resize:
- * @self: an #NmStackAllocator
- * @mem: the top allocation of @self
- * @new_size: its new size, at least 1
- * @error: return location for a #GError, or %NULL
- *
- * Grows or shrinks the top allocation in place; its address and the bytes
- * it keeps do not change. Only the top allocation of the current frame can
- * be resized: anything else is an %NM_ALLOCATOR_ERROR_LIFO_VIOLATION error
- * (%NM_ALLOCATOR_ERROR_FOREIGN_POINTER for memory @self does not hold).
- * Growing past the capacity is an %NM_ALLOCATOR_ERROR_OUT_OF_MEMORY error
- * that says how much room was left, and a size of 0 an
- * %NM_ALLOCATOR_ERROR_INVALID_LAYOUT error. Nothing changes on failure.
- *
- * Returns: %TRUE on success, %FALSE with @error set
- *
- * Since: 1.0
- */
-gboolean
-nm_stack_allocator_resize (NmStackAllocator  *self,
-                           gpointer           mem,
-                           gsize              new_size,
-                           GError           **error)
-{
-  g_return_val_if_fail (NM_IS_STACK_ALLOCATOR (self), FALSE);
-  g_return_val_if_fail (mem != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  check_owner (self);
-
-  if (!check_top (self, mem, "resize", error))
-    return FALSE;
-
-  return resize_top (self, new_size, error);
-}
-
-/**
- * nm_stack_allocator_resize_top:
- * @self: an #NmStackAllocator
- * @new_size: the new size of the top allocation, at least 1
- * @error: return location for a #GError, or %NULL
- *
- * Like nm_stack_allocator_resize() for whatever allocation is on top of
- * the current frame; for bindings, which cannot pass addresses. An empty
- * frame is an %NM_ALLOCATOR_ERROR_LIFO_VIOLATION error.
- *
- * Returns: %TRUE on success, %FALSE with @error set
- *
- * Since: 1.0
- */
-gboolean
-nm_stack_allocator_resize_top (NmStackAllocator  *self,
-                               gsize              new_size,
-                               GError           **error)
-{
-  g_return_val_if_fail (NM_IS_STACK_ALLOCATOR (self), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  check_owner (self);
-
-  if (!check_frame_not_empty (self, "resize", error))
-    return FALSE;
-
-  return resize_top (self, new_size, error);
-}
-
-/**
- * nm_stack_allocator_pop:
- * @self: an #NmStackAllocator
- * @error: return location for a #GError, or %NULL
- *
- * Pops whatever allocation is on top of the current frame, without naming
- * it: the form of nm_stack_allocator_free() for bindings, which cannot pass
- * addresses. An empty frame (an empty stack, or nothing allocated since the
- * newest live marker) is an %NM_ALLOCATOR_ERROR_LIFO_VIOLATION error and
- * changes nothing.
- *
- * Returns: %TRUE on success, %FALSE with @error set
- *
- * Since: 1.0
- */
-gboolean
-nm_stack_allocator_pop (NmStackAllocator  *self,
-                        GError           **error)
-{
-  guint8 *cursor, *top;
-  guint64 word;
-
-  g_return_val_if_fail (NM_IS_STACK_ALLOCATOR (self), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  check_owner (self);
-
-  if (!check_frame_not_empty (self, "pop", error))
-    return FALSE;
-
-  if (!word_decode (self, self->fast.top, &cursor, &top, &word))
-    {
-      _nm_counter_inc (&self->common.n_corruptions);
-      return !!_nm_allocator_fail (NM_ALLOCATOR (self), &self->common, error,
-                                   NM_ALLOCATOR_ERROR_CORRUPTION,
-                                   "%s “%s” cannot pop %p: the bookkeeping word below it is "
-                                   "corrupt (0x%016" G_GINT64_MODIFIER "x), most likely written "
-                                   "by a buffer underflow; the stack is unchanged.",
-                                   self->common.label, self->common.name, self->fast.top, word);
-    }
-
-  pop_top (self, cursor, top);
-
-  return TRUE;
-}
-
-static gboolean
-resize_top (NmStackAllocator  *self,
-            gsize              new_size,
-            GError           **error)
-{
-  NmAllocatorCommon *c = &self->common;
-  guint8 *mem = self->fast.top;
-  gsize old_size;
-
-  old_size = (gsize) (self->fast.cursor - self->fast.top);
-
-  if (new_size == 0)
-    return !!_nm_allocator_fail (NM_ALLOCATOR (self), c, error, NM_ALLOCATOR_ERROR_INVALID_LAYOUT,
-                                 "%s “%s” cannot resize the top allocation %p (%" G_GSIZE_FORMAT
-                                 " bytes) to 0 bytes: sizes start at 1 byte. Free it instead.",
-                                 c->label, c->name, mem, old_size);
-
-  if (new_size > (gsize) (self->fast.limit - self->fast.top))
-    {
-      g_autofree char *usage = _nm_format_usage (stack_used (self), self->capacity);
-
-      return !!_nm_allocator_fail (NM_ALLOCATOR (self), c, error, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY,
-                                   "%s “%s” cannot grow the top allocation %p from %"
-                                   G_GSIZE_FORMAT " to %" G_GSIZE_FORMAT " bytes in place: "
-                                   "only %" G_GSIZE_FORMAT " bytes are free above it (%s). "
-                                   "Raise capacity, or pop what lies below before building "
-                                   "large objects.",
-                                   c->label, c->name, mem, old_size, new_size,
-                                   (gsize) (self->fast.limit - self->fast.cursor), usage);
-    }
-
-  resize_block (self, mem, old_size, new_size);
-
-  return TRUE;
+  _nm_allocator_notify_usage (NM_ALLOCATOR (self), &self->common, properties,
+                              used_before, _nm_stack_used (self),
+                              peak_before, _nm_stack_peak (self));
 }
 
 /* Reset */
@@ -961,29 +114,31 @@ void
 nm_stack_allocator_reset (NmStackAllocator *self)
 {
   gboolean had_depth, had_marks;
+  guint64 used_before, peak_before;
 
   g_return_if_fail (NM_IS_STACK_ALLOCATOR (self));
 
-  check_owner (self);
+  _nm_stack_check_owner (self);
 
   had_depth = self->fast.depth != 0;
   had_marks = self->marks->len != 0;
+  used_before = _nm_stack_used (self);
+  peak_before = _nm_stack_peak (self);
 
-  note_peak (self);
-  release_range (self, self->fast.base, self->fast.cursor);
-
-  /* bytes-used is announced when the reset changed what a reader sees,
-   * whatever was announced last. */
-  self->common.notified_used = stack_used (self);
+  _nm_stack_note_peak (self);
+  _nm_stack_release_range (self, self->fast.base);
 
   self->fast.cursor = self->fast.base;
   self->fast.top = self->fast.base;
   self->fast.depth = 0;
   self->fast.frame_depth = 0;
   g_array_set_size (self->marks, 0);
-  next_epoch (self);
-  _nm_allocator_reset_done (NM_ALLOCATOR (self), &self->common, properties,
-                            0, (guint64) (self->fast.peak_cursor - self->fast.base));
+  _nm_stack_next_epoch (self);
+
+  /* Resets never race with other calls on a stack: no atomic
+   * read-modify-write. */
+  __atomic_store_n (&self->common.n_resets, self->common.n_resets + 1, __ATOMIC_RELAXED);
+  _nm_stack_allocator_notify_usage (self, used_before, peak_before);
   if (had_depth)
     g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_DEPTH]);
   if (had_marks)
@@ -995,6 +150,17 @@ stack_reset (NmAllocator *allocator)
 {
   nm_stack_allocator_reset ((NmStackAllocator *) allocator);
 }
+
+static gboolean
+stack_owns (NmAllocator   *allocator,
+            gconstpointer  mem)
+{
+  NmStackAllocator *self = (NmStackAllocator *) allocator;
+  const guint8 *p = mem;
+
+  return p >= self->fast.base && p < self->fast.cursor;
+}
+
 
 static gsize
 stack_trim (NmAllocator *allocator)
@@ -1008,12 +174,12 @@ stack_get_stats (NmAllocator      *allocator,
                  NmAllocatorStats *stats)
 {
   NmStackAllocator *self = (NmStackAllocator *) allocator;
-  guint8 *peak = MAX (self->fast.peak_cursor, self->fast.cursor);
 
   stats->capacity = self->capacity;
-  stats->bytes_used = stack_used (self);
-  stats->bytes_peak = (guint64) (peak - self->fast.base);
-  stats->bytes_reserved = self->capacity + (guint64) self->marks->len * sizeof (MarkRecord);
+  stats->bytes_used = _nm_stack_used (self);
+  stats->bytes_peak = _nm_stack_peak (self);
+  stats->bytes_reserved = _nm_backing_bytes (&self->common) +
+                          (guint64) self->marks->len * sizeof (NmStackMark);
   stats->allocation_count = self->fast.n_allocs;
   stats->free_count = self->fast.n_frees;
   _nm_allocator_fill_common_stats (&self->common, stats);
@@ -1094,226 +260,6 @@ nm_stack_allocator_get_marker_count (NmStackAllocator *self)
   return self->marks->len;
 }
 
-/* Markers */
-
-/**
- * nm_stack_marker_copy:
- * @marker: an #NmStackMarker
- *
- * Copies a marker, for bindings that keep markers on the heap.
- *
- * Returns: (transfer full): a copy of @marker
- *
- * Since: 1.0
- */
-NmStackMarker *
-nm_stack_marker_copy (const NmStackMarker *marker)
-{
-  g_return_val_if_fail (marker != NULL, NULL);
-
-  return g_memdup2 (marker, sizeof *marker);
-}
-
-/**
- * nm_stack_marker_free:
- * @marker: (transfer full): an #NmStackMarker from nm_stack_marker_copy()
- *
- * Frees a copied marker.
- *
- * Since: 1.0
- */
-void
-nm_stack_marker_free (NmStackMarker *marker)
-{
-  g_free (marker);
-}
-
-/**
- * nm_stack_allocator_push_marker:
- * @self: an #NmStackAllocator
- * @marker: (out caller-allocates): the new marker
- *
- * Opens a frame: nm_stack_allocator_pop_to_marker() with @marker releases
- * everything allocated afterwards. Until then, allocations made before
- * @marker cannot be freed or resized.
- *
- * Since: 1.0
- */
-void
-nm_stack_allocator_push_marker (NmStackAllocator *self,
-                                NmStackMarker    *marker)
-{
-  MarkRecord record;
-
-  g_return_if_fail (NM_IS_STACK_ALLOCATOR (self));
-  g_return_if_fail (marker != NULL);
-
-  check_owner (self);
-
-  record.id = ++self->next_mark_id;
-  record.cursor = self->fast.cursor;
-  record.top = self->fast.top;
-  record.depth = self->fast.depth;
-
-  memset (marker, 0, sizeof *marker);
-  marker->allocator = self;
-  marker->id = record.id;
-  marker->index = self->marks->len;
-  marker->epoch = self->epoch;
-
-  g_array_append_val (self->marks, record);
-  self->fast.frame_depth = self->fast.depth;
-}
-
-/**
- * nm_stack_allocator_pop_to_marker:
- * @self: an #NmStackAllocator
- * @marker: a live marker of @self
- * @error: return location for a #GError, or %NULL
- *
- * Releases everything allocated since @marker was pushed, and the markers
- * pushed after it, in constant time; then @marker itself, closing its frame.
- *
- * A marker of another allocator fails with
- * %NM_ALLOCATOR_ERROR_FOREIGN_POINTER; a marker that is no longer live
- * (popped already, released by popping an older marker, or reset) fails
- * with %NM_ALLOCATOR_ERROR_LIFO_VIOLATION. Nothing changes on failure.
- *
- * Returns: %TRUE on success, %FALSE with @error set
- *
- * Since: 1.0
- */
-gboolean
-nm_stack_allocator_pop_to_marker (NmStackAllocator     *self,
-                                  const NmStackMarker  *marker,
-                                  GError              **error)
-{
-  NmAllocatorCommon *c;
-  MarkRecord record;
-  guint64 used_before;
-  guint index;
-
-  g_return_val_if_fail (NM_IS_STACK_ALLOCATOR (self), FALSE);
-  g_return_val_if_fail (marker != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  c = &self->common;
-  check_owner (self);
-
-  if (marker->allocator != self)
-    return !!_nm_allocator_fail (NM_ALLOCATOR (self), c, error, NM_ALLOCATOR_ERROR_FOREIGN_POINTER,
-                                 "%s “%s” cannot pop to a marker of another allocator (%p). "
-                                 "Pop it on the allocator that pushed it.",
-                                 c->label, c->name, marker->allocator);
-
-  /* Epochs increase through the process: a marker from before this
-   * allocator was constructed belongs to another one, finalized since,
-   * that had the same address. */
-  if (marker->epoch < self->first_epoch)
-    return !!_nm_allocator_fail (NM_ALLOCATOR (self), c, error, NM_ALLOCATOR_ERROR_FOREIGN_POINTER,
-                                 "%s “%s” cannot pop to marker #%" G_GUINT64_FORMAT ": it is a "
-                                 "marker of another allocator, finalized since, that had the "
-                                 "same address. Markers die with their allocator.",
-                                 c->label, c->name, marker->id);
-
-  if (marker->epoch != self->epoch)
-    return !!_nm_allocator_fail (NM_ALLOCATOR (self), c, error, NM_ALLOCATOR_ERROR_LIFO_VIOLATION,
-                                 "%s “%s” cannot pop to marker #%" G_GUINT64_FORMAT ": the "
-                                 "stack was reset after it was pushed (LIFO violation). Push "
-                                 "markers after the reset.",
-                                 c->label, c->name, marker->id);
-
-  if (marker->index >= self->marks->len ||
-      mark_at (self, (guint) marker->index)->id != marker->id)
-    {
-      if (marker->id == self->last_popped_id)
-        return !!_nm_allocator_fail (NM_ALLOCATOR (self), c, error,
-                                     NM_ALLOCATOR_ERROR_LIFO_VIOLATION,
-                                     "%s “%s” cannot pop to marker #%" G_GUINT64_FORMAT ": it "
-                                     "was popped already (LIFO violation); a marker pops once.",
-                                     c->label, c->name, marker->id);
-
-      return !!_nm_allocator_fail (NM_ALLOCATOR (self), c, error, NM_ALLOCATOR_ERROR_LIFO_VIOLATION,
-                                   "%s “%s” cannot pop to marker #%" G_GUINT64_FORMAT ": it is "
-                                   "no longer live, released when a marker taken before it was "
-                                   "popped, or popped already (LIFO violation). Pop markers in "
-                                   "reverse order of pushing them.",
-                                   c->label, c->name, marker->id);
-    }
-
-  index = (guint) marker->index;
-  record = *mark_at (self, index);
-  used_before = stack_used (self);
-
-  note_peak (self);
-  if G_UNLIKELY (self->fast.slow_flags & (SLOW_SANITIZE | SLOW_POISON))
-    release_range (self, record.cursor, self->fast.cursor);
-
-  self->fast.n_frees += self->fast.count_step * (self->fast.depth - record.depth);
-  self->fast.cursor = record.cursor;
-  self->fast.top = record.top;
-  self->fast.depth = record.depth;
-  self->last_popped_id = record.id;
-
-  /* Dropping the tail of the array is O(1): records need no clearing. */
-  g_array_set_size (self->marks, index);
-  self->fast.frame_depth = index > 0 ? mark_at (self, index - 1)->depth : 0;
-
-  notify_released (self, used_before);
-
-  return TRUE;
-}
-
-/**
- * nm_stack_allocator_begin_scope: (skip)
- * @self: an #NmStackAllocator
- *
- * Pushes a marker for an #NmStackScope declared with g_auto().
- *
- * Returns: a scope that pops its marker when cleared
- *
- * Since: 1.0
- */
-NmStackScope
-nm_stack_allocator_begin_scope (NmStackAllocator *self)
-{
-  NmStackScope scope = { 0 };
-
-  g_return_val_if_fail (NM_IS_STACK_ALLOCATOR (self), scope);
-
-  scope.allocator = self;
-  nm_stack_allocator_push_marker (self, &scope.marker);
-
-  return scope;
-}
-
-/**
- * nm_stack_scope_clear: (skip)
- * @scope: an #NmStackScope
- *
- * Pops the scope's marker, releasing what was allocated in the scope. A
- * scope whose marker is no longer live (reset, or an outer marker popped
- * inside the scope) is reported with g_critical(). Clearing twice does
- * nothing.
- *
- * Since: 1.0
- */
-void
-nm_stack_scope_clear (NmStackScope *scope)
-{
-  g_autoptr(GError) error = NULL;
-  NmStackAllocator *self;
-
-  g_return_if_fail (scope != NULL);
-
-  self = g_steal_pointer (&scope->allocator);
-  if (self == NULL)
-    return;
-
-  if (!nm_stack_allocator_pop_to_marker (self, &scope->marker, &error))
-    g_critical ("Scope ended without popping its marker: %s", error->message);
-}
-
 /* Object */
 
 static void
@@ -1322,27 +268,14 @@ nm_stack_allocator_finalize (GObject *object)
   NmStackAllocator *self = (NmStackAllocator *) object;
 
   if (self->common.leak_report && self->fast.depth > 0)
-    {
-      g_autofree char *size = _nm_format_size (stack_used (self));
+    _nm_allocator_report_leaks (&self->common, self->fast.depth, _nm_stack_used (self),
+                                "pop or reset the stack before dropping it");
 
-      g_message ("%s “%s” finalized with %" G_GSIZE_FORMAT " allocations (%s) still on "
-                 "the stack.", self->common.label, self->common.name, self->fast.depth, size);
-    }
-
-  if (self->fast.base != NULL)
-    {
-      if (self->common.sanitize)
-        {
-          nm_sanitizer_pool_destroy (self->fast.base);
-          nm_sanitizer_unpoison (self->fast.base, self->capacity);
-        }
-      g_free (self->fast.base);
-    }
+  _nm_backing_free (&self->common, self->fast.base, 0, self->capacity);
 
   g_array_unref (self->marks);
   g_clear_object (&self->config);
   g_clear_pointer (&self->construct_name, g_free);
-  g_clear_error (&self->construct_error);
   _nm_allocator_common_clear (&self->common);
 
   G_OBJECT_CLASS (nm_stack_allocator_parent_class)->finalize (object);
@@ -1382,30 +315,14 @@ apply_config (NmStackAllocator *self,
 
   self->capacity = nm_memory_config_get_capacity (config);
   self->fast.count_step = self->common.track_stats ? 1 : 0;
-  self->redzone = self->common.validate ? REDZONE : 0;
-  self->fast.slow_flags = (self->common.sanitize ? SLOW_SANITIZE : 0) |
-                          (self->common.poison ? SLOW_POISON : 0) |
-                          (self->common.validate ? SLOW_VALIDATE : 0);
+  self->redzone = self->common.validate ? NM_STACK_REDZONE : 0;
+  self->fast.slow_flags = _nm_allocator_common_slow_flags (&self->common) & NM_STACK_SLOW_FLAGS;
 
-  if (nm_memory_config_get_kind (config) != NM_ALLOCATOR_KIND_STACK || self->common.thread_safe)
-    {
-      /* The builder refuses thread-safe stacks; a config of another kind
-       * is a programmer error, but the object must still work. */
-      g_critical ("%s “%s”: a stack allocator needs a single-thread stack configuration; "
-                  "it has no memory.", self->common.label, self->common.name);
-      self->common.thread_safe = FALSE;
-      g_set_error (&self->construct_error, NM_CONFIG_ERROR, NM_CONFIG_ERROR_INCOMPATIBLE,
-                   "its configuration was not a single-thread stack configuration");
-      return;
-    }
-
-  self->fast.base = g_try_malloc (self->capacity);
+  /* Registered with the tools and poisoned until handed out. */
+  self->fast.base = _nm_backing_alloc (&self->common, 0, self->capacity);
   if (self->fast.base == NULL)
     {
-      g_autofree char *size = _nm_format_size (self->capacity);
-
-      g_set_error (&self->construct_error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY,
-                   "the system refused its region of %s. Lower capacity.", size);
+      self->region_refused = TRUE;
       return;
     }
 
@@ -1413,12 +330,6 @@ apply_config (NmStackAllocator *self,
   self->fast.top = self->fast.base;
   self->fast.peak_cursor = self->fast.base;
   self->fast.limit = self->fast.base + self->capacity;
-
-  if (self->common.sanitize)
-    {
-      nm_sanitizer_pool_create (self->fast.base);
-      nm_sanitizer_poison (self->fast.base, self->capacity);
-    }
 }
 
 static void
@@ -1430,12 +341,23 @@ nm_stack_allocator_constructed (GObject *object)
 
   G_OBJECT_CLASS (nm_stack_allocator_parent_class)->constructed (object);
 
+  /* Programmer errors, but the object must still work: with the defaults. */
+  if (self->config != NULL &&
+      (nm_memory_config_get_kind (self->config) != NM_ALLOCATOR_KIND_STACK ||
+       nm_memory_config_get_thread_safe (self->config)))
+    {
+      g_critical ("NmStackAllocator:config must be a single-thread stack configuration; "
+                  "the stack uses its defaults instead.");
+      g_clear_object (&self->config);
+    }
+
   config = effective_config (self, &error);
   if (config == NULL)
     {
       /* Only a name the builder refuses gets here (the capacity is range
-       * checked by its property): keep the defaults, name included. */
-      g_critical ("%s “%s”: %s", self->common.label, self->common.name, error->message);
+       * checked by its property). */
+      g_critical ("NmStackAllocator:name: %s; the stack is named “stack” instead.",
+                  error->message);
       g_clear_pointer (&self->construct_name, g_free);
       config = effective_config (self, NULL);
     }
@@ -1600,14 +522,14 @@ nm_stack_allocator_class_init (NmStackAllocatorClass *klass)
   g_object_class_install_property (object_class, PROP_MARKER_COUNT, properties [PROP_MARKER_COUNT]);
   g_object_class_install_property (object_class, PROP_CONFIG, properties [PROP_CONFIG]);
 
-  stack_type = G_TYPE_FROM_CLASS (klass);
+  _nm_stack_allocator_type = G_TYPE_FROM_CLASS (klass);
 }
 
 static void
 nm_stack_allocator_iface_init (NmAllocatorInterface *iface)
 {
-  iface->alloc = stack_alloc;
-  iface->free = stack_free;
+  iface->alloc = _nm_stack_allocator_iface_alloc;
+  iface->free = _nm_stack_allocator_iface_free;
   iface->reset = stack_reset;
   iface->owns = stack_owns;
   iface->get_stats = stack_get_stats;
@@ -1617,23 +539,33 @@ nm_stack_allocator_iface_init (NmAllocatorInterface *iface)
 static void
 nm_stack_allocator_init (NmStackAllocator *self)
 {
-  self->marks = g_array_new (FALSE, FALSE, sizeof (MarkRecord));
+  self->marks = g_array_new (FALSE, FALSE, sizeof (NmStackMark));
   _nm_allocator_common_init (&self->common, "Stack allocator", "stack", FALSE);
   /* Odd bits everywhere, so that no partial overwrite decodes to itself. */
   self->fast.secret = ((guint64) g_random_int () << 32 | g_random_int ()) |
                       G_GUINT64_CONSTANT (0x0101010101010101);
-  self->epoch = self->first_epoch = draw_epoch ();
+  self->epoch = self->first_epoch = _nm_stack_first_epoch ();
 }
 
-/* Takes the construct error of a stack that could not get its region. */
+/* The constructors' answer when the system refused the region: the
+ * request for it, reported like any other, and no object. */
 static NmStackAllocator *
-steal_unless_failed (NmStackAllocator  *self,
-                     GError           **error)
+steal_unless_refused (NmStackAllocator  *self,
+                      GError           **error)
 {
-  if (self->construct_error != NULL)
+  if (self->region_refused)
     {
-      g_propagate_prefixed_error (error, g_steal_pointer (&self->construct_error), "%s “%s”: ",
-                                  self->common.label, self->common.name);
+      g_autofree char *size = _nm_size_format_human (self->capacity);
+      g_autofree char *what = g_strdup_printf ("its region of %s", size);
+      NmFailureInfo info = {
+        .size = self->capacity,
+        .alignment = G_MEM_ALIGN,
+        .what = what,
+        .state = "the system refused it",
+        .suggestion = "Lower capacity.",
+      };
+
+      _nm_allocator_fail_backing (NM_ALLOCATOR (self), &self->common, error, &info);
       g_object_unref (self);
       return NULL;
     }
@@ -1649,7 +581,7 @@ _nm_stack_allocator_new_from_config (NmMemoryConfig  *config,
   /* The configuration refuses thread-safe stacks; never trust that here. */
   g_return_val_if_fail (!nm_memory_config_get_thread_safe (config), NULL);
 
-  return steal_unless_failed (g_object_new (NM_TYPE_STACK_ALLOCATOR, "config", config, NULL),
+  return steal_unless_refused (g_object_new (NM_TYPE_STACK_ALLOCATOR, "config", config, NULL),
                               error);
 }
 
@@ -1708,3 +640,4 @@ nm_stack_allocator_new_full (const char  *name,
 
   return _nm_stack_allocator_new_from_config (config, error);
 }
+
