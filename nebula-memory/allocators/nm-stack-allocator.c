@@ -27,9 +27,9 @@
  * stack. Each allocation has its own alignment; nm_stack_allocator_free()
  * must name the most recent live allocation (the top). Freeing anything
  * else is a LIFO violation: it is reported once with g_critical() naming
- * the pointer given and the current top, counted in
- * #NmAllocatorStats.invalid_free_count, and the stack is left exactly as it
- * was. Through nm_allocator_free() the size is checked as well.
+ * the pointer given and the current top, counted in the
+ * invalid_free_count of #NmAllocatorStats, and the stack is left exactly
+ * as it was. Through nm_allocator_free() the size is checked as well.
  *
  * Markers split the stack into frames. nm_stack_allocator_push_marker()
  * opens a frame and nm_stack_allocator_pop_to_marker() releases everything
@@ -64,8 +64,22 @@
  * stack owns it, and use from any other thread is reported with
  * g_critical().
  *
- * Each allocation costs an 8-byte bookkeeping word just below it, and
- * allocations start at least 8-byte aligned.
+ * Each allocation costs an 8-byte bookkeeping word just below it (two
+ * for alignments above 1 KiB), and allocations start at least 8-byte
+ * aligned. The word carries a keyed check: a buffer underflow that damages
+ * it is reported (#NmAllocatorStats corruption_count, and a g_critical()
+ * or an %NM_ALLOCATOR_ERROR_CORRUPTION error) instead of moving the top
+ * into a live allocation. With validation on, a 16-byte redzone separates
+ * each allocation from the next, so AddressSanitizer and Valgrind report
+ * an overflow past a block as they do for malloc().
+ *
+ * #NmAllocator:bytes-used is notified when a reset, a pop to a marker or
+ * the end of a scope changes it, never per push or pop of one allocation.
+ *
+ * g_object_new() gives a working stack too: #NmStackAllocator:capacity
+ * (1 MiB by default), #NmStackAllocator:name (“stack”) and
+ * #NmStackAllocator:config are construct-only properties, so bindings
+ * write `Nm.StackAllocator(capacity=4096)`.
  */
 
 #define DEFAULT_CAPACITY (1024 * 1024)
