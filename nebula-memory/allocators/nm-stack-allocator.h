@@ -265,7 +265,9 @@ void              nm_stack_scope_clear               (NmStackScope        *scope
 /* The common cases inline in the caller: a push, and a pop of the top of
  * the current frame, without sanitizers, poisoning or validation. A call
  * into the library costs as much as the push itself, so everything else
- * (type check, errors, reports) is left to the out-of-line functions. */
+ * (type check, errors, reports) is left to the out-of-line functions.
+ * Sealing and opening the word cost a multiply each; alignments above
+ * 1 KiB, whose pad needs a second word, go out of line. */
 static inline gpointer
 _nm_stack_allocator_alloc_inline (NmStackAllocator  *self,
                                   gsize              size,

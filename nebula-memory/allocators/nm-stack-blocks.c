@@ -98,10 +98,11 @@ word_decode (NmStackAllocator  *self,
   pad = data & NM_STACK_PAD_MASK;
   if (pad == 0)
     {
-      /* Only a pad above NM_STACK_PAD_MASK goes below: the second word must lie
-       * inside the region, and hold such a pad. */
+      /* Only a pad above NM_STACK_PAD_MASK goes below: the second word
+       * must lie inside the region, and hold such a pad. */
       if ((gsize) (mem - self->fast.base) <= NM_STACK_PAD_MASK ||
-          !_nm_stack_word_open (&self->fast, mem - NM_STACK_HEADER, slot_load (self, mem - NM_STACK_HEADER), &pad) ||
+          !_nm_stack_word_open (&self->fast, mem - NM_STACK_HEADER,
+                                slot_load (self, mem - NM_STACK_HEADER), &pad) ||
           pad <= NM_STACK_PAD_MASK)
         return FALSE;
     }
@@ -110,6 +111,8 @@ word_decode (NmStackAllocator  *self,
                                  cursor, top);
 }
 
+/* Pops the top allocation, whose word was opened, back to the @cursor and
+ * @top it restores. */
 static inline void
 pop_top (NmStackAllocator *self,
          guint8           *cursor,
@@ -307,9 +310,9 @@ alloc_slow (NmStackAllocator  *self,
   return mem;
 }
 
-/* Hot path: align, compare, one store below the block. Anything unusual
- * (sanitizers, poisoning, validation, a bad layout, no room) goes to
- * alloc_slow. */
+/* Hot path: align, compare, one sealed store below the block (its check
+ * costs a multiply). Anything unusual (sanitizers, poisoning, validation,
+ * a bad layout, no room) goes to alloc_slow. */
 static inline gpointer
 alloc_hot (NmStackAllocator  *self,
            gsize              size,
@@ -367,7 +370,8 @@ _nm_stack_allocator_iface_alloc (NmAllocator  *allocator,
 /* Free */
 
 /* Pops @mem if it is the top of the current frame and nothing unusual is
- * on: two compares and a plausibility check of its word. */
+ * on: three compares, then opening its word (xor, multiply, shift,
+ * compare) and the range checks of what it restores. */
 static inline gboolean
 try_pop_fast (NmStackAllocator *self,
               guint8           *mem)
@@ -375,10 +379,12 @@ try_pop_fast (NmStackAllocator *self,
   guint8 *cursor, *top;
   guint64 data;
 
-  if G_UNLIKELY (mem != self->fast.top || self->fast.depth <= self->fast.frame_depth || self->fast.slow_flags != 0)
+  if G_UNLIKELY (mem != self->fast.top || self->fast.depth <= self->fast.frame_depth ||
+                 self->fast.slow_flags != 0)
     return FALSE;
 
-  if G_UNLIKELY (!_nm_stack_word_open (&self->fast, mem, ((const guint64 *) (gconstpointer) mem)[-1], &data) ||
+  if G_UNLIKELY (!_nm_stack_word_open (&self->fast, mem,
+                                       ((const guint64 *) (gconstpointer) mem)[-1], &data) ||
                  !_nm_stack_word_restore (&self->fast, mem, data & NM_STACK_PAD_MASK,
                                           data >> _NM_STACK_WORD_PAD_BITS, &cursor, &top))
     return FALSE;
