@@ -108,7 +108,8 @@ _nm_stack_allocator_notify_usage (NmStackAllocator *self,
                                   guint64           used_before,
                                   guint64           peak_before)
 {
-  _nm_allocator_notify_usage (NM_ALLOCATOR (self), &self->common, properties,
+  /* A plain cast: an interface cast check costs more than the notify. */
+  _nm_allocator_notify_usage ((NmAllocator *) self, &self->common, properties,
                               used_before, _nm_stack_used (self),
                               peak_before, _nm_stack_peak (self));
 }

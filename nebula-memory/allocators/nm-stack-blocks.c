@@ -470,7 +470,7 @@ check_top (NmStackAllocator  *self,
            const char        *what,
            GError           **error)
 {
-  NmAllocator *allocator = NM_ALLOCATOR (self);
+  NmAllocator *allocator = (NmAllocator *) self;   /* checked by the caller */
   NmAllocatorCommon *c = &self->common;
 
   if (mem < self->fast.base || mem >= self->fast.limit)

@@ -123,7 +123,7 @@ nm_stack_allocator_pop_to_marker (NmStackAllocator     *self,
   g_return_val_if_fail (marker != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  allocator = NM_ALLOCATOR (self);
+  allocator = (NmAllocator *) self;   /* checked above, and cheaper than an interface cast */
   c = &self->common;
   _nm_stack_check_owner (self);
 
