@@ -318,7 +318,8 @@ test_stack_construct_no_memory (void)
   g_assert_null (nm_stack_allocator_alloc (stack, 16, 8, &error));
   g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
   g_assert_nonnull (strstr (error->message, "Stack allocator “stack” cannot allocate 16 bytes"));
-  g_assert_nonnull (strstr (error->message, "its region of 1.1 TB was refused at construction"));
+  g_assert_nonnull (strstr (error->message, "the system refused its region of 1.1 TB, at "
+                                            "construction and again now. Lower capacity."));
   g_assert_null (strstr (error->message, "(null)"));
   g_clear_error (&error);
   g_assert_null (nm_allocator_alloc (NM_ALLOCATOR (stack), 16, 8, &error));
@@ -340,6 +341,60 @@ test_stack_construct_no_memory (void)
   stats = nm_allocator_get_stats (NM_ALLOCATOR (stack));
   g_assert_cmpuint (stats->bytes_used, ==, 0);
   g_assert_cmpuint (stats->failed_count, ==, 3);
+}
+
+/* A memory budget that refuses the region: the constructors fail with
+ * BUDGET_EXCEEDED naming the budget; a stack from g_object_new () fails
+ * each allocation the same way, and gets its region once the budget has
+ * room. */
+static void
+test_stack_construct_budget (void)
+{
+  g_autoptr(NmMemoryBudget) budget = nm_memory_budget_new ("scratch-budget", 8 * 1024, NULL);
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+  g_autoptr(NmMemoryConfig) config = NULL;
+  g_autoptr(NmStackAllocator) stack = NULL;
+  g_autoptr(GError) error = NULL;
+  NmAllocator *alloc;
+  gpointer p;
+
+  nm_memory_config_builder_set_kind (builder, NM_ALLOCATOR_KIND_STACK);
+  nm_memory_config_builder_set_name (builder, "frames");
+  nm_memory_config_builder_set_capacity (builder, 4096);
+  nm_memory_config_builder_set_budget (builder, budget);
+  config = nm_memory_config_builder_build (builder, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (nm_memory_budget_charge (budget, 6 * 1024, NULL));
+
+  alloc = nm_allocator_new_from_config (config, &error);
+  g_assert_null (alloc);
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_BUDGET_EXCEEDED);
+  g_assert_nonnull (strstr (error->message, "Stack allocator “frames” cannot allocate its region"));
+  g_assert_nonnull (strstr (error->message, "“scratch-budget”"));
+  g_clear_error (&error);
+  g_assert_cmpuint (nm_memory_budget_get_used (budget), ==, 6 * 1024);
+
+  stack = g_object_new (NM_TYPE_STACK_ALLOCATOR, "config", config, NULL);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_assert_null (nm_stack_allocator_alloc (stack, 16, 8, &error));
+      g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_BUDGET_EXCEEDED);
+      g_assert_nonnull (strstr (error->message, "Stack allocator “frames” cannot allocate 16 bytes"));
+      g_clear_error (&error);
+    }
+
+  nm_memory_budget_uncharge (budget, 6 * 1024);
+  p = nm_stack_allocator_alloc (stack, 16, 8, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (p);
+  g_assert_cmpuint (nm_memory_budget_get_used (budget), ==, 4096);
+  g_assert_cmpuint (nm_stack_allocator_get_available (stack), <, 4096);
+  nm_stack_allocator_free (stack, p);
+  assert_still_works (stack);
+
+  g_clear_object (&stack);
+  g_assert_cmpuint (nm_memory_budget_get_used (budget), ==, 0);
 }
 
 /* Push and pop */
@@ -1816,6 +1871,7 @@ main (int    argc,
   g_test_add_func ("/nebula/stack/new", test_stack_new);
   g_test_add_func ("/nebula/stack/construct/properties", test_stack_construct_properties);
   g_test_add_func ("/nebula/stack/construct/no-memory", test_stack_construct_no_memory);
+  g_test_add_func ("/nebula/stack/construct/budget", test_stack_construct_budget);
   g_test_add_func ("/nebula/stack/push-pop", test_stack_push_pop);
   g_test_add_func ("/nebula/stack/interface", test_stack_interface);
   g_test_add_func ("/nebula/stack/free/not-top", test_stack_free_not_top);

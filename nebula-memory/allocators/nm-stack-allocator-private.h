@@ -23,7 +23,8 @@ G_BEGIN_DECLS
 /* Invariants
  *
  *  - the region is [base, limit); bytes in use are [base, cursor); with no
- *    region (refused at construction) base, cursor, top and limit are NULL;
+ *    region (refused by the system or a budget) base, cursor, top and
+ *    limit are NULL, and every allocation asks for it again;
  *  - top is the start of the most recent live allocation, or base when
  *    the stack is empty; the top allocation is [top, cursor);
  *  - every allocation p (8-aligned) has the word at p - 8, laid out and
@@ -81,7 +82,7 @@ struct _NmStackAllocator
 
   gsize                 capacity;
   gsize                 redzone;          /* NM_STACK_REDZONE with validation on, else 0 */
-  gboolean              region_refused;   /* the system refused the region */
+  gboolean              region_refused;   /* the backing layer refused the region */
 
   GArray               *marks;            /* NmStackMark, oldest first */
   guint64               next_mark_id;
@@ -119,6 +120,11 @@ void              _nm_stack_allocator_iface_free      (NmAllocator       *alloca
                                                        gpointer           mem,
                                                        gsize              size,
                                                        gsize              alignment);
+
+/* Gets the region from the backing layer; when it is refused (by the
+ * system or a budget), the stack stays empty with no room and
+ * region_refused set, and each allocation asks again. */
+gboolean          _nm_stack_allocator_acquire_region  (NmStackAllocator  *self);
 
 /* After a release of many allocations at once (reset, pop to a marker, end
  * of a scope): notifies bytes-used and bytes-peak if what a reader sees

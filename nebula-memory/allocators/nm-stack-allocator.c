@@ -333,18 +333,25 @@ apply_config (NmStackAllocator *self,
   self->redzone = self->common.validate ? NM_STACK_REDZONE : 0;
   self->fast.slow_flags = _nm_allocator_common_slow_flags (&self->common) & NM_STACK_SLOW_FLAGS;
 
-  /* Registered with the tools and poisoned until handed out. */
+  _nm_stack_allocator_acquire_region (self);
+}
+
+gboolean
+_nm_stack_allocator_acquire_region (NmStackAllocator *self)
+{
+  /* Registered with the tools, poisoned until handed out, charged to the
+   * budget. */
   self->fast.base = _nm_backing_alloc (&self->common, 0, self->capacity);
-  if (self->fast.base == NULL)
-    {
-      self->region_refused = TRUE;
-      return;
-    }
+  self->region_refused = self->fast.base == NULL;
+  if (self->region_refused)
+    return FALSE;
 
   self->fast.cursor = self->fast.base;
   self->fast.top = self->fast.base;
   self->fast.peak_cursor = self->fast.base;
   self->fast.limit = self->fast.base + self->capacity;
+
+  return TRUE;
 }
 
 static void
@@ -482,8 +489,10 @@ nm_stack_allocator_class_init (NmStackAllocatorClass *klass)
    *
    * The size of the region, in bytes: at least 1 and at most 1 TiB.
    * Construct-only, 1 MiB by default (the production preset). Ignored when
-   * #NmStackAllocator:config is set. A region the system refuses leaves a
-   * stack whose allocations fail with %NM_ALLOCATOR_ERROR_OUT_OF_MEMORY.
+   * #NmStackAllocator:config is set. A region the system (or a memory
+   * budget) refuses leaves a stack whose allocations fail with
+   * %NM_ALLOCATOR_ERROR_OUT_OF_MEMORY (or %NM_ALLOCATOR_ERROR_BUDGET_EXCEEDED)
+   * until the region can be had.
    *
    * Since: 1.0
    */

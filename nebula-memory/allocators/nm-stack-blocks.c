@@ -242,7 +242,8 @@ fail_out_of_memory (NmStackAllocator  *self,
 }
 
 /* The region was refused at construction (g_object_new () and the
- * bindings' constructors cannot fail): every allocation says so. */
+ * bindings' constructors cannot fail) and again just now: the request
+ * fails with why, a budget or the system. */
 static G_GNUC_NO_INLINE gpointer
 fail_no_region (NmStackAllocator  *self,
                 gsize              size,
@@ -250,8 +251,8 @@ fail_no_region (NmStackAllocator  *self,
                 GError           **error)
 {
   g_autofree char *region = _nm_size_format_human (self->capacity);
-  g_autofree char *state = g_strdup_printf ("its region of %s was refused at construction, "
-                                            "so it has no memory", region);
+  g_autofree char *state = g_strdup_printf ("the system refused its region of %s, at "
+                                            "construction and again now", region);
   NmFailureInfo info = {
     .size = size,
     .alignment = alignment,
@@ -294,7 +295,7 @@ alloc_slow (NmStackAllocator  *self,
 
   _nm_stack_check_owner (self);
 
-  if G_UNLIKELY (self->region_refused)
+  if G_UNLIKELY (self->region_refused && !_nm_stack_allocator_acquire_region (self))
     return fail_no_region (self, size, alignment, error);
 
   /* With validation on, a redzone between the block below and this word. */
