@@ -127,11 +127,11 @@ void              _nm_stack_allocator_iface_free      (NmAllocator       *alloca
 gboolean          _nm_stack_allocator_acquire_region  (NmStackAllocator  *self);
 
 /* After a release of many allocations at once (reset, pop to a marker, end
- * of a scope): notifies bytes-used and bytes-peak if what a reader sees
- * changed since @used_before and @peak_before. */
+ * of a scope): queues notify::bytes-used if it changed from @used_before,
+ * and notify::bytes-peak if the peak rose since it was last announced;
+ * delivered on the allocator's main context, batched. */
 void              _nm_stack_allocator_notify_usage    (NmStackAllocator  *self,
-                                                       guint64            used_before,
-                                                       guint64            peak_before);
+                                                       guint64            used_before);
 
 static inline gsize
 _nm_stack_used (const NmStackAllocator *self)

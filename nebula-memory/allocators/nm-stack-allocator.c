@@ -105,13 +105,14 @@ GType _nm_stack_allocator_type;
 
 void
 _nm_stack_allocator_notify_usage (NmStackAllocator *self,
-                                  guint64           used_before,
-                                  guint64           peak_before)
+                                  guint64           used_before)
 {
-  /* A plain cast: an interface cast check costs more than the notify. */
+  /* A plain cast: an interface cast check costs more than the queueing.
+   * The peak rises silently with each push: it is announced when it rose
+   * since it was last announced. */
   _nm_allocator_notify_usage ((NmAllocator *) self, &self->common, properties,
                               used_before, _nm_stack_used (self),
-                              peak_before, _nm_stack_peak (self));
+                              self->common.notified_peak, _nm_stack_peak (self));
 }
 
 /* Reset */
@@ -129,7 +130,7 @@ void
 nm_stack_allocator_reset (NmStackAllocator *self)
 {
   gboolean had_depth, had_marks;
-  guint64 used_before, peak_before;
+  guint64 used_before;
 
   g_return_if_fail (NM_IS_STACK_ALLOCATOR (self));
 
@@ -138,7 +139,6 @@ nm_stack_allocator_reset (NmStackAllocator *self)
   had_depth = self->fast.depth != 0;
   had_marks = self->marks->len != 0;
   used_before = _nm_stack_used (self);
-  peak_before = _nm_stack_peak (self);
 
   _nm_stack_note_peak (self);
   _nm_stack_release_range (self, self->fast.base);
@@ -153,11 +153,11 @@ nm_stack_allocator_reset (NmStackAllocator *self)
   /* Resets never race with other calls on a stack: no atomic
    * read-modify-write. */
   __atomic_store_n (&self->common.n_resets, self->common.n_resets + 1, __ATOMIC_RELAXED);
-  _nm_stack_allocator_notify_usage (self, used_before, peak_before);
+  _nm_stack_allocator_notify_usage (self, used_before);
   if (had_depth)
-    g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_DEPTH]);
+    _nm_allocator_queue_notify ((NmAllocator *) self, &self->common, properties, PROP_DEPTH);
   if (had_marks)
-    g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_MARKER_COUNT]);
+    _nm_allocator_queue_notify ((NmAllocator *) self, &self->common, properties, PROP_MARKER_COUNT);
 }
 
 static void

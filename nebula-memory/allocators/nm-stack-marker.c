@@ -116,7 +116,7 @@ nm_stack_allocator_pop_to_marker (NmStackAllocator     *self,
   NmAllocator *allocator;
   NmAllocatorCommon *c;
   NmStackMark record;
-  guint64 used_before, peak_before;
+  guint64 used_before;
   guint index;
 
   g_return_val_if_fail (NM_IS_STACK_ALLOCATOR (self), FALSE);
@@ -170,7 +170,6 @@ nm_stack_allocator_pop_to_marker (NmStackAllocator     *self,
   index = (guint) marker->index;
   record = *_nm_stack_mark_at (self, index);
   used_before = _nm_stack_used (self);
-  peak_before = _nm_stack_peak (self);
 
   _nm_stack_note_peak (self);
   if G_UNLIKELY (self->fast.slow_flags & (NM_SLOW_SANITIZE | NM_SLOW_POISON))
@@ -186,7 +185,7 @@ nm_stack_allocator_pop_to_marker (NmStackAllocator     *self,
   g_array_set_size (self->marks, index);
   self->fast.frame_depth = index > 0 ? _nm_stack_mark_at (self, index - 1)->depth : 0;
 
-  _nm_stack_allocator_notify_usage (self, used_before, peak_before);
+  _nm_stack_allocator_notify_usage (self, used_before);
 
   return TRUE;
 }

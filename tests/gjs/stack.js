@@ -4,7 +4,7 @@
 
 import GLib from 'gi://GLib';
 import Nm from 'gi://Nm?version=1.0';
-import {check, catchError, finish, loadKeyFile} from './harness.js';
+import {check, catchError, finish, flushMainContext, loadKeyFile} from './harness.js';
 
 const keyFile = loadKeyFile('stack.ini');
 
@@ -100,11 +100,15 @@ const used = [];
 built.connect('notify::bytes-used', obj => used.push(obj.bytes_used));
 built.alloc(100, 8);
 built.alloc(200, 8);
+flushMainContext();
 check(used.length === 0, 'no notification per allocation');
 built.reset();
-check(used.length === 1 && used[0] === 0, 'notify::bytes-used on reset');
+flushMainContext();
+check(used.length === 1 && used[0] === 0, 'notify::bytes-used on reset, on the main context');
 const frame = built.push_marker();
 built.alloc(64, 8);
-check(built.pop_to_marker(frame) && used.length === 2, 'notify::bytes-used on pop to a marker');
+check(built.pop_to_marker(frame), 'pop to a marker');
+flushMainContext();
+check(used.length === 2, 'notify::bytes-used on pop to a marker');
 
 finish();

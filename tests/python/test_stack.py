@@ -137,6 +137,13 @@ def use_allocator(allocator):
     return first
 
 
+def flush_main_context():
+    """Delivers what is queued on the default main context: notifications."""
+    context = GLib.MainContext.default()
+    while context.iteration(False):
+        pass
+
+
 def find_gir():
     for directory in os.environ.get('GI_TYPELIB_PATH', '').split(os.pathsep):
         path = os.path.join(directory, 'Nm-1.0.gir')
@@ -197,13 +204,17 @@ class StackConstructionTest(unittest.TestCase):
         stack.connect('notify::bytes-used', lambda obj, pspec: seen.append(obj.props.bytes_used))
         stack.alloc(100, 8)
         stack.alloc(200, 8)
+        flush_main_context()
         self.assertEqual(seen, [])
         stack.reset()
+        # Delivered on the main context, batched.
+        flush_main_context()
         self.assertEqual(seen, [0])
 
         marker = stack.push_marker()
         stack.alloc(64, 8)
         self.assertTrue(stack.pop_to_marker(marker))
+        flush_main_context()
         self.assertEqual(seen, [0, 0])
 
 
