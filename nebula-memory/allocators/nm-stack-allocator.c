@@ -74,7 +74,10 @@
  * an overflow past a block as they do for malloc().
  *
  * #NmAllocator:bytes-used is notified when a reset, a pop to a marker or
- * the end of a scope changes it, never per push or pop of one allocation.
+ * the end of a scope changes it, #NmAllocator:bytes-peak when it rose
+ * since it was last notified, never per push or pop of one allocation.
+ * Notifications are delivered on the main context that was the thread's
+ * default when the stack was made, at most once per main-loop iteration.
  *
  * g_object_new() gives a working stack too: #NmStackAllocator:capacity
  * (1 MiB by default), #NmStackAllocator:name (“stack”) and
