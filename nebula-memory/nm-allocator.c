@@ -248,7 +248,7 @@ nm_allocator_iface (NmAllocator *self,
  * Allocates @size bytes aligned to @alignment from @self. The contents are
  * undefined (in the development preset, filled with 0xAA).
  *
- * Returns: (transfer none) (nullable): the memory, or %NULL with @error set
+ * Returns: (transfer none) (nullable) (type guintptr): the memory, or %NULL with @error set
  *
  * Since: 1.0
  */
@@ -275,7 +275,7 @@ gpointer
  *
  * Like nm_allocator_alloc(), with the memory set to zero.
  *
- * Returns: (transfer none) (nullable): the memory, or %NULL with @error set
+ * Returns: (transfer none) (nullable) (type guintptr): the memory, or %NULL with @error set
  *
  * Since: 1.0
  */
@@ -340,7 +340,7 @@ fail_overflow (NmAllocator  *self,
  * an %NM_ALLOCATOR_ERROR_INVALID_LAYOUT error, reported like any other
  * failure.
  *
- * Returns: (transfer none) (nullable): the memory, or %NULL with @error set
+ * Returns: (transfer none) (nullable) (type guintptr): the memory, or %NULL with @error set
  *
  * Since: 1.0
  */
@@ -366,7 +366,7 @@ nm_allocator_alloc_n (NmAllocator  *self,
 /**
  * nm_allocator_free:
  * @self: an #NmAllocator
- * @mem: (nullable): memory from @self, or %NULL
+ * @mem: (nullable) (type guintptr): memory from @self, or %NULL
  * @size: the size it was allocated with
  * @alignment: the alignment it was allocated with
  *
@@ -412,7 +412,7 @@ nm_allocator_reset (NmAllocator *self)
 /**
  * nm_allocator_owns:
  * @self: an #NmAllocator
- * @mem: (nullable): any address
+ * @mem: (nullable) (type guintptr): any address
  *
  * Whether @mem lies in memory that @self handed out and has not taken back
  * by a free of the top, a restore or a reset.
