@@ -1,20 +1,65 @@
-/* bench-harness.c: timing, medians and the table
+/* bench-harness.c: interleaved rounds, per-round ratios, progress
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * For each scenario: pick the candidates, size the rounds on the baseline
+ * (so each candidate's round lasts about round_seconds for the baseline's
+ * speed) and run one warm-up round of every candidate. Then the timed
+ * rounds: in round r every scenario runs each of its candidates once, in
+ * turn, starting at candidate r (rotating the order, so none is always
+ * first after the baseline); each candidate's ratio is taken against the
+ * baseline of the same round. Spreading a scenario's rounds over the whole
+ * run, rather than running them back to back, means its median samples
+ * every phase of whatever else the machine is doing, not one. The large
+ * scenarios (a million live blocks) go round among themselves afterwards,
+ * so the state they leave behind does not fall into the others' rounds.
  */
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "bench.h"
 
-guint bench_runs = 7;
-gboolean bench_quiet = FALSE;
-double bench_target_seconds = 0.05;
+BenchOptions bench_options = {
+  .runs = 11,
+  .round_seconds = 0.02,
+  .quick = FALSE,
+  .pin_cpu = -1,
+  .n_live = 1 << 20,
+};
 
-static double baseline_ns;
-static gboolean have_baseline;
+/* The CPU time of the calling thread: on a machine shared with other
+ * work, the time the program waits for a CPU is not the allocator's. Page
+ * faults and system calls the allocator causes are counted. */
+double
+bench_now_ns (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double) ts.tv_sec * 1e9 + (double) ts.tv_nsec;
+}
+
+double
+bench_wall_ns (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec * 1e9 + (double) ts.tv_nsec;
+}
+
+/* The patterns that keep a million blocks live leave every allocator's
+ * state (caches, dirty pages, heap tops) changed for what runs next: they
+ * are interleaved among themselves, after the others. */
+gboolean
+bench_scenario_is_large (const BenchScenario *s)
+{
+  return s->pattern == &bench_pattern_live || s->pattern == &bench_pattern_reset;
+}
 
 static int
 compare_doubles (gconstpointer a,
@@ -26,138 +71,248 @@ compare_doubles (gconstpointer a,
 }
 
 void
-bench_run_malloc (gpointer data,
-                  guint64  n)
+bench_summary (const double *samples,
+               guint         n,
+               double       *min,
+               double       *median,
+               double       *max)
 {
-  const BenchMallocPattern *pattern = data;
-  void *ptrs[256];
+  g_autofree double *sorted = g_memdup2 (samples, sizeof (double) * n);
 
-  g_assert (pattern->batch <= G_N_ELEMENTS (ptrs));
-
-  for (guint64 i = 0; i < n; i++)
-    {
-      for (guint j = 0; j < pattern->batch; j++)
-        {
-          ptrs[j] = malloc (pattern->size);
-          *(guint64 *) ptrs[j] = j;
-        }
-      bench_escape (ptrs);
-      if (pattern->newest_first)
-        for (guint j = pattern->batch; j-- > 0;)
-          free (ptrs[j]);
-      else
-        for (guint j = 0; j < pattern->batch; j++)
-          free (ptrs[j]);
-    }
+  qsort (sorted, n, sizeof (double), compare_doubles);
+  *min = sorted[0];
+  *max = sorted[n - 1];
+  *median = n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
 }
 
-double
-bench_two_threads (GThreadFunc  run,
-                   gpointer     a,
-                   gpointer     b,
-                   gint        *start)
-{
-  GThread *ta = g_thread_new ("bench-a", run, a);
-  GThread *tb = g_thread_new ("bench-b", run, b);
-  gint64 t0;
+/* Progress on stderr: one line rewritten in place on a terminal, a line
+ * per scenario otherwise. */
 
-  /* Both threads are up and spinning on *start before the clock starts. */
-  g_usleep (1000);
-  t0 = g_get_monotonic_time ();
-  __atomic_store_n (start, 1, __ATOMIC_RELEASE);
-  g_thread_join (ta);
-  g_thread_join (tb);
-
-  return (double) (g_get_monotonic_time () - t0) * 1000.0;
-}
-
-double
-bench_median (double *samples,
-              guint   n_samples)
-{
-  qsort (samples, n_samples, sizeof (double), compare_doubles);
-  return samples[n_samples / 2];
-}
+static gboolean progress_tty = -1;
 
 void
-bench_group_begin (const char *title,
-                   const char *pattern)
+bench_progress (const char *format,
+                ...)
 {
-  have_baseline = FALSE;
-  g_print ("\n## %s\n%s\n\n", title, pattern);
-  g_print ("| %-50s | %10s | %12s |\n", "allocator", "ns/op", "vs baseline");
-  g_print ("|%s|%s|%s|\n", "----------------------------------------------------",
-           "------------", "--------------");
-}
+  g_autofree char *text = NULL;
+  va_list args;
 
-void
-bench_row_value (const char *label,
-                 double      ns)
-{
-  if (bench_quiet)
+  if (progress_tty == -1)
+    progress_tty = isatty (STDERR_FILENO);
+  if (!progress_tty)
     return;
 
-  if (!have_baseline)
-    {
-      baseline_ns = ns;
-      have_baseline = TRUE;
-      g_print ("| %-50s | %10.2f | %12s |\n", label, ns, "baseline");
-      return;
-    }
-
-  g_print ("| %-50s | %10.2f | %11.2fx |\n", label, ns, baseline_ns / ns);
-}
-
-double
-bench_measure (BenchFunc func,
-               gpointer  data,
-               guint64   ops_per_iteration)
-{
-  g_autofree double *samples = g_new0 (double, bench_runs);
-  guint64 iterations = 16;
-
-  /* Calibrate: grow the iteration count until one run takes the target
-   * time, which also warms caches and the allocator. */
-  for (;;)
-    {
-      gint64 start = g_get_monotonic_time ();
-      func (data, iterations);
-      if ((double) (g_get_monotonic_time () - start) >= bench_target_seconds * 1e6 / 4 ||
-          iterations > (G_GUINT64_CONSTANT (1) << 40))
-        break;
-      iterations *= 2;
-    }
-  iterations *= 4;
-
-  for (guint r = 0; r < bench_runs; r++)
-    {
-      struct timespec t0, t1;
-
-      clock_gettime (CLOCK_MONOTONIC, &t0);
-      func (data, iterations);
-      clock_gettime (CLOCK_MONOTONIC, &t1);
-      samples[r] = ((double) (t1.tv_sec - t0.tv_sec) * 1e9 + (double) (t1.tv_nsec - t0.tv_nsec)) /
-                   (double) (iterations * ops_per_iteration);
-    }
-
-  return bench_median (samples, bench_runs);
-}
-
-double
-bench_row (const char *label,
-           BenchFunc   func,
-           gpointer    data,
-           guint64     ops_per_iteration)
-{
-  double ns = bench_measure (func, data, ops_per_iteration);
-
-  bench_row_value (label, ns);
-
-  return ns;
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  fprintf (stderr, "\r\033[K%s", text);
+  fflush (stderr);
 }
 
 void
-bench_group_end (void)
+bench_progress_end (void)
 {
-  g_print ("\n");
+  if (progress_tty == 1)
+    fprintf (stderr, "\r\033[K");
+}
+
+/* Which candidates a scenario runs */
+
+static const char *
+why_not (const BenchScenario *s,
+         BenchCandidateId     id)
+{
+  const BenchCandidate *c = &bench_candidates[id];
+  gboolean threaded = s->pattern == &bench_pattern_threads;
+
+  if (c->caps & BENCH_ONLY_LISTED)
+    return "";  /* a view's row, not a peer: not listed at all */
+  if (!c->available)
+    return c->missing;
+  if ((c->caps & BENCH_ONLY_THREADS) && !threaded)
+    return "the thread-safe pool has rows in the threaded scenarios";
+  if (threaded && !(c->caps & BENCH_CAN_THREADS))
+    return "not for one instance shared by threads";
+  if ((c->caps & BENCH_ONLY_64) && s->mix != BENCH_SIZES_64)
+    return "one block size: see the size-classes row";
+  if ((c->caps & BENCH_ONLY_MIXED) && s->mix != BENCH_SIZES_MIXED)
+    return "size classes are for mixed sizes: see the single pool's row";
+  if (!(c->caps & s->pattern->needs))
+    return (s->pattern->needs & ~(BENCH_CAN_FREE)) == 0 ?
+           "frees only everything at once (or a scope), not one block" :
+           "cannot run this pattern";
+  return NULL;
+}
+
+static void
+run_case (const BenchScenario *s,
+          const BenchParams   *params,
+          BenchRow            *row,
+          guint64              n,
+          int                  round)
+{
+  BenchCheck check = { 0 };
+  double t = s->pattern->run[row->candidate] (params, n, &check);
+
+  row->errors += check.errors;
+  row->ops = check.ops;
+  row->rss_bytes = check.rss_bytes;
+  row->payload = check.payload;
+  if (round >= 0)
+    row->ns[round] = check.ops ? t / (double) check.ops : 0;
+}
+
+static guint64
+calibrate (const BenchScenario *s,
+           const BenchParams   *params,
+           BenchRow            *baseline)
+{
+  double target = bench_options.quick ? 1e6 : bench_options.round_seconds * 1e9;
+  guint64 n = 1;
+
+  for (;;)
+    {
+      BenchCheck check = { 0 };
+      double t = s->pattern->run[baseline->candidate] (params, n, &check);
+      double grow;
+
+      if (t >= target * 0.7)
+        return n;
+      grow = CLAMP (target / MAX (t, 1000.0), 1.5, 1000.0);
+      n = (guint64) ((double) n * grow) + 1;
+    }
+}
+
+BenchResult *
+bench_scenario_prepare (const BenchScenario *s,
+                        guint                index,
+                        guint                n_scenarios)
+{
+  BenchResult *result = g_new0 (BenchResult, 1);
+  BenchParams params;
+  guint runs = bench_options.quick ? 1 : bench_options.runs;
+  guint n_rows;
+  BenchRow *rows;
+
+  result->scenario = s;
+  result->rows = g_array_new (FALSE, TRUE, sizeof (BenchRow));
+  result->skips = g_array_new (FALSE, TRUE, sizeof (BenchSkip));
+  bench_params_init (&params, s->mix, s->n_threads);
+
+  if (s->n_list > 0)
+    {
+      for (guint i = 0; i < s->n_list; i++)
+        {
+          BenchRow row = { .candidate = s->list[i] };
+
+          if (!bench_candidates[s->list[i]].available)
+            {
+              BenchSkip skip = { s->list[i], bench_candidates[s->list[i]].missing };
+              g_array_append_val (result->skips, skip);
+              continue;
+            }
+          g_array_append_val (result->rows, row);
+        }
+    }
+  else
+    {
+      for (guint i = 0; i < BENCH_N_CANDIDATES; i++)
+        {
+          const char *reason = why_not (s, i);
+          BenchRow row = { .candidate = i };
+
+          if (reason == NULL)
+            g_array_append_val (result->rows, row);
+          else if (*reason != '\0')
+            {
+              BenchSkip skip = { i, reason };
+              g_array_append_val (result->skips, skip);
+            }
+        }
+    }
+
+  n_rows = result->rows->len;
+  rows = (BenchRow *) result->rows->data;
+  if (n_rows == 0)
+    return result;
+  result->baseline = rows[0].candidate;
+  for (guint i = 0; i < n_rows; i++)
+    {
+      rows[i].n_rounds = runs;
+      rows[i].ns = g_new0 (double, runs);
+      rows[i].ratio = g_new0 (double, runs);
+    }
+
+  if (s->pattern->memory)
+    {
+      for (guint i = 0; i < n_rows; i++)
+        {
+          bench_progress ("[%u/%u] %s: %s", index + 1, n_scenarios, s->id,
+                          bench_candidates[rows[i].candidate].label);
+          run_case (s, &params, &rows[i], 1, -1);
+          rows[i].n_rounds = 1;
+          rows[i].n_blocks = params.n_live;
+          rows[i].ns[0] = (double) rows[i].rss_bytes;
+          rows[i].ratio[0] = rows[0].rss_bytes ? (double) rows[i].rss_bytes / (double) rows[0].rss_bytes : 0;
+        }
+      return result;
+    }
+
+  /* A quick run sizes its rounds too, to about a millisecond, so that
+   * every pattern does enough to check. */
+  bench_progress ("[%u/%u] %s: sizing the rounds", index + 1, n_scenarios, s->id);
+  result->iterations = calibrate (s, &params, &rows[0]);
+
+  /* Warm-up: caches, page faults, the allocators' first chunks. */
+  if (!bench_options.quick)
+    for (guint i = 0; i < n_rows; i++)
+      {
+        bench_progress ("[%u/%u] %s: warm-up, %s", index + 1, n_scenarios, s->id,
+                        bench_candidates[rows[i].candidate].label);
+        run_case (s, &params, &rows[i], result->iterations, -1);
+      }
+
+  return result;
+}
+
+void
+bench_scenario_round (BenchResult *result,
+                      guint        round,
+                      guint        index,
+                      guint        n_scenarios)
+{
+  const BenchScenario *s = result->scenario;
+  BenchRow *rows = (BenchRow *) result->rows->data;
+  guint n_rows = result->rows->len;
+  BenchParams params;
+
+  if (n_rows == 0 || s->pattern->memory || round >= rows[0].n_rounds)
+    return;
+
+  bench_params_init (&params, s->mix, s->n_threads);
+  for (guint j = 0; j < n_rows; j++)
+    {
+      BenchRow *row = &rows[(j + round) % n_rows];
+
+      bench_progress ("round %u/%u [%u/%u] %s: %s", round + 1, rows[0].n_rounds,
+                      index + 1, n_scenarios, s->id, bench_candidates[row->candidate].label);
+      run_case (s, &params, row, result->iterations, (int) round);
+    }
+  for (guint j = 0; j < n_rows; j++)
+    rows[j].ratio[round] = rows[j].ns[round] > 0 ? rows[0].ns[round] / rows[j].ns[round] : 0;
+}
+
+void
+bench_result_free (BenchResult *result)
+{
+  for (guint i = 0; i < result->rows->len; i++)
+    {
+      BenchRow *row = &g_array_index (result->rows, BenchRow, i);
+
+      g_free (row->ns);
+      g_free (row->ratio);
+    }
+  g_array_unref (result->rows);
+  g_array_unref (result->skips);
+  g_free (result);
 }

@@ -1,80 +1,210 @@
-/* bench.h: the benchmark harness
+/* bench.h: what the parts of nm-bench share
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * A group is one allocation pattern measured for several allocators. The
- * first row of a group is its baseline (glibc); every row is reported as
- * nanoseconds per operation (median of the runs) and as a speed ratio
- * against the baseline, all from the same run of the program, since
- * absolute times drift on a shared machine.
+ * The method (DESIGN.md rule 8): a scenario runs all its candidates in
+ * interleaved rounds, A B C A B C ..., after one warm-up round; each round
+ * gives every candidate a time per operation, and its ratio against the
+ * scenario's baseline is computed within that round, so that drift of the
+ * machine between rounds cancels. A row reports the median, min and max
+ * over the rounds of both.
+ *
+ * A candidate is one way of allocating (glibc malloc, a talloc pool, a
+ * NmPoolAllocator called directly, ...): a BenchOps table of small inline
+ * functions, see bench-candidates.h. A pattern is one allocation pattern
+ * written once against BenchOps and instantiated per candidate, so each
+ * candidate's calls are compiled in place, see bench-pattern.h. A scenario
+ * is a pattern at a size mix with a list of candidates, one entry in the
+ * table of bench-scenarios.c.
  */
 
 #pragma once
 
 #include <glib.h>
 
-/* Runs @n_iterations iterations of the pattern on @data. */
-typedef void (*BenchFunc) (gpointer data,
-                           guint64  n_iterations);
+#include "bench-candidates.h"
 
-void   bench_group_begin (const char *title,
-                          const char *pattern);
-/* Measures @func, whose every iteration performs @ops_per_iteration
- * operations (an alloc+free pair, say). Returns ns per operation. */
-double bench_row         (const char *label,
-                          BenchFunc   func,
-                          gpointer    data,
-                          guint64     ops_per_iteration);
-/* What bench_row() measures, without a row. */
-double bench_measure     (BenchFunc   func,
-                          gpointer    data,
-                          guint64     ops_per_iteration);
-/* Adds a row measured elsewhere (threaded runs), in ns per operation. */
-void   bench_row_value   (const char *label,
-                          double      ns_per_op);
-void   bench_group_end   (void);
+G_BEGIN_DECLS
 
-/* The glibc baseline of the batch patterns: @batch mallocs of @size bytes
- * (first word written), then their frees, oldest or newest first. Pass a
- * BenchMallocPattern as the data of bench_row (…, bench_run_malloc, …). */
+/* Sizes: 4096 entries, read in order (index & BENCH_SIZE_MASK) by every
+ * candidate, so all of them see the same sequence. */
+#define BENCH_N_SIZES   4096
+#define BENCH_SIZE_MASK (BENCH_N_SIZES - 1)
+
+typedef enum
+{
+  BENCH_SIZES_64,     /* every block 64 bytes */
+  BENCH_SIZES_MIXED,  /* 16-512 bytes, multiples of 8, fixed pseudo-random sequence */
+} BenchSizeMix;
+
+/* What a pattern gets: all read-only while it runs. */
 typedef struct
 {
-  guint    batch;
-  gsize    size;
-  gboolean newest_first;
-} BenchMallocPattern;
+  BenchSizeMix   mix;
+  const guint32 *sizes;      /* BENCH_N_SIZES entries */
+  const guint32 *random;     /* BENCH_N_SIZES pseudo-random words, for tree shapes */
+  const guint32 *order;      /* a permutation of 0 ... n_live - 1 */
+  guint          n_live;     /* live blocks of the large patterns */
+  guint          n_threads;  /* threaded patterns */
+} BenchParams;
 
-void   bench_run_malloc  (gpointer    data,
-                          guint64     n_iterations);
-
-/* Runs @run on @a and @b in two threads released together (each waits
- * until *@start is set) and returns the wall time in nanoseconds. */
-double bench_two_threads (GThreadFunc run,
-                          gpointer    a,
-                          gpointer    b,
-                          gint       *start);
-
-/* Sorts @samples and returns the middle one. */
-double bench_median      (double     *samples,
-                          guint       n_samples);
-
-/* Whether the group should run: all by default, or those matching the
- * --only argument. */
-gboolean bench_wants     (const char *group_id);
-
-/* Keeps the compiler from optimising a pointer away. */
-static inline void
-bench_escape (void *p)
+/* What a run reports besides its time. */
+typedef struct
 {
-  __asm__ volatile ("" : : "g" (p) : "memory");
-}
+  guint64 ops;        /* operations done (the unit of ns/op) */
+  guint64 errors;     /* blocks that did not read back what was written, NULL returns */
+  guint64 checksum;   /* bytes read back, so no work can be optimised away */
+  guint64 rss_bytes;  /* memory patterns: resident bytes added */
+  guint64 payload;    /* memory patterns: bytes requested */
+} BenchCheck;
 
-extern guint bench_runs;
-/* Measure without printing rows (child runs that report figures). */
-extern gboolean bench_quiet;
-extern double bench_target_seconds;
+/* One round of one candidate: performs about @n iterations and returns
+ * the nanoseconds of the timed part (set-up and clean-up are not timed):
+ * the thread's CPU time (the threaded pattern adds up its threads'). */
+typedef double (*BenchRunFunc) (const BenchParams *params,
+                                guint64            n,
+                                BenchCheck        *check);
 
-void bench_bump_run (void);
-void bench_pool_run (void);
-void bench_depot_run (void);
-void bench_stack_run (void);
+/* A pattern instantiated for every candidate. */
+typedef struct
+{
+  const char   *id;
+  const char   *unit;        /* what one operation is, for the table */
+  guint         needs;       /* BenchCaps a candidate must have one of */
+  gboolean      memory;      /* measures resident memory, not time */
+  BenchRunFunc  run[BENCH_N_CANDIDATES];
+} BenchPattern;
+
+extern const BenchPattern bench_pattern_batch;
+extern const BenchPattern bench_pattern_reset;
+extern const BenchPattern bench_pattern_ring;
+extern const BenchPattern bench_pattern_live;
+extern const BenchPattern bench_pattern_request;
+extern const BenchPattern bench_pattern_ast;
+extern const BenchPattern bench_pattern_scratch;
+extern const BenchPattern bench_pattern_threads;
+extern const BenchPattern bench_pattern_memory;
+
+#define BENCH_MAX_LIST 8
+
+/* One entry of the scenario table. */
+typedef struct
+{
+  const char         *id;
+  const char         *title;
+  const char         *description;
+  const BenchPattern *pattern;
+  BenchSizeMix        mix;
+  guint               n_threads;
+  /* Empty: every candidate the pattern can run (the main tables, baseline
+   * glibc). Otherwise exactly these, the first being the baseline (the
+   * overhead views). */
+  BenchCandidateId    list[BENCH_MAX_LIST];
+  guint               n_list;
+} BenchScenario;
+
+extern const BenchScenario bench_scenarios[];
+extern const guint         bench_n_scenarios;
+
+/* Results */
+
+typedef struct
+{
+  BenchCandidateId  candidate;
+  guint             n_rounds;
+  double           *ns;        /* per round, ns per operation */
+  double           *ratio;     /* per round, baseline ns / this ns */
+  guint64           ops;       /* of the last round */
+  guint64           errors;    /* over all rounds */
+  guint64           rss_bytes; /* memory rows */
+  guint64           payload;
+  guint             n_blocks;
+} BenchRow;
+
+typedef struct
+{
+  BenchCandidateId  candidate;
+  const char       *reason;
+} BenchSkip;
+
+typedef struct
+{
+  const BenchScenario *scenario;
+  BenchCandidateId     baseline;
+  GArray              *rows;   /* BenchRow */
+  GArray              *skips;  /* BenchSkip */
+  guint64              iterations;
+} BenchResult;
+
+typedef struct
+{
+  guint    runs;          /* timed rounds */
+  double   round_seconds; /* target time of one candidate's round */
+  gboolean quick;         /* brief, checks only, no timings claimed */
+  int      pin_cpu;       /* -1: not pinned */
+  guint    n_live;
+  const char *command;    /* how this run was started, for the output */
+} BenchOptions;
+
+extern BenchOptions bench_options;
+
+/* bench-harness.c */
+/* Picks the candidates, sizes the rounds, warms up (memory scenarios: the
+ * whole measurement). */
+BenchResult *bench_scenario_prepare (const BenchScenario *scenario,
+                                     guint                index,
+                                     guint                n_scenarios);
+gboolean     bench_scenario_is_large (const BenchScenario *scenario);
+/* Memory for the harness's own arrays, outside every allocator measured. */
+gpointer     bench_harness_alloc    (gsize                size);
+void         bench_harness_free     (gpointer             mem,
+                                     gsize                size);
+/* One timed round of every candidate of the scenario. */
+void         bench_scenario_round   (BenchResult         *result,
+                                     guint                round,
+                                     guint                index,
+                                     guint                n_scenarios);
+void         bench_result_free      (BenchResult         *result);
+void         bench_summary          (const double        *samples,
+                                     guint                n,
+                                     double              *min,
+                                     double              *median,
+                                     double              *max);
+/* CPU time of the calling thread, for the single-thread patterns */
+double       bench_now_ns           (void);
+/* Wall time */
+double       bench_wall_ns          (void);
+void         bench_params_init      (BenchParams         *params,
+                                     BenchSizeMix         mix,
+                                     guint                n_threads);
+void         bench_progress         (const char          *format,
+                                     ...) G_GNUC_PRINTF (1, 2);
+void         bench_progress_end     (void);
+
+/* An optional family with tables of its own, run after the scenarios when
+ * its file is in bench/meson.build (weak: absent, nothing runs). The async
+ * cache's benchmark is meant to come as bench-cache.c; a family measuring
+ * allocators had better add a pattern and scenario entries instead, so its
+ * rows are in the JSON, the summary and the chart. */
+void         bench_cache_run        (void) __attribute__ ((weak));
+
+/* bench-memory.c: the measurement of one candidate, in a process of its own */
+int          bench_memory_child_main (const char         *spec);
+
+/* bench-machine.c */
+void         bench_machine_reexec_for_tls (char **argv);
+void         bench_machine_unpin_thread (void);
+gboolean     bench_machine_pin      (int                  cpu,
+                                     GError             **error);
+/* Key / value pairs naming the machine, NULL-terminated, static. */
+const char *const *bench_machine_describe (void);
+
+/* bench-table.c, bench-json.c, bench-svg.c */
+void         bench_table_header     (void);
+void         bench_table_print      (const BenchResult   *result);
+void         bench_table_peers      (void);
+void         bench_table_summary    (GPtrArray           *results);
+char        *bench_json_write       (GPtrArray           *results);
+char        *bench_svg_write        (GPtrArray           *results);
+
+G_END_DECLS

@@ -69,7 +69,7 @@ print(`high-crossed signalled: ${warnings.length} time(s)`);
 print(`requests: ${requests.used / KiB} KiB used, peak ${requests.peak / KiB} KiB, ` +
     `${requests.refused_count} refused`);
 
-// Blocks are counted, not seen: GJS gets null for each.
+// Blocks are counted, not used: GJS gets each address as a plain number.
 for (let i = 0; i < 2048; i++)
     Nm.Allocator.prototype.alloc.call(pool, 64, 16);
 print(`nodes: ${nodes.used / KiB} KiB used for 2048 blocks`);

@@ -7,8 +7,9 @@
 // on a timer, and notify:: handlers hear about the changes the allocator
 // announces itself (reset, growth, trim): never one per allocation.
 //
-// In GJS, Nm.Allocator.alloc() returns null (a raw pointer has no JavaScript
-// value): alloc_bytes() is how a script puts bytes into allocator memory.
+// In GJS, Nm.Allocator.alloc() returns the address as a Number, which
+// JavaScript cannot read or write through: alloc_bytes() is how a script
+// puts bytes into allocator memory.
 // The garbage collector decides when a dropped GLib.Bytes is released, so
 // the monitor sees blocks come back in batches.
 //

@@ -18,8 +18,8 @@
  * @Short_description: bytes in allocator memory that scripts can read and pass on
  *
  * nm_allocator_alloc() hands out a raw address. C uses it directly; a
- * script cannot: Python sees an integer address (usable only through
- * `ctypes`) and GJS sees %NULL. nm_allocator_alloc_bytes() and
+ * script cannot: Python and GJS see a number (usable only through `ctypes`
+ * in Python, not at all in GJS). nm_allocator_alloc_bytes() and
  * nm_allocator_dup_bytes() copy bytes into a block of an allocator and
  * return a #GBytes whose data is that block, so any language can read the
  * memory back (g_bytes_get_data(), `GLib.Bytes.get_data()` in Python,

@@ -50,9 +50,10 @@
  * direct entry points (nm_bump_allocator_alloc() and friends): the interface
  * vtable of each class is looked up once and cached.
  *
- * Scripts cannot use the raw address nm_allocator_alloc() returns (an
- * integer in Python, %NULL in GJS): nm_allocator_alloc_bytes() copies bytes
- * into allocator memory and returns them as a #GBytes.
+ * Scripts cannot use the raw address nm_allocator_alloc() returns (a
+ * number in Python and GJS, with nothing in either language to read or
+ * write through it): nm_allocator_alloc_bytes() copies bytes into
+ * allocator memory and returns them as a #GBytes.
  */
 
 gsize nm_page_size = 4096;
@@ -253,11 +254,12 @@ nm_allocator_iface (NmAllocator *self,
  * Allocates @size bytes aligned to @alignment from @self. The contents are
  * undefined (in the development preset, filled with 0xAA).
  *
- * Bindings see the raw address: Python gets an integer (usable through
- * `ctypes` only), GJS gets %NULL. Scripts put bytes into allocator memory
- * with nm_allocator_alloc_bytes() instead.
+ * Bindings see the address as a number: Python gets an integer (usable
+ * through `ctypes` only), GJS a Number it can only give back to
+ * nm_allocator_free(). Scripts put bytes into allocator memory with
+ * nm_allocator_alloc_bytes() instead.
  *
- * Returns: (transfer none) (nullable): the memory, or %NULL with @error set
+ * Returns: (transfer none) (nullable) (type guintptr): the memory, or %NULL with @error set
  *
  * Since: 1.0
  */
@@ -284,7 +286,7 @@ gpointer
  *
  * Like nm_allocator_alloc(), with the memory set to zero.
  *
- * Returns: (transfer none) (nullable): the memory, or %NULL with @error set
+ * Returns: (transfer none) (nullable) (type guintptr): the memory, or %NULL with @error set
  *
  * Since: 1.0
  */
@@ -349,7 +351,7 @@ fail_overflow (NmAllocator  *self,
  * an %NM_ALLOCATOR_ERROR_INVALID_LAYOUT error, reported like any other
  * failure.
  *
- * Returns: (transfer none) (nullable): the memory, or %NULL with @error set
+ * Returns: (transfer none) (nullable) (type guintptr): the memory, or %NULL with @error set
  *
  * Since: 1.0
  */
@@ -375,7 +377,7 @@ nm_allocator_alloc_n (NmAllocator  *self,
 /**
  * nm_allocator_free:
  * @self: an #NmAllocator
- * @mem: (nullable): memory from @self, or %NULL
+ * @mem: (nullable) (type guintptr): memory from @self, or %NULL
  * @size: the size it was allocated with
  * @alignment: the alignment it was allocated with
  *
@@ -426,7 +428,7 @@ nm_allocator_reset (NmAllocator *self)
 /**
  * nm_allocator_owns:
  * @self: an #NmAllocator
- * @mem: (nullable): any address
+ * @mem: (nullable) (type guintptr): any address
  *
  * Whether @mem lies in memory that @self handed out and has not taken back
  * by a free of the top, a restore or a reset.

@@ -233,6 +233,47 @@ nm_sanitizer_release_range (const void *pool,
     nm_sanitizer_pool_trim (pool, base, kept, len);
 }
 
+/* Resizes the handed-out block at @mem in place from @old_size to
+ * @new_size bytes (the top of a stack): the bytes it gives up are released
+ * (freed pattern, then poisoned), the bytes it gains are handed out
+ * (unpoisoned, then the fresh pattern, contents undefined for Valgrind),
+ * and Valgrind's record of the block follows the new size. */
+static inline void
+nm_sanitizer_resize_in_place (const void *pool,
+                              void       *mem,
+                              gsize       old_size,
+                              gsize       new_size,
+                              gboolean    annotate,
+                              gboolean    fill)
+{
+  guint8 *p = mem;
+
+  if (new_size < old_size)
+    {
+      if (fill)
+        memset (p + new_size, NM_POISON_FREED, old_size - new_size);
+      if (annotate)
+        nm_sanitizer_poison (p + new_size, old_size - new_size);
+    }
+#if HAVE_VALGRIND
+  if (annotate)
+    VALGRIND_MEMPOOL_CHANGE (pool, mem, mem, new_size);
+#endif
+  if (new_size > old_size)
+    {
+      if (annotate)
+        nm_sanitizer_unpoison (p + old_size, new_size - old_size);
+      if (fill)
+        {
+          memset (p + old_size, NM_POISON_FRESH, new_size - old_size);
+#if HAVE_VALGRIND
+          if (annotate)
+            VALGRIND_MAKE_MEM_UNDEFINED (p + old_size, new_size - old_size);
+#endif
+        }
+    }
+}
+
 /* ThreadSanitizer: GLib's GMutex, GCond and GAsyncQueue are futex-based and
  * invisible to it, so a hand-off through GTask, GThreadPool or GMainContext
  * shows no happens-before edge. Code that hands memory to another thread

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# scripts/bench.sh: install what is missing, build nebula-memory for speed
-# (release, no tests, no examples, no introspection) in _build-bench and run
-# the benchmark program, which prints one table per allocation pattern.
-# Arguments go to nm-bench: ./scripts/bench.sh --only bump --runs 11
+# scripts/bench.sh: install what is missing (the build tools and the peers'
+# Debian packages), build nebula-memory for speed (release, no tests, no
+# examples, no introspection) in _build-bench and run the benchmark program,
+# which prints one table per scenario and a summary of ratios against glibc.
+# Arguments go to nm-bench: ./scripts/bench.sh --only live,threads --runs 15
+# (--svg FILE for a chart, --json for every figure, --help for the rest).
 #
 # Works as root on a fresh Debian 12 machine with no terminal; as another
 # user it uses sudo for apt-get.

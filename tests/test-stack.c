@@ -11,6 +11,20 @@
 #include <nebula-memory/nebula-memory.h>
 
 #include "nm-sanitizer-private.h"
+#include "nm-test-util.h"
+
+static gboolean
+running_under_tsan (void)
+{
+#if defined(__SANITIZE_THREAD__)
+  return TRUE;
+#elif defined(__has_feature)
+# if __has_feature(thread_sanitizer)
+  return TRUE;
+# endif
+#endif
+  return FALSE;
+}
 
 /* What a failed operation must leave exactly as it was. */
 typedef struct
@@ -63,6 +77,8 @@ assert_still_works (NmStackAllocator *stack)
   memset (p, 0x5A, 24);
   g_assert_cmpuint (nm_stack_allocator_get_depth (stack), ==, before.depth + 1);
   nm_stack_allocator_free (stack, p);
+  assert_unchanged (stack, &before);
+  nm_test_assert_still_works (stack, 40, 16);
   assert_unchanged (stack, &before);
 }
 
@@ -119,6 +135,49 @@ stat_invalid_frees (NmStackAllocator *stack)
   return stats->invalid_free_count;
 }
 
+static guint64
+stat_corruptions (NmStackAllocator *stack)
+{
+  g_autoptr(NmAllocatorStats) stats = nm_allocator_get_stats (NM_ALLOCATOR (stack));
+
+  return stats->corruption_count;
+}
+
+/* The bookkeeping words are poisoned for the tools. These read and write
+ * one as a buffer underflow would, but with the tools' consent, so that
+ * what a test sees is the allocator's own detection in every
+ * configuration; tests of the tools' reports write without consent, in a
+ * subprocess. */
+static guint64
+word_read (const guint8 *word)
+{
+  guint64 value;
+
+  nm_sanitizer_make_readable (word, 8);
+  memcpy (&value, word, 8);
+  nm_sanitizer_poison (word, 8);
+
+  return value;
+}
+
+static void
+word_overwrite (guint8     *word,
+                gsize       offset,
+                const void *bytes,
+                gsize       len)
+{
+  nm_sanitizer_make_readable (word, 8);
+  memcpy (word + offset, bytes, len);
+  nm_sanitizer_poison (word, 8);
+}
+
+static void
+word_write (guint8  *word,
+            guint64  value)
+{
+  word_overwrite (word, 0, &value, 8);
+}
+
 /* Construction and properties */
 
 static void
@@ -164,6 +223,178 @@ test_stack_new (void)
   g_assert_null (bad);
   g_assert_error (error, NM_CONFIG_ERROR, NM_CONFIG_ERROR_INVALID_VALUE);
   g_assert_nonnull (strstr (error->message, "largest supported capacity"));
+}
+
+/* g_object_new () gives a working stack with the documented defaults and
+ * messages that name it; the construct properties set what they say. */
+static void
+test_stack_construct_properties (void)
+{
+  g_autoptr(NmStackAllocator) plain = g_object_new (NM_TYPE_STACK_ALLOCATOR, NULL);
+  g_autoptr(NmStackAllocator) sized = NULL;
+  g_autoptr(NmStackAllocator) configured = NULL;
+  g_autoptr(NmMemoryConfig) config = nm_memory_config_new_development (NM_ALLOCATOR_KIND_STACK);
+  g_autoptr(NmMemoryConfig) got_config = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = NULL;
+  guint64 capacity;
+  gpointer p;
+
+  g_object_get (plain, "name", &name, "capacity", &capacity, NULL);
+  g_assert_cmpstr (name, ==, "stack");
+  g_assert_cmpuint (capacity, ==, 1024 * 1024);
+  p = nm_stack_allocator_alloc (plain, 64, 16, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (p);
+  nm_stack_allocator_free (plain, p);
+
+  g_assert_null (nm_stack_allocator_alloc (plain, 2 * 1024 * 1024, 8, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
+  g_assert_nonnull (strstr (error->message, "Stack allocator “stack” cannot allocate 2097152 bytes"));
+  g_assert_null (strstr (error->message, "(null)"));
+  g_clear_error (&error);
+
+  sized = g_object_new (NM_TYPE_STACK_ALLOCATOR, "capacity", (guint64) 4096, "name", "scratch", NULL);
+  g_clear_pointer (&name, g_free);
+  g_object_get (sized, "name", &name, "capacity", &capacity, NULL);
+  g_assert_cmpstr (name, ==, "scratch");
+  g_assert_cmpuint (capacity, ==, 4096);
+  g_assert_cmpuint (nm_stack_allocator_get_available (sized), ==, 4096);
+  assert_still_works (sized);
+
+  configured = g_object_new (NM_TYPE_STACK_ALLOCATOR, "config", config, NULL);
+  g_object_get (configured, "config", &got_config, NULL);
+  g_assert_true (got_config == config);
+  g_assert_cmpstr (nm_allocator_get_name (NM_ALLOCATOR (configured)), ==, "development");
+  p = nm_stack_allocator_alloc (configured, 16, 8, NULL);
+  /* Development preset: poisoned fresh memory (undefined for Valgrind,
+   * which would report reading it: the test reads it on purpose). */
+  nm_sanitizer_make_readable (p, 16);
+  g_assert_cmpuint (((guint8 *) p)[0], ==, 0xAA);
+  nm_stack_allocator_free (configured, p);
+}
+
+/* Where the region cannot be had: the constructors fail with
+ * OUT_OF_MEMORY naming the request; g_object_new () gives a stack whose
+ * allocations fail with that error, and which works otherwise. */
+static void
+test_stack_construct_no_memory (void)
+{
+  g_autoptr(NmStackAllocator) stack = NULL;
+  g_autoptr(GKeyFile) key_file = g_key_file_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NmAllocatorStats) stats = NULL;
+  NmStackMarker marker;
+  NmAllocator *alloc;
+  NmTestFailures failed = { 0 };
+
+  if (nm_sanitizer_active () || running_under_tsan ())
+    {
+      /* The sanitizers' malloc aborts on a request of 1 TiB instead of
+       * returning NULL, and Valgrind warns: this is about the library
+       * without them. */
+      g_test_skip ("asks the system for 1 TiB");
+      return;
+    }
+
+  g_assert_null (nm_stack_allocator_new ((gsize) 1 << 40, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
+  g_assert_nonnull (strstr (error->message, "Stack allocator “stack”"));
+  g_assert_nonnull (strstr (error->message, "cannot allocate its region of 1.1 TB"));
+  g_assert_nonnull (strstr (error->message, "the system refused it. Lower capacity."));
+  g_clear_error (&error);
+
+  g_assert_true (g_key_file_load_from_data (key_file, "[huge]\nkind=stack\ncapacity=1024GiB\n",
+                                            -1, G_KEY_FILE_NONE, NULL));
+  alloc = nm_allocator_new_from_key_file (key_file, "huge", &error);
+  g_assert_null (alloc);
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
+  g_assert_nonnull (strstr (error->message, "“huge”"));
+  g_clear_error (&error);
+
+  stack = g_object_new (NM_TYPE_STACK_ALLOCATOR, "capacity", (guint64) 1 << 40, NULL);
+  g_assert_nonnull (stack);
+  nm_test_watch_failures (stack, &failed);
+  g_assert_null (nm_stack_allocator_alloc (stack, 16, 8, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
+  g_assert_nonnull (strstr (error->message, "Stack allocator “stack” cannot allocate 16 bytes"));
+  g_assert_nonnull (strstr (error->message, "the system refused its region of 1.1 TB, at "
+                                            "construction and again now. Lower capacity."));
+  g_assert_null (strstr (error->message, "(null)"));
+  g_clear_error (&error);
+  g_assert_null (nm_allocator_alloc (NM_ALLOCATOR (stack), 16, 8, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
+  g_clear_error (&error);
+  g_assert_cmpuint (failed.count, ==, 2);
+  g_assert_error (failed.last, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
+  nm_test_failures_clear (&failed);
+
+  /* Everything else works on the empty stack. */
+  g_assert_false (nm_stack_allocator_pop (stack, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_LIFO_VIOLATION);
+  g_clear_error (&error);
+  nm_stack_allocator_push_marker (stack, &marker);
+  g_assert_true (nm_stack_allocator_pop_to_marker (stack, &marker, NULL));
+  nm_stack_allocator_reset (stack);
+  g_assert_cmpuint (nm_stack_allocator_get_available (stack), ==, 0);
+  g_assert_false (nm_allocator_owns (NM_ALLOCATOR (stack), &marker));
+  stats = nm_allocator_get_stats (NM_ALLOCATOR (stack));
+  g_assert_cmpuint (stats->bytes_used, ==, 0);
+  g_assert_cmpuint (stats->failed_count, ==, 3);
+}
+
+/* A memory budget that refuses the region: the constructors fail with
+ * BUDGET_EXCEEDED naming the budget; a stack from g_object_new () fails
+ * each allocation the same way, and gets its region once the budget has
+ * room. */
+static void
+test_stack_construct_budget (void)
+{
+  g_autoptr(NmMemoryBudget) budget = nm_memory_budget_new ("scratch-budget", 8 * 1024, NULL);
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+  g_autoptr(NmMemoryConfig) config = NULL;
+  g_autoptr(NmStackAllocator) stack = NULL;
+  g_autoptr(GError) error = NULL;
+  NmAllocator *alloc;
+  gpointer p;
+
+  nm_memory_config_builder_set_kind (builder, NM_ALLOCATOR_KIND_STACK);
+  nm_memory_config_builder_set_name (builder, "frames");
+  nm_memory_config_builder_set_capacity (builder, 4096);
+  nm_memory_config_builder_set_budget (builder, budget);
+  config = nm_memory_config_builder_build (builder, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (nm_memory_budget_charge (budget, 6 * 1024, NULL));
+
+  alloc = nm_allocator_new_from_config (config, &error);
+  g_assert_null (alloc);
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_BUDGET_EXCEEDED);
+  g_assert_nonnull (strstr (error->message, "Stack allocator “frames” cannot allocate its region"));
+  g_assert_nonnull (strstr (error->message, "“scratch-budget”"));
+  g_clear_error (&error);
+  g_assert_cmpuint (nm_memory_budget_get_used (budget), ==, 6 * 1024);
+
+  stack = g_object_new (NM_TYPE_STACK_ALLOCATOR, "config", config, NULL);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_assert_null (nm_stack_allocator_alloc (stack, 16, 8, &error));
+      g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_BUDGET_EXCEEDED);
+      g_assert_nonnull (strstr (error->message, "Stack allocator “frames” cannot allocate 16 bytes"));
+      g_clear_error (&error);
+    }
+
+  nm_memory_budget_uncharge (budget, 6 * 1024);
+  p = nm_stack_allocator_alloc (stack, 16, 8, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (p);
+  g_assert_cmpuint (nm_memory_budget_get_used (budget), ==, 4096);
+  g_assert_cmpuint (nm_stack_allocator_get_available (stack), <, 4096);
+  nm_stack_allocator_free (stack, p);
+  assert_still_works (stack);
+
+  g_clear_object (&stack);
+  g_assert_cmpuint (nm_memory_budget_get_used (budget), ==, 0);
 }
 
 /* Push and pop */
@@ -406,22 +637,16 @@ test_stack_free_corrupt (void)
   guint64 saved;
   Snapshot before;
 
-  if (nm_sanitizer_active ())
-    {
-      g_test_skip ("writes the poisoned bookkeeping word on purpose");
-      return;
-    }
-
   stack = new_stack (4096);
   a = nm_stack_allocator_alloc (stack, 16, 8, NULL);
   b = nm_stack_allocator_alloc (stack, 16, 8, NULL);
   before = snapshot (stack);
 
   /* A buffer underflow of b overwrites its bookkeeping word. */
-  memcpy (&saved, b - 8, 8);
-  memset (b - 8, 0xFF, 8);
+  saved = word_read (b - 8);
+  word_write (b - 8, G_MAXUINT64);
 
-  expect_critical ("*bookkeeping word below the top allocation %p is corrupt*", b);
+  expect_critical ("*“stack” found corrupted memory at %p: the bookkeeping word below the top allocation is corrupt*", b);
   nm_stack_allocator_free (stack, b);
   g_test_assert_expected_messages ();
   assert_unchanged (stack, &before);
@@ -429,7 +654,7 @@ test_stack_free_corrupt (void)
   stats = nm_allocator_get_stats (NM_ALLOCATOR (stack));
   g_assert_cmpuint (stats->corruption_count, ==, 1);
 
-  memcpy (b - 8, &saved, 8);
+  word_write (b - 8, saved);
   nm_stack_allocator_free (stack, b);
   nm_stack_allocator_free (stack, a);
   g_assert_cmpuint (nm_stack_allocator_get_depth (stack), ==, 0);
@@ -437,11 +662,7 @@ test_stack_free_corrupt (void)
 
 /* An underflow that overwrites only part of the word, with small values
  * that would point inside the stack, must not be taken for a valid word:
- * accepting it would move the top into a live allocation. The word is
- * encoded with a random secret, so such a write decodes to a random pad and
- * the range and alignment checks refuse it but for a chance of about one in
- * a hundred thousand per write; three writes keep this test from ever
- * failing by chance in practice. */
+ * accepting it would move the top into a live allocation. */
 static void
 test_stack_free_corrupt_partial (void)
 {
@@ -449,12 +670,6 @@ test_stack_free_corrupt_partial (void)
   guint8 *a, *b, *c;
   guint64 saved;
   Snapshot before;
-
-  if (nm_sanitizer_active ())
-    {
-      g_test_skip ("writes the poisoned bookkeeping word on purpose");
-      return;
-    }
 
   stack = new_stack (4096);
   a = nm_stack_allocator_alloc (stack, 1000, 8, NULL);
@@ -467,15 +682,15 @@ test_stack_free_corrupt_partial (void)
       static const guint32 values[] = { 8, 100, 868 };
       guint32 value = values[k];
 
-      memcpy (&saved, b - 8, 8);
-      memcpy (b - 8, &value, sizeof value);
+      saved = word_read (b - 8);
+      word_overwrite (b - 8, 0, &value, sizeof value);
 
-      expect_critical ("*bookkeeping word below the top allocation %p is corrupt*", b);
+      expect_critical ("*“stack” found corrupted memory at %p: the bookkeeping word below the top allocation is corrupt*", b);
       nm_stack_allocator_free (stack, b);
       g_test_assert_expected_messages ();
       assert_unchanged (stack, &before);
 
-      memcpy (b - 8, &saved, 8);
+      word_write (b - 8, saved);
     }
 
   /* Nothing handed out overlaps a. */
@@ -485,18 +700,162 @@ test_stack_free_corrupt_partial (void)
     g_assert_cmpuint (a[i], ==, 'A');
 }
 
-/* Allocation failures */
-
-static void
-on_allocation_failed (NmAllocator  *alloc,
-                      const GError *error,
-                      gpointer      user_data)
+static guint8 *
+align_up_8 (guint8 *p)
 {
-  guint *count = user_data;
-
-  g_assert_error ((GError *) error, NM_ALLOCATOR_ERROR, error->code);
-  (*count)++;
+  return (guint8 *) (((guintptr) p + 7) & ~(guintptr) 7);
 }
+
+/* Flips bit @bit of the word at @word and frees or pops the top @b three
+ * ways in turn: every flip must be refused and counted, and change
+ * nothing. */
+static void
+assert_flip_detected (NmStackAllocator *stack,
+                      guint8           *b,
+                      gsize             b_size,
+                      guint8           *word,
+                      guint             bit)
+{
+  g_autoptr(GError) error = NULL;
+  guint64 saved = word_read (word);
+  guint64 corruptions = stat_corruptions (stack);
+  Snapshot before = snapshot (stack);
+
+  word_write (word, saved ^ (G_GUINT64_CONSTANT (1) << bit));
+
+  switch (bit % 3)
+    {
+    case 0:
+      expect_critical ("*“stack” found corrupted memory at %p: the bookkeeping word below the top allocation is corrupt*", b);
+      nm_stack_allocator_free (stack, b);
+      g_test_assert_expected_messages ();
+      break;
+
+    case 1:
+      expect_critical ("*“stack” found corrupted memory at %p: the bookkeeping word below the top allocation is corrupt*", b);
+      nm_allocator_free (NM_ALLOCATOR (stack), b, b_size, 8);
+      g_test_assert_expected_messages ();
+      break;
+
+    default:
+      g_assert_false (nm_stack_allocator_pop (stack, &error));
+      g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_CORRUPTION);
+      g_assert_nonnull (strstr (error->message, "bookkeeping word below it is corrupt"));
+      break;
+    }
+
+  if (stat_corruptions (stack) != corruptions + 1)
+    g_error ("flipping bit %u of the word at %p went unnoticed", bit, word);
+  assert_unchanged (stack, &before);
+  word_write (word, saved);
+}
+
+/* A buffer underflow that flips any one bit of the word below the top
+ * (including a change of the distance to the top below by a multiple of
+ * 8, which still leads inside the region) is detected by the word's
+ * check, every time: the top never moves into a live allocation. The same
+ * for both words of an allocation whose pad needs a second one. */
+static void
+test_stack_free_corrupt_every_bit (void)
+{
+  g_autoptr(NmStackAllocator) stack = new_stack (16 * 1024);
+  guint8 *a, *b, *filler_at, *filler, *big, *c;
+  gsize filler_size;
+
+  a = nm_stack_allocator_alloc (stack, 1000, 8, NULL);
+  memset (a, 'A', 1000);
+  b = nm_stack_allocator_alloc (stack, 24, 8, NULL);
+  memset (b, 'B', 24);
+
+  for (guint bit = 0; bit < 64; bit++)
+    assert_flip_detected (stack, b, 24, b - 8, bit);
+
+  /* Alignment 4096 with the cursor 8 bytes past a page boundary: the pad
+   * of 4088 bytes does not fit in the word and goes into a second one. */
+  filler_at = align_up_8 (b + 24 + 8);
+  filler_size = (8 - (gsize) ((guintptr) filler_at % 4096)) % 4096;
+  filler_size = filler_size ? filler_size : 4096;
+  filler = nm_stack_allocator_alloc (stack, filler_size, 8, NULL);
+  g_assert_true (filler == filler_at);
+  big = nm_stack_allocator_alloc (stack, 16, 4096, NULL);
+  g_assert_nonnull (big);
+  g_assert_cmpuint ((guintptr) big % 4096, ==, 0);
+  g_assert_cmpuint (big - (filler + filler_size), ==, 4088);
+  for (guint bit = 0; bit < 64; bit++)
+    {
+      assert_flip_detected (stack, big, 16, big - 8, bit);
+      assert_flip_detected (stack, big, 16, big - 16, bit);
+    }
+  g_assert_cmpuint (stat_corruptions (stack), ==, 3 * 64);
+  nm_stack_allocator_free (stack, big);
+  g_assert_cmpuint (nm_stack_allocator_get_top_size (stack), ==, filler_size);
+  nm_stack_allocator_free (stack, filler);
+  g_assert_cmpuint (nm_stack_allocator_get_top_size (stack), ==, 24);
+
+  /* Nothing handed out overlaps a live allocation. */
+  c = nm_stack_allocator_alloc (stack, 64, 8, NULL);
+  g_assert_true (c >= b + 24);
+  for (guint i = 0; i < 1000; i++)
+    g_assert_cmpuint (a[i], ==, 'A');
+  for (guint i = 0; i < 24; i++)
+    g_assert_cmpuint (b[i], ==, 'B');
+  nm_stack_allocator_free (stack, c);
+  nm_stack_allocator_free (stack, b);
+  nm_stack_allocator_free (stack, a);
+  g_assert_cmpuint (nm_stack_allocator_get_depth (stack), ==, 0);
+  g_assert_cmpuint (snapshot (stack).bytes_used, ==, 0);
+}
+
+/* A one-byte buffer underflow, written as a program would: under
+ * AddressSanitizer the bookkeeping word is poisoned and the tool reports
+ * the write; without tools the allocator reports the corrupt word at the
+ * free and leaves the stack unchanged. */
+static void
+test_stack_underflow_reported (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(NmStackAllocator) stack = new_stack (4096);
+      guint8 *a = nm_stack_allocator_alloc (stack, 16, 8, NULL);
+      volatile guint8 *b = nm_stack_allocator_alloc (stack, 16, 8, NULL);
+      Snapshot before = snapshot (stack);
+
+      b[-1] ^= 0x40;   /* reported by AddressSanitizer */
+
+      expect_critical ("*“stack” found corrupted memory at %p: the bookkeeping word below the top allocation is corrupt*",
+                       (guint8 *) b);
+      nm_stack_allocator_free (stack, (gpointer) b);
+      g_test_assert_expected_messages ();
+      assert_unchanged (stack, &before);
+      g_assert_cmpuint (stat_corruptions (stack), ==, 1);
+      g_assert_true (nm_allocator_owns (NM_ALLOCATOR (stack), a));
+      return;
+    }
+
+#if HAVE_VALGRIND
+  if (RUNNING_ON_VALGRIND)
+    {
+      /* Ask memcheck without making an access it would report: the word
+       * is unaddressable (GET_VBITS answers 3). */
+      g_autoptr(NmStackAllocator) stack = new_stack (4096);
+      guint8 *b = nm_stack_allocator_alloc (stack, 16, 8, NULL);
+      guint8 vbits[8];
+
+      g_assert_cmpint (VALGRIND_GET_VBITS (b - 8, vbits, 8), ==, 3);
+      nm_stack_allocator_free (stack, b);
+    }
+#endif
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+#ifdef NM_TEST_HAVE_ASAN
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*use-after-poison*");
+#else
+  g_test_trap_assert_passed ();
+#endif
+}
+
+/* Allocation failures */
 
 static void
 test_stack_out_of_memory (void)
@@ -504,11 +863,11 @@ test_stack_out_of_memory (void)
   g_autoptr(NmStackAllocator) stack = new_stack (256);
   g_autoptr(NmAllocatorStats) stats = NULL;
   g_autoptr(GError) error = NULL;
-  guint failures = 0;
+  NmTestFailures failures = { 0 };
   gpointer a, b;
   Snapshot before;
 
-  g_signal_connect (stack, "allocation-failed", G_CALLBACK (on_allocation_failed), &failures);
+  nm_test_watch_failures (stack, &failures);
 
   a = nm_stack_allocator_alloc (stack, 100, 8, &error);
   g_assert_no_error (error);
@@ -530,7 +889,9 @@ test_stack_out_of_memory (void)
   g_assert_null (nm_allocator_alloc (NM_ALLOCATOR (stack), 64, 64, NULL));
   assert_unchanged (stack, &before);
 
-  g_assert_cmpuint (failures, ==, 2);
+  g_assert_cmpuint (failures.count, ==, 2);
+  g_assert_error (failures.last, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
+  nm_test_failures_clear (&failures);
   stats = nm_allocator_get_stats (NM_ALLOCATOR (stack));
   g_assert_cmpuint (stats->failed_count, ==, 2);
 
@@ -791,6 +1152,43 @@ test_stack_marker_foreign (void)
   /* Boxed copies work like the original. */
   copy = nm_stack_marker_copy (&marker);
   g_assert_true (nm_stack_allocator_pop_to_marker (other, copy, &error));
+  g_assert_no_error (error);
+  assert_still_works (stack);
+}
+
+/* A marker of a finalized allocator is refused by a new allocator at the
+ * same address: marker epochs never repeat in the process. */
+static void
+test_stack_marker_finalized (void)
+{
+  g_autoptr(NmStackAllocator) stack = NULL;
+  g_autoptr(GError) error = NULL;
+  NmStackMarker old_marker, marker;
+  NmStackAllocator *old;
+  Snapshot before;
+
+  old = new_stack (4096);
+  nm_stack_allocator_push_marker (old, &old_marker);
+  g_object_unref (old);
+
+  /* The same sizes, freed just before: usually the same address. Where it
+   * is not, the marker is made to name the new allocator, which is what
+   * reuse of the address would do. */
+  stack = new_stack (4096);
+  if (old_marker.allocator != stack)
+    old_marker.allocator = stack;
+
+  nm_stack_allocator_push_marker (stack, &marker);
+  nm_stack_allocator_alloc (stack, 16, 8, NULL);
+  before = snapshot (stack);
+
+  g_assert_false (nm_stack_allocator_pop_to_marker (stack, &old_marker, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_FOREIGN_POINTER);
+  g_assert_nonnull (strstr (error->message, "finalized"));
+  g_clear_error (&error);
+  assert_unchanged (stack, &before);
+
+  g_assert_true (nm_stack_allocator_pop_to_marker (stack, &marker, &error));
   g_assert_no_error (error);
   assert_still_works (stack);
 }
@@ -1077,17 +1475,11 @@ test_stack_pop_corrupt (void)
   guint64 saved;
   Snapshot before;
 
-  if (nm_sanitizer_active ())
-    {
-      g_test_skip ("writes the poisoned bookkeeping word on purpose");
-      return;
-    }
-
   stack = new_stack (4096);
   a = nm_stack_allocator_alloc (stack, 16, 8, NULL);
   before = snapshot (stack);
-  memcpy (&saved, a - 8, 8);
-  memset (a - 8, 0x7F, 8);
+  saved = word_read (a - 8);
+  word_write (a - 8, G_GUINT64_CONSTANT (0x7f7f7f7f7f7f7f7f));
 
   g_assert_false (nm_stack_allocator_pop (stack, &error));
   g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_CORRUPTION);
@@ -1097,22 +1489,12 @@ test_stack_pop_corrupt (void)
   stats = nm_allocator_get_stats (NM_ALLOCATOR (stack));
   g_assert_cmpuint (stats->corruption_count, ==, 1);
 
-  memcpy (a - 8, &saved, 8);
+  word_write (a - 8, saved);
   g_assert_true (nm_stack_allocator_pop (stack, NULL));
   assert_still_works (stack);
 }
 
 /* Reset, statistics, ownership */
-
-static void
-on_notify (GObject    *object,
-           GParamSpec *pspec,
-           gpointer    user_data)
-{
-  GString *names = user_data;
-
-  g_string_append_printf (names, "%s;", pspec->name);
-}
 
 static void
 test_stack_reset (void)
@@ -1130,11 +1512,15 @@ test_stack_reset (void)
   peak = stats->bytes_used;
   g_clear_pointer (&stats, nm_allocator_stats_free);
 
-  g_signal_connect (stack, "notify", G_CALLBACK (on_notify), notified);
+  nm_test_log_notify (stack, notified);
   nm_allocator_reset (NM_ALLOCATOR (stack));
-  /* bytes-used was last announced as 0, so only the peak changed. */
-  g_assert_null (strstr (notified->str, "bytes-used;"));
-  g_assert_nonnull (strstr (notified->str, "bytes-peak;"));
+  /* Delivered on the main context, not from inside the reset. */
+  g_assert_cmpstr (notified->str, ==, "");
+  nm_test_flush_notify ();
+  /* bytes-used went from 316 bytes to 0, though it was never announced
+   * before; the peak rose since it was last announced. */
+  g_assert_cmpuint (nm_test_count_notify (notified, "bytes-used"), ==, 1);
+  g_assert_cmpuint (nm_test_count_notify (notified, "bytes-peak"), ==, 1);
   g_assert_nonnull (strstr (notified->str, "depth;"));
   g_assert_nonnull (strstr (notified->str, "marker-count;"));
 
@@ -1148,8 +1534,78 @@ test_stack_reset (void)
   /* A reset that changes nothing notifies nothing. */
   g_string_truncate (notified, 0);
   nm_stack_allocator_reset (stack);
+  nm_test_flush_notify ();
   g_assert_cmpstr (notified->str, ==, "");
   assert_still_works (stack);
+}
+
+/* bytes-used is notified whenever what a reader sees changed at the
+ * documented points: pop to a marker and the end of a scope as well as a
+ * reset; never per push or pop of one allocation. */
+static void
+test_stack_notify_bytes_used (void)
+{
+  g_autoptr(NmStackAllocator) stack = new_stack (4096);
+  g_autoptr(GString) notified = g_string_new (NULL);
+  NmStackMarker marker;
+  gpointer p;
+
+  nm_test_log_notify (stack, notified);
+
+  p = nm_stack_allocator_alloc (stack, 100, 8, NULL);
+  nm_stack_allocator_free (stack, p);
+  p = nm_allocator_alloc (NM_ALLOCATOR (stack), 100, 8, NULL);
+  nm_allocator_free (NM_ALLOCATOR (stack), p, 100, 8);
+  nm_test_flush_notify ();
+  g_assert_cmpstr (notified->str, ==, "");
+
+  nm_stack_allocator_push_marker (stack, &marker);
+  nm_stack_allocator_alloc (stack, 200, 8, NULL);
+  nm_test_flush_notify ();
+  g_assert_cmpstr (notified->str, ==, "");
+  g_assert_true (nm_stack_allocator_pop_to_marker (stack, &marker, NULL));
+  nm_test_flush_notify ();
+  g_assert_cmpuint (nm_test_count_notify (notified, "bytes-used"), ==, 1);
+  /* The peak rose since it was last announced (never). */
+  g_assert_cmpuint (nm_test_count_notify (notified, "bytes-peak"), ==, 1);
+
+  /* An empty frame changes nothing a reader sees. */
+  g_string_truncate (notified, 0);
+  nm_stack_allocator_push_marker (stack, &marker);
+  g_assert_true (nm_stack_allocator_pop_to_marker (stack, &marker, NULL));
+  nm_test_flush_notify ();
+  g_assert_cmpstr (notified->str, ==, "");
+
+  {
+    g_auto(NmStackScope) scope = nm_stack_allocator_begin_scope (stack);
+
+    nm_stack_allocator_alloc (stack, 64, 8, NULL);
+    nm_test_flush_notify ();
+    g_assert_cmpstr (notified->str, ==, "");
+  }
+  nm_test_flush_notify ();
+  g_assert_cmpuint (nm_test_count_notify (notified, "bytes-used"), ==, 1);
+  /* The peak was higher before: no news. */
+  g_assert_cmpuint (nm_test_count_notify (notified, "bytes-peak"), ==, 0);
+
+  /* Allocated, then reset: notified again, though the value announced
+   * last was 0 as well. */
+  g_string_truncate (notified, 0);
+  nm_stack_allocator_alloc (stack, 64, 8, NULL);
+  nm_allocator_reset (NM_ALLOCATOR (stack));
+  nm_test_flush_notify ();
+  g_assert_cmpuint (nm_test_count_notify (notified, "bytes-used"), ==, 1);
+
+  /* A thousand pops to a marker between two iterations: one delivery. */
+  g_string_truncate (notified, 0);
+  for (guint i = 0; i < 1000; i++)
+    {
+      nm_stack_allocator_push_marker (stack, &marker);
+      nm_stack_allocator_alloc (stack, 32, 8, NULL);
+      g_assert_true (nm_stack_allocator_pop_to_marker (stack, &marker, NULL));
+    }
+  nm_test_flush_notify ();
+  g_assert_cmpuint (nm_test_count_notify (notified, "bytes-used"), ==, 1);
 }
 
 static void
@@ -1348,18 +1804,70 @@ test_stack_development_poison (void)
   g_autoptr(NmStackAllocator) stack = new_preset (TRUE);
   guint8 *p = nm_stack_allocator_alloc (stack, 64, 8, NULL);
 
+  /* The fresh pattern is undefined for Valgrind, which would report
+   * reading it: the test reads it on purpose. */
+  nm_sanitizer_make_readable (p, 64);
   for (guint i = 0; i < 64; i++)
     g_assert_cmpuint (p[i], ==, 0xAA);
 
   memset (p, 0, 64);
   g_assert_true (nm_stack_allocator_resize (stack, p, 16, NULL));
   g_assert_true (nm_stack_allocator_resize (stack, p, 64, NULL));
+  nm_sanitizer_make_readable (p + 16, 48);
   for (guint i = 0; i < 16; i++)
     g_assert_cmpuint (p[i], ==, 0);
   for (guint i = 16; i < 64; i++)
     g_assert_cmpuint (p[i], ==, 0xAA);
 
   nm_stack_allocator_free (stack, p);
+}
+
+/* In the development preset a poisoned redzone separates each block from
+ * the bookkeeping word of the next, so AddressSanitizer reports a write
+ * past a block, up to the next block, as it does for malloc. */
+static void
+test_stack_development_redzone (gconstpointer data)
+{
+  gsize past = GPOINTER_TO_SIZE (data);
+  g_autoptr(NmStackAllocator) stack = NULL;
+  guint8 *a, *b;
+
+  if (g_test_subprocess ())
+    {
+      stack = new_preset (TRUE);
+      a = nm_stack_allocator_alloc (stack, 16, 8, NULL);
+      b = nm_stack_allocator_alloc (stack, 16, 8, NULL);
+      ((volatile guint8 *) a)[16 + past] = 1;   /* reported by AddressSanitizer */
+      nm_stack_allocator_free (stack, b);
+      nm_stack_allocator_free (stack, a);
+      return;
+    }
+
+  stack = new_preset (TRUE);
+  a = nm_stack_allocator_alloc (stack, 16, 8, NULL);
+  b = nm_stack_allocator_alloc (stack, 16, 8, NULL);
+  /* A redzone of at least 16 bytes, then the word. */
+  g_assert_cmpuint (b - (a + 16), >=, 16 + 8);
+  g_assert_cmpuint (16 + past, <, (gsize) (b - a));
+
+#if HAVE_VALGRIND
+  if (RUNNING_ON_VALGRIND)
+    {
+      guint8 vbits[32];
+
+      g_assert_cmpint (VALGRIND_GET_VBITS (a + 16, vbits, (gsize) (b - a) - 16), ==, 3);
+    }
+#endif
+  nm_stack_allocator_free (stack, b);
+  nm_stack_allocator_free (stack, a);
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+#ifdef NM_TEST_HAVE_ASAN
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*use-after-poison*");
+#else
+  g_test_trap_assert_passed ();
+#endif
 }
 
 static void
@@ -1371,7 +1879,7 @@ test_stack_development_leak_report (void)
   nm_stack_allocator_alloc (stack, 64, 8, NULL);
 
   g_test_expect_message ("Nebula", G_LOG_LEVEL_MESSAGE,
-                         "*“development” finalized with 2 allocations*still on the stack*");
+                         "*“development” is disposed with 2 live allocations*");
   g_object_unref (stack);
   g_test_assert_expected_messages ();
 }
@@ -1383,6 +1891,9 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/nebula/stack/new", test_stack_new);
+  g_test_add_func ("/nebula/stack/construct/properties", test_stack_construct_properties);
+  g_test_add_func ("/nebula/stack/construct/no-memory", test_stack_construct_no_memory);
+  g_test_add_func ("/nebula/stack/construct/budget", test_stack_construct_budget);
   g_test_add_func ("/nebula/stack/push-pop", test_stack_push_pop);
   g_test_add_func ("/nebula/stack/interface", test_stack_interface);
   g_test_add_func ("/nebula/stack/free/not-top", test_stack_free_not_top);
@@ -1392,6 +1903,8 @@ main (int    argc,
   g_test_add_func ("/nebula/stack/free/below-marker", test_stack_free_below_marker);
   g_test_add_func ("/nebula/stack/free/corrupt", test_stack_free_corrupt);
   g_test_add_func ("/nebula/stack/free/corrupt-partial", test_stack_free_corrupt_partial);
+  g_test_add_func ("/nebula/stack/free/corrupt-every-bit", test_stack_free_corrupt_every_bit);
+  g_test_add_func ("/nebula/stack/free/underflow-reported", test_stack_underflow_reported);
   g_test_add_func ("/nebula/stack/alloc/out-of-memory", test_stack_out_of_memory);
   g_test_add_func ("/nebula/stack/alloc/invalid-layout", test_stack_invalid_layout);
   g_test_add_func ("/nebula/stack/marker/basic", test_stack_marker_basic);
@@ -1400,6 +1913,7 @@ main (int    argc,
   g_test_add_func ("/nebula/stack/marker/out-of-order", test_stack_marker_out_of_order);
   g_test_add_func ("/nebula/stack/marker/after-reset", test_stack_marker_reset);
   g_test_add_func ("/nebula/stack/marker/foreign", test_stack_marker_foreign);
+  g_test_add_func ("/nebula/stack/marker/finalized-allocator", test_stack_marker_finalized);
   g_test_add_func ("/nebula/stack/marker/many-mixed-alignment", test_stack_marker_many);
   g_test_add_func ("/nebula/stack/scope/nested", test_stack_scope);
   g_test_add_func ("/nebula/stack/scope/invalidated", test_stack_scope_invalidated);
@@ -1408,6 +1922,7 @@ main (int    argc,
   g_test_add_func ("/nebula/stack/pop/corrupt", test_stack_pop_corrupt);
   g_test_add_func ("/nebula/stack/reset", test_stack_reset);
   g_test_add_func ("/nebula/stack/stats/peak", test_stack_peak);
+  g_test_add_func ("/nebula/stack/notify/bytes-used", test_stack_notify_bytes_used);
   g_test_add_func ("/nebula/stack/stats/off", test_stack_stats_off);
   g_test_add_func ("/nebula/stack/config/key-file", test_stack_config_key_file);
   g_test_add_func ("/nebula/stack/config/builder", test_stack_config_builder);
@@ -1415,6 +1930,12 @@ main (int    argc,
   g_test_add_func ("/nebula/stack/thread/production", test_stack_thread_production);
   g_test_add_func ("/nebula/stack/development/poison", test_stack_development_poison);
   g_test_add_func ("/nebula/stack/development/leak-report", test_stack_development_leak_report);
+  g_test_add_data_func ("/nebula/stack/development/redzone/one-byte", GSIZE_TO_POINTER (0),
+                        test_stack_development_redzone);
+  g_test_add_data_func ("/nebula/stack/development/redzone/ninth-byte", GSIZE_TO_POINTER (8),
+                        test_stack_development_redzone);
+  g_test_add_data_func ("/nebula/stack/development/redzone/last-byte", GSIZE_TO_POINTER (15),
+                        test_stack_development_redzone);
 
   return g_test_run ();
 }

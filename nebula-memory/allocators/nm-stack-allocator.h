@@ -65,7 +65,7 @@ struct _NmStackMarker
 };
 
 /**
- * NmStackScope:
+ * NmStackScope: (skip)
  *
  * A marker that pops itself: declare it with g_auto() and every allocation
  * made in the scope is released when the scope ends.
@@ -80,25 +80,24 @@ struct _NmStackMarker
  *
  * Since: 1.0
  */
-typedef struct _NmStackScope NmStackScope;
+/* Declared with g_auto() and never read: variables of this type are not
+ * unused variables. */
+typedef struct _NmStackScope NmStackScope G_GNUC_UNUSED;
 
 struct _NmStackScope
 {
   /*< private >*/
   NmStackAllocator *allocator;
   NmStackMarker     marker;
-} G_GNUC_UNUSED; /* declared with g_auto() and never read: not an unused variable */
+};
 
-/*< private >
- * The state the inline fast paths of nm_stack_allocator_alloc() and
- * nm_stack_allocator_free() read and write. It sits right after the
- * GObject in every NmStackAllocator; its layout and the bookkeeping word
- * below each allocation (bits 0..23: distance from the previous cursor to
- * the allocation; bits 24..63: size of the allocation below) are part of
- * the ABI, its fields are not API.
- */
 #ifndef __GTK_DOC_IGNORE__
-typedef struct _NmStackAllocatorFast NmStackAllocatorFast;
+#ifndef __GI_SCANNER__
+/* Not API: the state the inline fast paths of nm_stack_allocator_alloc()
+ * and nm_stack_allocator_free() read and write. It sits right after the
+ * GObject in every NmStackAllocator; its layout and the bookkeeping word
+ * below each allocation are part of the ABI, its fields are not API. */
+typedef struct _NmStackAllocatorFast _NmStackAllocatorFast;
 
 struct _NmStackAllocatorFast
 {
@@ -115,10 +114,95 @@ struct _NmStackAllocatorFast
   guint    slow_flags;
   guint64  secret;
 };
-#endif
 
+/* The bookkeeping word below each allocation p (8-aligned), before it is
+ * XORed with _nm_stack_word_code():
+ *
+ *   bits  0..10  pad: p - (cursor before p was allocated), at least 8;
+ *                0 when the pad does not fit (alignments above 1 KiB):
+ *                then the word at p - 16 holds it, sealed the same way
+ *   bits 11..47  (cursor before p rounded down to 8 - top before p) / 8
+ *   bits 48..63  check: a keyed checksum of bits 0..47
+ *
+ * The top is 8-aligned, so the cursor and the top before p come back
+ * exactly from the pad and the rounded distance. The check is the top 16
+ * bits of (data ^ code) * K: changing data bit k changes the product by
+ * K << k, whose top 16 bits are never 0 or 0xffff for this K, so any
+ * single flipped bit of the word fails the check, and any other damage
+ * passes it with a chance of one in 65536 (times the range checks). */
 #define _NM_STACK_WORD_SIZE     8
-#define _NM_STACK_WORD_PAD_BITS 24
+#define _NM_STACK_WORD_PAD_BITS 11
+#define _NM_STACK_WORD_PAD_MASK ((G_GUINT64_CONSTANT (1) << _NM_STACK_WORD_PAD_BITS) - 1)
+#define _NM_STACK_WORD_DATA_MASK ((G_GUINT64_CONSTANT (1) << 48) - 1)
+#define _NM_STACK_WORD_CHECK_MUL G_GUINT64_CONSTANT (0x9e3779b97f4a7c15)
+
+static inline guint64
+_nm_stack_word_code (const _NmStackAllocatorFast *fast,
+                     gconstpointer                mem)
+{
+  return fast->secret ^ ((guintptr) mem >> 3);
+}
+
+/* The stored word for @data (bits 0..47) below @mem. */
+static inline guint64
+_nm_stack_word_seal (const _NmStackAllocatorFast *fast,
+                     gconstpointer                mem,
+                     guint64                      data)
+{
+  guint64 code = _nm_stack_word_code (fast, mem);
+
+  return (data | (((data ^ code) * _NM_STACK_WORD_CHECK_MUL) >> 48 << 48)) ^ code;
+}
+
+/* Whether @stored, the word below @mem, is intact; its data in @data. */
+static inline gboolean
+_nm_stack_word_open (const _NmStackAllocatorFast *fast,
+                     gconstpointer                mem,
+                     guint64                      stored,
+                     guint64                     *data)
+{
+  guint64 code = _nm_stack_word_code (fast, mem);
+  guint64 word = stored ^ code;
+  guint64 d = word & _NM_STACK_WORD_DATA_MASK;
+
+  *data = d;
+  return (word >> 48) == (((d ^ code) * _NM_STACK_WORD_CHECK_MUL) >> 48);
+}
+
+/* The data of the word of an allocation pushed with the cursor at @c and
+ * the top at @top, with the pad field @pad (at most 2047). */
+static inline guint64
+_nm_stack_word_data (guintptr c,
+                     guintptr top,
+                     guintptr pad)
+{
+  return ((guint64) ((c & ~(guintptr) 7) - top) << (_NM_STACK_WORD_PAD_BITS - 3)) | (guint64) pad;
+}
+
+/* The cursor and the top from before the top allocation @mem was pushed,
+ * from the @pad and the rounded distance @below8 of its intact word, if
+ * they lie inside the region. A pad of 0 (stored in a second word) fails. */
+static inline gboolean
+_nm_stack_word_restore (const _NmStackAllocatorFast *fast,
+                        const guint8                *mem,
+                        guint64                      pad,
+                        guint64                      below8,
+                        guint8                     **cursor,
+                        guint8                     **top)
+{
+  guintptr c = (guintptr) mem - (guintptr) pad;
+  guintptr c8 = c & ~(guintptr) 7;
+
+  if (pad < _NM_STACK_WORD_SIZE || pad > (guintptr) mem - (guintptr) fast->base ||
+      below8 > (c8 - (guintptr) fast->base) >> 3)
+    return FALSE;
+
+  *cursor = (guint8 *) c;
+  *top = (guint8 *) (c8 - ((guintptr) below8 << 3));
+  return TRUE;
+}
+#endif /* __GI_SCANNER__ */
+#endif /* __GTK_DOC_IGNORE__ */
 
 NM_AVAILABLE_IN_1_0
 GType             nm_stack_marker_get_type           (void) G_GNUC_CONST;
@@ -178,36 +262,12 @@ void              nm_stack_scope_clear               (NmStackScope        *scope
 
 #ifndef __GTK_DOC_IGNORE__
 #ifndef __GI_SCANNER__
-/* The word below each block holds the distance back to the cursor before
- * the block (low bits) and the size of the block below it, stored XORed
- * with the allocator's secret and the block's address: a buffer underflow
- * that overwrites part of it decodes to nonsense that the checks refuse. */
-static inline guint64
-_nm_stack_word_code (const NmStackAllocatorFast *fast,
-                     gconstpointer               mem)
-{
-  return fast->secret ^ ((guintptr) mem >> 3);
-}
-
-/* Whether @word, the decoded word of the top block @mem, leads back inside
- * the region to an 8-aligned top: what an underflow would break. */
-static inline gboolean
-_nm_stack_word_valid (const NmStackAllocatorFast *fast,
-                      gconstpointer               mem,
-                      guint64                     word)
-{
-  guintptr pad = (guintptr) (word & ((G_GUINT64_CONSTANT (1) << _NM_STACK_WORD_PAD_BITS) - 1));
-  guintptr below = (guintptr) (word >> _NM_STACK_WORD_PAD_BITS);
-  guintptr room = (guintptr) mem - (guintptr) fast->base;
-
-  return pad >= _NM_STACK_WORD_SIZE && pad <= room && below <= room - pad &&
-         ((room - pad - below) & 7) == 0;
-}
-
 /* The common cases inline in the caller: a push, and a pop of the top of
  * the current frame, without sanitizers, poisoning or validation. A call
  * into the library costs as much as the push itself, so everything else
- * (type check, errors, reports) is left to the out-of-line functions. */
+ * (type check, errors, reports) is left to the out-of-line functions.
+ * Sealing and opening the word cost a multiply each; alignments above
+ * 1 KiB, whose pad needs a second word, go out of line. */
 static inline gpointer
 _nm_stack_allocator_alloc_inline (NmStackAllocator  *self,
                                   gsize              size,
@@ -216,7 +276,7 @@ _nm_stack_allocator_alloc_inline (NmStackAllocator  *self,
 {
   if (G_LIKELY (self != NULL))
     {
-      NmStackAllocatorFast *fast = (NmStackAllocatorFast *) ((GObject *) self + 1);
+      _NmStackAllocatorFast *fast = (_NmStackAllocatorFast *) ((GObject *) self + 1);
       gsize align = alignment > _NM_STACK_WORD_SIZE ? alignment : _NM_STACK_WORD_SIZE;
       guintptr c = (guintptr) fast->cursor;
       guintptr p = (c + _NM_STACK_WORD_SIZE + align - 1) & ~(guintptr) (align - 1);
@@ -224,12 +284,12 @@ _nm_stack_allocator_alloc_inline (NmStackAllocator  *self,
       if (G_LIKELY (fast->slow_flags == 0 &&
                     size != 0 &&
                     (alignment & (alignment - 1)) == 0 &&
-                    alignment - 1 < 4096 &&
+                    alignment - 1 < 1024 &&
                     p <= (guintptr) fast->limit &&
                     size <= (guintptr) fast->limit - p))
         {
-          ((guint64 *) p)[-1] = (((guint64) (c - (guintptr) fast->top) << _NM_STACK_WORD_PAD_BITS) |
-                                 (guint64) (p - c)) ^ _nm_stack_word_code (fast, (gpointer) p);
+          ((guint64 *) p)[-1] = _nm_stack_word_seal (fast, (gpointer) p,
+                                                     _nm_stack_word_data (c, (guintptr) fast->top, p - c));
           fast->top = (guint8 *) p;
           fast->cursor = (guint8 *) p + size;
           fast->depth++;
@@ -247,31 +307,28 @@ _nm_stack_allocator_free_inline (NmStackAllocator *self,
 {
   if (G_LIKELY (self != NULL))
     {
-      NmStackAllocatorFast *fast = (NmStackAllocatorFast *) ((GObject *) self + 1);
+      _NmStackAllocatorFast *fast = (_NmStackAllocatorFast *) ((GObject *) self + 1);
       guint8 *top = fast->top;
+      guint8 *cursor, *below;
+      guint64 data;
 
+      /* A word that fails its check or leads outside the region (a
+       * buffer underflow wrote it) is reported out of line. */
       if (G_LIKELY (mem != NULL &&
                     (guint8 *) mem == top &&
                     fast->depth > fast->frame_depth &&
-                    fast->slow_flags == 0))
+                    fast->slow_flags == 0 &&
+                    _nm_stack_word_open (fast, top, ((const guint64 *) (gpointer) top)[-1], &data) &&
+                    _nm_stack_word_restore (fast, top, data & _NM_STACK_WORD_PAD_MASK,
+                                            data >> _NM_STACK_WORD_PAD_BITS, &cursor, &below)))
         {
-          guint64 word = ((const guint64 *) (gpointer) top)[-1] ^ _nm_stack_word_code (fast, top);
-
-          /* A word a buffer underflow overwrote is reported out of line. */
-          if (G_LIKELY (_nm_stack_word_valid (fast, top, word)))
-            {
-              guintptr pad = (guintptr) (word & ((G_GUINT64_CONSTANT (1) << _NM_STACK_WORD_PAD_BITS) - 1));
-              guintptr below = (guintptr) (word >> _NM_STACK_WORD_PAD_BITS);
-              guint8 *cursor = top - pad;
-
-              if (fast->cursor > fast->peak_cursor)
-                fast->peak_cursor = fast->cursor;
-              fast->cursor = cursor;
-              fast->top = cursor - below;
-              fast->depth--;
-              fast->n_frees += fast->count_step;
-              return;
-            }
+          if (fast->cursor > fast->peak_cursor)
+            fast->peak_cursor = fast->cursor;
+          fast->cursor = cursor;
+          fast->top = below;
+          fast->depth--;
+          fast->n_frees += fast->count_step;
+          return;
         }
     }
 

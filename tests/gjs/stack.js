@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// GJS: a stack allocator from a key file, markers, resize, its errors.
+// GJS: a stack allocator from a key file and from properties, markers, resize,
+// its errors, the Nm.Allocator methods, notification.
 
 import GLib from 'gi://GLib';
 import Nm from 'gi://Nm?version=1.0';
-import {check, catchError, finish, loadKeyFile} from './harness.js';
+import {check, catchError, finish, flushMainContext, loadKeyFile} from './harness.js';
 
 const keyFile = loadKeyFile('stack.ini');
 
@@ -65,5 +66,49 @@ error = catchError(() => Nm.allocator_new_from_key_file(keyFile, 'threaded-stack
 check(error !== null && error.matches(Nm.config_error_quark(), Nm.ConfigError.INCOMPATIBLE),
     'thread-safe stack refused with INCOMPATIBLE');
 check(error !== null && error.message.includes('thread-safe'), 'message names the key');
+
+// Code written against Nm.Allocator: alloc, then free with size and alignment.
+function useAllocator(allocator) {
+    const a = allocator.alloc(48, 16);
+    const b = allocator.alloc0(100, 8);
+    allocator.free(b, 100, 8);
+    allocator.free(a, 48, 16);
+    return a;
+}
+
+const built = new Nm.StackAllocator({capacity: 4096});
+check(built.capacity === 4096, 'capacity from the constructor property');
+check(built.name === 'stack', 'an unnamed stack is named "stack"');
+check(new Nm.StackAllocator().capacity === 1024 * 1024, 'the default capacity is 1 MiB');
+check(new Nm.StackAllocator({name: 'frame', capacity: 8192}).name === 'frame', 'name from the constructor property');
+
+const address = useAllocator(built);
+check(typeof address === 'number' && address > 0 && address % 16 === 0, 'Nm.Allocator.alloc returns an aligned address');
+check(built.depth === 0 && built.bytes_used === 0, 'Nm.Allocator.free with size and alignment pops');
+check(built.allocation_count === 2, 'both allocations counted');
+check(built.get_stats().invalid_free_count === 0, 'no invalid free reported');
+check(Nm.StackAllocator.prototype.free === Nm.Allocator.prototype.free,
+    'StackAllocator.free is the Nm.Allocator method');
+
+error = catchError(() => built.alloc(8192, 8));
+check(error !== null && error.matches(Nm.allocator_error_quark(), Nm.AllocatorError.OUT_OF_MEMORY),
+    'beyond capacity: OUT_OF_MEMORY');
+check(error !== null && error.message.includes('Stack allocator “stack” cannot allocate 8192 bytes') &&
+    !error.message.includes('(null)'), 'the message names the stack');
+
+const used = [];
+built.connect('notify::bytes-used', obj => used.push(obj.bytes_used));
+built.alloc(100, 8);
+built.alloc(200, 8);
+flushMainContext();
+check(used.length === 0, 'no notification per allocation');
+built.reset();
+flushMainContext();
+check(used.length === 1 && used[0] === 0, 'notify::bytes-used on reset, on the main context');
+const frame = built.push_marker();
+built.alloc(64, 8);
+check(built.pop_to_marker(frame), 'pop to a marker');
+flushMainContext();
+check(used.length === 2, 'notify::bytes-used on pop to a marker');
 
 finish();

@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""PyGObject: a stack allocator from a key file, markers, resize, its errors."""
+"""PyGObject: a stack allocator from a key file and from properties, markers,
+resize, its errors, the Nm.Allocator methods, notification, the GIR."""
 
 import os
 import sys
 import unittest
+import xml.etree.ElementTree as ET
 
 import gi
 
 gi.require_version('Nm', '1.0')
-from gi.repository import GLib, Nm  # noqa: E402
+gi.require_version('GIRepository', '2.0')
+from gi.repository import GIRepository, GLib, Nm  # noqa: E402
 
 DATA = os.environ.get('NM_TEST_DATA', os.path.join(os.path.dirname(__file__), '..', 'data'))
 
@@ -40,7 +43,7 @@ class StackTest(unittest.TestCase):
         self.assertEqual(stack.get_top_size(), 64)
         self.assertTrue(stack.owns(a))
 
-        stack.free(b)
+        stack.free(b, 64, 64)
         Nm.Allocator.free(stack, a, 100, 8)
         self.assertEqual(stack.props.depth, 0)
         self.assertEqual(stack.props.bytes_used, 0)
@@ -72,7 +75,7 @@ class StackTest(unittest.TestCase):
         self.assertEqual(error.code, Nm.AllocatorError.LIFO_VIOLATION)
         self.assertIn('popped already', error.message)
         self.assertEqual(stack.props.depth, 1)
-        stack.free(keep)
+        stack.free(keep, 16, 8)
 
     def test_resize_and_errors(self):
         stack = Nm.allocator_new_from_key_file(load_key_file(), 'dev-scratch')
@@ -104,7 +107,7 @@ class StackTest(unittest.TestCase):
         self.assertEqual(seen, [Nm.AllocatorError.OUT_OF_MEMORY,
                                 Nm.AllocatorError.LIFO_VIOLATION,
                                 Nm.AllocatorError.INVALID_LAYOUT])
-        stack.free(top)
+        stack.free(top, 1000, 8)
         self.assertTrue(stack.pop())
         self.assertEqual(stack.props.depth, 0)
         with self.assertRaises(GLib.Error) as caught:
@@ -123,6 +126,126 @@ class StackTest(unittest.TestCase):
         with self.assertRaises(GLib.Error) as caught:
             Nm.StackAllocator.new(0)
         self.assertEqual(caught.exception.code, Nm.ConfigError.INVALID_VALUE)
+
+
+def use_allocator(allocator):
+    """Code written against Nm.Allocator: alloc, then free with size and alignment."""
+    first = allocator.alloc(48, 16)
+    second = allocator.alloc0(100, 8)
+    allocator.free(second, 100, 8)
+    allocator.free(first, 48, 16)
+    return first
+
+
+def flush_main_context():
+    """Delivers what is queued on the default main context: notifications."""
+    context = GLib.MainContext.default()
+    while context.iteration(False):
+        pass
+
+
+def find_gir():
+    for directory in os.environ.get('GI_TYPELIB_PATH', '').split(os.pathsep):
+        path = os.path.join(directory, 'Nm-1.0.gir')
+        if directory and os.path.exists(path):
+            return path
+    return None
+
+
+class StackConstructionTest(unittest.TestCase):
+    def test_construct_with_properties(self):
+        stack = Nm.StackAllocator(capacity=4096)
+        self.assertEqual(stack.props.capacity, 4096)
+        self.assertEqual(stack.props.name, 'stack')
+        self.assertEqual(stack.props.bytes_used, 0)
+        self.assertIsNone(stack.props.config)
+
+        named = Nm.StackAllocator(name='frame', capacity=8192)
+        self.assertEqual(named.props.name, 'frame')
+        self.assertEqual(named.props.capacity, 8192)
+
+        plain = Nm.StackAllocator()
+        self.assertEqual(plain.props.name, 'stack')
+        self.assertEqual(plain.props.capacity, 1024 * 1024)
+
+        config = Nm.MemoryConfig.new_development(Nm.AllocatorKind.STACK)
+        configured = Nm.StackAllocator(config=config)
+        self.assertEqual(configured.props.name, 'development')
+        self.assertEqual(configured.props.config, config)
+
+        with self.assertRaises(GLib.Error) as caught:
+            stack.alloc(8192, 8)
+        self.assertTrue(caught.exception.matches(Nm.allocator_error_quark(),
+                                                 Nm.AllocatorError.OUT_OF_MEMORY))
+        self.assertIn('Stack allocator “stack” cannot allocate 8192 bytes', caught.exception.message)
+        self.assertNotIn('(null)', caught.exception.message)
+
+    def test_allocator_methods(self):
+        stack = Nm.StackAllocator(capacity=4096)
+        address = use_allocator(stack)
+        self.assertEqual(address % 16, 0)
+        self.assertEqual(stack.props.depth, 0)
+        self.assertEqual(stack.props.bytes_used, 0)
+        self.assertEqual(stack.props.allocation_count, 2)
+
+        # Through the interface explicitly, the same.
+        mem = Nm.Allocator.alloc(stack, 32, 8)
+        Nm.Allocator.free(stack, mem, 32, 8)
+        self.assertEqual(stack.get_stats().invalid_free_count, 0)
+
+        mem = stack.alloc(32, 8)
+        self.assertTrue(stack.owns(mem))
+        stack.free(mem, 32, 8)
+        self.assertFalse(stack.owns(mem))
+
+    def test_notify_bytes_used_on_reset(self):
+        stack = Nm.StackAllocator(capacity=4096)
+        seen = []
+        stack.connect('notify::bytes-used', lambda obj, pspec: seen.append(obj.props.bytes_used))
+        stack.alloc(100, 8)
+        stack.alloc(200, 8)
+        flush_main_context()
+        self.assertEqual(seen, [])
+        stack.reset()
+        # Delivered on the main context, batched.
+        flush_main_context()
+        self.assertEqual(seen, [0])
+
+        marker = stack.push_marker()
+        stack.alloc(64, 8)
+        self.assertTrue(stack.pop_to_marker(marker))
+        flush_main_context()
+        self.assertEqual(seen, [0, 0])
+
+
+class StackGirTest(unittest.TestCase):
+    def test_one_method_per_name(self):
+        info = GIRepository.Repository.get_default().find_by_name('Nm', 'StackAllocator')
+        self.assertIsNotNone(info)
+        names = [GIRepository.object_info_get_method(info, i).get_name()
+                 for i in range(GIRepository.object_info_get_n_methods(info))]
+        self.assertNotIn('alloc', names)
+        self.assertNotIn('free', names)
+        self.assertIn('pop', names)
+
+    def test_no_private_records(self):
+        repository = GIRepository.Repository.get_default()
+        for name in ('StackAllocatorFast', '_StackAllocatorFast', 'StackAllocatorFast_'):
+            self.assertIsNone(repository.find_by_name('Nm', name))
+
+        gir = find_gir()
+        if gir is None:
+            self.skipTest('Nm-1.0.gir is not next to the typelib')
+        core = '{http://www.gtk.org/introspection/core/1.0}'
+        records = {record.get('name'): record
+                   for record in ET.parse(gir).getroot().iter(core + 'record')}
+        for name in records:
+            if name.startswith('Stack'):
+                self.assertNotIn('Fast', name)
+        # The scope is a C-only type: not introspectable, no fields to write.
+        self.assertEqual(records['StackScope'].get('introspectable'), '0')
+        for field in records['StackMarker'].iter(core + 'field'):
+            self.assertEqual(field.get('private'), '1')
 
 
 if __name__ == '__main__':

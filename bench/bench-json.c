@@ -1,0 +1,184 @@
+/* bench-json.c: every figure, for machines
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * {
+ *   "program": "nm-bench", "quick": false, "machine": { ... },
+ *   "method": { "rounds": 9, "round_seconds": 0.02, "description": "..." },
+ *   "candidates": [ { "id", "label", "nebula", "available", "missing", "how" } ],
+ *   "scenarios": [ { "id", "title", "description", "pattern", "sizes", "threads",
+ *                    "kind": "time" | "memory", "baseline", "iterations",
+ *                    "rows": [ { "candidate", "errors", "ops",
+ *                                "ns_per_op": { "min", "median", "max", "rounds": [] },
+ *                                "ratio":     { "min", "median", "max", "rounds": [] } } ],
+ *                    "skipped": [ { "candidate", "reason" } ] } ]
+ * }
+ *
+ * Memory rows have "resident_bytes", "payload_bytes", "blocks",
+ * "overhead_bytes_per_block" and "ratio" (resident against the baseline's)
+ * instead of ns_per_op. Quick runs have no timing figures at all.
+ */
+
+#include "bench.h"
+
+static void
+add_string (GString    *out,
+            const char *text)
+{
+  g_string_append_c (out, '"');
+  for (const char *p = text ? text : ""; *p != '\0'; p++)
+    {
+      if (*p == '"' || *p == '\\')
+        g_string_append_printf (out, "\\%c", *p);
+      else if ((guchar) *p < 0x20)
+        g_string_append_printf (out, "\\u%04x", *p);
+      else
+        g_string_append_c (out, *p);
+    }
+  g_string_append_c (out, '"');
+}
+
+static void
+add_figure (GString      *out,
+            const char   *name,
+            const double *samples,
+            guint         n)
+{
+  double min, median, max;
+
+  bench_summary (samples, n, &min, &median, &max);
+  g_string_append_printf (out, "\"%s\": {\"min\": %.6g, \"median\": %.6g, \"max\": %.6g, \"rounds\": [",
+                          name, min, median, max);
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (out, "%s%.6g", i ? ", " : "", samples[i]);
+  g_string_append (out, "]}");
+}
+
+static void
+add_row (GString           *out,
+         const BenchResult *result,
+         const BenchRow    *row)
+{
+  g_string_append (out, "{\"candidate\": ");
+  add_string (out, bench_candidates[row->candidate].id);
+  g_string_append_printf (out, ", \"errors\": %" G_GUINT64_FORMAT ", \"ops\": %" G_GUINT64_FORMAT,
+                          row->errors, row->ops);
+
+  if (result->scenario->pattern->memory)
+    {
+      g_string_append_printf (out, ", \"resident_bytes\": %" G_GUINT64_FORMAT
+                              ", \"payload_bytes\": %" G_GUINT64_FORMAT ", \"blocks\": %u"
+                              ", \"overhead_bytes_per_block\": %.2f, \"ratio\": %.4f",
+                              row->rss_bytes, row->payload, row->n_blocks,
+                              ((double) row->rss_bytes - (double) row->payload) / MAX (row->n_blocks, 1),
+                              row->ratio[0]);
+    }
+  else if (!bench_options.quick)
+    {
+      g_string_append (out, ", ");
+      add_figure (out, "ns_per_op", row->ns, row->n_rounds);
+      g_string_append (out, ", ");
+      add_figure (out, "ratio", row->ratio, row->n_rounds);
+    }
+  g_string_append (out, "}");
+}
+
+static void
+add_scenario (GString           *out,
+              const BenchResult *result)
+{
+  const BenchScenario *s = result->scenario;
+
+  g_string_append (out, "    {\"id\": ");
+  add_string (out, s->id);
+  g_string_append (out, ", \"title\": ");
+  add_string (out, s->title);
+  g_string_append (out, ", \"description\": ");
+  add_string (out, s->description);
+  g_string_append (out, ", \"pattern\": ");
+  add_string (out, s->pattern->id);
+  g_string_append_printf (out, ", \"sizes\": \"%s\", \"threads\": %u, \"kind\": \"%s\", \"unit\": ",
+                          s->mix == BENCH_SIZES_64 ? "64" : "16-512",
+                          s->pattern == &bench_pattern_threads ? s->n_threads : 1,
+                          s->pattern->memory ? "memory" : "time");
+  add_string (out, s->pattern->unit);
+  g_string_append (out, ", \"baseline\": ");
+  add_string (out, result->rows->len ? bench_candidates[result->baseline].id : NULL);
+  g_string_append_printf (out, ", \"iterations\": %" G_GUINT64_FORMAT ",\n     \"rows\": [",
+                          result->iterations);
+  for (guint i = 0; i < result->rows->len; i++)
+    {
+      g_string_append (out, i ? ",\n       " : "\n       ");
+      add_row (out, result, &g_array_index (result->rows, BenchRow, i));
+    }
+  g_string_append (out, "],\n     \"skipped\": [");
+  for (guint i = 0; i < result->skips->len; i++)
+    {
+      const BenchSkip *skip = &g_array_index (result->skips, BenchSkip, i);
+
+      g_string_append (out, i ? ", {\"candidate\": " : "{\"candidate\": ");
+      add_string (out, bench_candidates[skip->candidate].id);
+      g_string_append (out, ", \"reason\": ");
+      add_string (out, skip->reason);
+      g_string_append (out, "}");
+    }
+  g_string_append (out, "]}");
+}
+
+char *
+bench_json_write (GPtrArray *results)
+{
+  GString *out = g_string_new ("{\n  \"program\": \"nm-bench\",\n");
+  const char *const *machine = bench_machine_describe ();
+
+  g_string_append_printf (out, "  \"quick\": %s,\n  \"command\": ", bench_options.quick ? "true" : "false");
+  add_string (out, bench_options.command);
+  g_string_append (out, ",\n  \"machine\": {");
+  for (guint i = 0; machine[i] != NULL; i += 2)
+    {
+      g_string_append (out, i ? ", " : "");
+      add_string (out, machine[i]);
+      g_string_append (out, ": ");
+      add_string (out, machine[i + 1]);
+    }
+  g_string_append_printf (out, "},\n  \"method\": {\"rounds\": %u, \"round_seconds\": %g, "
+                          "\"warmup_rounds\": %u, \"live_blocks\": %u, \"description\": ",
+                          bench_options.quick ? 1 : bench_options.runs, bench_options.round_seconds,
+                          bench_options.quick ? 0 : 1, bench_options.n_live);
+  add_string (out, bench_options.quick ?
+                   "quick: one brief round per candidate, results checked, no timings" :
+                   "interleaved rounds after one warm-up round, order rotating each round; "
+                   "round r of every scenario before round r + 1 of any; "
+                   "time = CPU time of the thread (CLOCK_THREAD_CPUTIME_ID), added up over the threads of threaded scenarios; "
+                   "ns_per_op per round; ratio = baseline ns / row ns within each round "
+                   "(above 1: faster than the baseline); min, median, max over the rounds");
+  g_string_append (out, "},\n  \"candidates\": [");
+  for (guint i = 0; i < BENCH_N_CANDIDATES; i++)
+    {
+      const BenchCandidate *c = &bench_candidates[i];
+
+      g_string_append (out, i ? ",\n    {\"id\": " : "\n    {\"id\": ");
+      add_string (out, c->id);
+      g_string_append (out, ", \"label\": ");
+      add_string (out, c->label);
+      g_string_append_printf (out, ", \"nebula\": %s, \"view_only\": %s, \"available\": %s, \"missing\": ",
+                              c->nebula ? "true" : "false",
+                              (c->caps & BENCH_ONLY_LISTED) ? "true" : "false",
+                              c->available ? "true" : "false");
+      if (c->available)
+        g_string_append (out, "null");
+      else
+        add_string (out, c->missing);
+      g_string_append (out, ", \"how\": ");
+      add_string (out, c->how);
+      g_string_append (out, "}");
+    }
+  g_string_append (out, "],\n  \"scenarios\": [\n");
+  for (guint i = 0; i < results->len; i++)
+    {
+      add_scenario (out, g_ptr_array_index (results, i));
+      g_string_append (out, i + 1 < results->len ? ",\n" : "\n");
+    }
+  g_string_append (out, "  ]\n}\n");
+  return g_string_free (out, FALSE);
+}

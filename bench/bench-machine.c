@@ -1,0 +1,132 @@
+/* bench-machine.c: the machine the figures come from
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <errno.h>
+#include <gnu/libc-version.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+#ifndef BENCH_BUILD_TYPE
+#define BENCH_BUILD_TYPE "unknown"
+#endif
+
+#define STATIC_TLS_TUNABLE "glibc.rtld.optional_static_tls"
+
+/* Debian's libjemalloc.so.2 has initial-exec TLS: dlopen() fails with
+ * "cannot allocate memory in static TLS block" unless the loader reserved
+ * room for it at start-up, which only GLIBC_TUNABLES can ask for. Run the
+ * program again with it (once; the variable marks the second run). */
+void
+bench_machine_reexec_for_tls (char **argv)
+{
+  const char *tunables = g_getenv ("GLIBC_TUNABLES");
+  g_autofree char *value = NULL;
+
+  if (g_getenv ("NM_BENCH_REEXECUTED") != NULL ||
+      (tunables != NULL && strstr (tunables, STATIC_TLS_TUNABLE) != NULL))
+    return;
+
+  value = tunables != NULL && *tunables != '\0' ?
+          g_strdup_printf ("%s:%s=16384", tunables, STATIC_TLS_TUNABLE) :
+          g_strdup (STATIC_TLS_TUNABLE "=16384");
+  g_setenv ("GLIBC_TUNABLES", value, TRUE);
+  g_setenv ("NM_BENCH_REEXECUTED", "1", TRUE);
+  execv ("/proc/self/exe", argv);
+  /* Not fatal: jemalloc's rows will say why they are missing. */
+  g_unsetenv ("NM_BENCH_REEXECUTED");
+}
+
+gboolean
+bench_machine_pin (int      cpu,
+                   GError **error)
+{
+  cpu_set_t set;
+
+  CPU_ZERO (&set);
+  CPU_SET (cpu, &set);
+  if (sched_setaffinity (0, sizeof set, &set) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   "cannot pin to CPU %d: %s", cpu, g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Threads of the threaded scenarios may use every CPU, pinned or not. */
+void
+bench_machine_unpin_thread (void)
+{
+  cpu_set_t set;
+  long n = sysconf (_SC_NPROCESSORS_CONF);
+
+  if (bench_options.pin_cpu < 0)
+    return;
+  CPU_ZERO (&set);
+  for (long i = 0; i < n && i < CPU_SETSIZE; i++)
+    CPU_SET (i, &set);
+  sched_setaffinity (0, sizeof set, &set);
+}
+
+static char *
+cpu_model (void)
+{
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  if (!g_file_get_contents ("/proc/cpuinfo", &text, NULL, NULL))
+    return g_strdup ("unknown");
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], "model name"))
+      {
+        const char *colon = strchr (lines[i], ':');
+        if (colon != NULL)
+          return g_strstrip (g_strdup (colon + 1));
+      }
+  return g_strdup ("unknown");
+}
+
+const char *const *
+bench_machine_describe (void)
+{
+  static const char *pairs[32];
+  struct utsname u;
+  guint i = 0;
+
+  if (pairs[0] != NULL)
+    return pairs;
+
+  uname (&u);
+  pairs[i++] = "cpu";
+  pairs[i++] = cpu_model ();
+  pairs[i++] = "cores";
+  pairs[i++] = g_strdup_printf ("%u online (%ld configured)", g_get_num_processors (),
+                                sysconf (_SC_NPROCESSORS_CONF));
+  pairs[i++] = "kernel";
+  pairs[i++] = g_strdup_printf ("%s %s %s", u.sysname, u.release, u.machine);
+  pairs[i++] = "glibc";
+  pairs[i++] = gnu_get_libc_version ();
+  pairs[i++] = "glib";
+  pairs[i++] = g_strdup_printf ("%u.%u.%u", glib_major_version, glib_minor_version, glib_micro_version);
+  pairs[i++] = "compiler";
+#ifdef __clang__
+  pairs[i++] = "clang " __VERSION__;
+#else
+  pairs[i++] = "gcc " __VERSION__;
+#endif
+  pairs[i++] = "build type";
+  pairs[i++] = BENCH_BUILD_TYPE;
+  pairs[i++] = "pinned";
+  pairs[i++] = bench_options.pin_cpu >= 0 ? g_strdup_printf ("CPU %d", bench_options.pin_cpu) : "no";
+  pairs[i] = NULL;
+  return pairs;
+}
