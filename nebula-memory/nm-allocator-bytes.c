@@ -53,7 +53,7 @@
  * nothing is freed twice; reading its data before that is a use after
  * reset, which AddressSanitizer and Valgrind report. Restoring a bump
  * checkpoint or popping a stack marker taken before the #GBytes was made
- * recycles its block the same way and is not detected: keep such #GBytes
+ * recycles its block the same way and is not refused: keep such #GBytes
  * out of scopes.
  *
  * The last unref may happen on any thread; for an allocator that is not
