@@ -48,6 +48,21 @@ assert_still_works (NmPoolAllocator *pool)
   nm_pool_allocator_free (pool, p);
 }
 
+/* The misuse a test makes on purpose (a write into a freed, poisoned
+ * block) runs in a subprocess: AddressSanitizer must report it there;
+ * without the tool the pool catches it and the subprocess passes. */
+static void
+assert_misuse_subprocess (void)
+{
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+#ifdef NM_HAVE_ASAN
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*AddressSanitizer*use-after-poison*");
+#else
+  g_test_trap_assert_passed ();
+#endif
+}
+
 static void
 test_pool_basic (void)
 {
@@ -411,9 +426,9 @@ test_pool_corrupted_link (void)
   g_autoptr(GHashTable) seen = g_hash_table_new (NULL, NULL);
   gpointer a, b, c, p;
 
-  if (nm_sanitizer_active ())
+  if (!g_test_subprocess ())
     {
-      g_test_skip ("writing into a freed block is reported by AddressSanitizer/Valgrind");
+      assert_misuse_subprocess ();
       return;
     }
 
@@ -477,9 +492,9 @@ test_pool_corrupted_fill (void)
   NmPoolAllocator *pool;
   guint8 *a, *p;
 
-  if (nm_sanitizer_active ())
+  if (!g_test_subprocess ())
     {
-      g_test_skip ("writing into a freed block is reported by AddressSanitizer/Valgrind");
+      assert_misuse_subprocess ();
       return;
     }
 
@@ -784,9 +799,9 @@ test_pool_thread_safe_corruption (void)
   gpointer p;
   guint limit;
 
-  if (nm_sanitizer_active ())
+  if (!g_test_subprocess ())
     {
-      g_test_skip ("writing into a freed block is reported by AddressSanitizer/Valgrind");
+      assert_misuse_subprocess ();
       return;
     }
 
@@ -818,6 +833,239 @@ test_pool_thread_safe_corruption (void)
   g_assert_nonnull (p);
 }
 
+/* Every accepted layout, alignments below the 8-byte link included: the
+ * links of free blocks at odd addresses are read and written without
+ * undefined behaviour (UndefinedBehaviorSanitizer checks it; the cycles
+ * run in a subprocess so that any report of it fails the test). */
+static void
+test_pool_layout_every_alignment (void)
+{
+  static const gsize alignments[] = { 1, 2, 4, 8, 16 };
+
+  if (g_test_subprocess ())
+    {
+      for (gsize size = 1; size <= 130; size++)
+        for (guint a = 0; a < G_N_ELEMENTS (alignments); a++)
+          {
+            g_autoptr(GError) error = NULL;
+            g_autoptr(NmPoolAllocator) pool = nm_pool_allocator_new (size, alignments[a], 8, &error);
+            guint8 *blocks[8];
+
+            g_assert_no_error (error);
+            for (guint round = 0; round < 2; round++)
+              {
+                for (guint i = 0; i < 8; i++)
+                  {
+                    blocks[i] = nm_pool_allocator_alloc (pool, &error);
+                    g_assert_no_error (error);
+                    g_assert_cmpuint ((guintptr) blocks[i] % alignments[a], ==, 0);
+                    memset (blocks[i], (int) i, size);
+                  }
+                for (guint i = 0; i < 8; i += 2)
+                  nm_pool_allocator_free (pool, blocks[i]);
+                for (guint i = 0; i < 8; i += 2)
+                  {
+                    blocks[i] = nm_allocator_alloc (NM_ALLOCATOR (pool), size, alignments[a], &error);
+                    g_assert_no_error (error);
+                  }
+                for (guint i = 0; i < 8; i++)
+                  {
+                    if (i % 2 == 1)
+                      g_assert_cmpuint (blocks[i][size - 1], ==, i);
+                    nm_allocator_free (NM_ALLOCATOR (pool), blocks[i], size, alignments[a]);
+                  }
+                for (guint i = 0; i < 4; i++)
+                  g_assert_nonnull (nm_pool_allocator_alloc (pool, NULL));
+                nm_pool_allocator_reset (pool);
+              }
+          }
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr_unmatched ("*runtime error*");
+}
+
+/* Plain construction: every construct property has a default, the pool
+ * is named, and its messages name it. */
+static void
+test_pool_construct_defaults (void)
+{
+  g_autoptr(NmPoolAllocator) pool = g_object_new (NM_TYPE_POOL_ALLOCATOR, NULL);
+  g_autoptr(NmPoolAllocator) small = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = NULL;
+  g_autoptr(NmMemoryConfig) config = NULL;
+  gboolean thread_safe = TRUE;
+  gpointer a, b;
+
+  g_object_get (pool, "name", &name, "thread-safe", &thread_safe, "config", &config, NULL);
+  g_assert_cmpstr (name, ==, "pool");
+  g_assert_false (thread_safe);
+  g_assert_nonnull (config);
+  g_assert_cmpint (nm_memory_config_get_kind (config), ==, NM_ALLOCATOR_KIND_POOL);
+  g_assert_cmpuint (nm_pool_allocator_get_block_size (pool), ==, 64);
+  g_assert_cmpuint (nm_pool_allocator_get_block_count (pool), ==, 1024);
+  g_assert_cmpuint (nm_pool_allocator_get_max_block_count (pool), ==, 1024);
+  assert_still_works (pool);
+  a = nm_allocator_alloc (NM_ALLOCATOR (pool), 64, 16, &error);
+  g_assert_no_error (error);
+  nm_allocator_free (NM_ALLOCATOR (pool), a, 64, 16);
+
+  small = g_object_new (NM_TYPE_POOL_ALLOCATOR, "block-size", (guint64) 48,
+                        "block-count", (guint64) 1, "thread-safe", TRUE, NULL);
+  g_assert_cmpuint (nm_pool_allocator_get_block_size (small), ==, 48);
+  g_object_get (small, "thread-safe", &thread_safe, NULL);
+  g_assert_true (thread_safe);
+  a = nm_pool_allocator_alloc (small, &error);
+  g_assert_no_error (error);
+  b = nm_pool_allocator_alloc (small, &error);
+  g_assert_null (b);
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_POOL_EXHAUSTED);
+  g_assert_nonnull (strstr (error->message, "Pool allocator “pool”"));
+  g_assert_null (strstr (error->message, "(null)"));
+  nm_pool_allocator_free (small, a);
+}
+
+/* Construct properties no pool can hold give an object that fails every
+ * allocation with INVALID_LAYOUT, reports frees, and never crashes. */
+static void
+test_pool_construct_invalid (void)
+{
+  g_autoptr(NmMemoryConfig) bump_config = nm_memory_config_new_production (NM_ALLOCATOR_KIND_BUMP);
+  struct {
+    const char *what;
+    NmPoolAllocator *pool;
+  } cases[] = {
+    { "block-size", g_object_new (NM_TYPE_POOL_ALLOCATOR, "block-size", (guint64) 0, NULL) },
+    { "block-alignment", g_object_new (NM_TYPE_POOL_ALLOCATOR, "block-alignment", (guint64) 3,
+                                       "name", "odd", NULL) },
+    { "block-count", g_object_new (NM_TYPE_POOL_ALLOCATOR, "block-count", (guint64) 0,
+                                   "thread-safe", TRUE, NULL) },
+    { "kind", g_object_new (NM_TYPE_POOL_ALLOCATOR, "config", bump_config, NULL) },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      NmPoolAllocator *pool = cases[i].pool;
+      NmAllocator *alloc = NM_ALLOCATOR (pool);
+      g_autoptr(NmAllocatorStats) stats = NULL;
+      g_autoptr(GError) error = NULL;
+      guint64 word = 0;
+
+      g_test_message ("invalid %s", cases[i].what);
+      g_assert_null (nm_pool_allocator_alloc (pool, &error));
+      g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_INVALID_LAYOUT);
+      g_assert_nonnull (strstr (error->message, "construct properties are invalid"));
+      g_assert_nonnull (strstr (error->message, cases[i].what));
+      g_assert_null (strstr (error->message, "(null)"));
+      g_clear_error (&error);
+
+      g_assert_null (nm_allocator_alloc (alloc, 8, 8, &error));
+      g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_INVALID_LAYOUT);
+      g_clear_error (&error);
+
+      g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*foreign pointer*");
+      nm_pool_allocator_free (pool, &word);
+      g_test_assert_expected_messages ();
+
+      g_assert_false (nm_allocator_owns (alloc, &word));
+      nm_allocator_reset (alloc);
+      g_assert_cmpuint (nm_allocator_trim (alloc), ==, 0);
+      stats = nm_allocator_get_stats (alloc);
+      g_assert_cmpuint (stats->failed_count, ==, 2);
+      g_assert_cmpuint (stats->capacity, ==, 0);
+      g_object_unref (pool);
+    }
+}
+
+static void
+count_notify (GObject    *object,
+              GParamSpec *pspec,
+              gpointer    user_data)
+{
+  (*(guint *) user_data)++;
+}
+
+/* bytes-used on reset, capacity and block-count on growth and trim; never
+ * per allocation. */
+static void
+test_pool_notify (void)
+{
+  g_autoptr(NmPoolAllocator) pool = new_pool (64, 16, 4, 8, FALSE);
+  guint used = 0, capacity = 0, count = 0;
+  gpointer blocks[8];
+
+  g_signal_connect (pool, "notify::bytes-used", G_CALLBACK (count_notify), &used);
+  g_signal_connect (pool, "notify::capacity", G_CALLBACK (count_notify), &capacity);
+  g_signal_connect (pool, "notify::block-count", G_CALLBACK (count_notify), &count);
+
+  for (guint i = 0; i < 3; i++)
+    blocks[i] = nm_pool_allocator_alloc (pool, NULL);
+  nm_pool_allocator_free (pool, blocks[0]);
+  g_assert_cmpuint (used + capacity + count, ==, 0);
+
+  /* 2 blocks in use, then none. */
+  nm_pool_allocator_reset (pool);
+  g_assert_cmpuint (used, ==, 1);
+  nm_pool_allocator_reset (pool);
+  g_assert_cmpuint (used, ==, 1);
+
+  /* The fifth block needs a second slab. */
+  for (guint i = 0; i < 5; i++)
+    blocks[i] = nm_pool_allocator_alloc (pool, NULL);
+  g_assert_cmpuint (capacity, ==, 1);
+  g_assert_cmpuint (count, ==, 1);
+  g_assert_cmpuint (used, ==, 1);
+
+  nm_pool_allocator_free (pool, blocks[4]);
+  g_assert_cmpuint (nm_pool_allocator_trim (pool), >, 0);
+  g_assert_cmpuint (capacity, ==, 2);
+  g_assert_cmpuint (count, ==, 2);
+  g_assert_cmpuint (nm_pool_allocator_trim (pool), ==, 0);
+  g_assert_cmpuint (capacity, ==, 2);
+
+  nm_allocator_reset (NM_ALLOCATOR (pool));
+  g_assert_cmpuint (used, ==, 2);
+}
+
+/* Development preset: a poisoned redzone after every block, so a write one
+ * byte past a block is reported by AddressSanitizer even when the next
+ * block is handed out; the block size is unchanged. */
+static void
+test_pool_development_redzone (void)
+{
+  g_autoptr(NmMemoryConfig) config = nm_memory_config_new_development (NM_ALLOCATOR_KIND_POOL);
+  g_autoptr(NmAllocator) alloc = nm_allocator_new_from_config (config, NULL);
+  NmPoolAllocator *pool = NM_POOL_ALLOCATOR (alloc);
+  gsize size = nm_pool_allocator_get_block_size (pool);
+  guint8 *a, *b;
+
+  g_assert_cmpuint (size, ==, nm_memory_config_get_block_size (config));
+  a = nm_pool_allocator_alloc (pool, NULL);
+  b = nm_pool_allocator_alloc (pool, NULL);
+  g_assert_cmpuint ((guintptr) b, >=, (guintptr) a + size + 16);
+  g_assert_false (nm_allocator_owns (alloc, a + size));
+
+  if (g_test_subprocess ())
+    {
+      /* The overflow itself. */
+      a[size] = 1;
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+#ifdef NM_HAVE_ASAN
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*AddressSanitizer*use-after-poison*");
+#else
+  g_test_trap_assert_passed ();
+#endif
+  nm_pool_allocator_free (pool, b);
+  nm_pool_allocator_free (pool, a);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -842,6 +1090,11 @@ main (int    argc,
   g_test_add_func ("/nebula/pool/config/key-file", test_pool_key_file);
   g_test_add_func ("/nebula/pool/thread-safe/single-thread", test_pool_thread_safe_single_thread);
   g_test_add_func ("/nebula/pool/thread-safe/corruption", test_pool_thread_safe_corruption);
+  g_test_add_func ("/nebula/pool/layout/every-alignment", test_pool_layout_every_alignment);
+  g_test_add_func ("/nebula/pool/construct/defaults", test_pool_construct_defaults);
+  g_test_add_func ("/nebula/pool/construct/invalid", test_pool_construct_invalid);
+  g_test_add_func ("/nebula/pool/notify", test_pool_notify);
+  g_test_add_func ("/nebula/pool/development/redzone", test_pool_development_redzone);
 
   return g_test_run ();
 }

@@ -63,10 +63,11 @@
  * hold blocks (the message says how many). Statistics are exact once the
  * threads are quiescent, except #NmAllocator:bytes-peak, which thread-safe
  * pools sample at depot transfers, statistics reads and resets (a lower
- * bound). With #NmMemoryConfig:validate, frees change a block's state
- * atomically, so even two threads freeing one block at the same moment are
- * caught; without it, such a racing double free can go unnoticed. Reset
- * must not race with other calls.
+ * bound). Frees change a block's state atomically, so of two threads
+ * freeing one block at the same moment exactly one gives it back and the
+ * other is reported as a double free: a block is never cached twice.
+ * Statistics and properties may be read while other threads allocate,
+ * free, grow and trim. Reset must not race with other calls.
  *
  * |[<!-- language="C" -->
  * g_autoptr(NmPoolAllocator) nodes = nm_pool_allocator_new (sizeof (Node), G_ALIGNOF (Node),
@@ -93,13 +94,17 @@
  *    block's link is read only after its state was found FREE, so the pool
  *    never reads a trimmed (unmapped) block or follows a forged pointer;
  *  - single-thread mode: in_use and peak are exact counters;
- *  - thread-safe mode: FREE ↔ CACHED transitions and the list happen under
- *    self->lock; CACHED ↔ ALLOCATED happen in the owning thread with relaxed
- *    byte stores, so no two threads ever read-modify-write the same word.
+ *  - thread-safe mode: FREE ↔ CACHED transitions, the list, the slabs,
+ *    n_held, state_committed, released and peak change under self->lock
+ *    (statistics read them under it too); CACHED → ALLOCATED happens in the
+ *    owning thread with a relaxed byte store; ALLOCATED → CACHED is a
+ *    compare-and-swap in the freeing thread, the one transition two threads
+ *    can race for (a double free), so exactly one of them wins;
+ *    n_quarantined is updated atomically.
  *
- * Why a state byte per block rather than a bit: in thread-safe mode frees of
- * neighbouring blocks by different threads would otherwise need an atomic
- * read-modify-write on a shared word; a byte store needs none.
+ * Why a state byte per block rather than a bit: the free's compare-and-swap
+ * then touches that block's byte only, and frees of neighbouring blocks by
+ * different threads never contend for one bit field.
  *
  * The depot is a free list behind a mutex taken once per batch of half a
  * cache. The benchmark program (`nm-bench --only depot`) measures it against
@@ -128,6 +133,14 @@
 #define N_CACHE_SLOTS   4
 #define N_OWNER_SLOTS   64
 
+/* Development preset: at least this many poisoned bytes after each block,
+ * and blocks start on AddressSanitizer's 8-byte shadow granules. */
+#define REDZONE          16
+#define REDZONE_GRANULE  8
+
+#define DEFAULT_BLOCK_SIZE   64
+#define DEFAULT_BLOCK_COUNT  1024
+
 enum {
   BLOCK_FRESH = 0,
   BLOCK_FREE,
@@ -144,7 +157,8 @@ enum {
   SLOW_THREAD_SAFE = 1 << 0,
   SLOW_SANITIZE    = 1 << 1,
   SLOW_POISON      = 1 << 2,
-  SLOW_VALIDATE    = 1 << 3,   /* development checks: owner thread, atomic frees */
+  SLOW_VALIDATE    = 1 << 3,   /* development checks: owner thread, fill check, redzones */
+  SLOW_UNUSABLE    = 1 << 7,   /* construction failed: every call takes the slow path */
 };
 
 typedef struct
@@ -153,6 +167,17 @@ typedef struct
   gsize    count;
   gboolean trimmed;
 } Slab;
+
+/* The construct properties, kept until constructed() builds the pool. */
+typedef struct
+{
+  char     *name;
+  guint64   block_size;
+  guint64   block_alignment;
+  guint64   block_count;
+  guint64   max_block_count;
+  gboolean  thread_safe;
+} PoolSettings;
 
 typedef struct _PoolCache PoolCache;
 
@@ -188,7 +213,7 @@ struct _NmPoolAllocator
    * head_index (its index), n_blocks (blocks in the slab range), secret,
    * n_allocs and n_frees (thread-safe mode: of caches gone), in_use
    * (single-thread mode) and peak (updated before in_use decreases). */
-  NmPoolAllocatorFast fast;
+  _NmPoolAllocatorFast fast;
 
   guint64            key;
 
@@ -200,6 +225,7 @@ struct _NmPoolAllocator
   gsize              n_held;       /* blocks in slabs that are not trimmed */
   gsize              reserved;     /* bytes of address space for blocks */
   gsize              state_committed;
+  gsize              n_grown;      /* slabs added or recommitted so far */
   guint64            released;     /* thread-safe mode: handed out, then reset */
   guint64            n_quarantined;
   Slab               slabs[MAX_SLABS];
@@ -210,6 +236,10 @@ struct _NmPoolAllocator
   pthread_mutex_t    lock;         /* depot, slabs, cache list */
 
   NmAllocatorCommon  common;
+
+  PoolSettings       settings;
+  NmMemoryConfig    *config;
+  GError            *init_error;   /* why the pool holds no blocks, or NULL */
 };
 
 G_STATIC_ASSERT (G_STRUCT_OFFSET (struct _NmPoolAllocator, fast) == sizeof (GObject));
@@ -219,6 +249,7 @@ enum {
   PROP_BLOCK_ALIGNMENT,
   PROP_BLOCK_COUNT,
   PROP_MAX_BLOCK_COUNT,
+  PROP_CONFIG,
   N_PROPS
 };
 
@@ -267,7 +298,7 @@ link_encode (NmPoolAllocator *self,
              const guint8    *blk,
              const guint8    *next)
 {
-  return (guint64) (guintptr) next ^ self->fast.secret ^ ((guintptr) blk >> 4);
+  return _nm_pool_link_encode (&self->fast, blk, next);
 }
 
 static inline guint
@@ -283,6 +314,20 @@ state_set (NmPoolAllocator *self,
            guint8           state)
 {
   __atomic_store_n (&self->fast.state[index], state, __ATOMIC_RELAXED);
+}
+
+/* The one transition two threads may race for: freeing an allocated block.
+ * Exactly one of two racing frees of a block wins; the other sees the
+ * block no longer allocated and is reported as a double free. */
+static inline gboolean
+state_claim_free (NmPoolAllocator *self,
+                  gsize            index,
+                  guint8           new_state)
+{
+  guint8 expected = BLOCK_ALLOCATED;
+
+  return __atomic_compare_exchange_n (&self->fast.state[index], &expected, new_state, FALSE,
+                                      __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 }
 
 static inline gsize
@@ -387,7 +432,7 @@ list_pop (NmPoolAllocator *self,
     }
 
   blk = self->fast.head;
-  next = (guint8 *) (guintptr) (link_load_checked (self, blk) ^ self->fast.secret ^ ((guintptr) blk >> 4));
+  next = _nm_pool_link_decode (&self->fast, blk, link_load_checked (self, blk));
   next_index = block_index (self, next);
   if (next != NULL && next_index >= self->fast.n_blocks)
     {
@@ -477,6 +522,7 @@ grow (NmPoolAllocator *self)
 
   poison_slab (self, slab);
   self->n_held += slab->count;
+  self->n_grown++;
   self->fresh = MIN (self->fresh, slab->first);
 
   return TAKE_OK;
@@ -519,8 +565,8 @@ static void
 fill_freed (NmPoolAllocator *self,
             guint8          *blk)
 {
-  if (self->fast.stride > LINK_SIZE)
-    memset (blk + LINK_SIZE, NM_POISON_FREED, self->fast.stride - LINK_SIZE);
+  if (self->block_size > LINK_SIZE)
+    memset (blk + LINK_SIZE, NM_POISON_FREED, self->block_size - LINK_SIZE);
 }
 
 /* Returns the offset of the first byte of the freed fill that changed, or
@@ -529,7 +575,7 @@ static gssize
 check_fill (NmPoolAllocator *self,
             const guint8    *blk)
 {
-  for (gsize k = LINK_SIZE; k < self->fast.stride; k++)
+  for (gsize k = LINK_SIZE; k < self->block_size; k++)
     if (blk[k] != NM_POISON_FREED)
       return (gssize) k;
 
@@ -584,27 +630,27 @@ hand_out (NmPoolAllocator  *self,
   if (self->common.poison && check && self->common.validate)
     {
       if (self->common.sanitize)
-        nm_sanitizer_make_readable (blk, self->fast.stride);
+        nm_sanitizer_make_readable (blk, self->block_size);
       at = check_fill (self, blk);
     }
 
   if (self->common.sanitize)
-    nm_sanitizer_block_alloc (self, blk, self->fast.stride);
+    nm_sanitizer_block_alloc (self, blk, self->block_size);
 
   if (self->common.poison)
     {
       if (at >= 0)
         {
           if (self->common.sanitize)
-            nm_sanitizer_block_free (self, blk, self->fast.stride);
+            nm_sanitizer_block_free (self, blk, self->block_size);
           state_set (self, index, BLOCK_QUARANTINED);
-          self->n_quarantined++;
+          _nm_counter_inc (&self->n_quarantined);
           return fail_corruption (self, error, "block #%" G_GSIZE_FORMAT " at %p was "
                                   "written after it was freed (byte %" G_GSSIZE_FORMAT
                                   " is 0x%02x, not the 0x%02x fill)", index, blk, at,
                                   blk[at], NM_POISON_FREED);
         }
-      memset (blk, NM_POISON_FRESH, self->fast.stride);
+      memset (blk, NM_POISON_FRESH, self->block_size);
     }
 
   state_set (self, index, BLOCK_ALLOCATED);
@@ -619,13 +665,16 @@ take_back (NmPoolAllocator *self,
   if (self->common.poison)
     fill_freed (self, blk);
   if (self->common.sanitize)
-    nm_sanitizer_block_free (self, blk, self->fast.stride);
+    nm_sanitizer_block_free (self, blk, self->block_size);
 }
 
+/* @held: blocks held when the take failed, read under the lock in
+ * thread-safe mode. */
 static gpointer
 fail_take (NmPoolAllocator  *self,
            TakeResult        r,
            gsize             bad,
+           gsize             held,
            guint64           cached,
            GError          **error)
 {
@@ -645,12 +694,12 @@ fail_take (NmPoolAllocator  *self,
 
     case TAKE_NO_MEMORY:
       {
-        g_autofree char *held = g_format_size ((guint64) self->n_held * self->fast.stride);
+        g_autofree char *held_size = _nm_format_size ((guint64) held * self->block_size);
 
         return _nm_allocator_fail (NM_ALLOCATOR (self), c, error, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY,
                                    "%s “%s” cannot grow beyond %s: the system refused more "
                                    "memory. Lower max-block-count or free memory elsewhere.",
-                                   c->label, c->name, held);
+                                   c->label, c->name, held_size);
       }
 
     case TAKE_EXHAUSTED:
@@ -658,17 +707,17 @@ fail_take (NmPoolAllocator  *self,
     default:
       {
         guint64 in_use = nm_pool_allocator_get_blocks_in_use (self);
-        g_autofree char *usage = _nm_format_usage (in_use * self->fast.stride,
-                                                   (guint64) self->n_held * self->fast.stride);
+        g_autofree char *usage = _nm_format_usage (in_use * self->block_size,
+                                                   (guint64) held * self->block_size);
 
         return _nm_allocator_fail (NM_ALLOCATOR (self), c, error, NM_ALLOCATOR_ERROR_POOL_EXHAUSTED,
                                    "%s “%s” is exhausted: capacity %" G_GSIZE_FORMAT " blocks "
                                    "of %" G_GSIZE_FORMAT " bytes, %" G_GUINT64_FORMAT " in use, "
                                    "%" G_GUINT64_FORMAT " parked in thread caches, %"
                                    G_GUINT64_FORMAT " quarantined; %s. %s",
-                                   c->label, c->name, self->n_held, self->fast.stride, in_use,
-                                   cached, self->n_quarantined, usage,
-                                   self->max_blocks > self->n_held
+                                   c->label, c->name, held, self->block_size, in_use,
+                                   cached, _nm_counter_get (&self->n_quarantined), usage,
+                                   self->max_blocks > held
                                      ? "Raise block-count, or raise max-block-count to let it grow further."
                                      : "Raise block-count, or set max-block-count to let the pool grow.");
       }
@@ -685,12 +734,21 @@ recover (NmPoolAllocator *self,
   if (r == TAKE_BAD_LINK)
     {
       state_set (self, bad, BLOCK_QUARANTINED);
-      self->n_quarantined++;
+      _nm_counter_inc (&self->n_quarantined);
     }
   list_rebuild (self);
 }
 
 static guint64 ts_cached_count (NmPoolAllocator *self);
+
+/* Capacity and block-count change on growth and trim only, never on the
+ * inline paths; called without the lock, so handlers may read the pool. */
+static void
+notify_capacity (NmPoolAllocator *self)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties [NM_ALLOCATOR_PROP_CAPACITY]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_BLOCK_COUNT]);
+}
 
 /* Single-thread mode */
 
@@ -700,14 +758,18 @@ st_alloc (NmPoolAllocator  *self,
 {
   gboolean fresh = FALSE;
   gsize i = 0;
+  gsize grown = self->n_grown;
   TakeResult r = depot_take (self, &i, &fresh);
   gpointer mem;
+
+  if G_UNLIKELY (self->n_grown != grown)
+    notify_capacity (self);
 
   if (r != TAKE_OK)
     {
       if (r == TAKE_BAD_LINK || r == TAKE_BAD_TARGET)
         recover (self, r, i);
-      return fail_take (self, r, i, 0, error);
+      return fail_take (self, r, i, self->n_held, 0, error);
     }
 
   mem = hand_out (self, i, !fresh, error);
@@ -935,6 +997,9 @@ typedef struct
   guint64 frees;
   guint64 cached;
   guint64 in_use;
+  guint64 peak;
+  gsize   held;
+  gsize   state_committed;
 } CacheTotals;
 
 static void
@@ -960,6 +1025,10 @@ ts_totals_locked (NmPoolAllocator *self,
    * statistics read and every reset. */
   if (t->in_use > self->fast.peak)
     self->fast.peak = t->in_use;
+
+  t->peak = self->fast.peak;
+  t->held = self->n_held;
+  t->state_committed = self->state_committed;
 }
 
 static void
@@ -986,8 +1055,11 @@ ts_alloc_slow (NmPoolAllocator  *self,
       guint want = MAX (1, c->limit / 2);
       guint got = 0;
       gsize bad = 0;
+      gsize held;
+      gsize grown;
 
       pthread_mutex_lock (&self->lock);
+      grown = self->n_grown;
       while (got < want)
         {
           gboolean fresh = FALSE;
@@ -1005,22 +1077,28 @@ ts_alloc_slow (NmPoolAllocator  *self,
               guint8 *blk = block_ptr (self, i);
 
               if (self->common.sanitize)
-                nm_sanitizer_unpoison (blk, self->fast.stride);
+                nm_sanitizer_unpoison (blk, self->block_size);
               fill_freed (self, blk);
               if (self->common.sanitize)
-                nm_sanitizer_poison (blk, self->fast.stride);
+                nm_sanitizer_poison (blk, self->block_size);
             }
           state_set (self, i, BLOCK_CACHED);
           c->blocks[got++] = i;
         }
       __atomic_store_n (&c->count, got, __ATOMIC_RELAXED);
       ts_totals_locked (self, &totals);
+      held = self->n_held;
+      grown = self->n_grown - grown;
       pthread_mutex_unlock (&self->lock);
+
+      if G_UNLIKELY (grown != 0)
+        notify_capacity (self);
 
       /* A corruption fails the allocation that met it even when other
        * blocks were found. */
       if (r == TAKE_BAD_LINK || r == TAKE_BAD_TARGET || got == 0)
-        return fail_take (self, r, bad, r == TAKE_EXHAUSTED ? ts_cached_count (self) : 0, error);
+        return fail_take (self, r, bad, held, r == TAKE_EXHAUSTED ? ts_cached_count (self) : 0,
+                          error);
     }
 
   i = c->blocks[c->count - 1];
@@ -1067,7 +1145,6 @@ ts_free_slow (NmPoolAllocator *self,
       pthread_mutex_unlock (&self->lock);
     }
 
-  state_set (self, index, BLOCK_CACHED);
   c->blocks[c->count] = index;
   __atomic_store_n (&c->count, c->count + 1, __ATOMIC_RELAXED);
   __atomic_store_n (&c->n_frees, c->n_frees + 1, __ATOMIC_RELAXED);
@@ -1087,11 +1164,38 @@ check_owner (NmPoolAllocator *self)
                                "thread-safe=true.");
 }
 
+/* Every allocation from a pool that could not be built fails with the
+ * reason: no memory, or construct properties no pool can hold. */
+static gpointer
+fail_unusable (NmPoolAllocator  *self,
+               GError          **error) NM_COLD;
+
+static gpointer
+fail_unusable (NmPoolAllocator  *self,
+               GError          **error)
+{
+  NmAllocatorCommon *c = &self->common;
+
+  if (g_error_matches (self->init_error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY))
+    return _nm_allocator_fail (NM_ALLOCATOR (self), c, error, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY,
+                               "%s “%s” cannot allocate a block: it has no memory (%s)",
+                               c->label, c->name, self->init_error->message);
+
+  return _nm_allocator_fail (NM_ALLOCATOR (self), c, error, NM_ALLOCATOR_ERROR_INVALID_LAYOUT,
+                             "%s “%s” cannot allocate a block: its construct properties are "
+                             "invalid (%s). Give block-size, block-alignment and block-count "
+                             "values a pool can hold, or a config.",
+                             c->label, c->name, self->init_error->message);
+}
+
 static G_GNUC_NO_INLINE gpointer
 alloc_slow (NmPoolAllocator  *self,
             GError          **error)
 {
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if G_UNLIKELY (self->fast.slow_flags & SLOW_UNUSABLE)
+    return fail_unusable (self, error);
 
   check_owner (self);
 
@@ -1102,7 +1206,7 @@ alloc_slow (NmPoolAllocator  *self,
 }
 
 /**
- * nm_pool_allocator_alloc:
+ * nm_pool_allocator_alloc: (skip)
  * @self: an #NmPoolAllocator
  * @error: return location for a #GError, or %NULL
  *
@@ -1157,6 +1261,9 @@ pool_alloc (NmAllocator  *allocator,
   if (!nm_layout_is_valid (size, alignment))
     return _nm_allocator_fail_layout (allocator, &self->common, size, alignment, error);
 
+  if (self->fast.slow_flags & SLOW_UNUSABLE)
+    return fail_unusable (self, error);
+
   return _nm_allocator_fail (allocator, &self->common, error, NM_ALLOCATOR_ERROR_INVALID_LAYOUT,
                              "%s “%s” cannot allocate %" G_GSIZE_FORMAT " bytes with alignment %"
                              G_GSIZE_FORMAT ": its blocks hold %" G_GSIZE_FORMAT " bytes aligned "
@@ -1188,8 +1295,8 @@ report_bad_free (NmPoolAllocator *self,
         _nm_allocator_report_invalid_free (allocator, c, mem,
                                            "free of a misaligned interior pointer: %"
                                            G_GSIZE_FORMAT " bytes into block #%" G_GSIZE_FORMAT
-                                           " (blocks are %" G_GSIZE_FORMAT " bytes); free the "
-                                           "pointer the allocation returned",
+                                           " (blocks are %" G_GSIZE_FORMAT " bytes apart); free "
+                                           "the pointer the allocation returned",
                                            offset % self->fast.stride, offset / self->fast.stride,
                                            self->fast.stride);
       return;
@@ -1242,14 +1349,10 @@ free_slow (NmPoolAllocator *self,
 
   if (self->fast.slow_flags & SLOW_THREAD_SAFE)
     {
-      guint8 expected = BLOCK_ALLOCATED;
-
-      /* Two threads freeing one block at the same moment both see it
-       * allocated; with validation the state moves atomically, so the
-       * second free is reported and the block is cached once. */
-      if ((self->fast.slow_flags & SLOW_VALIDATE) &&
-          !__atomic_compare_exchange_n (&self->fast.state[i], &expected, BLOCK_CACHED, FALSE,
-                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+      /* Two threads freeing one block at the same moment both saw it
+       * allocated; the state moves atomically, so only one of them caches
+       * the block and the other is reported. */
+      if (!state_claim_free (self, i, BLOCK_CACHED))
         {
           report_bad_free (self, mem, i);
           return;
@@ -1269,7 +1372,7 @@ free_slow (NmPoolAllocator *self,
 }
 
 /**
- * nm_pool_allocator_free:
+ * nm_pool_allocator_free: (skip)
  * @self: an #NmPoolAllocator
  * @mem: (nullable): a block of @self, or %NULL
  *
@@ -1291,16 +1394,23 @@ void
   if G_LIKELY (mem != NULL && _nm_pool_fast_push (&self->fast, mem))
     return;
 
+  /* Thread-safe mode, without checks: the thread's cache. One
+   * compare-and-swap on the block's state byte makes the free exclusive:
+   * of two threads freeing one block at once, one caches it and the other
+   * is reported, so no block ever sits in two caches. */
   i = block_index (self, mem);
-  if (self->fast.slow_flags == SLOW_THREAD_SAFE && i < n_blocks_get (self) &&
-      state_get (self, i) == BLOCK_ALLOCATED)
+  if (self->fast.slow_flags == SLOW_THREAD_SAFE && i < n_blocks_get (self))
     {
       PoolCache *c = cache_get (self);
       guint n = c->count;
 
       if G_LIKELY (n < c->limit)
         {
-          state_set (self, i, BLOCK_CACHED);
+          if G_UNLIKELY (!state_claim_free (self, i, BLOCK_CACHED))
+            {
+              report_bad_free (self, mem, i);
+              return;
+            }
           c->blocks[n] = i;
           __atomic_store_n (&c->count, n + 1, __ATOMIC_RELAXED);
           __atomic_store_n (&c->n_frees, c->n_frees + 1, __ATOMIC_RELAXED);
@@ -1345,6 +1455,10 @@ pool_owns (NmAllocator   *allocator,
   gsize i;
 
   if (offset >= n_blocks_get (self) * self->fast.stride)
+    return FALSE;
+
+  /* Bytes of a redzone belong to no block. */
+  if (offset % self->fast.stride >= self->block_size)
     return FALSE;
 
   i = offset / self->fast.stride;
@@ -1414,8 +1528,11 @@ nm_pool_allocator_reset (NmPoolAllocator *self)
 
   pthread_mutex_unlock (&self->lock);
 
+  /* bytes-used changed when blocks were in use before the reset, whatever
+   * was last notified: readers saw that value. */
+  self->common.notified_used = in_use * self->block_size;
   _nm_allocator_reset_done (NM_ALLOCATOR (self), &self->common, properties,
-                            0, self->fast.peak * self->fast.stride);
+                            0, self->fast.peak * self->block_size);
 }
 
 static void
@@ -1482,6 +1599,9 @@ nm_pool_allocator_trim (NmPoolAllocator *self)
 
   pthread_mutex_unlock (&self->lock);
 
+  if (released > 0)
+    notify_capacity (self);
+
   return released;
 }
 
@@ -1499,32 +1619,29 @@ pool_get_stats (NmAllocator      *allocator,
                 NmAllocatorStats *stats)
 {
   NmPoolAllocator *self = (NmPoolAllocator *) allocator;
-  guint64 allocs, frees, in_use, cached = 0;
+  CacheTotals t = { 0 };
 
+  /* Thread-safe pools may be read while other threads allocate, grow and
+   * trim: everything comes from one snapshot taken under the lock. */
   if (self->fast.slow_flags & SLOW_THREAD_SAFE)
-    {
-      CacheTotals t;
-
-      ts_totals (self, &t);
-      allocs = t.allocs;
-      frees = t.frees;
-      cached = t.cached;
-      in_use = t.in_use;
-    }
+    ts_totals (self, &t);
   else
     {
-      allocs = self->fast.n_allocs;
-      frees = self->fast.n_frees;
-      in_use = self->fast.in_use;
+      t.allocs = self->fast.n_allocs;
+      t.frees = self->fast.n_frees;
+      t.in_use = self->fast.in_use;
+      t.peak = self->fast.peak;
+      t.held = self->n_held;
+      t.state_committed = self->state_committed;
     }
 
-  stats->capacity = (guint64) self->n_held * self->fast.stride;
-  stats->bytes_used = in_use * self->fast.stride;
-  stats->bytes_peak = MAX (self->fast.peak, in_use) * self->fast.stride;
-  stats->bytes_reserved = (guint64) self->n_held * self->fast.stride + self->state_committed;
-  stats->allocation_count = allocs;
-  stats->free_count = frees;
-  stats->cached_count = cached;
+  stats->capacity = (guint64) t.held * self->block_size;
+  stats->bytes_used = t.in_use * self->block_size;
+  stats->bytes_peak = MAX (t.peak, t.in_use) * self->block_size;
+  stats->bytes_reserved = (guint64) t.held * self->fast.stride + t.state_committed;
+  stats->allocation_count = t.allocs;
+  stats->free_count = t.frees;
+  stats->cached_count = t.cached;
   _nm_allocator_fill_common_stats (&self->common, stats);
 }
 
@@ -1542,7 +1659,7 @@ nm_pool_allocator_finalize (GObject *object)
       if (self->common.leak_report && in_use > 0)
         g_message ("%s “%s” finalized with %" G_GUINT64_FORMAT " blocks of %"
                    G_GSIZE_FORMAT " bytes still in use.", self->common.label,
-                   self->common.name, in_use, self->fast.stride);
+                   self->common.name, in_use, self->block_size);
     }
 
   if (self->fast.slow_flags & SLOW_THREAD_SAFE)
@@ -1596,6 +1713,9 @@ nm_pool_allocator_finalize (GObject *object)
 
   pthread_mutex_destroy (&self->lock);
   _nm_allocator_common_clear (&self->common);
+  g_clear_pointer (&self->settings.name, g_free);
+  g_clear_object (&self->config);
+  g_clear_error (&self->init_error);
 
   G_OBJECT_CLASS (nm_pool_allocator_parent_class)->finalize (object);
 }
@@ -1629,68 +1749,379 @@ nm_pool_allocator_get_property (GObject    *object,
       g_value_set_uint64 (value, self->max_blocks);
       break;
 
+    case PROP_CONFIG:
+      g_value_set_object (value, self->config);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
 
 static void
+nm_pool_allocator_set_property (GObject      *object,
+                                guint         prop_id,
+                                const GValue *value,
+                                GParamSpec   *pspec)
+{
+  NmPoolAllocator *self = NM_POOL_ALLOCATOR (object);
+  PoolSettings *s = &self->settings;
+
+  switch (prop_id)
+    {
+    case NM_ALLOCATOR_PROP_NAME:
+      g_free (s->name);
+      s->name = g_value_dup_string (value);
+      break;
+
+    case NM_ALLOCATOR_PROP_THREAD_SAFE:
+      s->thread_safe = g_value_get_boolean (value);
+      break;
+
+    case PROP_BLOCK_SIZE:
+      s->block_size = g_value_get_uint64 (value);
+      break;
+
+    case PROP_BLOCK_ALIGNMENT:
+      s->block_alignment = g_value_get_uint64 (value);
+      break;
+
+    case PROP_BLOCK_COUNT:
+      s->block_count = g_value_get_uint64 (value);
+      break;
+
+    case PROP_MAX_BLOCK_COUNT:
+      s->max_block_count = g_value_get_uint64 (value);
+      break;
+
+    case PROP_CONFIG:
+      g_set_object (&self->config, g_value_get_object (value));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static guint64
+random_secret (void)
+{
+  guint64 secret = ((guint64) g_random_int () << 32) | g_random_int ();
+
+  /* A top bit set makes a zeroed link decode far beyond any index. */
+  return secret | (G_GUINT64_CONSTANT (1) << 63);
+}
+
+static guint8 *
+reserve (gsize size)
+{
+  void *p = mmap (NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+  return p == MAP_FAILED ? NULL : p;
+}
+
+/* The configuration the construct properties describe, validated by the
+ * builder. */
+static NmMemoryConfig *
+config_from_settings (const PoolSettings  *s,
+                      GError             **error)
+{
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+
+  nm_memory_config_builder_set_kind (builder, NM_ALLOCATOR_KIND_POOL);
+  nm_memory_config_builder_set_name (builder, s->name != NULL && *s->name ? s->name : "pool");
+  nm_memory_config_builder_set_block_size (builder, s->block_size);
+  if (s->block_alignment != 0)
+    nm_memory_config_builder_set_block_alignment (builder, s->block_alignment);
+  nm_memory_config_builder_set_block_count (builder, s->block_count);
+  nm_memory_config_builder_set_max_block_count (builder, s->max_block_count);
+  nm_memory_config_builder_set_thread_safe (builder, s->thread_safe);
+
+  return nm_memory_config_builder_build (builder, error);
+}
+
+/* Lays the pool out as @config says and takes its first slab. On failure
+ * the pool holds no memory and @error says why. */
+static gboolean
+pool_setup (NmPoolAllocator  *self,
+            NmMemoryConfig   *config,
+            GError          **error)
+{
+  gsize size, alignment, count, stride, odd;
+
+  if (nm_memory_config_get_kind (config) != NM_ALLOCATOR_KIND_POOL)
+    {
+      g_set_error (error, NM_CONFIG_ERROR, NM_CONFIG_ERROR_INCOMPATIBLE,
+                   "the configuration describes another kind of allocator; build it "
+                   "with kind “pool”");
+      return FALSE;
+    }
+
+  alignment = MAX (nm_memory_config_get_block_alignment (config), 1);
+  size = nm_memory_config_get_block_size (config);
+  count = nm_memory_config_get_block_count (config);
+  if (size == 0 || count == 0 || (alignment & (alignment - 1)) != 0 || alignment > nm_page_size)
+    {
+      g_set_error (error, NM_CONFIG_ERROR, NM_CONFIG_ERROR_INVALID_VALUE,
+                   "the configuration has block-size %" G_GSIZE_FORMAT ", block-alignment %"
+                   G_GSIZE_FORMAT " and block-count %" G_GSIZE_FORMAT ", which no pool can "
+                   "hold; build it with an NmMemoryConfigBuilder", size, alignment, count);
+      return FALSE;
+    }
+
+  size = nm_align_up (MAX (size, LINK_SIZE), alignment);
+
+  /* The development preset separates blocks by a poisoned redzone, and
+   * starts every block on a shadow granule of AddressSanitizer, so that a
+   * write past a block is reported as it is for malloc. */
+  stride = size;
+  if (self->common.validate)
+    stride = nm_align_up (size + REDZONE, MAX (alignment, REDZONE_GRANULE));
+
+  self->block_size = size;
+  self->block_alignment = alignment;
+  self->block_count = count;
+  self->max_blocks = MAX (nm_memory_config_get_max_block_count (config), count);
+  self->fast.stride = stride;
+  self->fast.shift = (guint) __builtin_ctzll (stride);
+  odd = stride >> self->fast.shift;
+  self->fast.inverse = odd;
+  for (guint k = 0; k < 5; k++)
+    self->fast.inverse *= 2 - odd * self->fast.inverse;
+  self->fast.secret = random_secret ();
+  self->key = __atomic_fetch_add (&next_key, 1, __ATOMIC_RELAXED);
+  self->cache_limit = CLAMP (count / 8, 2, CACHE_MAX);
+
+  self->reserved = page_ceil (self->max_blocks * stride);
+  self->fast.base = reserve (self->reserved);
+  self->fast.state = self->fast.base ? reserve (page_ceil (self->max_blocks)) : NULL;
+  if (self->fast.state == NULL)
+    {
+      g_autofree char *total = _nm_format_size (self->reserved);
+
+      if (self->fast.base)
+        munmap (self->fast.base, self->reserved);
+      self->fast.base = NULL;
+      g_set_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY,
+                   "%s “%s”: the system refused %s of address space for %" G_GSIZE_FORMAT
+                   " blocks. Lower max-block-count.", self->common.label, self->common.name,
+                   total, self->max_blocks);
+      return FALSE;
+    }
+
+  if (self->common.sanitize)
+    nm_sanitizer_pool_create (self);
+
+  if (grow (self) != TAKE_OK)
+    {
+      g_autofree char *total = _nm_format_size ((guint64) count * size);
+
+      g_set_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY,
+                   "%s “%s”: the system refused its first slab of %s. Lower block-count.",
+                   self->common.label, self->common.name, total);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* A pool that could not be built keeps the reason and fails every
+ * allocation with it: the slow-path flag below keeps every fast path away
+ * from its (absent) blocks, and with no blocks every free is foreign. */
+static void
+pool_set_unusable (NmPoolAllocator *self,
+                   GError          *error)
+{
+  const PoolSettings *s = &self->settings;
+
+  if (self->fast.base != NULL)
+    {
+      if (self->common.sanitize)
+        nm_sanitizer_pool_destroy (self);
+      munmap (self->fast.base, self->reserved);
+      munmap (self->fast.state, page_ceil (self->max_blocks));
+    }
+
+  memset (&self->fast, 0, sizeof self->fast);
+  self->fast.slow_flags = SLOW_UNUSABLE;
+  self->n_slabs = 0;
+  self->n_held = 0;
+  self->state_committed = 0;
+  self->block_size = s->block_size;
+  self->block_alignment = s->block_alignment;
+  self->block_count = s->block_count;
+  self->max_blocks = MAX (s->max_block_count, s->block_count);
+  self->init_error = error;
+}
+
+static void
+nm_pool_allocator_constructed (GObject *object)
+{
+  NmPoolAllocator *self = NM_POOL_ALLOCATOR (object);
+  const PoolSettings *s = &self->settings;
+  g_autoptr(GError) error = NULL;
+
+  G_OBJECT_CLASS (nm_pool_allocator_parent_class)->constructed (object);
+
+  _nm_allocator_common_init (&self->common, "Pool allocator",
+                             s->name != NULL && *s->name ? s->name : "pool", s->thread_safe);
+
+  if (self->config == NULL)
+    self->config = config_from_settings (s, &error);
+
+  if (self->config != NULL)
+    {
+      _nm_allocator_common_apply_config (&self->common, self->config);
+      if (self->common.name == NULL || *self->common.name == '\0')
+        {
+          g_free (self->common.name);
+          self->common.name = g_strdup ("pool");
+        }
+      self->fast.slow_flags = (self->common.thread_safe ? SLOW_THREAD_SAFE : 0) |
+                              (self->common.sanitize ? SLOW_SANITIZE : 0) |
+                              (self->common.poison ? SLOW_POISON : 0) |
+                              (self->common.validate ? SLOW_VALIDATE : 0);
+      if (pool_setup (self, self->config, &error))
+        {
+          if (self->common.thread_safe)
+            {
+              pthread_mutex_lock (&registry_lock);
+              if (registry == NULL)
+                registry = g_hash_table_new (g_int64_hash, g_int64_equal);
+              g_hash_table_insert (registry, &self->key, self);
+              pthread_mutex_unlock (&registry_lock);
+            }
+          return;
+        }
+    }
+
+  pool_set_unusable (self, g_steal_pointer (&error));
+}
+
+static void
 nm_pool_allocator_class_init (NmPoolAllocatorClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  static const char * const overridden[] = {
+    [NM_ALLOCATOR_PROP_CAPACITY] = "capacity",
+    [NM_ALLOCATOR_PROP_BYTES_USED] = "bytes-used",
+    [NM_ALLOCATOR_PROP_BYTES_PEAK] = "bytes-peak",
+    [NM_ALLOCATOR_PROP_ALLOCATION_COUNT] = "allocation-count",
+  };
 
+  object_class->constructed = nm_pool_allocator_constructed;
   object_class->finalize = nm_pool_allocator_finalize;
   object_class->get_property = nm_pool_allocator_get_property;
+  object_class->set_property = nm_pool_allocator_set_property;
 
-  _nm_allocator_class_override_properties (object_class, properties);
+  /* The statistics properties are the interface's; name and thread-safe
+   * are also construct properties here. */
+  for (guint i = NM_ALLOCATOR_PROP_CAPACITY; i <= NM_ALLOCATOR_PROP_ALLOCATION_COUNT; i++)
+    {
+      g_object_class_override_property (object_class, i, overridden[i]);
+      properties[i] = g_object_class_find_property (object_class, overridden[i]);
+    }
+
+  /**
+   * NmPoolAllocator:name:
+   *
+   * The pool's name, used in messages and statistics; “pool” when none is
+   * given.
+   *
+   * Since: 1.0
+   */
+  properties [NM_ALLOCATOR_PROP_NAME] =
+    g_param_spec_string ("name", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * NmPoolAllocator:thread-safe:
+   *
+   * Whether several threads may use the pool at once. Default: %FALSE.
+   *
+   * Since: 1.0
+   */
+  properties [NM_ALLOCATOR_PROP_THREAD_SAFE] =
+    g_param_spec_boolean ("thread-safe", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                          G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
    * NmPoolAllocator:block-size:
    *
-   * Bytes per block: the configured size rounded up to a multiple of
-   * #NmPoolAllocator:block-alignment and to at least 8.
+   * Bytes per block. Read: the size given at construction rounded up to a
+   * multiple of #NmPoolAllocator:block-alignment and to at least 8.
+   * Default: 64.
    *
    * Since: 1.0
    */
   properties [PROP_BLOCK_SIZE] =
-    g_param_spec_uint64 ("block-size", NULL, NULL, 0, G_MAXUINT64, 0,
-                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+    g_param_spec_uint64 ("block-size", NULL, NULL, 0, G_MAXUINT64, DEFAULT_BLOCK_SIZE,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
    * NmPoolAllocator:block-alignment:
    *
-   * The alignment of every block, a power of two.
+   * The alignment of every block, a power of two up to the page size; 0
+   * (the default) for the natural alignment of the block size (8 or 16).
+   * Read: the alignment in effect.
    *
    * Since: 1.0
    */
   properties [PROP_BLOCK_ALIGNMENT] =
     g_param_spec_uint64 ("block-alignment", NULL, NULL, 0, G_MAXUINT64, 0,
-                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
    * NmPoolAllocator:block-count:
    *
-   * Blocks the pool holds now: the initial count plus grown slabs, minus
-   * trimmed ones.
+   * Blocks the pool starts with (default: 1024). Read: the blocks the pool
+   * holds now, the initial count plus grown slabs minus trimmed ones;
+   * notified when it changes.
    *
    * Since: 1.0
    */
   properties [PROP_BLOCK_COUNT] =
-    g_param_spec_uint64 ("block-count", NULL, NULL, 0, G_MAXUINT64, 0,
-                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+    g_param_spec_uint64 ("block-count", NULL, NULL, 0, G_MAXUINT64, DEFAULT_BLOCK_COUNT,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
    * NmPoolAllocator:max-block-count:
    *
-   * The most blocks the pool may hold; equal to the initial block count
-   * when the pool does not grow.
+   * The most blocks the pool may grow to; 0 (the default) for a pool that
+   * does not grow. Read: equal to the initial block count when the pool
+   * does not grow.
    *
    * Since: 1.0
    */
   properties [PROP_MAX_BLOCK_COUNT] =
     g_param_spec_uint64 ("max-block-count", NULL, NULL, 0, G_MAXUINT64, 0,
-                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
+  /**
+   * NmPoolAllocator:config:
+   *
+   * The configuration the pool was built from. When one is given at
+   * construction it decides every setting, and the other construct
+   * properties are ignored; otherwise the pool builds one from them.
+   * Default: %NULL.
+   *
+   * Since: 1.0
+   */
+  properties [PROP_CONFIG] =
+    g_param_spec_object ("config", NULL, NULL, NM_TYPE_MEMORY_CONFIG,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_property (object_class, NM_ALLOCATOR_PROP_NAME,
+                                   properties [NM_ALLOCATOR_PROP_NAME]);
+  g_object_class_install_property (object_class, NM_ALLOCATOR_PROP_THREAD_SAFE,
+                                   properties [NM_ALLOCATOR_PROP_THREAD_SAFE]);
   for (guint i = PROP_BLOCK_SIZE; i < N_PROPS; i++)
     g_object_class_install_property (object_class, i, properties [i]);
 
@@ -1712,23 +2143,21 @@ static void
 nm_pool_allocator_init (NmPoolAllocator *self)
 {
   pthread_mutex_init (&self->lock, NULL);
+  self->settings.block_size = DEFAULT_BLOCK_SIZE;
+  self->settings.block_count = DEFAULT_BLOCK_COUNT;
 }
 
-static guint64
-random_secret (void)
+/* Hands the reason a constructed pool is unusable to a constructor
+ * function's caller; FALSE when the pool is usable. */
+static gboolean
+pool_take_init_error (NmPoolAllocator  *self,
+                      GError          **error)
 {
-  guint64 secret = ((guint64) g_random_int () << 32) | g_random_int ();
+  if (self->init_error == NULL)
+    return FALSE;
 
-  /* A top bit set makes a zeroed link decode far beyond any index. */
-  return secret | (G_GUINT64_CONSTANT (1) << 63);
-}
-
-static guint8 *
-reserve (gsize size)
-{
-  void *p = mmap (NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-
-  return p == MAP_FAILED ? NULL : p;
+  g_propagate_error (error, g_error_copy (self->init_error));
+  return TRUE;
 }
 
 NmPoolAllocator *
@@ -1736,77 +2165,12 @@ _nm_pool_allocator_new_from_config (NmMemoryConfig  *config,
                                     GError         **error)
 {
   g_autoptr(NmPoolAllocator) self = NULL;
-  gsize size, alignment, count, odd;
-  TakeResult r;
 
   g_return_val_if_fail (nm_memory_config_get_kind (config) == NM_ALLOCATOR_KIND_POOL, NULL);
 
-  self = g_object_new (NM_TYPE_POOL_ALLOCATOR, NULL);
-  _nm_allocator_common_init (&self->common, "Pool allocator", NULL, FALSE);
-  _nm_allocator_common_apply_config (&self->common, config);
-
-  alignment = MAX (nm_memory_config_get_block_alignment (config), 1);
-  size = MAX (nm_memory_config_get_block_size (config), LINK_SIZE);
-  size = nm_align_up (size, alignment);
-  count = nm_memory_config_get_block_count (config);
-
-  self->block_size = size;
-  self->block_alignment = alignment;
-  self->block_count = count;
-  self->max_blocks = MAX (nm_memory_config_get_max_block_count (config), count);
-  self->fast.stride = size;
-  self->fast.shift = (guint) __builtin_ctzll (size);
-  odd = size >> self->fast.shift;
-  self->fast.inverse = odd;
-  for (guint k = 0; k < 5; k++)
-    self->fast.inverse *= 2 - odd * self->fast.inverse;
-  self->fast.secret = random_secret ();
-  self->key = __atomic_fetch_add (&next_key, 1, __ATOMIC_RELAXED);
-  self->cache_limit = CLAMP (count / 8, 2, CACHE_MAX);
-  self->fast.slow_flags = (self->common.thread_safe ? SLOW_THREAD_SAFE : 0) |
-                     (self->common.sanitize ? SLOW_SANITIZE : 0) |
-                     (self->common.poison ? SLOW_POISON : 0) |
-                     (self->common.validate ? SLOW_VALIDATE : 0);
-
-  self->reserved = page_ceil (self->max_blocks * size);
-  self->fast.base = reserve (self->reserved);
-  self->fast.state = self->fast.base ? reserve (page_ceil (self->max_blocks)) : NULL;
-  if (self->fast.state == NULL)
-    {
-      g_autofree char *total = g_format_size (self->reserved);
-
-      if (self->fast.base)
-        munmap (self->fast.base, self->reserved);
-      self->fast.base = NULL;
-      g_set_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY,
-                   "%s “%s”: the system refused %s of address space for %" G_GSIZE_FORMAT
-                   " blocks. Lower max-block-count.", self->common.label, self->common.name,
-                   total, self->max_blocks);
-      return NULL;
-    }
-
-  if (self->common.sanitize)
-    nm_sanitizer_pool_create (self);
-
-  r = grow (self);
-  if (r != TAKE_OK)
-    {
-      g_autofree char *total = g_format_size ((guint64) count * size);
-
-      g_set_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY,
-                   "%s “%s”: the system refused its first slab of %s. Lower block-count.",
-                   self->common.label, self->common.name, total);
-      return NULL;
-    }
-
-  if (self->common.thread_safe)
-    {
-      pthread_mutex_lock (&registry_lock);
-      if (registry == NULL)
-        registry = g_hash_table_new (g_int64_hash, g_int64_equal);
-      g_hash_table_insert (registry, &self->key, self);
-      pthread_mutex_unlock (&registry_lock);
-    }
+  self = g_object_new (NM_TYPE_POOL_ALLOCATOR, "config", config, NULL);
+  if (pool_take_init_error (self, error))
+    return NULL;
 
   return g_steal_pointer (&self);
 }
@@ -1871,21 +2235,14 @@ nm_pool_allocator_new_full (const char  *name,
                             gboolean     thread_safe,
                             GError     **error)
 {
-  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+  PoolSettings settings = {
+    (char *) name, block_size, block_alignment, block_count, max_block_count, thread_safe,
+  };
   g_autoptr(NmMemoryConfig) config = NULL;
 
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  nm_memory_config_builder_set_kind (builder, NM_ALLOCATOR_KIND_POOL);
-  nm_memory_config_builder_set_name (builder, name ? name : "pool");
-  nm_memory_config_builder_set_block_size (builder, block_size);
-  if (block_alignment != 0)
-    nm_memory_config_builder_set_block_alignment (builder, block_alignment);
-  nm_memory_config_builder_set_block_count (builder, block_count);
-  nm_memory_config_builder_set_max_block_count (builder, max_block_count);
-  nm_memory_config_builder_set_thread_safe (builder, thread_safe);
-
-  config = nm_memory_config_builder_build (builder, error);
+  config = config_from_settings (&settings, error);
   if (config == NULL)
     return NULL;
 
