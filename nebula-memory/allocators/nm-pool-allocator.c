@@ -1500,7 +1500,8 @@ nm_pool_allocator_reset (NmPoolAllocator *self)
   else
     self->fast.in_use = 0;
 
-  if (self->common.sanitize)
+  /* A pool that could not be built has no blocks to forget. */
+  if (self->common.sanitize && self->fast.base != NULL)
     {
       nm_sanitizer_pool_destroy (self);
       nm_sanitizer_pool_create (self);
