@@ -7,6 +7,7 @@
 
 #include "nm-allocator-private.h"
 #include "nm-allocator-stats.h"
+#include "nm-size-private.h"
 
 /**
  * SECTION:nm-allocator-stats
@@ -101,10 +102,10 @@ nm_allocator_stats_to_string (const NmAllocatorStats *stats)
 
   g_return_val_if_fail (stats != NULL, NULL);
 
-  used = _nm_format_size (stats->bytes_used);
-  peak = _nm_format_size (stats->bytes_peak);
-  capacity = _nm_format_size (stats->capacity);
-  reserved = _nm_format_size (stats->bytes_reserved);
+  used = _nm_size_format_human (stats->bytes_used);
+  peak = _nm_size_format_human (stats->bytes_peak);
+  capacity = _nm_size_format_human (stats->capacity);
+  reserved = _nm_size_format_human (stats->bytes_reserved);
 
   return g_strdup_printf ("%s of %s used (%.1f %%), peak %s, reserved %s; "
                           "%" G_GUINT64_FORMAT " allocations, "

@@ -26,7 +26,7 @@
  * a computed length gone wrong) never silently yields a pointer. Alignments
  * are powers of two up to the page size.
  *
- * Failures are #GErrors in %NM_ALLOCATOR_ERROR whose message says what was
+ * Failures are #GError values in %NM_ALLOCATOR_ERROR whose message says what was
  * asked, the state of the allocator and what to do, and are announced with
  * #NmAllocator::allocation-failed. Invalid frees (foreign pointers, double
  * frees, out-of-order frees) are reported once with g_critical(), counted in
@@ -76,7 +76,7 @@ nm_allocator_default_init (NmAllocatorInterface *iface)
    * Since: 1.0
    */
   g_object_interface_install_property (iface,
-    g_param_spec_string ("name", NULL, NULL, NULL,
+    g_param_spec_string ("name", NULL, "The allocator's name", NULL,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**
@@ -87,7 +87,8 @@ nm_allocator_default_init (NmAllocatorInterface *iface)
    * Since: 1.0
    */
   g_object_interface_install_property (iface,
-    g_param_spec_uint64 ("capacity", NULL, NULL, 0, G_MAXUINT64, 0,
+    g_param_spec_uint64 ("capacity", NULL, "Bytes it can hand out without growing",
+                         0, G_MAXUINT64, 0,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**
@@ -99,7 +100,8 @@ nm_allocator_default_init (NmAllocatorInterface *iface)
    * Since: 1.0
    */
   g_object_interface_install_property (iface,
-    g_param_spec_uint64 ("bytes-used", NULL, NULL, 0, G_MAXUINT64, 0,
+    g_param_spec_uint64 ("bytes-used", NULL, "Bytes handed out and not given back",
+                         0, G_MAXUINT64, 0,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**
@@ -111,7 +113,8 @@ nm_allocator_default_init (NmAllocatorInterface *iface)
    * Since: 1.0
    */
   g_object_interface_install_property (iface,
-    g_param_spec_uint64 ("bytes-peak", NULL, NULL, 0, G_MAXUINT64, 0,
+    g_param_spec_uint64 ("bytes-peak", NULL, "The highest bytes-used so far",
+                         0, G_MAXUINT64, 0,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**
@@ -122,7 +125,8 @@ nm_allocator_default_init (NmAllocatorInterface *iface)
    * Since: 1.0
    */
   g_object_interface_install_property (iface,
-    g_param_spec_uint64 ("allocation-count", NULL, NULL, 0, G_MAXUINT64, 0,
+    g_param_spec_uint64 ("allocation-count", NULL, "Successful allocations",
+                         0, G_MAXUINT64, 0,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**
@@ -133,7 +137,8 @@ nm_allocator_default_init (NmAllocatorInterface *iface)
    * Since: 1.0
    */
   g_object_interface_install_property (iface,
-    g_param_spec_boolean ("thread-safe", NULL, NULL, FALSE,
+    g_param_spec_boolean ("thread-safe", NULL, "Whether several threads may use it at once",
+                          FALSE,
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**
@@ -287,6 +292,40 @@ nm_allocator_alloc0 (NmAllocator  *self,
   return mem;
 }
 
+/* The allocator never sees an overflowing count, so the failure is
+ * counted and announced here, the way the allocator would have. */
+static gpointer
+fail_overflow (NmAllocator  *self,
+               gsize         n_elements,
+               gsize         element_size,
+               gsize         alignment,
+               GError      **error)
+{
+  g_autofree char *what = g_strdup_printf ("%" G_GSIZE_FORMAT " elements of %" G_GSIZE_FORMAT
+                                           " bytes", n_elements, element_size);
+  NmFailureInfo info = {
+    .alignment = alignment,
+    .what = what,
+    .state = "the total size overflows",
+    .suggestion = "Check the element count.",
+  };
+  NmAllocatorCommon *common = _nm_allocator_get_common (self);
+  const char *name;
+  GError *local_error;
+
+  if (common != NULL)
+    return _nm_allocator_fail_request (self, common, error, NM_ALLOCATOR_ERROR_INVALID_LAYOUT,
+                                       &info);
+
+  name = nm_allocator_get_name (self);
+  local_error = _nm_error_new_request ("Allocator", name ? name : G_OBJECT_TYPE_NAME (self),
+                                       NM_ALLOCATOR_ERROR_INVALID_LAYOUT, &info);
+  g_signal_emit (self, signals [ALLOCATION_FAILED], 0, local_error);
+  g_propagate_error (error, local_error);
+
+  return NULL;
+}
+
 /**
  * nm_allocator_alloc_n:
  * @self: an #NmAllocator
@@ -317,21 +356,7 @@ nm_allocator_alloc_n (NmAllocator  *self,
   g_return_val_if_fail (self != NULL, NULL);
 
   if (!g_size_checked_mul (&total, n_elements, element_size))
-    {
-      g_autoptr(GError) local_error = NULL;
-      const char *name = nm_allocator_get_name (self);
-
-      /* The allocator never sees this request, so announce it here:
-       * listeners of the signal see every refused request. */
-      local_error = g_error_new (NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_INVALID_LAYOUT,
-                                 "Allocator “%s” cannot allocate %" G_GSIZE_FORMAT
-                                 " elements of %" G_GSIZE_FORMAT " bytes: the total "
-                                 "size overflows. Check the element count.",
-                                 name ? name : "", n_elements, element_size);
-      g_signal_emit (self, signals [ALLOCATION_FAILED], 0, local_error);
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return NULL;
-    }
+    return fail_overflow (self, n_elements, element_size, alignment, error);
 
   return clear ? nm_allocator_alloc0 (self, total, alignment, error)
                : nm_allocator_alloc (self, total, alignment, error);
@@ -529,6 +554,30 @@ _nm_allocator_common_clear (NmAllocatorCommon *common)
   g_clear_pointer (&common->name, g_free);
 }
 
+static GQuark
+common_offset_quark (void)
+{
+  return g_quark_from_static_string ("nm-allocator-common-offset");
+}
+
+void
+_nm_allocator_class_set_common (GObjectClass *klass,
+                                goffset       common_offset)
+{
+  /* Stored plus one, so that no offset reads as "not set". */
+  g_type_set_qdata (G_OBJECT_CLASS_TYPE (klass), common_offset_quark (),
+                    GSIZE_TO_POINTER ((gsize) common_offset + 1));
+}
+
+NmAllocatorCommon *
+_nm_allocator_get_common (NmAllocator *self)
+{
+  gsize stored = GPOINTER_TO_SIZE (g_type_get_qdata (G_OBJECT_TYPE (self),
+                                                     common_offset_quark ()));
+
+  return stored ? (NmAllocatorCommon *) ((guint8 *) self + stored - 1) : NULL;
+}
+
 void
 _nm_allocator_class_override_properties (GObjectClass  *klass,
                                          GParamSpec   **pspecs)
@@ -602,6 +651,24 @@ _nm_allocator_reset_done (NmAllocator        *self,
 }
 
 void
+_nm_allocator_notify_usage (NmAllocator        *self,
+                            NmAllocatorCommon  *common,
+                            GParamSpec        **pspecs,
+                            guint64             used_before,
+                            guint64             used_after,
+                            guint64             peak_before,
+                            guint64             peak_after)
+{
+  common->notified_used = used_after;
+  common->notified_peak = peak_after;
+
+  if (used_before != used_after)
+    g_object_notify_by_pspec (G_OBJECT (self), pspecs [NM_ALLOCATOR_PROP_BYTES_USED]);
+  if (peak_before != peak_after)
+    g_object_notify_by_pspec (G_OBJECT (self), pspecs [NM_ALLOCATOR_PROP_BYTES_PEAK]);
+}
+
+void
 _nm_allocator_fill_common_stats (NmAllocatorCommon *common,
                                  NmAllocatorStats  *stats)
 {
@@ -609,33 +676,6 @@ _nm_allocator_fill_common_stats (NmAllocatorCommon *common,
   stats->invalid_free_count = _nm_counter_get (&common->n_invalid_frees);
   stats->corruption_count = _nm_counter_get (&common->n_corruptions);
   stats->reset_count = _nm_counter_get (&common->n_resets);
-}
-
-char *
-_nm_format_size (guint64 size)
-{
-  char *text = g_format_size (size);
-  char *nbsp;
-
-  /* U+00A0 is two bytes in UTF-8; the plain space plus a shift replaces it. */
-  while ((nbsp = strstr (text, "\xc2\xa0")) != NULL)
-    {
-      *nbsp = ' ';
-      memmove (nbsp + 1, nbsp + 2, strlen (nbsp + 2) + 1);
-    }
-
-  return text;
-}
-
-char *
-_nm_format_usage (guint64 used,
-                  guint64 capacity)
-{
-  g_autofree char *used_str = _nm_format_size (used);
-  g_autofree char *capacity_str = _nm_format_size (capacity);
-  double percent = capacity ? 100.0 * (double) used / (double) capacity : 0.0;
-
-  return g_strdup_printf ("%s of %s used (%.1f %%)", used_str, capacity_str, percent);
 }
 
 gpointer
@@ -660,6 +700,49 @@ _nm_allocator_fail (NmAllocator        *self,
   return NULL;
 }
 
+static gpointer
+fail_with (NmAllocator        *self,
+           NmAllocatorCommon  *common,
+           GError            **error,
+           GError             *local_error)
+{
+  _nm_counter_inc (&common->n_failed);
+  g_signal_emit (self, signals [ALLOCATION_FAILED], 0, local_error);
+  g_propagate_error (error, local_error);
+
+  return NULL;
+}
+
+gpointer
+_nm_allocator_fail_request (NmAllocator         *self,
+                            NmAllocatorCommon   *common,
+                            GError             **error,
+                            NmAllocatorError     code,
+                            const NmFailureInfo *info)
+{
+  return fail_with (self, common, error,
+                    _nm_error_new_request (common->label, common->name, code, info));
+}
+
+gpointer
+_nm_allocator_fail_misuse (NmAllocator        *self,
+                           NmAllocatorCommon  *common,
+                           GError            **error,
+                           NmAllocatorError    code,
+                           const char         *format,
+                           ...)
+{
+  g_autofree char *predicate = NULL;
+  va_list args;
+
+  va_start (args, format);
+  predicate = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  return fail_with (self, common, error,
+                    _nm_error_new_misuse (common->label, common->name, code, predicate));
+}
+
 gpointer
 _nm_allocator_fail_layout (NmAllocator        *self,
                            NmAllocatorCommon  *common,
@@ -667,25 +750,27 @@ _nm_allocator_fail_layout (NmAllocator        *self,
                            gsize               alignment,
                            GError            **error)
 {
+  g_autofree char *page = g_strdup_printf ("alignments above the page size (%" G_GSIZE_FORMAT
+                                           ") are not supported", nm_page_size);
+  NmFailureInfo info = { .size = size, .alignment = alignment };
+
   if (size == 0)
-    return _nm_allocator_fail (self, common, error, NM_ALLOCATOR_ERROR_INVALID_LAYOUT,
-                               "%s “%s” cannot allocate 0 bytes (alignment %" G_GSIZE_FORMAT
-                               "): sizes start at 1 byte. Check how the size was computed.",
-                               common->label, common->name, alignment);
+    {
+      info.state = "sizes start at 1 byte";
+      info.suggestion = "Check how the size was computed.";
+    }
+  else if (alignment == 0 || (alignment & (alignment - 1)) != 0)
+    {
+      info.state = "the alignment must be a power of two";
+      info.suggestion = "Use G_ALIGNOF() of the type, or 8 or 16.";
+    }
+  else
+    {
+      info.state = page;
+      info.suggestion = "Use a page-aligned mapping for such memory.";
+    }
 
-  if (alignment == 0 || (alignment & (alignment - 1)) != 0)
-    return _nm_allocator_fail (self, common, error, NM_ALLOCATOR_ERROR_INVALID_LAYOUT,
-                               "%s “%s” cannot allocate %" G_GSIZE_FORMAT " bytes with "
-                               "alignment %" G_GSIZE_FORMAT ": the alignment must be a "
-                               "power of two. Use G_ALIGNOF() of the type, or 8 or 16.",
-                               common->label, common->name, size, alignment);
-
-  return _nm_allocator_fail (self, common, error, NM_ALLOCATOR_ERROR_INVALID_LAYOUT,
-                             "%s “%s” cannot allocate %" G_GSIZE_FORMAT " bytes with "
-                             "alignment %" G_GSIZE_FORMAT ": alignments above the page size "
-                             "(%" G_GSIZE_FORMAT ") are not supported. Use a page-aligned "
-                             "mapping for such memory.",
-                             common->label, common->name, size, alignment, nm_page_size);
+  return _nm_allocator_fail_request (self, common, error, NM_ALLOCATOR_ERROR_INVALID_LAYOUT, &info);
 }
 
 void
@@ -715,6 +800,7 @@ _nm_allocator_report_invalid_free (NmAllocator       *self,
                                    ...)
 {
   g_autofree char *what = NULL;
+  g_autofree char *text = NULL;
   va_list args;
 
   va_start (args, format);
@@ -722,6 +808,45 @@ _nm_allocator_report_invalid_free (NmAllocator       *self,
   va_end (args);
 
   _nm_counter_inc (&common->n_invalid_frees);
-  g_critical ("%s “%s”: %s (address %p); the free was ignored.",
-              common->label, common->name, what, mem);
+  text = _nm_error_invalid_free_text (common->label, common->name, mem, what);
+  g_critical ("%s", text);
+}
+
+void
+_nm_allocator_report_corruption (NmAllocatorCommon *common,
+                                 gconstpointer      mem,
+                                 const char        *format,
+                                 ...)
+{
+  g_autofree char *what = NULL;
+  g_autofree char *text = NULL;
+  va_list args;
+
+  va_start (args, format);
+  what = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  _nm_counter_inc (&common->n_corruptions);
+  text = _nm_error_corruption_text (common->label, common->name, mem, what);
+  g_critical ("%s", text);
+}
+
+void
+_nm_allocator_report_leaks (NmAllocatorCommon *common,
+                            guint64            live_count,
+                            guint64            live_bytes,
+                            const char        *advice)
+{
+  g_autofree char *text = _nm_error_leak_text (common->label, common->name,
+                                               live_count, live_bytes, advice);
+
+  g_message ("%s", text);
+}
+
+guint64
+_nm_allocator_next_serial (void)
+{
+  static guint64 serial;
+
+  return __atomic_add_fetch (&serial, 1, __ATOMIC_RELAXED);
 }

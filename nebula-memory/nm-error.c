@@ -6,6 +6,8 @@
 #include "config.h"
 
 #include "nm-error.h"
+#include "nm-error-private.h"
+#include "nm-size-private.h"
 
 /**
  * SECTION:nm-error
@@ -49,3 +51,98 @@ G_DEFINE_QUARK (nm-allocator-error-quark, nm_allocator_error)
  * Since: 1.0
  */
 G_DEFINE_QUARK (nm-config-error-quark, nm_config_error)
+
+/* The composers of nm-error-private.h */
+
+GError *
+_nm_error_new_request (const char          *label,
+                       const char          *name,
+                       NmAllocatorError     code,
+                       const NmFailureInfo *info)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autofree char *state = NULL;
+
+  g_string_append_printf (text, "%s “%s” cannot allocate ", label, name);
+  if (info->what)
+    g_string_append (text, info->what);
+  else
+    g_string_append_printf (text, "%" G_GSIZE_FORMAT " %s", info->size,
+                            info->size == 1 ? "byte" : "bytes");
+  g_string_append_printf (text, " (alignment %" G_GSIZE_FORMAT ")", info->alignment);
+
+  if (info->state)
+    state = g_strdup (info->state);
+  else if (info->capacity)
+    state = _nm_size_format_usage (info->used, info->capacity);
+  if (state)
+    g_string_append_printf (text, ": %s", state);
+  g_string_append_c (text, '.');
+
+  if (info->suggestion)
+    g_string_append_printf (text, " %s", info->suggestion);
+
+  return g_error_new_literal (NM_ALLOCATOR_ERROR, code, text->str);
+}
+
+GError *
+_nm_error_new_misuse (const char       *label,
+                      const char       *name,
+                      NmAllocatorError  code,
+                      const char       *predicate)
+{
+  return g_error_new (NM_ALLOCATOR_ERROR, code, "%s “%s” %s", label, name, predicate);
+}
+
+char *
+_nm_error_invalid_free_text (const char    *label,
+                             const char    *name,
+                             gconstpointer  mem,
+                             const char    *what)
+{
+  return g_strdup_printf ("%s “%s”: %s (address %p); the free was ignored.",
+                          label, name, what, mem);
+}
+
+char *
+_nm_error_corruption_text (const char    *label,
+                           const char    *name,
+                           gconstpointer  mem,
+                           const char    *what)
+{
+  return g_strdup_printf ("%s “%s” found corrupted memory at %p: %s.",
+                          label, name, mem, what);
+}
+
+char *
+_nm_error_leak_text (const char *label,
+                     const char *name,
+                     guint64     live_count,
+                     guint64     live_bytes,
+                     const char *advice)
+{
+  g_autofree char *bytes = _nm_size_format_human (live_bytes);
+
+  return g_strdup_printf ("%s “%s” is disposed with %" G_GUINT64_FORMAT " live %s (%s)%s%s",
+                          label, name, live_count,
+                          live_count == 1 ? "allocation" : "allocations", bytes,
+                          advice ? ": " : ".", advice ? advice : "");
+}
+
+void
+_nm_config_error_set (GError        **error,
+                      NmConfigError   code,
+                      const char     *format,
+                      ...)
+{
+  g_autofree char *message = NULL;
+  g_autofree char *valid = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  valid = g_utf8_make_valid (message, -1);
+  g_set_error_literal (error, NM_CONFIG_ERROR, code, valid);
+}

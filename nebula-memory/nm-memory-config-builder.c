@@ -9,8 +9,10 @@
 
 #include "nm-enum-types.h"
 #include "nm-error.h"
+#include "nm-error-private.h"
 #include "nm-memory-config-builder.h"
 #include "nm-memory-config-private.h"
+#include "nm-size-private.h"
 
 /**
  * SECTION:nm-memory-config-builder
@@ -318,287 +320,6 @@ nm_memory_config_builder_set_name (NmMemoryConfigBuilder *self,
   return self;
 }
 
-/* Key files */
-
-typedef gboolean (*KeyParser) (NmConfigData *data,
-                               const char   *group,
-                               const char   *key,
-                               const char   *value,
-                               GError      **error);
-
-/* Every message of this file goes through here: key files are not always
- * valid UTF-8, GError messages must be. */
-static void G_GNUC_PRINTF (3, 4)
-set_config_error (GError        **error,
-                  NmConfigError   code,
-                  const char     *format,
-                  ...)
-{
-  g_autofree char *message = NULL;
-  g_autofree char *valid = NULL;
-  va_list args;
-
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-
-  valid = g_utf8_make_valid (message, -1);
-  g_set_error_literal (error, NM_CONFIG_ERROR, code, valid);
-}
-
-static gboolean
-value_error (GError     **error,
-             const char  *group,
-             const char  *key,
-             const char  *value,
-             const char  *expected)
-{
-  set_config_error (error, NM_CONFIG_ERROR_INVALID_VALUE,
-               "Group “%s”, key “%s”: “%s” is not valid; expected %s.",
-               group, key, value, expected);
-  return FALSE;
-}
-
-static guint64 *
-size_field (NmConfigData *data,
-            const char   *key,
-            guint        *field)
-{
-  if (strcmp (key, "capacity") == 0)
-    return (*field = NM_FIELD_CAPACITY, &data->capacity);
-  if (strcmp (key, "max-capacity") == 0)
-    return (*field = NM_FIELD_MAX_CAPACITY, &data->max_capacity);
-  if (strcmp (key, "block-size") == 0)
-    return (*field = NM_FIELD_BLOCK_SIZE, &data->block_size);
-  if (strcmp (key, "block-alignment") == 0)
-    return (*field = NM_FIELD_BLOCK_ALIGNMENT, &data->block_alignment);
-  if (strcmp (key, "block-count") == 0)
-    return (*field = NM_FIELD_BLOCK_COUNT, &data->block_count);
-  return (*field = NM_FIELD_MAX_BLOCK_COUNT, &data->max_block_count);
-}
-
-static gboolean
-parse_size_key (NmConfigData *data,
-                const char   *group,
-                const char   *key,
-                const char   *value,
-                GError      **error)
-{
-  guint field;
-  guint64 *target = size_field (data, key, &field);
-
-  if (!_nm_parse_size (value, target))
-    return value_error (error, group, key, value,
-                        "a size in bytes, optionally with a unit "
-                        "(B, KiB, MiB, GiB, KB, MB, GB), such as 64MiB");
-
-  data->set |= field;
-  return TRUE;
-}
-
-static gboolean
-parse_count_key (NmConfigData *data,
-                 const char   *group,
-                 const char   *key,
-                 const char   *value,
-                 GError      **error)
-{
-  guint field;
-  guint64 *target = size_field (data, key, &field);
-  g_autofree char *stripped = g_strstrip (g_strdup (value));
-
-  if (!g_ascii_string_to_unsigned (stripped, 10, 0, G_MAXUINT64, target, NULL))
-    return value_error (error, group, key, value, "a whole number of blocks, such as 1024");
-
-  data->set |= field;
-  return TRUE;
-}
-
-static gboolean
-parse_bool_key (NmConfigData *data,
-                const char   *group,
-                const char   *key,
-                const char   *value,
-                GError      **error)
-{
-  g_autofree char *stripped = g_strstrip (g_strdup (value));
-  gboolean flag;
-
-  if (strcmp (stripped, "true") == 0 || strcmp (stripped, "1") == 0)
-    flag = TRUE;
-  else if (strcmp (stripped, "false") == 0 || strcmp (stripped, "0") == 0)
-    flag = FALSE;
-  else
-    return value_error (error, group, key, value, "true or false");
-
-  if (strcmp (key, "thread-safe") == 0)
-    data->thread_safe = flag, data->set |= NM_FIELD_THREAD_SAFE;
-  else if (strcmp (key, "track-stats") == 0)
-    data->track_stats = flag, data->set |= NM_FIELD_TRACK_STATS;
-  else if (strcmp (key, "poison") == 0)
-    data->poison = flag, data->set |= NM_FIELD_POISON;
-  else if (strcmp (key, "validate") == 0)
-    data->validate = flag, data->set |= NM_FIELD_VALIDATE;
-  else
-    data->leak_report = flag, data->set |= NM_FIELD_LEAK_REPORT;
-
-  return TRUE;
-}
-
-static gboolean
-parse_kind (const char      *group,
-            const char      *key,
-            const char      *value,
-            NmAllocatorKind *kind,
-            GError         **error)
-{
-  GEnumClass *klass = g_type_class_ref (NM_TYPE_ALLOCATOR_KIND);
-  g_autofree char *stripped = g_strstrip (g_strdup (value));
-  GEnumValue *found = g_enum_get_value_by_nick (klass, stripped);
-
-  if (found != NULL)
-    *kind = found->value;
-  g_type_class_unref (klass);
-
-  if (found == NULL)
-    return value_error (error, group, key, value, "bump, pool or stack");
-
-  return TRUE;
-}
-
-static gboolean
-parse_kind_key (NmConfigData *data,
-                const char   *group,
-                const char   *key,
-                const char   *value,
-                GError      **error)
-{
-  if (!parse_kind (group, key, value, &data->kind, error))
-    return FALSE;
-
-  data->set |= NM_FIELD_KIND;
-  return TRUE;
-}
-
-static gboolean
-parse_name_key (NmConfigData *data,
-                const char   *group,
-                const char   *key,
-                const char   *value,
-                GError      **error)
-{
-  g_free (data->name);
-  data->name = g_strdup (value);
-  data->set |= NM_FIELD_NAME;
-  return TRUE;
-}
-
-/* Handled before every other key, see load_key_file. */
-static gboolean
-parse_preset_key (NmConfigData *data,
-                  const char   *group,
-                  const char   *key,
-                  const char   *value,
-                  GError      **error)
-{
-  return TRUE;
-}
-
-/* The value of @key with the key file's escapes (\s, \n, …) undone, as
- * nm_memory_config_save_to_key_file() writes them; an invalid escape is an
- * INVALID_VALUE naming the raw text. */
-static char *
-get_value (GKeyFile    *key_file,
-           const char  *group,
-           const char  *key,
-           GError     **error)
-{
-  g_autofree char *raw = g_key_file_get_value (key_file, group, key, NULL);
-  g_autoptr(GError) local_error = NULL;
-  char *value;
-
-  if (raw == NULL)
-    return NULL;
-
-  /* GLib may return a partly unescaped value along with the error. */
-  value = g_key_file_get_string (key_file, group, key, &local_error);
-  if (local_error != NULL)
-    {
-      g_free (value);
-      value_error (error, group, key, raw, "text with valid key file escapes (\\s, \\n, \\t, \\r, \\\\)");
-      return NULL;
-    }
-
-  return value;
-}
-
-static const struct {
-  const char *key;
-  KeyParser   parse;
-} known_keys[] = {
-  { "kind", parse_kind_key },
-  { "name", parse_name_key },
-  { "preset", parse_preset_key },
-  { "capacity", parse_size_key },
-  { "max-capacity", parse_size_key },
-  { "block-size", parse_size_key },
-  { "block-alignment", parse_size_key },
-  { "block-count", parse_count_key },
-  { "max-block-count", parse_count_key },
-  { "thread-safe", parse_bool_key },
-  { "track-stats", parse_bool_key },
-  { "poison", parse_bool_key },
-  { "validate", parse_bool_key },
-  { "leak-report", parse_bool_key },
-};
-
-static gboolean
-apply_preset (NmConfigData *data,
-              GKeyFile     *key_file,
-              const char   *group,
-              GError      **error)
-{
-  g_autofree char *preset = NULL;
-  g_autofree char *kind_text = NULL;
-  NmAllocatorKind kind = data->kind;
-  gboolean development;
-
-  if (!g_key_file_has_key (key_file, group, "preset", NULL))
-    return TRUE;
-
-  preset = get_value (key_file, group, "preset", error);
-  if (preset == NULL)
-    return FALSE;
-
-  g_strstrip (preset);
-  if (strcmp (preset, "production") == 0)
-    development = FALSE;
-  else if (strcmp (preset, "development") == 0)
-    development = TRUE;
-  else
-    return value_error (error, group, "preset", preset, "production or development");
-
-  /* The preset's sizes depend on the kind, so read it first. */
-  if (g_key_file_has_key (key_file, group, "kind", NULL))
-    {
-      kind_text = get_value (key_file, group, "kind", error);
-      if (kind_text == NULL || !parse_kind (group, "kind", kind_text, &kind, error))
-        return FALSE;
-    }
-
-  if (kind_text == NULL && !(data->set & NM_FIELD_KIND))
-    {
-      set_config_error (error, NM_CONFIG_ERROR_MISSING_KEY,
-                   "Group “%s”, key “kind”: missing; preset=%s needs to know the "
-                   "allocator kind (bump, pool or stack).", group, preset);
-      return FALSE;
-    }
-
-  _nm_config_data_preset (data, kind, development);
-
-  return TRUE;
-}
-
 /**
  * nm_memory_config_builder_load_key_file:
  * @self: an #NmMemoryConfigBuilder
@@ -611,7 +332,11 @@ apply_preset (NmConfigData *data,
  * applied first and the other keys override it.
  *
  * Nothing is changed when an error is returned: %NM_CONFIG_ERROR_UNKNOWN_KEY
- * for a key nebula-memory does not know, %NM_CONFIG_ERROR_INVALID_VALUE for
+ * for a key nebula-memory does not know (localized keys such as
+ * `capacity[de]` included: no setting is translatable; #GKeyFile discards the
+ * keys of languages other than the process's at load time unless it was
+ * loaded with %G_KEY_FILE_KEEP_TRANSLATIONS, so load with that flag to have
+ * every one of them refused), %NM_CONFIG_ERROR_INVALID_VALUE for
  * a value that cannot be parsed, %NM_CONFIG_ERROR_MISSING_KEY when @group
  * does not exist. Every message names the group, the key and the value.
  * Ranges and combinations are checked by nm_memory_config_builder_build().
@@ -626,7 +351,6 @@ nm_memory_config_builder_load_key_file (NmMemoryConfigBuilder  *self,
                                         const char             *group,
                                         GError                **error)
 {
-  g_auto(GStrv) keys = NULL;
   NmConfigData data = { 0 };
 
   g_return_val_if_fail (NM_IS_MEMORY_CONFIG_BUILDER (self), FALSE);
@@ -634,50 +358,12 @@ nm_memory_config_builder_load_key_file (NmMemoryConfigBuilder  *self,
   g_return_val_if_fail (group != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  keys = g_key_file_get_keys (key_file, group, NULL, NULL);
-  if (keys == NULL)
-    {
-      set_config_error (error, NM_CONFIG_ERROR_MISSING_KEY,
-                   "Group “%s” is not in the key file; add a [%s] group with "
-                   "at least a kind key.", group, group);
-      return FALSE;
-    }
-
   /* Work on a copy so that a failure leaves the builder as it was. */
   _nm_config_data_copy (&data, &self->data);
-
-  if (!apply_preset (&data, key_file, group, error))
-    goto failed;
-
-  /* The group names the allocator; a name key overrides it below. */
-  g_free (data.name);
-  data.name = g_strdup (group);
-  data.set |= NM_FIELD_NAME;
-
-  for (guint i = 0; keys[i] != NULL; i++)
+  if (!_nm_config_data_load_key_file (&data, key_file, group, error))
     {
-      g_autofree char *value = NULL;
-      KeyParser parse = NULL;
-
-      for (guint k = 0; k < G_N_ELEMENTS (known_keys); k++)
-        if (strcmp (keys[i], known_keys[k].key) == 0)
-          parse = known_keys[k].parse;
-
-      if (parse == NULL)
-        {
-          set_config_error (error, NM_CONFIG_ERROR_UNKNOWN_KEY,
-                       "Group “%s”, key “%s”: unknown key (value “%s”). Known keys: "
-                       "kind, name, preset, capacity, max-capacity, block-size, "
-                       "block-alignment, block-count, max-block-count, thread-safe, "
-                       "track-stats, poison, validate, leak-report.",
-                       group, keys[i],
-                       value = g_key_file_get_value (key_file, group, keys[i], NULL));
-          goto failed;
-        }
-
-      value = get_value (key_file, group, keys[i], error);
-      if (value == NULL || !parse (&data, group, keys[i], value, error))
-        goto failed;
+      _nm_config_data_clear (&data);
+      return FALSE;
     }
 
   _nm_config_data_clear (&self->data);
@@ -686,10 +372,6 @@ nm_memory_config_builder_load_key_file (NmMemoryConfigBuilder  *self,
   self->group = g_strdup (group);
 
   return TRUE;
-
-failed:
-  _nm_config_data_clear (&data);
-  return FALSE;
 }
 
 /* Validation */
@@ -709,9 +391,9 @@ build_error (NmMemoryConfigBuilder  *self,
   va_end (args);
 
   if (self->group != NULL)
-    set_config_error (error, code, "Group “%s”, %s", self->group, message);
+    _nm_config_error_set (error, code, "Group “%s”, %s", self->group, message);
   else
-    set_config_error (error, code, "%s", message);
+    _nm_config_error_set (error, code, "%s", message);
 
   return FALSE;
 }
@@ -733,7 +415,7 @@ check_capacity (NmMemoryConfigBuilder  *self,
                 GError                **error)
 {
   const NmConfigData *d = &self->data;
-  g_autofree char *limit = _nm_format_size_exact (NM_MAX_CAPACITY);
+  g_autofree char *limit = _nm_size_format_exact (NM_MAX_CAPACITY);
 
   if (!(d->set & NM_FIELD_CAPACITY))
     return build_error (self, error, NM_CONFIG_ERROR_MISSING_KEY,

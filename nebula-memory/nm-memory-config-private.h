@@ -57,9 +57,13 @@ void            _nm_config_data_preset    (NmConfigData       *data,
 NmMemoryConfig *_nm_memory_config_new     (const NmConfigData *data);
 const NmConfigData *_nm_memory_config_get_data (NmMemoryConfig *self);
 
-/* Sizes: plain bytes or a number with B, KiB, MiB, GiB, KB, MB or GB. */
-gboolean        _nm_parse_size            (const char         *text,
-                                           guint64            *out);
-char           *_nm_format_size_exact     (guint64             size);
+/* Reads @group of @key_file into @data (nm-memory-config-keyfile.c). On
+ * failure @data may be half-changed: callers load into a copy. */
+gboolean        _nm_config_data_load_key_file (NmConfigData  *data,
+                                               GKeyFile      *key_file,
+                                               const char    *group,
+                                               GError       **error);
+
+
 
 G_END_DECLS

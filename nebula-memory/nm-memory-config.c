@@ -9,6 +9,7 @@
 
 #include "nm-enum-types.h"
 #include "nm-memory-config-private.h"
+#include "nm-size-private.h"
 
 /**
  * SECTION:nm-memory-config
@@ -124,6 +125,7 @@ _nm_memory_config_new (const NmConfigData *data)
 {
   NmMemoryConfig *self = g_object_new (NM_TYPE_MEMORY_CONFIG, NULL);
 
+  _nm_config_data_clear (&self->data);
   _nm_config_data_copy (&self->data, data);
 
   return self;
@@ -175,16 +177,18 @@ nm_memory_config_get_property (GObject    *object,
 }
 
 static GParamSpec *
-size_property (const char *name)
+size_property (const char *name,
+               const char *blurb)
 {
-  return g_param_spec_uint64 (name, NULL, NULL, 0, G_MAXUINT64, 0,
+  return g_param_spec_uint64 (name, NULL, blurb, 0, G_MAXUINT64, 0,
                               G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 }
 
 static GParamSpec *
-flag_property (const char *name)
+flag_property (const char *name,
+               const char *blurb)
 {
-  return g_param_spec_boolean (name, NULL, NULL, FALSE,
+  return g_param_spec_boolean (name, NULL, blurb, FALSE,
                                G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 }
 
@@ -204,7 +208,8 @@ nm_memory_config_class_init (NmMemoryConfigClass *klass)
    * Since: 1.0
    */
   properties [PROP_KIND] =
-    g_param_spec_enum ("kind", NULL, NULL, NM_TYPE_ALLOCATOR_KIND, NM_ALLOCATOR_KIND_BUMP,
+    g_param_spec_enum ("kind", NULL, "The allocator kind",
+                       NM_TYPE_ALLOCATOR_KIND, NM_ALLOCATOR_KIND_BUMP,
                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
   /**
@@ -216,7 +221,7 @@ nm_memory_config_class_init (NmMemoryConfigClass *klass)
    * Since: 1.0
    */
   properties [PROP_NAME] =
-    g_param_spec_string ("name", NULL, NULL, NULL,
+    g_param_spec_string ("name", NULL, "The name of allocators built from it", NULL,
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
   /**
@@ -226,7 +231,7 @@ nm_memory_config_class_init (NmMemoryConfigClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_CAPACITY] = size_property ("capacity");
+  properties [PROP_CAPACITY] = size_property ("capacity", "Bytes to start with (bump, stack)");
 
   /**
    * NmMemoryConfig:max-capacity:
@@ -236,7 +241,7 @@ nm_memory_config_class_init (NmMemoryConfigClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_MAX_CAPACITY] = size_property ("max-capacity");
+  properties [PROP_MAX_CAPACITY] = size_property ("max-capacity", "Bytes a bump allocator may grow to, or 0");
 
   /**
    * NmMemoryConfig:block-size:
@@ -245,7 +250,7 @@ nm_memory_config_class_init (NmMemoryConfigClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_BLOCK_SIZE] = size_property ("block-size");
+  properties [PROP_BLOCK_SIZE] = size_property ("block-size", "Bytes per pool block");
 
   /**
    * NmMemoryConfig:block-alignment:
@@ -254,7 +259,7 @@ nm_memory_config_class_init (NmMemoryConfigClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_BLOCK_ALIGNMENT] = size_property ("block-alignment");
+  properties [PROP_BLOCK_ALIGNMENT] = size_property ("block-alignment", "Alignment of pool blocks");
 
   /**
    * NmMemoryConfig:block-count:
@@ -263,7 +268,7 @@ nm_memory_config_class_init (NmMemoryConfigClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_BLOCK_COUNT] = size_property ("block-count");
+  properties [PROP_BLOCK_COUNT] = size_property ("block-count", "Pool blocks to start with");
 
   /**
    * NmMemoryConfig:max-block-count:
@@ -273,7 +278,7 @@ nm_memory_config_class_init (NmMemoryConfigClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_MAX_BLOCK_COUNT] = size_property ("max-block-count");
+  properties [PROP_MAX_BLOCK_COUNT] = size_property ("max-block-count", "Pool blocks to grow to, or 0");
 
   /**
    * NmMemoryConfig:thread-safe:
@@ -282,7 +287,7 @@ nm_memory_config_class_init (NmMemoryConfigClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_THREAD_SAFE] = flag_property ("thread-safe");
+  properties [PROP_THREAD_SAFE] = flag_property ("thread-safe", "Whether several threads may share the allocator");
 
   /**
    * NmMemoryConfig:track-stats:
@@ -294,7 +299,7 @@ nm_memory_config_class_init (NmMemoryConfigClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_TRACK_STATS] = flag_property ("track-stats");
+  properties [PROP_TRACK_STATS] = flag_property ("track-stats", "Whether the allocator keeps statistics");
 
   /**
    * NmMemoryConfig:poison:
@@ -304,7 +309,7 @@ nm_memory_config_class_init (NmMemoryConfigClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_POISON] = flag_property ("poison");
+  properties [PROP_POISON] = flag_property ("poison", "Whether released memory is filled with a pattern");
 
   /**
    * NmMemoryConfig:validate:
@@ -314,7 +319,7 @@ nm_memory_config_class_init (NmMemoryConfigClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_VALIDATE] = flag_property ("validate");
+  properties [PROP_VALIDATE] = flag_property ("validate", "Whether the development checks are on");
 
   /**
    * NmMemoryConfig:leak-report:
@@ -324,14 +329,18 @@ nm_memory_config_class_init (NmMemoryConfigClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_LEAK_REPORT] = flag_property ("leak-report");
+  properties [PROP_LEAK_REPORT] = flag_property ("leak-report", "Whether live allocations are reported at dispose");
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
+/* An NmMemoryConfig made with g_object_new() (a binding's constructor) is
+ * the production preset of a bump allocator: never a configuration the
+ * builder would refuse. */
 static void
 nm_memory_config_init (NmMemoryConfig *self)
 {
+  _nm_config_data_preset (&self->data, NM_ALLOCATOR_KIND_BUMP, FALSE);
 }
 
 /**
@@ -608,7 +617,7 @@ set_size (GKeyFile   *key_file,
           const char *key,
           guint64     size)
 {
-  g_autofree char *text = _nm_format_size_exact (size);
+  g_autofree char *text = _nm_size_format_exact (size);
 
   g_key_file_set_string (key_file, group, key, text);
 }
@@ -664,11 +673,30 @@ nm_memory_config_save_to_key_file (NmMemoryConfig *self,
   g_key_file_set_boolean (key_file, group, "leak-report", d->leak_report);
 }
 
+/* Whether @name can be a key file group name as it is: names may hold
+ * anything valid UTF-8, group names no brackets or control characters.
+ * Other names travel in the name key, with the key file's escapes. */
+static gboolean
+is_group_name (const char *name)
+{
+  if (name == NULL || *name == '\0' || !g_utf8_validate (name, -1, NULL))
+    return FALSE;
+
+  for (const char *p = name; *p != '\0'; p++)
+    if (*p == '[' || *p == ']' || g_ascii_iscntrl (*p))
+      return FALSE;
+
+  return TRUE;
+}
+
 /**
  * nm_memory_config_to_string:
  * @self: an #NmMemoryConfig
  *
- * Formats @self as a key file group named after the configuration.
+ * Formats @self as a key file group named after the configuration, or
+ * `[allocator]` with a `name` key when the name cannot be a group name
+ * (it holds brackets or control characters). Loading the text with
+ * nm_memory_config_builder_load_key_file() gives an equal configuration.
  *
  * Returns: (transfer full): @self as key file text, for logs and debugging
  *
@@ -683,96 +711,8 @@ nm_memory_config_to_string (NmMemoryConfig *self)
   g_return_val_if_fail (NM_IS_MEMORY_CONFIG (self), NULL);
 
   key_file = g_key_file_new ();
-  group = self->data.name && *self->data.name ? self->data.name : "allocator";
+  group = is_group_name (self->data.name) ? self->data.name : "allocator";
   nm_memory_config_save_to_key_file (self, key_file, group);
 
   return g_key_file_to_data (key_file, NULL, NULL);
-}
-
-/* Sizes */
-
-static const struct {
-  const char *unit;
-  guint64     factor;
-} size_units[] = {
-  { "B", 1 },
-  { "KiB", G_GUINT64_CONSTANT (1) << 10 },
-  { "MiB", G_GUINT64_CONSTANT (1) << 20 },
-  { "GiB", G_GUINT64_CONSTANT (1) << 30 },
-  { "KB", 1000 },
-  { "MB", 1000 * 1000 },
-  { "GB", 1000 * 1000 * 1000 },
-};
-
-gboolean
-_nm_parse_size (const char *text,
-                guint64    *out)
-{
-  const char *p = text;
-  guint64 value = 0;
-  guint64 factor = 1;
-  gboolean have_digit = FALSE;
-
-  while (g_ascii_isspace (*p))
-    p++;
-
-  for (; g_ascii_isdigit (*p); p++)
-    {
-      if (!g_uint64_checked_mul (&value, value, 10) ||
-          !g_uint64_checked_add (&value, value, (guint64) (*p - '0')))
-        return FALSE;
-      have_digit = TRUE;
-    }
-
-  if (!have_digit)
-    return FALSE;
-
-  while (g_ascii_isspace (*p))
-    p++;
-
-  if (*p != '\0')
-    {
-      gsize unit_len = strlen (p);
-      gboolean found = FALSE;
-
-      while (unit_len > 0 && g_ascii_isspace (p[unit_len - 1]))
-        unit_len--;
-
-      for (guint i = 0; i < G_N_ELEMENTS (size_units); i++)
-        {
-          if (strlen (size_units[i].unit) == unit_len &&
-              strncmp (p, size_units[i].unit, unit_len) == 0)
-            {
-              factor = size_units[i].factor;
-              found = TRUE;
-              break;
-            }
-        }
-
-      if (!found)
-        return FALSE;
-    }
-
-  if (!g_uint64_checked_mul (&value, value, factor))
-    return FALSE;
-
-  *out = value;
-
-  return TRUE;
-}
-
-char *
-_nm_format_size_exact (guint64 size)
-{
-  static const char * const units[] = { "GiB", "MiB", "KiB" };
-
-  for (guint i = 0; i < G_N_ELEMENTS (units); i++)
-    {
-      guint64 factor = G_GUINT64_CONSTANT (1) << (10 * (3 - i));
-
-      if (size != 0 && size % factor == 0)
-        return g_strdup_printf ("%" G_GUINT64_FORMAT "%s", size / factor, units[i]);
-    }
-
-  return g_strdup_printf ("%" G_GUINT64_FORMAT, size);
 }

@@ -20,6 +20,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib.h>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -39,6 +41,11 @@
 #endif
 
 G_BEGIN_DECLS
+
+/* The fill patterns of the poison setting: released memory and memory just
+ * handed out. */
+#define NM_POISON_FREED 0xDD
+#define NM_POISON_FRESH 0xAA
 
 /* Whether annotations are worth making in this process: always in an
  * AddressSanitizer build, otherwise only when running under Valgrind. */
@@ -145,6 +152,85 @@ nm_sanitizer_pool_trim (const void *pool,
   VALGRIND_MEMPOOL_TRIM (pool, keep, keep_size);
 #endif
   nm_sanitizer_poison ((const guint8 *) keep + keep_size, poison_size);
+}
+
+/* Handing out and releasing memory.
+ *
+ * These are the only sequences the allocators use, so the order is right
+ * in one place:
+ *
+ *  - hand out: register the block (Valgrind) and unpoison it (ASan), then
+ *    write the fresh pattern, then tell Valgrind the contents are still
+ *    undefined, so a read of never-written bytes is reported;
+ *  - release: make the bytes addressable first (they may include padding
+ *    that was never handed out and is still poisoned), then write the freed
+ *    pattern, then unregister and poison.
+ *
+ * @annotate says whether the tools are active (the allocator's sanitize
+ * setting); @fill whether the poison setting asks for patterns. With both
+ * FALSE nothing happens, at the cost of two predictable branches. */
+
+static inline void
+nm_sanitizer_hand_out (const void *pool,
+                       void       *mem,
+                       gsize       size,
+                       gboolean    annotate,
+                       gboolean    fill)
+{
+  if (annotate)
+    nm_sanitizer_block_alloc (pool, mem, size);
+  if (fill)
+    {
+      memset (mem, NM_POISON_FRESH, size);
+#if HAVE_VALGRIND
+      if (annotate)
+        VALGRIND_MAKE_MEM_UNDEFINED (mem, size);
+#endif
+    }
+}
+
+/* Releases the block [mem, mem + size) that was handed out by
+ * nm_sanitizer_hand_out() with the same @pool. */
+static inline void
+nm_sanitizer_release (const void *pool,
+                      void       *mem,
+                      gsize       size,
+                      gboolean    annotate,
+                      gboolean    fill)
+{
+  if (fill)
+    {
+      if (annotate)
+        nm_sanitizer_unpoison (mem, size);
+      memset (mem, NM_POISON_FREED, size);
+    }
+  if (annotate)
+    nm_sanitizer_block_free (pool, mem, size);
+}
+
+/* Releases everything of @pool from @base + @kept to @base + @kept + @len
+ * at once (a reset, a restore, a pop to a marker): the blocks in it and
+ * the padding between them. Blocks below @base + @kept stay live. */
+static inline void
+nm_sanitizer_release_range (const void *pool,
+                            void       *base,
+                            gsize       kept,
+                            gsize       len,
+                            gboolean    annotate,
+                            gboolean    fill)
+{
+  guint8 *from = (guint8 *) base + kept;
+
+  if (len == 0)
+    return;
+  if (fill)
+    {
+      if (annotate)
+        nm_sanitizer_unpoison (from, len);
+      memset (from, NM_POISON_FREED, len);
+    }
+  if (annotate)
+    nm_sanitizer_pool_trim (pool, base, kept, len);
 }
 
 G_END_DECLS

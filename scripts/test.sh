@@ -26,7 +26,7 @@ jobs=${NM_TEST_JOBS:-2}
 packages=(
   meson ninja-build pkg-config gcc libc6-dev
   libglib2.0-dev gobject-introspection libgirepository1.0-dev gir1.2-glib-2.0
-  gtk-doc-tools python3-gi gjs valgrind
+  gtk-doc-tools libglib2.0-doc python3-gi gjs valgrind
   libtalloc-dev libapr1-dev libmimalloc-dev libjemalloc-dev
   clang libclang-rt-14-dev
 )

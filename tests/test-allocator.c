@@ -8,6 +8,7 @@
 #include <nebula-memory/nebula-memory.h>
 
 #include "nm-allocator-private.h"
+#include "nm-test-util.h"
 
 typedef struct
 {
@@ -104,9 +105,9 @@ test_allocator_bad_layout (void)
   g_autoptr(NmAllocator) alloc = new_arena ("layout", 4096);
 
   check_layout_error (alloc, 0, 8, "cannot allocate 0 bytes");
-  check_layout_error (alloc, 16, 0, "alignment 0: the alignment must be a power of two");
-  check_layout_error (alloc, 16, 3, "alignment 3: the alignment must be a power of two");
-  check_layout_error (alloc, 16, 24, "alignment 24: the alignment must be a power of two");
+  check_layout_error (alloc, 16, 0, "(alignment 0): the alignment must be a power of two");
+  check_layout_error (alloc, 16, 3, "(alignment 3): the alignment must be a power of two");
+  check_layout_error (alloc, 16, 24, "(alignment 24): the alignment must be a power of two");
   check_layout_error (alloc, 16, nm_page_size * 2, "above the page size");
 }
 
@@ -188,6 +189,46 @@ test_allocator_count_overflow (void)
   g_assert_error (seen, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_INVALID_LAYOUT);
 
   assert_still_works (alloc);
+}
+
+/* Every allocation that fails with a GError is counted, the overflowing
+ * count that the allocator itself never sees included. */
+static void
+test_allocator_count_overflow_counted (void)
+{
+  g_autoptr(GError) error = NULL;
+  NmAllocator *allocs[3];
+
+  allocs[0] = NM_ALLOCATOR (nm_bump_allocator_new (4096, &error));
+  g_assert_no_error (error);
+  allocs[1] = NM_ALLOCATOR (nm_pool_allocator_new (64, 8, 16, &error));
+  g_assert_no_error (error);
+  allocs[2] = NM_ALLOCATOR (nm_stack_allocator_new (4096, &error));
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < G_N_ELEMENTS (allocs); i++)
+    {
+      NmTestFailures failures = { 0 };
+      g_autoptr(NmAllocatorStats) before = nm_allocator_get_stats (allocs[i]);
+      g_autoptr(NmAllocatorStats) after = NULL;
+      Point *points;
+
+      nm_test_watch_failures (allocs[i], &failures);
+      points = nm_new0_array (allocs[i], Point, G_MAXSIZE / 4, &error);
+      g_assert_null (points);
+      g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_INVALID_LAYOUT);
+      g_assert_nonnull (strstr (error->message, "elements of 16 bytes"));
+      g_assert_nonnull (strstr (error->message, "the total size overflows"));
+      g_clear_error (&error);
+
+      after = nm_allocator_get_stats (allocs[i]);
+      g_assert_cmpuint (after->failed_count, ==, before->failed_count + 1);
+      g_assert_cmpuint (failures.count, ==, 1);
+      nm_test_failures_clear (&failures);
+
+      nm_test_assert_still_works (allocs[i], 16, 8);
+      g_object_unref (allocs[i]);
+    }
 }
 
 static void
@@ -393,6 +434,8 @@ main (int   argc,
   g_test_add_func ("/nebula/allocator/alloc/huge-size", test_allocator_huge_size);
   g_test_add_func ("/nebula/allocator/helpers/new", test_allocator_new_helpers);
   g_test_add_func ("/nebula/allocator/helpers/count-overflow", test_allocator_count_overflow);
+  g_test_add_func ("/nebula/allocator/helpers/count-overflow/counted",
+                   test_allocator_count_overflow_counted);
   g_test_add_func ("/nebula/allocator/signal/allocation-failed", test_allocator_signal);
   g_test_add_func ("/nebula/allocator/properties", test_allocator_properties);
   g_test_add_func ("/nebula/allocator/properties/notify-on-reset", test_allocator_notify_on_reset);

@@ -8,6 +8,7 @@
 #include <nebula-memory/nebula-memory.h>
 
 #include "nm-memory-config-private.h"
+#include "nm-size-private.h"
 
 static GKeyFile *
 key_file_from (const char *text)
@@ -60,7 +61,7 @@ test_config_sizes (void)
     {
       guint64 value = 0;
 
-      g_assert_true (_nm_parse_size (good[i].text, &value));
+      g_assert_true (_nm_size_parse (good[i].text, &value));
       g_assert_cmpuint (value, ==, good[i].value);
     }
 
@@ -68,7 +69,7 @@ test_config_sizes (void)
     {
       guint64 value = 0;
 
-      g_assert_false (_nm_parse_size (bad[i], &value));
+      g_assert_false (_nm_size_parse (bad[i], &value));
     }
 }
 
@@ -255,6 +256,111 @@ check_load_error (const char *text,
   g_assert_error (error, NM_CONFIG_ERROR, code);
   if (strstr (error->message, fragment) == NULL)
     g_error ("“%s” does not contain “%s”", error->message, fragment);
+}
+
+/* Every name the builder accepts survives to_string() and loading the text
+ * back, those that cannot be a group name too, without a GLib critical
+ * (the suite runs with fatal criticals). */
+static void
+test_config_to_string_any_name (void)
+{
+  static const char * const names[] = {
+    "plain", "with space", "a[b", "a]b", "[bracketed]", "tab\there", "two\nlines",
+    "\r", "x\x01y", "trailing ", "", "é ünïcode", "#not-a-comment", "=equals",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+      g_autoptr(NmMemoryConfig) config = NULL;
+      g_autoptr(NmMemoryConfig) loaded = NULL;
+      g_autoptr(GKeyFile) key_file = g_key_file_new ();
+      g_autoptr(GError) error = NULL;
+      g_auto(GStrv) groups = NULL;
+      g_autofree char *text = NULL;
+
+      nm_memory_config_builder_set_kind (builder, NM_ALLOCATOR_KIND_STACK);
+      nm_memory_config_builder_set_capacity (builder, 4096);
+      nm_memory_config_builder_set_name (builder, names[i]);
+      config = nm_memory_config_builder_build (builder, &error);
+      g_assert_no_error (error);
+
+      text = nm_memory_config_to_string (config);
+      g_assert_nonnull (text);
+      g_assert_true (g_key_file_load_from_data (key_file, text, -1, G_KEY_FILE_NONE, &error));
+      g_assert_no_error (error);
+      groups = g_key_file_get_groups (key_file, NULL);
+      g_assert_cmpuint (g_strv_length (groups), ==, 1);
+
+      g_clear_object (&builder);
+      builder = nm_memory_config_builder_new ();
+      g_assert_true (nm_memory_config_builder_load_key_file (builder, key_file, groups[0], &error));
+      loaded = nm_memory_config_builder_build (builder, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (nm_memory_config_get_name (loaded), ==, names[i]);
+      g_assert_true (nm_memory_config_equal (config, loaded));
+    }
+}
+
+/* A key with a locale is refused like any unknown key, never ignored.
+ * GKeyFile keeps the keys of the process's own languages ("C" is always one
+ * of them), and those of every language with G_KEY_FILE_KEEP_TRANSLATIONS. */
+static void
+test_config_key_file_localized (void)
+{
+  static const char text[] = "[other]\nComment[de]=Hallo\n"
+                             "[g]\nkind=bump\ncapacity=1KiB\ncapacity[de]=2KiB\n";
+  g_autoptr(GKeyFile) key_file = g_key_file_new ();
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+  g_autoptr(GError) error = NULL;
+
+  check_load_error ("[g]\nkind=bump\ncapacity=1KiB\ncapacity[C]=2KiB\n",
+                    NM_CONFIG_ERROR_UNKNOWN_KEY,
+                    "Group “g”, key “capacity[C]”: localized keys are not supported "
+                    "(value “2KiB”)");
+
+  g_assert_true (g_key_file_load_from_data (key_file, text, -1, G_KEY_FILE_KEEP_TRANSLATIONS,
+                                            &error));
+  g_assert_false (nm_memory_config_builder_load_key_file (builder, key_file, "g", &error));
+  g_assert_error (error, NM_CONFIG_ERROR, NM_CONFIG_ERROR_UNKNOWN_KEY);
+  g_assert_nonnull (strstr (error->message, "key “capacity[de]”"));
+  g_clear_error (&error);
+
+  /* The builder is unchanged, and localized keys of other groups are not
+   * this group's business. */
+  g_assert_true (nm_memory_config_builder_load_key_file (builder, key_file, "other", &error) ||
+                 g_error_matches (error, NM_CONFIG_ERROR, NM_CONFIG_ERROR_MISSING_KEY) ||
+                 g_error_matches (error, NM_CONFIG_ERROR, NM_CONFIG_ERROR_UNKNOWN_KEY));
+  g_clear_error (&error);
+  g_key_file_remove_key (key_file, "g", "capacity[de]", NULL);
+  g_assert_true (nm_memory_config_builder_load_key_file (builder, key_file, "g", &error));
+  g_assert_no_error (error);
+}
+
+/* An NmMemoryConfig from g_object_new() (what bindings construct) is a
+ * configuration the builder accepts, and builds a working allocator. */
+static void
+test_config_plain_construction (void)
+{
+  g_autoptr(NmMemoryConfig) config = g_object_new (NM_TYPE_MEMORY_CONFIG, NULL);
+  g_autoptr(NmMemoryConfig) production = nm_memory_config_new_production (NM_ALLOCATOR_KIND_BUMP);
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new_from_config (config);
+  g_autoptr(NmMemoryConfig) rebuilt = NULL;
+  g_autoptr(NmAllocator) alloc = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (nm_memory_config_equal (config, production));
+  g_assert_cmpuint (nm_memory_config_get_capacity (config), >, 0);
+
+  rebuilt = nm_memory_config_builder_build (builder, &error);
+  g_assert_no_error (error);
+  g_assert_true (nm_memory_config_equal (config, rebuilt));
+
+  alloc = nm_allocator_new_from_config (config, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (alloc);
+  g_assert_nonnull (nm_allocator_alloc (alloc, 64, 8, &error));
+  g_assert_no_error (error);
 }
 
 static void
@@ -469,6 +575,9 @@ main (int   argc,
   g_test_add_func ("/nebula/config/key-file/errors", test_config_key_file_errors);
   g_test_add_func ("/nebula/config/key-file/failure-keeps-builder", test_config_load_failure_keeps_builder);
   g_test_add_func ("/nebula/config/to-string", test_config_to_string);
+  g_test_add_func ("/nebula/config/to-string/any-name", test_config_to_string_any_name);
+  g_test_add_func ("/nebula/config/key-file/localized", test_config_key_file_localized);
+  g_test_add_func ("/nebula/config/plain-construction", test_config_plain_construction);
   g_test_add_func ("/nebula/config/factory/key-file", test_config_factory_key_file);
 
   return g_test_run ();

@@ -1033,6 +1033,7 @@ nm_bump_allocator_class_init (NmBumpAllocatorClass *klass)
   object_class->get_property = nm_bump_allocator_get_property;
 
   _nm_allocator_class_override_properties (object_class, properties);
+  _nm_allocator_class_set_common (object_class, G_STRUCT_OFFSET (NmBumpAllocator, common));
 
   /**
    * NmBumpAllocator:max-capacity:

@@ -2015,6 +2015,8 @@ nm_pool_allocator_class_init (NmPoolAllocatorClass *klass)
   object_class->get_property = nm_pool_allocator_get_property;
   object_class->set_property = nm_pool_allocator_set_property;
 
+  _nm_allocator_class_set_common (object_class, G_STRUCT_OFFSET (NmPoolAllocator, common));
+
   /* The statistics properties are the interface's; name and thread-safe
    * are also construct properties here. */
   for (guint i = NM_ALLOCATOR_PROP_CAPACITY; i <= NM_ALLOCATOR_PROP_ALLOCATION_COUNT; i++)

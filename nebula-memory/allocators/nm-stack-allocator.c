@@ -1230,6 +1230,7 @@ nm_stack_allocator_class_init (NmStackAllocatorClass *klass)
   object_class->get_property = nm_stack_allocator_get_property;
 
   _nm_allocator_class_override_properties (object_class, properties);
+  _nm_allocator_class_set_common (object_class, G_STRUCT_OFFSET (NmStackAllocator, common));
 
   /**
    * NmStackAllocator:depth:
