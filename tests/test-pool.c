@@ -10,6 +10,7 @@
 #include "nm-allocator-private.h"
 #include "nm-sanitizer-private.h"
 #include "nm-pool-allocator-private.h"
+#include "nm-test-util.h"
 
 static NmPoolAllocator *
 new_pool (gsize    block_size,
@@ -34,20 +35,6 @@ stats_of (NmPoolAllocator *pool)
   return nm_allocator_get_stats (NM_ALLOCATOR (pool));
 }
 
-/* The pool still hands out and takes back a block. */
-static void
-assert_still_works (NmPoolAllocator *pool)
-{
-  g_autoptr(GError) error = NULL;
-  guint64 *p = nm_pool_allocator_alloc (pool, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (p);
-  *p = 42;
-  g_assert_true (nm_allocator_owns (NM_ALLOCATOR (pool), p));
-  nm_pool_allocator_free (pool, p);
-}
-
 /* The misuse a test makes on purpose (a write into a freed, poisoned
  * block) runs in a subprocess: AddressSanitizer must report it there;
  * without the tool the pool catches it and the subprocess passes. */
@@ -55,7 +42,7 @@ static void
 assert_misuse_subprocess (void)
 {
   g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
-#ifdef NM_HAVE_ASAN
+#ifdef NM_TEST_HAVE_ASAN
   g_test_trap_assert_failed ();
   g_test_trap_assert_stderr ("*AddressSanitizer*use-after-poison*");
 #else
@@ -119,7 +106,7 @@ test_pool_rounding (void)
   /* Natural alignment of 1 byte is clamped to 8; 8 is the link size. */
   g_assert_cmpuint (nm_pool_allocator_get_block_alignment (tiny), ==, 8);
   g_assert_cmpuint (nm_pool_allocator_get_block_size (tiny), ==, 8);
-  assert_still_works (tiny);
+  nm_test_assert_still_works (tiny, 8, 8);
 
   /* 20 bytes aligned to 8: 24-byte blocks, a stride that is not a power
    * of two, so the index check uses the multiply-and-rotate path. */
@@ -224,7 +211,7 @@ test_pool_invalid_layout (void)
   stats = stats_of (pool);
   g_assert_cmpuint (stats->failed_count, ==, 4);
   g_assert_cmpuint (stats->bytes_used, ==, 0);
-  assert_still_works (pool);
+  nm_test_assert_still_works (pool, 8, 8);
 }
 
 static void
@@ -270,7 +257,7 @@ test_pool_exhausted (void)
   g_assert_true (nm_pool_allocator_alloc (pool, NULL) == blocks[2]);
   for (guint i = 0; i < 4; i++)
     nm_pool_allocator_free (pool, blocks[i]);
-  assert_still_works (pool);
+  nm_test_assert_still_works (pool, 8, 8);
 }
 
 static void
@@ -309,7 +296,7 @@ test_pool_grow_and_trim (void)
       nm_pool_allocator_free (pool, blocks[15]);
       g_assert_cmpuint (nm_allocator_trim (NM_ALLOCATOR (pool)), ==, 8 * 4096);
       g_assert_cmpuint (nm_pool_allocator_get_block_count (pool), ==, 4);
-      assert_still_works (pool);
+      nm_test_assert_still_works (pool, 8, 8);
     }
 
   /* Freeing into a trimmed slab is caught, not a crash. */
@@ -350,7 +337,7 @@ test_pool_double_free (void)
 
   nm_pool_allocator_free (pool, b);
   nm_pool_allocator_free (pool, c);
-  assert_still_works (pool);
+  nm_test_assert_still_works (pool, 8, 8);
 }
 
 static void
@@ -383,8 +370,8 @@ test_pool_foreign_pointer (void)
 
   stats = stats_of (pool);
   g_assert_cmpuint (stats->invalid_free_count, ==, 3);
-  assert_still_works (pool);
-  assert_still_works (other);
+  nm_test_assert_still_works (pool, 8, 8);
+  nm_test_assert_still_works (other, 8, 8);
 }
 
 static void
@@ -414,7 +401,7 @@ test_pool_interior_pointer (void)
   g_assert_cmpuint (stats->bytes_used, ==, 24);
 
   nm_pool_allocator_free (pool, a);
-  assert_still_works (pool);
+  nm_test_assert_still_works (pool, 8, 8);
 }
 
 static void
@@ -442,7 +429,7 @@ test_pool_corrupted_link (void)
   /* A use after free overwrites the encoded link of a. */
   *(guint64 *) a = 0x4141414141414141;
 
-  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*test-pool*corruption*block #0*");
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*test-pool*found corrupted memory*block #0*");
   p = nm_pool_allocator_alloc (pool, &error);
   g_test_assert_expected_messages ();
   g_assert_null (p);
@@ -513,7 +500,7 @@ test_pool_corrupted_fill (void)
   /* A write after free past the link: only the fill check sees it. */
   a[40] = 7;
 
-  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*corruption*written after it was freed*byte 40*");
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*found corrupted memory*written after it was freed*byte 40*");
   p = nm_pool_allocator_alloc (pool, &error);
   g_test_assert_expected_messages ();
   g_assert_null (p);
@@ -528,22 +515,14 @@ test_pool_corrupted_fill (void)
 }
 
 static void
-on_notify (GObject    *object,
-           GParamSpec *pspec,
-           gpointer    user_data)
-{
-  (*(guint *) user_data)++;
-}
-
-static void
 test_pool_reset (void)
 {
   g_autoptr(NmPoolAllocator) pool = new_pool (64, 16, 8, 0, FALSE);
   g_autoptr(NmAllocatorStats) stats = NULL;
-  guint notified = 0;
+  g_autoptr(GString) notified = g_string_new (NULL);
   gpointer first = NULL;
 
-  g_signal_connect (pool, "notify::bytes-used", G_CALLBACK (on_notify), &notified);
+  nm_test_log_notify (pool, notified);
 
   for (guint i = 0; i < 5; i++)
     {
@@ -556,6 +535,7 @@ test_pool_reset (void)
 
   nm_allocator_reset (NM_ALLOCATOR (pool));
   g_assert_cmpuint (nm_pool_allocator_get_blocks_in_use (pool), ==, 0);
+  g_assert_cmpuint (nm_test_count_notify (notified, "bytes-used"), ==, 1);
 
   stats = stats_of (pool);
   g_assert_cmpuint (stats->reset_count, ==, 1);
@@ -609,7 +589,7 @@ test_pool_development_other_thread (void)
 
   nm_pool_allocator_free (pool, theirs);
   nm_pool_allocator_free (pool, mine);
-  assert_still_works (pool);
+  nm_test_assert_still_works (pool, 8, 8);
 }
 
 static void
@@ -821,7 +801,8 @@ test_pool_thread_safe_corruption (void)
     g_assert_nonnull (nm_pool_allocator_alloc (pool, NULL));
   *(guint64 *) blocks[14] = 0;
 
-  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*corruption*");
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL,
+                         "*test-pool*found corrupted memory*block #14*");
   p = nm_pool_allocator_alloc (pool, &error);
   g_test_assert_expected_messages ();
   g_assert_null (p);
@@ -908,7 +889,7 @@ test_pool_construct_defaults (void)
   g_assert_cmpuint (nm_pool_allocator_get_block_size (pool), ==, 64);
   g_assert_cmpuint (nm_pool_allocator_get_block_count (pool), ==, 1024);
   g_assert_cmpuint (nm_pool_allocator_get_max_block_count (pool), ==, 1024);
-  assert_still_works (pool);
+  nm_test_assert_still_works (pool, 8, 8);
   a = nm_allocator_alloc (NM_ALLOCATOR (pool), 64, 16, &error);
   g_assert_no_error (error);
   nm_allocator_free (NM_ALLOCATOR (pool), a, 64, 16);
@@ -980,54 +961,45 @@ test_pool_construct_invalid (void)
     }
 }
 
-static void
-count_notify (GObject    *object,
-              GParamSpec *pspec,
-              gpointer    user_data)
-{
-  (*(guint *) user_data)++;
-}
-
 /* bytes-used on reset, capacity and block-count on growth and trim; never
  * per allocation. */
 static void
 test_pool_notify (void)
 {
   g_autoptr(NmPoolAllocator) pool = new_pool (64, 16, 4, 8, FALSE);
-  guint used = 0, capacity = 0, count = 0;
+  g_autoptr(GString) log = g_string_new (NULL);
   gpointer blocks[8];
 
-  g_signal_connect (pool, "notify::bytes-used", G_CALLBACK (count_notify), &used);
-  g_signal_connect (pool, "notify::capacity", G_CALLBACK (count_notify), &capacity);
-  g_signal_connect (pool, "notify::block-count", G_CALLBACK (count_notify), &count);
+  nm_test_log_notify (pool, log);
 
   for (guint i = 0; i < 3; i++)
     blocks[i] = nm_pool_allocator_alloc (pool, NULL);
   nm_pool_allocator_free (pool, blocks[0]);
-  g_assert_cmpuint (used + capacity + count, ==, 0);
+  g_assert_cmpstr (log->str, ==, "");
 
   /* 2 blocks in use, then none. */
   nm_pool_allocator_reset (pool);
-  g_assert_cmpuint (used, ==, 1);
+  g_assert_cmpuint (nm_test_count_notify (log, "bytes-used"), ==, 1);
   nm_pool_allocator_reset (pool);
-  g_assert_cmpuint (used, ==, 1);
+  g_assert_cmpuint (nm_test_count_notify (log, "bytes-used"), ==, 1);
 
   /* The fifth block needs a second slab. */
   for (guint i = 0; i < 5; i++)
     blocks[i] = nm_pool_allocator_alloc (pool, NULL);
-  g_assert_cmpuint (capacity, ==, 1);
-  g_assert_cmpuint (count, ==, 1);
-  g_assert_cmpuint (used, ==, 1);
+  g_assert_cmpuint (nm_test_count_notify (log, "capacity"), ==, 1);
+  g_assert_cmpuint (nm_test_count_notify (log, "block-count"), ==, 1);
+  g_assert_cmpuint (nm_test_count_notify (log, "bytes-used"), ==, 1);
 
   nm_pool_allocator_free (pool, blocks[4]);
   g_assert_cmpuint (nm_pool_allocator_trim (pool), >, 0);
-  g_assert_cmpuint (capacity, ==, 2);
-  g_assert_cmpuint (count, ==, 2);
+  g_assert_cmpuint (nm_test_count_notify (log, "capacity"), ==, 2);
+  g_assert_cmpuint (nm_test_count_notify (log, "block-count"), ==, 2);
   g_assert_cmpuint (nm_pool_allocator_trim (pool), ==, 0);
-  g_assert_cmpuint (capacity, ==, 2);
+  g_assert_cmpuint (nm_test_count_notify (log, "capacity"), ==, 2);
 
   nm_allocator_reset (NM_ALLOCATOR (pool));
-  g_assert_cmpuint (used, ==, 2);
+  g_assert_cmpuint (nm_test_count_notify (log, "bytes-used"), ==, 2);
+  g_assert_null (strstr (log->str, "allocation-count"));
 }
 
 /* Development preset: a poisoned redzone after every block, so a write one
@@ -1056,7 +1028,7 @@ test_pool_development_redzone (void)
     }
 
   g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
-#ifdef NM_HAVE_ASAN
+#ifdef NM_TEST_HAVE_ASAN
   g_test_trap_assert_failed ();
   g_test_trap_assert_stderr ("*AddressSanitizer*use-after-poison*");
 #else
