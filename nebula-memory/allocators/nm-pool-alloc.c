@@ -128,6 +128,9 @@ alloc_slow (NmPoolAllocator  *self,
  * the pool may not grow, and with %NM_ALLOCATOR_ERROR_CORRUPTION when the
  * block it meets was written after it was freed.
  *
+ * Bindings use nm_allocator_alloc() instead, which this function is the
+ * fast path of for callers that know the type.
+ *
  * Returns: (transfer none) (nullable): a block, or %NULL with @error set
  *
  * Since: 1.0
@@ -244,7 +247,8 @@ free_slow (NmPoolAllocator *self,
  *
  * Gives a block back. A pointer @self did not hand out, one into the middle
  * of a block and a block that is already free are reported with
- * g_critical(), counted and ignored. Freeing %NULL does nothing.
+ * g_critical(), counted and ignored. Freeing %NULL does nothing. Bindings
+ * use nm_allocator_free() instead.
  *
  * Since: 1.0
  */

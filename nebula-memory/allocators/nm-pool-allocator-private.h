@@ -372,6 +372,7 @@ void           _nm_pool_report_bad_free  (NmPoolAllocator  *self,
 
 /* nm-pool-slabs.c */
 gboolean       _nm_pool_slabs_init       (NmPoolAllocator  *self,
+                                          NmMemoryConfig   *config,
                                           GError          **error);
 void           _nm_pool_slabs_clear      (NmPoolAllocator  *self);
 PoolTakeResult _nm_pool_grow             (NmPoolAllocator  *self);

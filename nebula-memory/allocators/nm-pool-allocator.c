@@ -54,8 +54,10 @@
  * the allocation that meets it (and one g_critical()), the block is
  * quarantined and the rest of the pool stays usable. The development preset
  * also fills freed blocks with 0xDD and checks the fill when the block is
- * handed out again, and reports use of a single-thread pool from a second
- * thread once.
+ * handed out again, separates blocks by a poisoned 16-byte redzone (so
+ * AddressSanitizer reports a write past a block as it does for malloc;
+ * #NmPoolAllocator:block-size is unchanged), and reports use of a
+ * single-thread pool from a second thread once.
  *
  * With `thread-safe=true` any thread allocates and frees any block. Each
  * thread keeps a small cache of free blocks per pool (at most 64 blocks, and
@@ -79,6 +81,13 @@
  * ...
  * nm_pool_allocator_free (nodes, node);
  * ]|
+ *
+ * Every setting is also a construct property with a default, so
+ * `g_object_new (NM_TYPE_POOL_ALLOCATOR, "block-size", 48, NULL)` and the
+ * bindings' constructors (`Nm.PoolAllocator(block_size=48)` in Python)
+ * give a pool; settings no pool can hold, or memory the system refuses,
+ * give a pool whose allocations fail with a #GError that says why.
+ * Bindings allocate and free through the #NmAllocator methods.
  */
 
 enum {
@@ -323,15 +332,6 @@ nm_pool_allocator_set_property (GObject      *object,
     }
 }
 
-static guint64
-random_secret (void)
-{
-  guint64 secret = ((guint64) g_random_int () << 32) | g_random_int ();
-
-  /* A top bit set makes a zeroed link decode far beyond any index. */
-  return secret | (G_GUINT64_CONSTANT (1) << 63);
-}
-
 /* The configuration the construct properties describe, validated by the
  * builder. */
 static NmMemoryConfig *
@@ -350,61 +350,6 @@ config_from_settings (const PoolSettings  *s,
   nm_memory_config_builder_set_thread_safe (builder, s->thread_safe);
 
   return nm_memory_config_builder_build (builder, error);
-}
-
-/* Lays the pool out as @config says and takes its first slab. On failure
- * the pool holds no memory and @error says why. */
-static gboolean
-pool_setup (NmPoolAllocator  *self,
-            NmMemoryConfig   *config,
-            GError          **error)
-{
-  gsize size, alignment, count, stride, odd;
-
-  if (nm_memory_config_get_kind (config) != NM_ALLOCATOR_KIND_POOL)
-    {
-      g_set_error (error, NM_CONFIG_ERROR, NM_CONFIG_ERROR_INCOMPATIBLE,
-                   "the configuration describes another kind of allocator; build it "
-                   "with kind “pool”");
-      return FALSE;
-    }
-
-  alignment = MAX (nm_memory_config_get_block_alignment (config), 1);
-  size = nm_memory_config_get_block_size (config);
-  count = nm_memory_config_get_block_count (config);
-  if (size == 0 || count == 0 || (alignment & (alignment - 1)) != 0 || alignment > nm_page_size)
-    {
-      g_set_error (error, NM_CONFIG_ERROR, NM_CONFIG_ERROR_INVALID_VALUE,
-                   "the configuration has block-size %" G_GSIZE_FORMAT ", block-alignment %"
-                   G_GSIZE_FORMAT " and block-count %" G_GSIZE_FORMAT ", which no pool can "
-                   "hold; build it with an NmMemoryConfigBuilder", size, alignment, count);
-      return FALSE;
-    }
-
-  size = nm_align_up (MAX (size, POOL_LINK_SIZE), alignment);
-
-  /* The development preset separates blocks by a poisoned redzone, and
-   * starts every block on a shadow granule of AddressSanitizer, so that a
-   * write past a block is reported as it is for malloc. */
-  stride = size;
-  if (self->common.validate)
-    stride = nm_align_up (size + POOL_REDZONE, MAX (alignment, POOL_REDZONE_GRANULE));
-
-  self->block_size = size;
-  self->block_alignment = alignment;
-  self->block_count = count;
-  self->max_blocks = MAX (nm_memory_config_get_max_block_count (config), count);
-  self->fast.stride = stride;
-  self->fast.shift = (guint) __builtin_ctzll (stride);
-  odd = stride >> self->fast.shift;
-  self->fast.inverse = odd;
-  for (guint k = 0; k < 5; k++)
-    self->fast.inverse *= 2 - odd * self->fast.inverse;
-  self->fast.secret = random_secret ();
-  self->key = _nm_allocator_next_serial ();
-  self->cache_limit = CLAMP (count / 8, 2, POOL_CACHE_MAX);
-
-  return _nm_pool_slabs_init (self, error);
 }
 
 /* A pool that could not be built keeps the reason and fails every
@@ -454,7 +399,7 @@ nm_pool_allocator_constructed (GObject *object)
           self->common.name = g_strdup ("pool");
         }
       self->fast.slow_flags = _nm_allocator_common_slow_flags (&self->common);
-      if (pool_setup (self, self->config, &error))
+      if (_nm_pool_slabs_init (self, self->config, &error))
         {
           if (self->common.thread_safe)
             _nm_pool_registry_add (self);

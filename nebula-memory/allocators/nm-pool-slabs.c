@@ -2,8 +2,9 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * A pool reserves the address space for max-block-count blocks (and their
- * state bytes) up front, through the backing layer, so blocks never move
+ * A pool lays its blocks out once (size, redzone, stride, link secret) and
+ * reserves the address space for max-block-count blocks (and their state
+ * bytes) up front, through the backing layer, so blocks never move
  * and a pointer is checked against the pool in O(1). It commits slabs of
  * blocks as it grows, gives completely free slabs back on trim, and
  * recommits a trimmed slab before it adds a new one. In thread-safe mode
@@ -51,11 +52,10 @@ slab_prepare (NmPoolAllocator *self,
 }
 
 /* Reserves the address space, creates the tools' record of the pool and
- * commits the first slab. On failure @error says what was refused; the
- * caller releases what was had with _nm_pool_slabs_clear(). */
-gboolean
-_nm_pool_slabs_init (NmPoolAllocator  *self,
-                     GError          **error)
+ * commits the first slab. On failure @error says what was refused. */
+static gboolean
+slabs_reserve (NmPoolAllocator  *self,
+               GError          **error)
 {
   NmAllocatorCommon *c = &self->common;
   NmFailureInfo info = { .alignment = nm_page_size };
@@ -100,6 +100,73 @@ _nm_pool_slabs_init (NmPoolAllocator  *self,
     }
 
   return TRUE;
+}
+
+static guint64
+random_secret (void)
+{
+  guint64 secret = ((guint64) g_random_int () << 32) | g_random_int ();
+
+  /* A top bit set makes a zeroed link decode far beyond any index. */
+  return secret | (G_GUINT64_CONSTANT (1) << 63);
+}
+
+/* Lays the pool out as @config says (block size, redzone, stride, the
+ * secret of its links), reserves its address space and takes its first
+ * slab. On failure @error says why; the caller releases what was had with
+ * _nm_pool_slabs_clear(). */
+gboolean
+_nm_pool_slabs_init (NmPoolAllocator  *self,
+                     NmMemoryConfig   *config,
+                     GError          **error)
+{
+  gsize size, alignment, count, stride, odd;
+
+  if (nm_memory_config_get_kind (config) != NM_ALLOCATOR_KIND_POOL)
+    {
+      _nm_config_error_set (error, NM_CONFIG_ERROR_INCOMPATIBLE,
+                            "the configuration describes another kind of allocator; build it "
+                            "with kind “pool”");
+      return FALSE;
+    }
+
+  alignment = MAX (nm_memory_config_get_block_alignment (config), 1);
+  size = nm_memory_config_get_block_size (config);
+  count = nm_memory_config_get_block_count (config);
+  if (size == 0 || count == 0 || (alignment & (alignment - 1)) != 0 || alignment > nm_page_size)
+    {
+      _nm_config_error_set (error, NM_CONFIG_ERROR_INVALID_VALUE,
+                            "the configuration has block-size %" G_GSIZE_FORMAT ", block-alignment %"
+                            G_GSIZE_FORMAT " and block-count %" G_GSIZE_FORMAT ", which no "
+                            "pool can hold; build it with an NmMemoryConfigBuilder",
+                            size, alignment, count);
+      return FALSE;
+    }
+
+  size = nm_align_up (MAX (size, POOL_LINK_SIZE), alignment);
+
+  /* The development preset separates blocks by a poisoned redzone, and
+   * starts every block on a shadow granule of AddressSanitizer, so that a
+   * write past a block is reported as it is for malloc. */
+  stride = size;
+  if (self->common.validate)
+    stride = nm_align_up (size + POOL_REDZONE, MAX (alignment, POOL_REDZONE_GRANULE));
+
+  self->block_size = size;
+  self->block_alignment = alignment;
+  self->block_count = count;
+  self->max_blocks = MAX (nm_memory_config_get_max_block_count (config), count);
+  self->fast.stride = stride;
+  self->fast.shift = (guint) __builtin_ctzll (stride);
+  odd = stride >> self->fast.shift;
+  self->fast.inverse = odd;
+  for (guint k = 0; k < 5; k++)
+    self->fast.inverse *= 2 - odd * self->fast.inverse;
+  self->fast.secret = random_secret ();
+  self->key = _nm_allocator_next_serial ();
+  self->cache_limit = CLAMP (count / 8, 2, POOL_CACHE_MAX);
+
+  return slabs_reserve (self, error);
 }
 
 /* Gives everything back: at finalize, and when construction failed. */
