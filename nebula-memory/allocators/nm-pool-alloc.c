@@ -155,6 +155,38 @@ gpointer
   return alloc_slow (self, error);
 }
 
+/* A valid layout that no block of the pool can hold. Out of line, so the
+ * fast path of _nm_pool_iface_alloc() needs no stack frame. */
+static G_GNUC_NO_INLINE gpointer
+fail_too_large (NmPoolAllocator  *self,
+                gsize             size,
+                gsize             alignment,
+                GError          **error) NM_COLD;
+
+static gpointer
+fail_too_large (NmPoolAllocator  *self,
+                gsize             size,
+                gsize             alignment,
+                GError          **error)
+{
+  g_autofree char *state = g_strdup_printf ("its blocks hold %" G_GSIZE_FORMAT " bytes aligned "
+                                            "to %" G_GSIZE_FORMAT, self->block_size,
+                                            self->block_alignment);
+  NmFailureInfo info = {
+    .size = size,
+    .alignment = alignment,
+    .state = state,
+    .suggestion = "Use a pool with larger or more aligned blocks, or another allocator for "
+                  "this size.",
+  };
+
+  if (self->fast.slow_flags & POOL_SLOW_UNUSABLE)
+    return fail_unusable (self, error);
+
+  return _nm_allocator_fail_request (NM_ALLOCATOR (self), &self->common, error,
+                                     NM_ALLOCATOR_ERROR_INVALID_LAYOUT, &info);
+}
+
 gpointer
 _nm_pool_iface_alloc (NmAllocator  *allocator,
                       gsize         size,
@@ -175,24 +207,7 @@ _nm_pool_iface_alloc (NmAllocator  *allocator,
   if (!nm_layout_is_valid (size, alignment))
     return _nm_allocator_fail_layout (allocator, &self->common, size, alignment, error);
 
-  if (self->fast.slow_flags & POOL_SLOW_UNUSABLE)
-    return fail_unusable (self, error);
-
-  {
-    g_autofree char *state = g_strdup_printf ("its blocks hold %" G_GSIZE_FORMAT " bytes aligned "
-                                              "to %" G_GSIZE_FORMAT, self->block_size,
-                                              self->block_alignment);
-    NmFailureInfo info = {
-      .size = size,
-      .alignment = alignment,
-      .state = state,
-      .suggestion = "Use a pool with larger or more aligned blocks, or another allocator for "
-                    "this size.",
-    };
-
-    return _nm_allocator_fail_request (allocator, &self->common, error,
-                                       NM_ALLOCATOR_ERROR_INVALID_LAYOUT, &info);
-  }
+  return fail_too_large (self, size, alignment, error);
 }
 
 /* Free */
