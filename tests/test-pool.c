@@ -4,6 +4,7 @@
  */
 
 #include <string.h>
+#include <sys/resource.h>
 
 #include <nebula-memory/nebula-memory.h>
 
@@ -1005,6 +1006,57 @@ test_pool_notify (void)
 /* Development preset: a poisoned redzone after every block, so a write one
  * byte past a block is reported by AddressSanitizer even when the next
  * block is handed out; the block size is unchanged. */
+/* Address space the system refuses at construction: the constructor
+ * functions return NULL with OUT_OF_MEMORY; a pool made with
+ * g_object_new() fails its allocations with it, and nothing crashes. The
+ * refusal comes from a limit on the address space, set in a subprocess. */
+static void
+test_pool_construct_no_memory (void)
+{
+#ifdef NM_TEST_HAVE_ASAN
+  g_test_skip ("AddressSanitizer needs more address space than the limit leaves");
+#else
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(NmPoolAllocator) pool = NULL;
+      g_autoptr(NmAllocatorStats) stats = NULL;
+      g_autofree char *statm = NULL;
+      struct rlimit limit;
+      guint64 pages;
+
+      g_assert_true (g_file_get_contents ("/proc/self/statm", &statm, NULL, NULL));
+      pages = g_ascii_strtoull (statm, NULL, 10);
+      limit.rlim_cur = limit.rlim_max = pages * 4096 + 256 * 1024 * 1024;
+      g_assert_cmpint (setrlimit (RLIMIT_AS, &limit), ==, 0);
+
+      /* A gigabyte of address space for a pool that may grow that far. */
+      g_assert_null (nm_pool_allocator_new_full ("big", 4096, 0, 16, 256 * 1024, FALSE, &error));
+      g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
+      g_assert_nonnull (strstr (error->message, "Pool allocator “big”"));
+      g_assert_nonnull (strstr (error->message, "address space"));
+      g_clear_error (&error);
+
+      pool = g_object_new (NM_TYPE_POOL_ALLOCATOR, "name", "big", "block-size", (guint64) 4096,
+                           "block-count", (guint64) 16, "max-block-count", (guint64) 256 * 1024,
+                           NULL);
+      g_assert_null (nm_pool_allocator_alloc (pool, &error));
+      g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
+      g_assert_nonnull (strstr (error->message, "Pool allocator “big” cannot allocate a block"));
+      g_assert_nonnull (strstr (error->message, "no memory"));
+      g_clear_error (&error);
+      g_assert_null (nm_allocator_alloc (NM_ALLOCATOR (pool), 64, 8, &error));
+      g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
+      stats = nm_allocator_get_stats (NM_ALLOCATOR (pool));
+      g_assert_cmpuint (stats->failed_count, ==, 2);
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+#endif
+}
+
 static void
 test_pool_development_redzone (void)
 {
@@ -1065,6 +1117,7 @@ main (int    argc,
   g_test_add_func ("/nebula/pool/layout/every-alignment", test_pool_layout_every_alignment);
   g_test_add_func ("/nebula/pool/construct/defaults", test_pool_construct_defaults);
   g_test_add_func ("/nebula/pool/construct/invalid", test_pool_construct_invalid);
+  g_test_add_func ("/nebula/pool/construct/no-memory", test_pool_construct_no_memory);
   g_test_add_func ("/nebula/pool/notify", test_pool_notify);
   g_test_add_func ("/nebula/pool/development/redzone", test_pool_development_redzone);
 
