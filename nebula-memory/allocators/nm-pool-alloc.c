@@ -14,12 +14,6 @@
 #include "nm-backing-private.h"
 #include "nm-pool-allocator-private.h"
 
-/* The hot-path type check: one compare against the cached GType. */
-#define NM_POOL_CHECK(self, val) \
-  g_return_val_if_fail ((self) != NULL && G_TYPE_FROM_INSTANCE (self) == _nm_pool_type, val)
-#define NM_POOL_CHECK_VOID(self) \
-  g_return_if_fail ((self) != NULL && G_TYPE_FROM_INSTANCE (self) == _nm_pool_type)
-
 /* Single-thread mode */
 
 static gpointer

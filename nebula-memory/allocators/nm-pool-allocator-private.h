@@ -405,6 +405,12 @@ gboolean       _nm_pool_iface_owns       (NmAllocator      *allocator,
 /* nm-pool-allocator.c */
 extern GType   _nm_pool_type;            /* NM_TYPE_POOL_ALLOCATOR, for the cheap check */
 
+/* The hot-path type check: one compare against the cached GType. */
+#define NM_POOL_CHECK(self, val) \
+  g_return_val_if_fail ((self) != NULL && G_TYPE_FROM_INSTANCE (self) == _nm_pool_type, val)
+#define NM_POOL_CHECK_VOID(self) \
+  g_return_if_fail ((self) != NULL && G_TYPE_FROM_INSTANCE (self) == _nm_pool_type)
+
 void           _nm_pool_notify_capacity  (NmPoolAllocator  *self);
 
 NmPoolAllocator *_nm_pool_allocator_new_from_config (NmMemoryConfig  *config,

@@ -111,12 +111,6 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (NmPoolAllocator, nm_pool_allocator, G_TYPE_OBJECT
                                G_IMPLEMENT_INTERFACE (NM_TYPE_ALLOCATOR,
                                                       nm_pool_allocator_iface_init))
 
-/* The hot-path type check: one compare against the cached GType. */
-#define NM_POOL_CHECK(self, val) \
-  g_return_val_if_fail ((self) != NULL && G_TYPE_FROM_INSTANCE (self) == _nm_pool_type, val)
-#define NM_POOL_CHECK_VOID(self) \
-  g_return_if_fail ((self) != NULL && G_TYPE_FROM_INSTANCE (self) == _nm_pool_type)
-
 /* Capacity and block-count change on growth and trim only, never on the
  * inline paths; called without the lock, so handlers may read the pool. */
 void
@@ -126,7 +120,7 @@ _nm_pool_notify_capacity (NmPoolAllocator *self)
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_BLOCK_COUNT]);
 }
 
-/* Reset and trim */
+/* Reset */
 
 /**
  * nm_pool_allocator_reset:
