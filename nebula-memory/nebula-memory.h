@@ -14,6 +14,8 @@
 # include "nm-error.h"
 # include "nm-allocator-stats.h"
 # include "nm-allocator.h"
+# include "nm-memory-budget.h"
+# include "nm-memory-pressure.h"
 # include "nm-memory-config.h"
 # include "nm-memory-config-builder.h"
 # include "nm-allocator-factory.h"

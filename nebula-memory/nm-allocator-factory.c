@@ -11,6 +11,7 @@
 #include "nm-allocator-factory.h"
 #include "nm-error.h"
 #include "nm-memory-config-builder.h"
+#include "nm-memory-pressure.h"
 #include "allocators/nm-bump-allocator-private.h"
 #include "allocators/nm-pool-allocator-private.h"
 #include "allocators/nm-stack-allocator-private.h"
@@ -31,27 +32,10 @@
  * ]|
  */
 
-/**
- * nm_allocator_new_from_config:
- * @config: an #NmMemoryConfig
- * @error: return location for a #GError, or %NULL
- *
- * Builds the allocator @config describes: an #NmBumpAllocator,
- * #NmPoolAllocator or #NmStackAllocator.
- *
- * Returns: (transfer full) (nullable): a new allocator, or %NULL with
- *   @error set (%NM_ALLOCATOR_ERROR_OUT_OF_MEMORY when the system refuses
- *   the backing memory)
- *
- * Since: 1.0
- */
-NmAllocator *
-nm_allocator_new_from_config (NmMemoryConfig  *config,
-                              GError         **error)
+static NmAllocator *
+new_of_kind (NmMemoryConfig  *config,
+             GError         **error)
 {
-  g_return_val_if_fail (NM_IS_MEMORY_CONFIG (config), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
   switch (nm_memory_config_get_kind (config))
     {
     case NM_ALLOCATOR_KIND_BUMP:
@@ -71,6 +55,37 @@ nm_allocator_new_from_config (NmMemoryConfig  *config,
                    (int) nm_memory_config_get_kind (config));
       return NULL;
     }
+}
+
+/**
+ * nm_allocator_new_from_config:
+ * @config: an #NmMemoryConfig
+ * @error: return location for a #GError, or %NULL
+ *
+ * Builds the allocator @config describes: an #NmBumpAllocator,
+ * #NmPoolAllocator or #NmStackAllocator. With #NmMemoryConfig:trim-on-pressure
+ * the allocator is registered with nm_memory_pressure_get_default().
+ *
+ * Returns: (transfer full) (nullable): a new allocator, or %NULL with
+ *   @error set (%NM_ALLOCATOR_ERROR_OUT_OF_MEMORY when the system refuses
+ *   the backing memory)
+ *
+ * Since: 1.0
+ */
+NmAllocator *
+nm_allocator_new_from_config (NmMemoryConfig  *config,
+                              GError         **error)
+{
+  NmAllocator *allocator;
+
+  g_return_val_if_fail (NM_IS_MEMORY_CONFIG (config), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  allocator = new_of_kind (config, error);
+  if (allocator != NULL && nm_memory_config_get_trim_on_pressure (config))
+    nm_memory_pressure_add_allocator (nm_memory_pressure_get_default (), allocator);
+
+  return allocator;
 }
 
 /**

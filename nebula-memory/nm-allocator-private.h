@@ -16,6 +16,7 @@
 #include "nm-sanitizer-private.h"
 #include "nm-size-private.h"
 #include "nm-memory-config.h"
+#include "nm-memory-budget.h"
 
 G_BEGIN_DECLS
 
@@ -57,6 +58,20 @@ typedef struct _NmAllocatorCommon
 
   /* Bytes of backing memory held (nm-backing.c), updated atomically. */
   guint64     backing_bytes;
+
+  /* The budget the backing memory is charged to (a reference), or NULL,
+   * and the smallest per-request cap on its path, 0 for none. Set by
+   * _nm_allocator_common_apply_config(), before any backing memory. */
+  NmMemoryBudget *budget;
+  guint64     max_request;
+
+  /* The last budget refusal (nm-backing.c), read by
+   * _nm_allocator_fail_backing() on the thread that got it. Written and
+   * read under a lock of nm-backing.c: refusals are rare. */
+  struct {
+    GThread         *thread;   /* NULL: none pending */
+    NmBudgetRefusal  what;     /* what.path points into a budget on the path */
+  } refusal;
 
   /* Validation of single-thread allocators: the first thread to use one
    * owns it; the last foreign thread reported, to report each once. */
@@ -142,6 +157,13 @@ gpointer _nm_allocator_fail                  (NmAllocator        *self,
                                               NmAllocatorError    code,
                                               const char         *format,
                                               ...) G_GNUC_PRINTF (5, 6) NM_COLD;
+
+/* A failure whose message is already composed (@local_error, taken):
+ * counted, signalled, propagated. Always returns NULL. */
+gpointer _nm_allocator_fail_with_error       (NmAllocator         *self,
+                                              NmAllocatorCommon   *common,
+                                              GError             **error,
+                                              GError              *local_error) NM_COLD;
 
 /* The failure of a sized request, composed from @info by
  * _nm_error_new_request(): sets @error, counts it, emits

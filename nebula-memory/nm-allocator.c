@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "nm-allocator-private.h"
+#include "nm-backing-private.h"
 #include "nm-sanitizer-private.h"
 
 /**
@@ -546,11 +547,14 @@ _nm_allocator_common_apply_config (NmAllocatorCommon *common,
   common->poison = nm_memory_config_get_poison (config);
   common->validate = nm_memory_config_get_validate (config);
   common->leak_report = nm_memory_config_get_leak_report (config);
+
+  _nm_backing_set_budget (common, nm_memory_config_get_budget (config));
 }
 
 void
 _nm_allocator_common_clear (NmAllocatorCommon *common)
 {
+  _nm_backing_set_budget (common, NULL);
   g_clear_pointer (&common->name, g_free);
 }
 
@@ -711,6 +715,15 @@ fail_with (NmAllocator        *self,
   g_propagate_error (error, local_error);
 
   return NULL;
+}
+
+gpointer
+_nm_allocator_fail_with_error (NmAllocator        *self,
+                               NmAllocatorCommon  *common,
+                               GError            **error,
+                               GError             *local_error)
+{
+  return fail_with (self, common, error, local_error);
 }
 
 gpointer

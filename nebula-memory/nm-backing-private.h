@@ -10,9 +10,15 @@
  *    committed in parts, for the pool),
  *  - registers it with the tools (a Valgrind mempool per heap chunk, keyed
  *    by its address; its usable bytes poisoned until handed out),
- *  - and keeps the allocator's count of backing bytes (NmAllocatorCommon
- *    backing_bytes), read by statistics. Charging budgets and trimming
- *    under memory pressure hang on these same calls.
+ *  - keeps the allocator's count of backing bytes (NmAllocatorCommon
+ *    backing_bytes), read by statistics,
+ *  - and charges the allocator's memory budget, if it has one, before it
+ *    takes memory from the system, uncharging it when the memory goes
+ *    back. The bytes charged are the bytes counted in backing_bytes, so a
+ *    budget's use is the sum of its allocators' backing bytes (and of
+ *    what the application charged itself). Nothing is charged per
+ *    allocation: a pool's blocks inside a charged slab never fail on the
+ *    budget, and growth that fits always succeeds.
  *
  * Failures return NULL or FALSE. The allocator then reports the request
  * with _nm_allocator_fail_backing() (not _nm_allocator_fail_request()
@@ -23,8 +29,19 @@
 #pragma once
 
 #include "nm-allocator-private.h"
+#include "nm-memory-budget-private.h"
 
 G_BEGIN_DECLS
+
+/* Attaches @common to @budget (nullable; a reference is taken) in place of
+ * the budget it had. Backing bytes still counted when the budget changes
+ * are uncharged from the old budget, so a budget never keeps the charges
+ * of an allocator that is gone. Attaching an allocator that already holds
+ * backing memory is a critical and does nothing: the configuration comes
+ * first. Called by _nm_allocator_common_apply_config() and
+ * _nm_allocator_common_clear(). */
+void     _nm_backing_set_budget (NmAllocatorCommon *common,
+                                 NmMemoryBudget    *budget);
 
 /* Heap memory of @header + @usable bytes: the first @header bytes are the
  * allocator's own bookkeeping (addressable), the @usable bytes after them
@@ -67,6 +84,22 @@ gpointer _nm_allocator_fail_backing (NmAllocator         *self,
                                      NmAllocatorCommon   *common,
                                      GError             **error,
                                      const NmFailureInfo *info) NM_COLD;
+
+gboolean _nm_backing_refuse_request (NmAllocatorCommon *common,
+                                     gsize              size) NM_COLD;
+
+/* Whether a single request of @size bytes is within the per-request cap of
+ * @common's budget (#NmMemoryBudget:max-request on its path). When it is
+ * not, the refusal is recorded and counted, and the caller fails the
+ * request with _nm_allocator_fail_backing(), which names the cap. One load
+ * and one compare when there is no cap: cheap enough for a fast path. */
+static inline gboolean
+_nm_backing_request_allowed (NmAllocatorCommon *common,
+                             gsize              size)
+{
+  return G_LIKELY (common->max_request == 0 || size <= common->max_request) ||
+         _nm_backing_refuse_request (common, size);
+}
 
 /* Bytes of backing memory @common holds now. */
 static inline guint64

@@ -17,6 +17,94 @@ account (NmAllocatorCommon *common,
   __atomic_fetch_add (&common->backing_bytes, (guint64) delta, __ATOMIC_RELAXED);
 }
 
+/* Budget refusals are recorded in the allocator's common part under this
+ * lock: they are rare, and several threads of a thread-safe allocator may
+ * be refused at once. */
+G_LOCK_DEFINE_STATIC (refusal);
+
+static void NM_COLD
+record_refusal (NmAllocatorCommon *common,
+                NmMemoryBudget    *refused_by,
+                guint64            bytes,
+                gboolean           per_request)
+{
+  G_LOCK (refusal);
+  common->refusal.thread = g_thread_self ();
+  _nm_memory_budget_describe_refusal (refused_by, bytes, per_request, &common->refusal.what);
+  G_UNLOCK (refusal);
+}
+
+/* Charges @bytes to @common's budget, if any; on refusal records it. */
+static inline gboolean
+charge (NmAllocatorCommon *common,
+        guint64            bytes)
+{
+  NmMemoryBudget *refused_by;
+
+  if (common->budget == NULL || bytes == 0)
+    return TRUE;
+
+  if (G_LIKELY (_nm_memory_budget_try_charge (common->budget, bytes, &refused_by)))
+    return TRUE;
+
+  record_refusal (common, refused_by, bytes, FALSE);
+  return FALSE;
+}
+
+static inline void
+uncharge (NmAllocatorCommon *common,
+          guint64            bytes)
+{
+  if (common->budget != NULL && bytes != 0)
+    _nm_memory_budget_uncharge (common->budget, bytes);
+}
+
+void
+_nm_backing_set_budget (NmAllocatorCommon *common,
+                        NmMemoryBudget    *budget)
+{
+  if (common->budget == budget)
+    return;
+
+  if (common->budget != NULL)
+    {
+      uncharge (common, _nm_backing_bytes (common));
+      _nm_memory_budget_detach (common->budget, &common->name);
+      g_clear_object (&common->budget);
+      common->max_request = 0;
+    }
+
+  if (budget != NULL)
+    {
+      /* The budget's use holds exactly the backing bytes taken since it was
+       * set: the allocators apply their configuration before taking any. */
+      if (_nm_backing_bytes (common) != 0)
+        {
+          g_critical ("%s “%s” already holds backing memory; it is not attached to "
+                      "memory budget “%s”. Apply the configuration before taking memory.",
+                      common->label, common->name, nm_memory_budget_get_path (budget));
+          return;
+        }
+
+      common->budget = g_object_ref (budget);
+      common->max_request = _nm_memory_budget_get_request_cap (budget, NULL);
+      _nm_memory_budget_attach (budget, &common->name, &common->backing_bytes);
+    }
+}
+
+gboolean
+_nm_backing_refuse_request (NmAllocatorCommon *common,
+                            gsize              size)
+{
+  NmMemoryBudget *owner = NULL;
+
+  _nm_memory_budget_get_request_cap (common->budget, &owner);
+  _nm_memory_budget_count_refusal (owner);
+  record_refusal (common, owner, size, TRUE);
+
+  return FALSE;
+}
+
 gpointer
 _nm_backing_alloc (NmAllocatorCommon *common,
                    gsize              header,
@@ -28,9 +116,17 @@ _nm_backing_alloc (NmAllocatorCommon *common,
   if (!g_size_checked_add (&total, header, usable))
     return NULL;
 
+  /* Charged before the memory is taken, so the budget's limit holds for
+   * what the process really has. */
+  if (!charge (common, usable))
+    return NULL;
+
   mem = g_try_malloc (total);
   if (mem == NULL)
-    return NULL;
+    {
+      uncharge (common, usable);
+      return NULL;
+    }
 
   if (common->sanitize)
     {
@@ -58,6 +154,7 @@ _nm_backing_free (NmAllocatorCommon *common,
     }
   account (common, -(gint64) usable);
   g_free (mem);
+  uncharge (common, usable);
 }
 
 gpointer
@@ -89,8 +186,14 @@ _nm_backing_commit (NmAllocatorCommon *common,
 {
   gsize start = page_floor (from);
 
-  if (mprotect ((guint8 *) base + start, page_ceil (to) - start, PROT_READ | PROT_WRITE) != 0)
+  if (!charge (common, to - from))
     return FALSE;
+
+  if (mprotect ((guint8 *) base + start, page_ceil (to) - start, PROT_READ | PROT_WRITE) != 0)
+    {
+      uncharge (common, to - from);
+      return FALSE;
+    }
 
   account (common, (gint64) (to - from));
 
@@ -114,6 +217,7 @@ _nm_backing_decommit (NmAllocatorCommon *common,
     }
 
   account (common, -(gint64) (to - from));
+  uncharge (common, to - from);
 }
 
 void
@@ -127,6 +231,7 @@ _nm_backing_unreserve (NmAllocatorCommon *common,
 
   munmap (base, size);
   account (common, -(gint64) committed);
+  uncharge (common, committed);
 }
 
 gpointer
@@ -135,5 +240,23 @@ _nm_allocator_fail_backing (NmAllocator         *self,
                             GError             **error,
                             const NmFailureInfo *info)
 {
+  NmBudgetRefusal refusal;
+  gboolean refused = FALSE;
+
+  /* A refusal recorded by another thread is that thread's to report. */
+  G_LOCK (refusal);
+  if (common->refusal.thread == g_thread_self ())
+    {
+      refusal = common->refusal.what;
+      common->refusal.thread = NULL;
+      refused = TRUE;
+    }
+  G_UNLOCK (refusal);
+
+  if (refused)
+    return _nm_allocator_fail_with_error (self, common, error,
+                                          _nm_error_new_budget (common->label, common->name,
+                                                                info, &refusal));
+
   return _nm_allocator_fail_request (self, common, error, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY, info);
 }

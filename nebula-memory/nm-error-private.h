@@ -30,12 +30,34 @@ typedef struct
   const char  *suggestion;  /* one sentence: what to do (optional) */
 } NmFailureInfo;
 
+/* The parts of a budget refusal: which budget (its path), its state and
+ * what it was asked for. */
+typedef struct
+{
+  const char  *path;        /* "process/requests" */
+  guint64      limit;       /* the budget's limit, or its max-request when @per_request */
+  guint64      used;        /* its use when it refused */
+  guint64      request;     /* bytes asked of it */
+  gboolean     per_request; /* refused because @request is above the per-request cap */
+} NmBudgetRefusal;
+
 /* "Bump allocator “request-arena” cannot allocate 512 bytes (alignment 8):
  *  3.8 MB of 4.0 MB used (95.2 %). Raise capacity, …" */
 GError *_nm_error_new_request      (const char          *label,
                                     const char          *name,
                                     NmAllocatorError     code,
                                     const NmFailureInfo *info);
+
+/* A budget refusal, %NM_ALLOCATOR_ERROR_BUDGET_EXCEEDED. With an allocator
+ * (@label, @name and @info): "Bump allocator “arena” cannot allocate 512
+ * bytes (alignment 8): memory budget “process/requests” refused 1.0 MB
+ * (1048576 bytes) of backing memory; 3.8 MB of 4.0 MB used (95.2 %). …".
+ * Without one (@label NULL, a direct nm_memory_budget_charge()): "Memory
+ * budget “process/requests” refused 1.0 MB (1048576 bytes): …". */
+GError *_nm_error_new_budget       (const char             *label,
+                                    const char             *name,
+                                    const NmFailureInfo    *info,
+                                    const NmBudgetRefusal  *refusal);
 
 /* "Stack allocator “scratch” " followed by @predicate, for failures that are
  * not a sized request ("cannot pop to marker #3: …"). */

@@ -54,6 +54,18 @@ G_DEFINE_QUARK (nm-config-error-quark, nm_config_error)
 
 /* The composers of nm-error-private.h */
 
+static void
+append_request (GString             *text,
+                const NmFailureInfo *info)
+{
+  if (info->what)
+    g_string_append (text, info->what);
+  else
+    g_string_append_printf (text, "%" G_GSIZE_FORMAT " %s", info->size,
+                            info->size == 1 ? "byte" : "bytes");
+  g_string_append_printf (text, " (alignment %" G_GSIZE_FORMAT ")", info->alignment);
+}
+
 GError *
 _nm_error_new_request (const char          *label,
                        const char          *name,
@@ -64,12 +76,7 @@ _nm_error_new_request (const char          *label,
   g_autofree char *state = NULL;
 
   g_string_append_printf (text, "%s “%s” cannot allocate ", label, name);
-  if (info->what)
-    g_string_append (text, info->what);
-  else
-    g_string_append_printf (text, "%" G_GSIZE_FORMAT " %s", info->size,
-                            info->size == 1 ? "byte" : "bytes");
-  g_string_append_printf (text, " (alignment %" G_GSIZE_FORMAT ")", info->alignment);
+  append_request (text, info);
 
   if (info->state)
     state = g_strdup (info->state);
@@ -83,6 +90,53 @@ _nm_error_new_request (const char          *label,
     g_string_append_printf (text, " %s", info->suggestion);
 
   return g_error_new_literal (NM_ALLOCATOR_ERROR, code, text->str);
+}
+
+GError *
+_nm_error_new_budget (const char            *label,
+                      const char            *name,
+                      const NmFailureInfo   *info,
+                      const NmBudgetRefusal *refusal)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autofree char *request = _nm_size_format_human (refusal->request);
+  g_autofree char *limit = _nm_size_format_human (refusal->limit);
+
+  if (label != NULL)
+    {
+      g_string_append_printf (text, "%s “%s” cannot allocate ", label, name);
+      append_request (text, info);
+      g_string_append (text, ": memory budget");
+    }
+  else
+    g_string_append (text, "Memory budget");
+
+  if (refusal->per_request)
+    {
+      g_string_append_printf (text, " “%s” refuses single requests above %s "
+                              "(%" G_GUINT64_FORMAT " bytes); this one needs %s "
+                              "(%" G_GUINT64_FORMAT " bytes). Split the request, or "
+                              "raise the budget's max-request.",
+                              refusal->path, limit, refusal->limit,
+                              request, refusal->request);
+    }
+  else
+    {
+      g_autofree char *usage = _nm_size_format_usage (refusal->used, refusal->limit);
+
+      g_string_append_printf (text, " “%s” refused %s (%" G_GUINT64_FORMAT " bytes)%s: "
+                              "%s, limit %" G_GUINT64_FORMAT " bytes. ",
+                              refusal->path, request, refusal->request,
+                              label != NULL ? " of backing memory" : "",
+                              usage, refusal->limit);
+      g_string_append (text, label != NULL
+                       ? "Raise the budget's limit, or reset or trim the allocators "
+                         "charged to it."
+                       : "Raise the budget's limit, or give back memory charged to it.");
+    }
+
+  return g_error_new_literal (NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_BUDGET_EXCEEDED,
+                              text->str);
 }
 
 GError *

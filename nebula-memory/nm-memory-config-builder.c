@@ -50,8 +50,10 @@
  * (`production` or `development`: the preset's settings, which the other
  * keys then override), `capacity` and `max-capacity` (bump; stack takes
  * `capacity` only), `block-size`, `block-alignment`, `block-count` and
- * `max-block-count` (pool), and the booleans `thread-safe`, `track-stats`,
- * `poison`, `validate` and `leak-report`. Sizes are plain bytes or a number
+ * `max-block-count` (pool), the booleans `thread-safe`, `track-stats`,
+ * `poison`, `validate`, `leak-report` and `trim-on-pressure`, and `budget`,
+ * the path of a #NmMemoryBudget registered with nm_memory_budget_register()
+ * (`budget=process/requests`), looked up when the file is loaded. Sizes are plain bytes or a number
  * with a unit: B, KiB, MiB, GiB (powers of 1024) or KB, MB, GB (powers of
  * 1000). Any other key is refused with %NM_CONFIG_ERROR_UNKNOWN_KEY, so a
  * misspelt key never goes unnoticed.
@@ -295,6 +297,44 @@ DEFINE_SETTER (validate, gboolean, VALIDATE, 0)
  * Since: 1.0
  */
 DEFINE_SETTER (leak_report, gboolean, LEAK_REPORT, 0)
+
+/**
+ * nm_memory_config_builder_set_trim_on_pressure:
+ * @self: an #NmMemoryConfigBuilder
+ * @trim_on_pressure: whether the allocator is trimmed under memory pressure
+ *
+ * Sets #NmMemoryConfig:trim-on-pressure in the configuration being built.
+ *
+ * Returns: (transfer none): @self, to chain calls
+ *
+ * Since: 1.0
+ */
+DEFINE_SETTER (trim_on_pressure, gboolean, TRIM_ON_PRESSURE, 0)
+
+/**
+ * nm_memory_config_builder_set_budget:
+ * @self: an #NmMemoryConfigBuilder
+ * @budget: (nullable): the budget to charge backing memory to, or %NULL
+ *
+ * Sets #NmMemoryConfig:budget in the configuration being built. The
+ * configuration, and every allocator built from it, holds a reference.
+ *
+ * Returns: (transfer none): @self, to chain calls
+ *
+ * Since: 1.0
+ */
+NmMemoryConfigBuilder *
+nm_memory_config_builder_set_budget (NmMemoryConfigBuilder *self,
+                                     NmMemoryBudget        *budget)
+{
+  g_return_val_if_fail (NM_IS_MEMORY_CONFIG_BUILDER (self), NULL);
+  g_return_val_if_fail (budget == NULL || NM_IS_MEMORY_BUDGET (budget), NULL);
+
+  g_set_object (&self->data.budget, budget);
+  self->data.set |= NM_FIELD_BUDGET;
+
+  return self;
+}
 
 /**
  * nm_memory_config_builder_set_name:

@@ -79,6 +79,12 @@ NM_AVAILABLE_IN_1_0
 NmMemoryConfigBuilder *nm_memory_config_builder_set_leak_report     (NmMemoryConfigBuilder *self,
                                                                      gboolean               leak_report);
 NM_AVAILABLE_IN_1_0
+NmMemoryConfigBuilder *nm_memory_config_builder_set_budget          (NmMemoryConfigBuilder *self,
+                                                                     NmMemoryBudget        *budget);
+NM_AVAILABLE_IN_1_0
+NmMemoryConfigBuilder *nm_memory_config_builder_set_trim_on_pressure (NmMemoryConfigBuilder *self,
+                                                                      gboolean               trim_on_pressure);
+NM_AVAILABLE_IN_1_0
 gboolean               nm_memory_config_builder_load_key_file       (NmMemoryConfigBuilder *self,
                                                                      GKeyFile              *key_file,
                                                                      const char            *group,

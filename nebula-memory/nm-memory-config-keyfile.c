@@ -116,6 +116,8 @@ parse_bool_key (NmConfigData *data,
     data->poison = flag, data->set |= NM_FIELD_POISON;
   else if (strcmp (key, "validate") == 0)
     data->validate = flag, data->set |= NM_FIELD_VALIDATE;
+  else if (strcmp (key, "trim-on-pressure") == 0)
+    data->trim_on_pressure = flag, data->set |= NM_FIELD_TRIM_ON_PRESSURE;
   else
     data->leak_report = flag, data->set |= NM_FIELD_LEAK_REPORT;
 
@@ -167,6 +169,34 @@ parse_name_key (NmConfigData *data,
   g_free (data->name);
   data->name = g_strdup (value);
   data->set |= NM_FIELD_NAME;
+  return TRUE;
+}
+
+/* Budgets are named by path and found in the registry the application
+ * fills, when the file is loaded. */
+static gboolean
+parse_budget_key (NmConfigData *data,
+                  const char   *group,
+                  const char   *key,
+                  const char   *value,
+                  GError      **error)
+{
+  g_autofree char *path = g_strstrip (g_strdup (value));
+  NmMemoryBudget *budget = nm_memory_budget_lookup (path);
+
+  if (budget == NULL)
+    {
+      _nm_config_error_set (error, NM_CONFIG_ERROR_INVALID_VALUE,
+                            "Group “%s”, key “%s”: “%s” is not valid; no memory budget "
+                            "is registered under that path. Register the budget with "
+                            "nm_memory_budget_register() before loading, or fix the path "
+                            "(such as process/requests).", group, key, value);
+      return FALSE;
+    }
+
+  g_clear_object (&data->budget);
+  data->budget = budget;
+  data->set |= NM_FIELD_BUDGET;
   return TRUE;
 }
 
@@ -227,6 +257,8 @@ static const struct {
   { "poison", parse_bool_key },
   { "validate", parse_bool_key },
   { "leak-report", parse_bool_key },
+  { "trim-on-pressure", parse_bool_key },
+  { "budget", parse_budget_key },
 };
 
 static gboolean

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "nm-memory-config.h"
+#include "nm-memory-budget.h"
 
 G_BEGIN_DECLS
 
@@ -28,6 +29,8 @@ typedef enum
   NM_FIELD_POISON          = 1 << 10,
   NM_FIELD_VALIDATE        = 1 << 11,
   NM_FIELD_LEAK_REPORT     = 1 << 12,
+  NM_FIELD_BUDGET          = 1 << 13,
+  NM_FIELD_TRIM_ON_PRESSURE = 1 << 14,
 } NmConfigField;
 
 typedef struct
@@ -46,6 +49,8 @@ typedef struct
   gboolean         poison;
   gboolean         validate;
   gboolean         leak_report;
+  NmMemoryBudget  *budget;       /* a reference, or NULL */
+  gboolean         trim_on_pressure;
 } NmConfigData;
 
 void            _nm_config_data_copy      (NmConfigData       *dest,

@@ -56,6 +56,8 @@ enum {
   PROP_POISON,
   PROP_VALIDATE,
   PROP_LEAK_REPORT,
+  PROP_BUDGET,
+  PROP_TRIM_ON_PRESSURE,
   N_PROPS
 };
 
@@ -67,12 +69,15 @@ _nm_config_data_copy (NmConfigData       *dest,
 {
   *dest = *src;
   dest->name = g_strdup (src->name);
+  if (dest->budget != NULL)
+    g_object_ref (dest->budget);
 }
 
 void
 _nm_config_data_clear (NmConfigData *data)
 {
   g_clear_pointer (&data->name, g_free);
+  g_clear_object (&data->budget);
 }
 
 void
@@ -171,6 +176,8 @@ nm_memory_config_get_property (GObject    *object,
     case PROP_POISON:          g_value_set_boolean (value, d->poison); break;
     case PROP_VALIDATE:        g_value_set_boolean (value, d->validate); break;
     case PROP_LEAK_REPORT:     g_value_set_boolean (value, d->leak_report); break;
+    case PROP_BUDGET:          g_value_set_object (value, d->budget); break;
+    case PROP_TRIM_ON_PRESSURE: g_value_set_boolean (value, d->trim_on_pressure); break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -330,6 +337,32 @@ nm_memory_config_class_init (NmMemoryConfigClass *klass)
    * Since: 1.0
    */
   properties [PROP_LEAK_REPORT] = flag_property ("leak-report", "Whether live allocations are reported at dispose");
+
+  /**
+   * NmMemoryConfig:budget:
+   *
+   * The #NmMemoryBudget the allocator's backing memory is charged to, or
+   * %NULL. In key files, `budget=PATH` names a budget registered with
+   * nm_memory_budget_register().
+   *
+   * Since: 1.0
+   */
+  properties [PROP_BUDGET] =
+    g_param_spec_object ("budget", NULL, "The budget backing memory is charged to",
+                         NM_TYPE_MEMORY_BUDGET,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * NmMemoryConfig:trim-on-pressure:
+   *
+   * Whether nm_allocator_new_from_config() registers the allocator with the
+   * default #NmMemoryPressure, so that it gives backing memory back when
+   * the system runs low on memory.
+   *
+   * Since: 1.0
+   */
+  properties [PROP_TRIM_ON_PRESSURE] =
+    flag_property ("trim-on-pressure", "Whether the allocator is trimmed under memory pressure");
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -562,6 +595,30 @@ DEFINE_GETTER (gboolean, validate, FALSE)
 DEFINE_GETTER (gboolean, leak_report, FALSE)
 
 /**
+ * nm_memory_config_get_budget:
+ * @self: an #NmMemoryConfig
+ *
+ * Gets the #NmMemoryConfig:budget setting of @self.
+ *
+ * Returns: (transfer none) (nullable): the budget, or %NULL
+ *
+ * Since: 1.0
+ */
+DEFINE_GETTER (NmMemoryBudget *, budget, NULL)
+
+/**
+ * nm_memory_config_get_trim_on_pressure:
+ * @self: an #NmMemoryConfig
+ *
+ * Gets the #NmMemoryConfig:trim-on-pressure setting of @self.
+ *
+ * Returns: the #NmMemoryConfig:trim-on-pressure setting
+ *
+ * Since: 1.0
+ */
+DEFINE_GETTER (gboolean, trim_on_pressure, FALSE)
+
+/**
  * nm_memory_config_equal:
  * @self: an #NmMemoryConfig
  * @other: another #NmMemoryConfig
@@ -596,7 +653,9 @@ nm_memory_config_equal (NmMemoryConfig *self,
          !a->track_stats == !b->track_stats &&
          !a->poison == !b->poison &&
          !a->validate == !b->validate &&
-         !a->leak_report == !b->leak_report;
+         !a->leak_report == !b->leak_report &&
+         a->budget == b->budget &&
+         !a->trim_on_pressure == !b->trim_on_pressure;
 }
 
 static const char *
@@ -631,6 +690,8 @@ set_size (GKeyFile   *key_file,
  * Writes @self as the keys of @group, sizes in the largest exact binary
  * unit (`64MiB`). Loading the group with
  * nm_memory_config_builder_load_key_file() gives an equal configuration.
+ * A budget is written as `budget=PATH`, its #NmMemoryBudget:path: loading
+ * finds it again when it is registered with nm_memory_budget_register().
  *
  * Since: 1.0
  */
@@ -671,6 +732,10 @@ nm_memory_config_save_to_key_file (NmMemoryConfig *self,
   g_key_file_set_boolean (key_file, group, "poison", d->poison);
   g_key_file_set_boolean (key_file, group, "validate", d->validate);
   g_key_file_set_boolean (key_file, group, "leak-report", d->leak_report);
+  if (d->trim_on_pressure)
+    g_key_file_set_boolean (key_file, group, "trim-on-pressure", TRUE);
+  if (d->budget != NULL)
+    g_key_file_set_string (key_file, group, "budget", nm_memory_budget_get_path (d->budget));
 }
 
 /* Whether @name can be a key file group name as it is: names may hold

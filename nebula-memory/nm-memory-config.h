@@ -11,6 +11,7 @@
 
 #include <glib-object.h>
 
+#include "nm-memory-budget.h"
 #include "nm-version-macros.h"
 
 G_BEGIN_DECLS
@@ -81,6 +82,10 @@ NM_AVAILABLE_IN_1_0
 gboolean         nm_memory_config_get_validate       (NmMemoryConfig  *self);
 NM_AVAILABLE_IN_1_0
 gboolean         nm_memory_config_get_leak_report    (NmMemoryConfig  *self);
+NM_AVAILABLE_IN_1_0
+NmMemoryBudget  *nm_memory_config_get_budget         (NmMemoryConfig  *self);
+NM_AVAILABLE_IN_1_0
+gboolean         nm_memory_config_get_trim_on_pressure (NmMemoryConfig *self);
 NM_AVAILABLE_IN_1_0
 gboolean         nm_memory_config_equal              (NmMemoryConfig  *self,
                                                       NmMemoryConfig  *other);

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// GJS: budget trees, properties, notify, high-crossed, BUDGET_EXCEEDED,
+// budget=PATH in key files, and a simulated memory-pressure warning.
+
+import Gio from 'gi://Gio';
+import GLib from 'gi://GLib';
+import GObject from 'gi://GObject';
+import Nm from 'gi://Nm?version=1.0';
+import {check, catchError, finish} from './harness.js';
+
+const KiB = 1024;
+
+function iterate() {
+    const context = GLib.MainContext.default();
+    while (context.iteration(false))
+        ;
+}
+
+// Tree and properties.
+const process_ = Nm.MemoryBudget.new('process', 64 * KiB, null);
+const requests = Nm.MemoryBudget.new_full('requests', 32 * KiB, 24 * KiB, 4 * KiB, process_);
+check(requests.path === 'process/requests', 'path joins the names');
+check(requests.limit === 32 * KiB && requests.high === 24 * KiB, 'limit and high');
+check(requests.max_request === 4 * KiB, 'max-request');
+check(requests.parent === process_, 'parent');
+
+const plain = new Nm.MemoryBudget({name: 'cache', limit: 8 * KiB, parent: process_});
+check(plain.path === 'process/cache', 'construct properties from JavaScript');
+
+// notify:: batched, high-crossed at once on this thread.
+const events = [];
+requests.connect('notify::used', () => events.push('used'));
+requests.connect('notify::peak', () => events.push('peak'));
+requests.connect('high-crossed', () => events.push('high'));
+requests.charge(20 * KiB);
+requests.charge(4 * KiB);
+check(events.join() === 'high', 'high-crossed before the charge returns');
+iterate();
+check(events.join() === 'high,used,peak', 'used and peak notified once, batched');
+check(process_.used === 24 * KiB && requests.used === 24 * KiB, 'charged up the tree');
+
+// BUDGET_EXCEEDED with its domain and code; the high warning came first.
+const err = catchError(() => requests.charge(16 * KiB));
+check(err !== null && err.matches(Nm.allocator_error_quark(), Nm.AllocatorError.BUDGET_EXCEEDED),
+    'BUDGET_EXCEEDED in NM_ALLOCATOR_ERROR');
+check(err !== null && err.message.includes('Memory budget “process/requests” refused'),
+    'the message names the path');
+check(requests.refused_count === 1 && requests.used === 24 * KiB, 'refusal counted, nothing charged');
+requests.uncharge(24 * KiB);
+check(process_.used === 0 && process_.peak === 24 * KiB, 'uncharged; peak kept');
+
+// Description.
+const tree = process_.describe().recursiveUnpack();
+check(tree.path === 'process' && tree.children.length === 2, 'describe() lists the children');
+check(process_.to_string().startsWith('process: '), 'to_string() dump');
+
+// budget=PATH in key files, through the registry.
+const text = '[arena]\nkind=stack\ncapacity=4KiB\nbudget=process/requests\n';
+const keyFile = new GLib.KeyFile();
+keyFile.load_from_data(text, text.length, GLib.KeyFileFlags.NONE);
+const unknown = catchError(() => Nm.allocator_new_from_key_file(keyFile, 'arena'));
+check(unknown !== null && unknown.matches(Nm.config_error_quark(), Nm.ConfigError.INVALID_VALUE),
+    'an unregistered path is INVALID_VALUE');
+check(requests.register(), 'register');
+const builder = Nm.MemoryConfigBuilder.new();
+builder.load_key_file(keyFile, 'arena');
+const config = builder.build();
+check(config.get_budget() === requests, 'the key file names the registered budget');
+check(Nm.MemoryBudget.lookup('process/requests') === requests, 'lookup');
+check(requests.unregister(), 'unregister');
+
+// Simulated memory pressure through an injected monitor.
+const TestMonitor = GObject.registerClass({
+    Implements: [Gio.Initable, Gio.MemoryMonitor],
+}, class TestMonitor extends GObject.Object {
+    vfunc_init(cancellable) {
+        return true;
+    }
+});
+const monitor = new TestMonitor();
+const pressure = Nm.MemoryPressure.new(monitor);
+const cache = new GObject.Object();
+const levels = [];
+pressure.add_target(cache, (target, level) => {
+    levels.push(level);
+    return level === Nm.MemoryPressureLevel.CRITICAL ? 64 : 0;
+});
+const trimmed = [];
+pressure.connect('trimmed', (p, level, released) => trimmed.push([level, released]));
+monitor.emit('low-memory-warning', Gio.MemoryMonitorWarningLevel.CRITICAL);
+check(levels.join() === `${Nm.MemoryPressureLevel.CRITICAL}`, 'the cache was asked to drop entries');
+check(trimmed.length === 1 && trimmed[0][1] === 64, 'trimmed reports what was given back');
+monitor.emit('low-memory-warning', Gio.MemoryMonitorWarningLevel.LOW);
+check(levels[1] === Nm.MemoryPressureLevel.LOW, 'low level mapped');
+
+finish();

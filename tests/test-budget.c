@@ -1,0 +1,892 @@
+/* test-budget.c: NmMemoryBudget, budgets in configurations, charging in the backing layer
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <string.h>
+#include <time.h>
+
+#include <nebula-memory/nebula-memory.h>
+
+#include "nm-backing-private.h"
+#include "nm-memory-budget-private.h"
+#include "nm-memory-config-private.h"
+#include "nm-test-util.h"
+
+#define KiB (G_GUINT64_CONSTANT (1024))
+#define MiB (1024 * KiB)
+
+static GKeyFile *
+key_file_from (const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  GKeyFile *key_file = g_key_file_new ();
+
+  g_key_file_load_from_data (key_file, text, -1, G_KEY_FILE_NONE, &error);
+  g_assert_no_error (error);
+
+  return key_file;
+}
+
+/* Records "high:<used>;" and "refused;" in order. */
+static void
+on_high_crossed (NmMemoryBudget *budget,
+                 guint64         used,
+                 gpointer        user_data)
+{
+  g_string_append_printf (user_data, "high:%s;", nm_memory_budget_get_name (budget));
+}
+
+static void
+test_budget_new (void)
+{
+  g_autoptr(NmMemoryBudget) root = nm_memory_budget_new ("process", 4 * MiB, NULL);
+  g_autoptr(NmMemoryBudget) child = nm_memory_budget_new_full ("requests", MiB, 768 * KiB, 64 * KiB, root);
+  g_autoptr(NmMemoryBudget) plain = g_object_new (NM_TYPE_MEMORY_BUDGET, NULL);
+  g_autofree char *name = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(NmMemoryBudget) parent = NULL;
+  guint64 limit, high, cap, used, peak;
+
+  g_assert_cmpstr (nm_memory_budget_get_name (root), ==, "process");
+  g_assert_cmpstr (nm_memory_budget_get_path (root), ==, "process");
+  g_assert_null (nm_memory_budget_get_parent (root));
+  g_assert_cmpstr (nm_memory_budget_get_path (child), ==, "process/requests");
+  g_assert_true (nm_memory_budget_get_parent (child) == root);
+
+  g_object_get (child, "name", &name, "path", &path, "parent", &parent,
+                "limit", &limit, "high", &high, "max-request", &cap,
+                "used", &used, "peak", &peak, NULL);
+  g_assert_cmpstr (name, ==, "requests");
+  g_assert_cmpstr (path, ==, "process/requests");
+  g_assert_true (parent == root);
+  g_assert_cmpuint (limit, ==, MiB);
+  g_assert_cmpuint (high, ==, 768 * KiB);
+  g_assert_cmpuint (cap, ==, 64 * KiB);
+  g_assert_cmpuint (used, ==, 0);
+  g_assert_cmpuint (peak, ==, 0);
+
+  /* The documented defaults of a binding's constructor. */
+  g_assert_cmpstr (nm_memory_budget_get_name (plain), ==, "budget");
+  g_assert_cmpuint (nm_memory_budget_get_limit (plain), ==, NM_MEMORY_BUDGET_UNLIMITED);
+  g_assert_cmpuint (nm_memory_budget_get_high (plain), ==, 0);
+  g_assert_cmpuint (nm_memory_budget_get_max_request (plain), ==, 0);
+  g_assert_null (nm_memory_budget_get_parent (plain));
+  g_assert_true (nm_memory_budget_charge (plain, G_MAXUINT64 / 2, NULL));
+  nm_memory_budget_uncharge (plain, G_MAXUINT64 / 2);
+}
+
+static void
+test_budget_tree_charge (void)
+{
+  g_autoptr(NmMemoryBudget) root = nm_memory_budget_new ("process", 10 * KiB, NULL);
+  g_autoptr(NmMemoryBudget) a = nm_memory_budget_new ("a", 8 * KiB, root);
+  g_autoptr(NmMemoryBudget) b = nm_memory_budget_new ("b", 6 * KiB, root);
+  g_autoptr(NmMemoryBudget) leaf = nm_memory_budget_new ("leaf", 8 * KiB, a);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (nm_memory_budget_charge (leaf, 3 * KiB, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (nm_memory_budget_get_used (leaf), ==, 3 * KiB);
+  g_assert_cmpuint (nm_memory_budget_get_used (a), ==, 3 * KiB);
+  g_assert_cmpuint (nm_memory_budget_get_used (root), ==, 3 * KiB);
+  g_assert_cmpuint (nm_memory_budget_get_used (b), ==, 0);
+
+  g_assert_true (nm_memory_budget_charge (b, 5 * KiB, &error));
+  g_assert_cmpuint (nm_memory_budget_get_used (root), ==, 8 * KiB);
+
+  /* The root has 2 KiB left: a 3 KiB charge to the leaf fits the leaf and
+   * a, and is refused by the root; nothing stays charged anywhere. */
+  g_assert_false (nm_memory_budget_charge (leaf, 3 * KiB, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_BUDGET_EXCEEDED);
+  g_test_message ("%s", error->message);
+  g_assert_cmpstr (error->message, ==, "Memory budget “process” refused 3.1 kB (3072 bytes): "
+                                       "8.2 kB of 10.2 kB used (80.0 %), limit 10240 bytes. "
+                                       "Raise the budget's limit, or give back memory charged to it.");
+  g_assert_cmpuint (nm_memory_budget_get_used (leaf), ==, 3 * KiB);
+  g_assert_cmpuint (nm_memory_budget_get_used (a), ==, 3 * KiB);
+  g_assert_cmpuint (nm_memory_budget_get_used (root), ==, 8 * KiB);
+  g_assert_cmpuint (nm_memory_budget_get_refused_count (root), ==, 1);
+  g_assert_cmpuint (nm_memory_budget_get_refused_count (leaf), ==, 0);
+  g_assert_cmpuint (nm_memory_budget_get_refused_count (a), ==, 0);
+  g_clear_error (&error);
+
+  /* Exactly up to the limit is allowed. */
+  g_assert_true (nm_memory_budget_charge (leaf, 2 * KiB, NULL));
+  g_assert_cmpuint (nm_memory_budget_get_used (root), ==, 10 * KiB);
+  g_assert_cmpuint (nm_memory_budget_get_used (leaf), ==, 5 * KiB);
+
+  /* The leaf's own limit, checked first and named by its path. */
+  g_assert_false (nm_memory_budget_charge (leaf, 4 * KiB, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_BUDGET_EXCEEDED);
+  g_assert_nonnull (strstr (error->message, "Memory budget “process/a/leaf” refused 4.1 kB (4096 bytes)"));
+  g_assert_cmpuint (nm_memory_budget_get_refused_count (leaf), ==, 1);
+  g_clear_error (&error);
+
+  nm_memory_budget_uncharge (leaf, 5 * KiB);
+  nm_memory_budget_uncharge (b, 5 * KiB);
+  g_assert_cmpuint (nm_memory_budget_get_used (root), ==, 0);
+  g_assert_cmpuint (nm_memory_budget_get_used (a), ==, 0);
+  g_assert_cmpuint (nm_memory_budget_get_peak (root), ==, 10 * KiB);
+  g_assert_cmpuint (nm_memory_budget_get_peak (leaf), ==, 5 * KiB);
+
+  /* A charge of 0 always succeeds. */
+  g_assert_true (nm_memory_budget_charge (leaf, 0, NULL));
+}
+
+static void
+test_budget_child_larger (void)
+{
+  g_autoptr(NmMemoryBudget) root = nm_memory_budget_new ("process", 4 * KiB, NULL);
+  g_autoptr(NmMemoryBudget) child = nm_memory_budget_new ("greedy", 64 * KiB, root);
+  g_autoptr(GError) error = NULL;
+
+  /* Allowed, and bounded by the parent. */
+  g_assert_nonnull (child);
+  g_assert_true (nm_memory_budget_charge (child, 4 * KiB, NULL));
+  g_assert_false (nm_memory_budget_charge (child, 1, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_BUDGET_EXCEEDED);
+  g_assert_nonnull (strstr (error->message, "“process”"));
+  g_assert_cmpuint (nm_memory_budget_get_used (child), ==, 4 * KiB);
+  nm_memory_budget_uncharge (child, 4 * KiB);
+}
+
+static void
+test_budget_high_before_refusal (void)
+{
+  g_autoptr(NmMemoryBudget) root = nm_memory_budget_new_full ("process", 8 * KiB, 6 * KiB, 0, NULL);
+  g_autoptr(NmMemoryBudget) child = nm_memory_budget_new_full ("requests", 16 * KiB, 2 * KiB, 0, root);
+  g_autoptr(GString) log = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_signal_connect (root, "high-crossed", G_CALLBACK (on_high_crossed), log);
+  g_signal_connect (child, "high-crossed", G_CALLBACK (on_high_crossed), log);
+
+  g_assert_true (nm_memory_budget_charge (child, KiB, NULL));
+  g_assert_cmpstr (log->str, ==, "");
+
+  /* The child crosses its high mark; synchronously, on this thread. */
+  g_assert_true (nm_memory_budget_charge (child, 2 * KiB, NULL));
+  g_assert_cmpstr (log->str, ==, "high:requests;");
+  g_assert_cmpuint (nm_memory_budget_get_high_count (child), ==, 1);
+
+  /* Edge-triggered: above high, no second signal. */
+  g_assert_true (nm_memory_budget_charge (child, KiB, NULL));
+  g_assert_cmpstr (log->str, ==, "high:requests;");
+
+  /* From 4 KiB, a 5 KiB charge passes the root's limit and would have
+   * reached its high mark: the warning comes first, then the refusal. */
+  if (!nm_memory_budget_charge (child, 5 * KiB, &error))
+    g_string_append (log, "refused;");
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_BUDGET_EXCEEDED);
+  g_assert_cmpstr (log->str, ==, "high:requests;high:process;refused;");
+  g_assert_cmpuint (nm_memory_budget_get_high_count (root), ==, 1);
+  g_assert_cmpuint (nm_memory_budget_get_refused_count (root), ==, 1);
+  g_assert_cmpuint (nm_memory_budget_get_used (root), ==, 4 * KiB);
+  g_clear_error (&error);
+
+  /* Hysteresis: the child's high is 2 KiB, armed again below 1792 bytes. */
+  nm_memory_budget_uncharge (child, 2 * KiB);           /* 2 KiB: still at high */
+  g_assert_true (nm_memory_budget_charge (child, 1, NULL));
+  g_assert_cmpuint (nm_memory_budget_get_high_count (child), ==, 1);
+  nm_memory_budget_uncharge (child, 1 + 256);           /* 1792: not below */
+  g_assert_true (nm_memory_budget_charge (child, 256, NULL));
+  g_assert_cmpuint (nm_memory_budget_get_high_count (child), ==, 1);
+  nm_memory_budget_uncharge (child, 257);               /* 1791: armed */
+  g_assert_true (nm_memory_budget_charge (child, 257, NULL));
+  g_assert_cmpuint (nm_memory_budget_get_high_count (child), ==, 2);
+  g_assert_cmpstr (log->str, ==, "high:requests;high:process;refused;high:requests;");
+
+  nm_memory_budget_uncharge (child, 2 * KiB);
+  g_assert_cmpuint (nm_memory_budget_get_used (root), ==, 0);
+}
+
+static guint
+iterate_all (void)
+{
+  guint dispatched = 0;
+
+  while (g_main_context_iteration (NULL, FALSE))
+    dispatched++;
+
+  return dispatched;
+}
+
+static void
+test_budget_notify (void)
+{
+  g_autoptr(NmMemoryBudget) root = nm_memory_budget_new ("process", 8 * KiB, NULL);
+  g_autoptr(NmMemoryBudget) child = nm_memory_budget_new ("child", 8 * KiB, root);
+  g_autoptr(GString) log = g_string_new (NULL);
+  g_autoptr(GString) root_log = g_string_new (NULL);
+
+  nm_test_log_notify (child, log);
+  nm_test_log_notify (root, root_log);
+
+  /* Batched: nothing during the charges, one of each per iteration. */
+  for (guint i = 0; i < 10; i++)
+    nm_memory_budget_charge (child, 100, NULL);
+  g_assert_cmpstr (log->str, ==, "");
+  g_assert_cmpuint (iterate_all (), ==, 1);
+  g_assert_cmpuint (nm_test_count_notify (log, "used"), ==, 1);
+  g_assert_cmpuint (nm_test_count_notify (log, "peak"), ==, 1);
+  g_assert_cmpuint (nm_test_count_notify (root_log, "used"), ==, 1);
+  g_assert_cmpuint (nm_test_count_notify (root_log, "peak"), ==, 1);
+
+  /* Peak notifies only when it moves. */
+  nm_memory_budget_uncharge (child, 500);
+  iterate_all ();
+  g_assert_cmpuint (nm_test_count_notify (log, "used"), ==, 2);
+  g_assert_cmpuint (nm_test_count_notify (log, "peak"), ==, 1);
+
+  /* Values that came back to what was notified are not notified again. */
+  nm_memory_budget_charge (child, 100, NULL);
+  nm_memory_budget_uncharge (child, 100);
+  iterate_all ();
+  g_assert_cmpuint (nm_test_count_notify (log, "used"), ==, 2);
+
+  /* A refused charge changes nothing a reader sees. */
+  nm_memory_budget_charge (child, 9 * KiB, NULL);
+  iterate_all ();
+  g_assert_cmpuint (nm_test_count_notify (log, "used"), ==, 2);
+  g_assert_cmpuint (nm_test_count_notify (log, "peak"), ==, 1);
+
+  nm_memory_budget_uncharge (child, 500);
+}
+
+typedef struct
+{
+  NmMemoryBudget *budget;
+  guint           rounds;
+} ChargeJob;
+
+static gpointer
+charge_in_thread (gpointer data)
+{
+  ChargeJob *job = data;
+
+  for (guint i = 0; i < job->rounds; i++)
+    {
+      g_assert_true (nm_memory_budget_charge (job->budget, KiB, NULL));
+      nm_memory_budget_uncharge (job->budget, KiB);
+    }
+  g_assert_true (nm_memory_budget_charge (job->budget, 3 * KiB, NULL));
+
+  return NULL;
+}
+
+static void
+test_budget_notify_other_thread (void)
+{
+  g_autoptr(NmMemoryBudget) budget = nm_memory_budget_new_full ("worker", 8 * KiB, 2 * KiB, 0, NULL);
+  g_autoptr(GString) log = g_string_new (NULL);
+  ChargeJob job = { budget, 50 };
+  GThread *thread;
+  guint sources = 0;
+
+  nm_test_log_notify (budget, log);
+  g_signal_connect (budget, "high-crossed", G_CALLBACK (on_high_crossed), log);
+
+  thread = g_thread_new ("charger", charge_in_thread, &job);
+  g_thread_join (thread);
+
+  /* Nothing ran on the worker: delivery waits for the main context. */
+  g_assert_cmpstr (log->str, ==, "");
+
+  /* Batched: one dispatch for everything the worker did. */
+  sources = iterate_all ();
+  g_assert_cmpuint (sources, ==, 1);
+  g_assert_cmpuint (nm_test_count_notify (log, "used"), ==, 1);
+  g_assert_cmpuint (nm_test_count_notify (log, "peak"), ==, 1);
+  g_assert_nonnull (strstr (log->str, "high:worker;"));
+  g_assert_true (g_str_has_prefix (log->str, "high:worker;"));
+
+  nm_memory_budget_uncharge (budget, 3 * KiB);
+  iterate_all ();
+}
+
+static void
+test_budget_notify_after_finalize (void)
+{
+  NmMemoryBudget *budget = nm_memory_budget_new ("short-lived", 8 * KiB, NULL);
+  ChargeJob job = { budget, 1 };
+  GThread *thread;
+
+  thread = g_thread_new ("charger", charge_in_thread, &job);
+  g_thread_join (thread);
+
+  /* The pending source holds a weak reference: no emission, no crash. */
+  nm_memory_budget_uncharge (budget, 3 * KiB);
+  g_object_unref (budget);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+static void
+test_budget_describe (void)
+{
+  g_autoptr(NmMemoryBudget) root = nm_memory_budget_new ("process", 4 * MiB, NULL);
+  g_autoptr(NmMemoryBudget) requests = nm_memory_budget_new_full ("requests", MiB, 512 * KiB, 0, root);
+  g_autoptr(NmMemoryBudget) cache = nm_memory_budget_new ("cache", NM_MEMORY_BUDGET_UNLIMITED, root);
+  g_autoptr(GVariant) description = NULL;
+  g_autoptr(GVariant) children = NULL;
+  g_autoptr(GVariant) first = NULL;
+  g_autoptr(GVariant) allocators = NULL;
+  g_autofree char *text = NULL;
+  NmAllocatorCommon common;
+  const char *path = NULL;
+  guint64 used = 0;
+
+  _nm_allocator_common_init (&common, "Bump allocator", "request-arena", FALSE);
+  _nm_backing_set_budget (&common, requests);
+  g_assert_true (nm_memory_budget_charge (requests, 600 * KiB, NULL));
+  g_assert_true (nm_memory_budget_charge (cache, 100 * KiB, NULL));
+
+  description = nm_memory_budget_describe (root);
+  g_assert_true (g_variant_is_of_type (description, G_VARIANT_TYPE_VARDICT));
+  g_assert_false (g_variant_is_floating (description));
+  g_assert_true (g_variant_lookup (description, "path", "&s", &path));
+  g_assert_cmpstr (path, ==, "process");
+  g_assert_true (g_variant_lookup (description, "used", "t", &used));
+  g_assert_cmpuint (used, ==, 700 * KiB);
+  children = g_variant_lookup_value (description, "children", G_VARIANT_TYPE ("aa{sv}"));
+  g_assert_cmpuint (g_variant_n_children (children), ==, 2);
+  first = g_variant_get_child_value (children, 0);
+  g_assert_true (g_variant_lookup (first, "path", "&s", &path));
+  g_assert_cmpstr (path, ==, "process/requests");
+  allocators = g_variant_lookup_value (first, "allocators", G_VARIANT_TYPE ("a{st}"));
+  g_assert_cmpuint (g_variant_n_children (allocators), ==, 1);
+  g_assert_true (g_variant_lookup (allocators, "request-arena", "t", &used));
+  g_assert_cmpuint (used, ==, 0);
+  g_assert_true (g_variant_lookup (first, "high-count", "t", &used));
+  g_assert_cmpuint (used, ==, 1);
+
+  text = nm_memory_budget_to_string (root);
+  g_test_message ("%s", text);
+  g_assert_true (g_str_has_prefix (text, "process: 716.8 kB of 4.2 MB used (17.1 %), peak 716.8 kB, refused 0\n"));
+  g_assert_nonnull (strstr (text, "\n  requests: 614.4 kB of 1.0 MB used (58.6 %), peak 614.4 kB, "
+                                  "high 524.3 kB (crossed 1 time), refused 0\n"
+                                  "    allocator request-arena: 0 bytes\n"));
+  g_assert_nonnull (strstr (text, "\n  cache: 102.4 kB used, no limit, peak 102.4 kB, refused 0\n"));
+
+  _nm_allocator_common_clear (&common);
+  nm_memory_budget_uncharge (requests, 600 * KiB);
+  nm_memory_budget_uncharge (cache, 100 * KiB);
+
+  /* A child that is gone is gone from the tree. */
+  g_clear_object (&cache);
+  g_clear_pointer (&text, g_free);
+  text = nm_memory_budget_to_string (root);
+  g_assert_null (strstr (text, "cache"));
+  g_assert_null (strstr (text, "request-arena"));
+}
+
+static void
+test_budget_registry (void)
+{
+  g_autoptr(NmMemoryBudget) root = nm_memory_budget_new ("registry-test", MiB, NULL);
+  g_autoptr(NmMemoryBudget) child = nm_memory_budget_new ("child", MiB, root);
+  g_autoptr(NmMemoryBudget) twin = nm_memory_budget_new ("registry-test", MiB, NULL);
+  g_autoptr(NmMemoryBudget) found = NULL;
+
+  g_assert_null (nm_memory_budget_lookup ("registry-test/child"));
+  g_assert_true (nm_memory_budget_register (child));
+  g_assert_true (nm_memory_budget_register (child));
+  g_assert_true (nm_memory_budget_register (root));
+  g_assert_false (nm_memory_budget_register (twin));
+
+  found = nm_memory_budget_lookup ("registry-test/child");
+  g_assert_true (found == child);
+  g_clear_object (&found);
+
+  g_assert_false (nm_memory_budget_unregister (twin));
+  g_assert_true (nm_memory_budget_unregister (child));
+  g_assert_false (nm_memory_budget_unregister (child));
+  g_assert_null (nm_memory_budget_lookup ("registry-test/child"));
+  g_assert_true (nm_memory_budget_unregister (root));
+}
+
+static void
+test_budget_key_file (void)
+{
+  g_autoptr(NmMemoryBudget) root = nm_memory_budget_new ("app", 4 * MiB, NULL);
+  g_autoptr(NmMemoryBudget) requests = nm_memory_budget_new ("requests", MiB, root);
+  g_autoptr(GKeyFile) key_file = key_file_from ("[arena]\nkind=bump\ncapacity=64KiB\n"
+                                                "budget=app/requests\ntrim-on-pressure=true\n"
+                                                "[lost]\nkind=bump\ncapacity=64KiB\nbudget=app/nowhere\n");
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+  g_autoptr(NmMemoryConfigBuilder) again = nm_memory_config_builder_new ();
+  g_autoptr(NmMemoryConfig) config = NULL;
+  g_autoptr(NmMemoryConfig) reloaded = NULL;
+  g_autoptr(NmMemoryConfig) other = NULL;
+  g_autoptr(GKeyFile) saved = g_key_file_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  NmMemoryBudget *from_property = NULL;
+
+  /* Unregistered: a named INVALID_VALUE, the builder unchanged. */
+  g_assert_false (nm_memory_config_builder_load_key_file (builder, key_file, "arena", &error));
+  g_assert_error (error, NM_CONFIG_ERROR, NM_CONFIG_ERROR_INVALID_VALUE);
+  g_assert_nonnull (strstr (error->message, "Group “arena”, key “budget”: “app/requests”"));
+  g_clear_error (&error);
+
+  g_assert_true (nm_memory_budget_register (requests));
+  g_assert_false (nm_memory_config_builder_load_key_file (builder, key_file, "lost", &error));
+  g_assert_error (error, NM_CONFIG_ERROR, NM_CONFIG_ERROR_INVALID_VALUE);
+  g_assert_nonnull (strstr (error->message, "Group “lost”, key “budget”: “app/nowhere” is not valid"));
+  g_clear_error (&error);
+
+  g_assert_true (nm_memory_config_builder_load_key_file (builder, key_file, "arena", &error));
+  g_assert_no_error (error);
+  config = nm_memory_config_builder_build (builder, &error);
+  g_assert_no_error (error);
+  g_assert_true (nm_memory_config_get_budget (config) == requests);
+  g_assert_true (nm_memory_config_get_trim_on_pressure (config));
+  g_object_get (config, "budget", &from_property, NULL);
+  g_assert_true (from_property == requests);
+  g_object_unref (from_property);
+
+  /* Saved as its path; read back into an equal configuration. */
+  nm_memory_config_save_to_key_file (config, saved, "arena");
+  path = g_key_file_get_string (saved, "arena", "budget", NULL);
+  g_assert_cmpstr (path, ==, "app/requests");
+  g_assert_true (g_key_file_get_boolean (saved, "arena", "trim-on-pressure", NULL));
+  g_assert_true (nm_memory_config_builder_load_key_file (again, saved, "arena", &error));
+  reloaded = nm_memory_config_builder_build (again, &error);
+  g_assert_no_error (error);
+  g_assert_true (nm_memory_config_equal (config, reloaded));
+
+  /* Another budget is another configuration. */
+  nm_memory_config_builder_set_budget (again, root);
+  other = nm_memory_config_builder_build (again, &error);
+  g_assert_false (nm_memory_config_equal (config, other));
+  nm_memory_config_builder_set_budget (again, NULL);
+  g_clear_object (&other);
+  other = nm_memory_config_builder_build (again, &error);
+  g_assert_null (nm_memory_config_get_budget (other));
+
+  /* The configuration keeps its budget alive, registry or not. */
+  g_assert_true (nm_memory_budget_unregister (requests));
+  g_clear_object (&builder);
+  g_clear_object (&requests);
+  g_assert_cmpstr (nm_memory_budget_get_path (nm_memory_config_get_budget (config)), ==, "app/requests");
+}
+
+static void
+test_budget_bad_input (void)
+{
+  g_autoptr(NmMemoryBudget) root = nm_memory_budget_new ("root", KiB, NULL);
+  g_autoptr(GObject) not_a_budget = g_object_new (G_TYPE_OBJECT, NULL);
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+  NmMemoryBudget *budget;
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*name_is_valid*");
+  g_assert_null (nm_memory_budget_new (NULL, KiB, NULL));
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*name_is_valid*");
+  g_assert_null (nm_memory_budget_new ("", KiB, NULL));
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*name_is_valid*");
+  g_assert_null (nm_memory_budget_new ("a/b", KiB, NULL));
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*limit_is_valid*");
+  g_assert_null (nm_memory_budget_new ("zero", 0, NULL));
+  g_test_assert_expected_messages ();
+
+  /* -1024 as an unsigned number: absurd. */
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*limit_is_valid*");
+  g_assert_null (nm_memory_budget_new ("negative", (guint64) -1024, NULL));
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*high <= limit*");
+  g_assert_null (nm_memory_budget_new_full ("high", KiB, 2 * KiB, 0, NULL));
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*NM_IS_MEMORY_BUDGET (parent)*");
+  g_assert_null (nm_memory_budget_new ("orphan", KiB, (NmMemoryBudget *) not_a_budget));
+  g_test_assert_expected_messages ();
+
+  /* A binding's constructor gets a budget that works, and one critical. */
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*high 2048 is above its limit 1024*");
+  budget = g_object_new (NM_TYPE_MEMORY_BUDGET, "name", "high", "limit", KiB, "high", 2 * KiB, NULL);
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (nm_memory_budget_get_high (budget), ==, 0);
+  g_assert_true (nm_memory_budget_charge (budget, KiB, NULL));
+  nm_memory_budget_uncharge (budget, KiB);
+  g_object_unref (budget);
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*name “a/b” is not valid*");
+  budget = g_object_new (NM_TYPE_MEMORY_BUDGET, "name", "a/b", NULL);
+  g_test_assert_expected_messages ();
+  g_assert_cmpstr (nm_memory_budget_get_path (budget), ==, "budget");
+  g_object_unref (budget);
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*is absurd*");
+  budget = g_object_new (NM_TYPE_MEMORY_BUDGET, "limit", G_MAXUINT64 - 1, NULL);
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (nm_memory_budget_get_limit (budget), ==, NM_MEMORY_BUDGET_MAX_LIMIT);
+  g_object_unref (budget);
+
+  /* NULL arguments. */
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*NM_IS_MEMORY_BUDGET*");
+  g_assert_false (nm_memory_budget_charge (NULL, 1, NULL));
+  g_test_assert_expected_messages ();
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*NM_IS_MEMORY_BUDGET*");
+  nm_memory_budget_uncharge (NULL, 1);
+  g_test_assert_expected_messages ();
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*NM_IS_MEMORY_BUDGET*");
+  g_assert_null (nm_memory_budget_describe (NULL));
+  g_test_assert_expected_messages ();
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*NM_IS_MEMORY_BUDGET*");
+  g_assert_null (nm_memory_budget_to_string (NULL));
+  g_test_assert_expected_messages ();
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*NM_IS_MEMORY_BUDGET*");
+  g_assert_false (nm_memory_budget_register (NULL));
+  g_test_assert_expected_messages ();
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*path != NULL*");
+  g_assert_null (nm_memory_budget_lookup (NULL));
+  g_test_assert_expected_messages ();
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*NM_IS_MEMORY_BUDGET (budget)*");
+  g_assert_null (nm_memory_config_builder_set_budget (builder, (NmMemoryBudget *) not_a_budget));
+  g_test_assert_expected_messages ();
+
+  /* Giving back more than was charged: one critical, the use floors at 0. */
+  g_assert_true (nm_memory_budget_charge (root, 10, NULL));
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*20 bytes given back but only 10 charged*");
+  nm_memory_budget_uncharge (root, 20);
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (nm_memory_budget_get_used (root), ==, 0);
+
+  /* In a tree: one critical, and the ancestors lose only what the budget had. */
+  {
+    g_autoptr(NmMemoryBudget) child = nm_memory_budget_new ("child", KiB, root);
+
+    g_assert_true (nm_memory_budget_charge (root, 100, NULL));
+    g_assert_true (nm_memory_budget_charge (child, 10, NULL));
+    g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*“root/child”: 20 bytes given back but only 10*");
+    nm_memory_budget_uncharge (child, 20);
+    g_test_assert_expected_messages ();
+    g_assert_cmpuint (nm_memory_budget_get_used (child), ==, 0);
+    g_assert_cmpuint (nm_memory_budget_get_used (root), ==, 100);
+    nm_memory_budget_uncharge (root, 100);
+  }
+}
+
+static void
+test_budget_finalize_child_with_charges (void)
+{
+  g_autoptr(NmMemoryBudget) root = nm_memory_budget_new ("root", MiB, NULL);
+  NmMemoryBudget *child = nm_memory_budget_new ("child", MiB, root);
+
+  g_assert_true (nm_memory_budget_charge (child, 100, NULL));
+  g_object_unref (child);
+  /* What the child never gave back is not stuck in its ancestors. */
+  g_assert_cmpuint (nm_memory_budget_get_used (root), ==, 0);
+}
+
+/* The backing layer */
+
+static void
+test_budget_backing_alloc (void)
+{
+  g_autoptr(NmMemoryBudget) root = nm_memory_budget_new ("process", 64 * KiB, NULL);
+  g_autoptr(NmMemoryBudget) budget = nm_memory_budget_new ("requests", 48 * KiB, root);
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+  g_autoptr(NmMemoryConfig) config = NULL;
+  NmAllocatorCommon common;
+  gpointer chunks[4];
+
+  nm_memory_config_builder_set_capacity (nm_memory_config_builder_set_kind (builder, NM_ALLOCATOR_KIND_BUMP), 16 * KiB);
+  nm_memory_config_builder_set_name (builder, "arena");
+  nm_memory_config_builder_set_budget (builder, budget);
+  config = nm_memory_config_builder_build (builder, NULL);
+
+  _nm_allocator_common_init (&common, "Bump allocator", NULL, FALSE);
+  _nm_allocator_common_apply_config (&common, config);
+  g_assert_true (common.budget == budget);
+
+  /* The usable bytes are charged, as they are counted. */
+  for (guint i = 0; i < 3; i++)
+    {
+      chunks[i] = _nm_backing_alloc (&common, 64, 16 * KiB);
+      g_assert_nonnull (chunks[i]);
+    }
+  g_assert_cmpuint (nm_memory_budget_get_used (budget), ==, 48 * KiB);
+  g_assert_cmpuint (nm_memory_budget_get_used (root), ==, 48 * KiB);
+  g_assert_cmpuint (_nm_backing_bytes (&common), ==, 48 * KiB);
+
+  /* The next chunk would pass the limit: refused before any memory is
+   * taken, recorded for the failure report, nothing counted. */
+  chunks[3] = _nm_backing_alloc (&common, 64, 1);
+  g_assert_null (chunks[3]);
+  g_assert_cmpuint (_nm_backing_bytes (&common), ==, 48 * KiB);
+  g_assert_cmpuint (nm_memory_budget_get_used (budget), ==, 48 * KiB);
+  g_assert_cmpuint (nm_memory_budget_get_refused_count (budget), ==, 1);
+  g_assert_true (common.refusal.thread == g_thread_self ());
+  g_assert_cmpstr (common.refusal.what.path, ==, "process/requests");
+  g_assert_cmpuint (common.refusal.what.request, ==, 1);
+
+  _nm_backing_free (&common, chunks[0], 64, 16 * KiB);
+  g_assert_cmpuint (nm_memory_budget_get_used (budget), ==, 32 * KiB);
+  chunks[0] = _nm_backing_alloc (&common, 64, 16 * KiB);
+  g_assert_nonnull (chunks[0]);
+
+  /* Finalizing the allocator uncharges what it still held. */
+  _nm_backing_free (&common, chunks[0], 64, 16 * KiB);
+  _nm_backing_free (&common, chunks[1], 64, 16 * KiB);
+  g_assert_cmpuint (nm_memory_budget_get_used (root), ==, 16 * KiB);
+  _nm_allocator_common_clear (&common);
+  g_assert_cmpuint (nm_memory_budget_get_used (root), ==, 0);
+  g_assert_null (common.budget);
+  _nm_backing_free (&common, chunks[2], 64, 16 * KiB);
+  g_assert_cmpuint (nm_memory_budget_get_used (budget), ==, 0);
+}
+
+static void
+test_budget_backing_commit (void)
+{
+  g_autoptr(NmMemoryBudget) budget = nm_memory_budget_new ("slabs", 8 * 4096, NULL);
+  NmAllocatorCommon common;
+  gsize page = nm_page_size;
+  guint8 *base;
+
+  if (page != 4096)
+    {
+      g_test_skip ("needs 4 KiB pages");
+      return;
+    }
+
+  _nm_allocator_common_init (&common, "Pool allocator", "nodes", FALSE);
+  _nm_backing_set_budget (&common, budget);
+
+  /* Address space costs nothing. */
+  base = _nm_backing_reserve (&common, 64 * page);
+  g_assert_nonnull (base);
+  g_assert_cmpuint (nm_memory_budget_get_used (budget), ==, 0);
+
+  g_assert_true (_nm_backing_commit (&common, base, 0, 6 * page));
+  memset (base, 1, 6 * page);
+  g_assert_cmpuint (nm_memory_budget_get_used (budget), ==, 6 * page);
+
+  /* Refused: the pages stay inaccessible and uncounted. */
+  g_assert_false (_nm_backing_commit (&common, base, 6 * page, 9 * page));
+  g_assert_cmpuint (nm_memory_budget_get_used (budget), ==, 6 * page);
+  g_assert_cmpuint (_nm_backing_bytes (&common), ==, 6 * page);
+
+  g_assert_true (_nm_backing_commit (&common, base, 6 * page, 8 * page));
+  g_assert_cmpuint (nm_memory_budget_get_used (budget), ==, 8 * page);
+
+  _nm_backing_decommit (&common, base, 2 * page, 4 * page);
+  g_assert_cmpuint (nm_memory_budget_get_used (budget), ==, 6 * page);
+
+  _nm_backing_unreserve (&common, base, 64 * page, 6 * page);
+  g_assert_cmpuint (nm_memory_budget_get_used (budget), ==, 0);
+  g_assert_cmpuint (_nm_backing_bytes (&common), ==, 0);
+
+  _nm_allocator_common_clear (&common);
+}
+
+/* A budget is set before the allocator takes memory; later is refused. */
+static void
+test_budget_backing_attach_late (void)
+{
+  g_autoptr(NmMemoryBudget) budget = nm_memory_budget_new ("late", 64 * KiB, NULL);
+  NmAllocatorCommon common;
+  gpointer chunk;
+
+  _nm_allocator_common_init (&common, "Bump allocator", "early", FALSE);
+  chunk = _nm_backing_alloc (&common, 0, KiB);
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*“early” already holds backing memory*");
+  _nm_backing_set_budget (&common, budget);
+  g_test_assert_expected_messages ();
+  g_assert_null (common.budget);
+  _nm_backing_free (&common, chunk, 0, KiB);
+  g_assert_cmpuint (nm_memory_budget_get_used (budget), ==, 0);
+  _nm_allocator_common_clear (&common);
+}
+
+static void
+test_budget_backing_fail_report (void)
+{
+  g_autoptr(NmMemoryBudget) root = nm_memory_budget_new ("process", 4 * KiB, NULL);
+  g_autoptr(NmMemoryBudget) budget = nm_memory_budget_new_full ("requests", 4 * KiB, 0, 2 * KiB, root);
+  g_autoptr(NmBumpAllocator) arena = nm_bump_allocator_new (KiB, NULL);
+  NmAllocatorCommon *common = _nm_allocator_get_common (NM_ALLOCATOR (arena));
+  NmFailureInfo info = { .size = 3000, .alignment = 8, .used = 0, .capacity = KiB };
+  NmTestFailures failures = { 0 };
+  g_autoptr(GError) error = NULL;
+  gpointer mem;
+
+  nm_test_watch_failures (arena, &failures);
+  g_assert_cmpuint (_nm_backing_bytes (common), ==, 0);
+  _nm_backing_set_budget (common, budget);
+  g_assert_cmpuint (common->max_request, ==, 2 * KiB);
+
+  /* Within the cap: a cheap yes. Above it: refused, counted, named. */
+  g_assert_true (_nm_backing_request_allowed (common, 2 * KiB));
+  g_assert_false (_nm_backing_request_allowed (common, 3000));
+  g_assert_null (_nm_allocator_fail_backing (NM_ALLOCATOR (arena), common, &error, &info));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_BUDGET_EXCEEDED);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "Bump allocator “bump” cannot allocate 3000 bytes (alignment 8): "
+                                            "memory budget “process/requests” refuses single requests "
+                                            "above 2.0 kB (2048 bytes)"));
+  g_assert_cmpuint (failures.count, ==, 1);
+  g_assert_cmpuint (nm_memory_budget_get_refused_count (budget), ==, 1);
+  g_clear_error (&error);
+
+  /* A refusal by the budget's limit names the limit, use and request. */
+  mem = _nm_backing_alloc (common, 0, 3 * KiB);
+  g_assert_nonnull (mem);
+  g_assert_null (_nm_backing_alloc (common, 0, 2 * KiB));
+  info.what = "a new chunk";
+  g_assert_null (_nm_allocator_fail_backing (NM_ALLOCATOR (arena), common, &error, &info));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_BUDGET_EXCEEDED);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "cannot allocate a new chunk (alignment 8): memory budget "
+                                            "“process/requests” refused 2.0 kB (2048 bytes) of backing "
+                                            "memory: 3.1 kB of 4.1 kB used (75.0 %), limit 4096 bytes."));
+  g_assert_cmpuint (failures.count, ==, 2);
+  g_assert_true (failures.last->code == NM_ALLOCATOR_ERROR_BUDGET_EXCEEDED);
+  g_clear_error (&error);
+
+  /* Consumed: the next backing failure is the system's again. */
+  g_assert_null (_nm_allocator_fail_backing (NM_ALLOCATOR (arena), common, &error, &info));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
+  g_clear_error (&error);
+
+  _nm_backing_free (common, mem, 0, 3 * KiB);
+  g_assert_cmpuint (nm_memory_budget_get_used (root), ==, 0);
+  nm_test_failures_clear (&failures);
+}
+
+/* Allocators hold a reference: dropping the application's last reference
+ * to a budget that still has charged allocators changes nothing. */
+static void
+test_budget_backing_outlives (void)
+{
+  NmMemoryBudget *root = nm_memory_budget_new ("process", 64 * KiB, NULL);
+  NmMemoryBudget *budget = nm_memory_budget_new ("requests", 32 * KiB, root);
+  NmAllocatorCommon common;
+  GWeakRef weak;
+  gpointer chunk;
+
+  g_weak_ref_init (&weak, budget);
+  _nm_allocator_common_init (&common, "Bump allocator", "arena", FALSE);
+  _nm_backing_set_budget (&common, budget);
+  chunk = _nm_backing_alloc (&common, 32, 16 * KiB);
+
+  g_object_unref (budget);
+  g_object_unref (root);
+  budget = g_weak_ref_get (&weak);
+  g_assert_nonnull (budget);
+  g_assert_cmpuint (nm_memory_budget_get_used (budget), ==, 16 * KiB);
+  g_object_unref (budget);
+
+  g_assert_null (_nm_backing_alloc (&common, 32, 17 * KiB));
+  _nm_backing_free (&common, chunk, 32, 16 * KiB);
+  _nm_allocator_common_clear (&common);
+  g_assert_null (g_weak_ref_get (&weak));
+  g_weak_ref_clear (&weak);
+}
+
+/* Not a benchmark: the cost of a charge and an uncharge per tree level,
+ * uncontended, for the record (no timing assertion). Depths alternate in
+ * rounds, and the median of the rounds is reported, since this machine
+ * drifts. */
+/* CPU time of this thread: time spent descheduled on a busy machine is
+ * not the cost of a charge. */
+static gint64
+thread_ns (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (gint64) ts.tv_sec * G_GINT64_CONSTANT (1000000000) + ts.tv_nsec;
+}
+
+static int
+compare_double (gconstpointer a,
+                gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+static void
+test_budget_charge_cost (void)
+{
+  static const guint depths[] = { 1, 2, 4, 8 };
+  enum { ROUNDS = 9 };
+  guint per_round = g_test_perf () ? 1000000 : 20000;
+  NmMemoryBudget *levels[8] = { NULL };
+  double ns[G_N_ELEMENTS (depths)][ROUNDS];
+  double median[G_N_ELEMENTS (depths)];
+
+  for (guint d = 0; d < G_N_ELEMENTS (levels); d++)
+    {
+      levels[d] = nm_memory_budget_new (d == 0 ? "root" : "level", G_MAXUINT32, d ? levels[d - 1] : NULL);
+      /* The first charge wakes the budget's source: not what is measured. */
+      _nm_memory_budget_try_charge (levels[d], 4096, NULL);
+      _nm_memory_budget_uncharge (levels[d], 4096);
+    }
+
+  for (guint r = 0; r < ROUNDS; r++)
+    for (guint d = 0; d < G_N_ELEMENTS (depths); d++)
+      {
+        NmMemoryBudget *leaf = levels[depths[d] - 1];
+        gint64 start = thread_ns ();
+
+        for (guint i = 0; i < per_round; i++)
+          {
+            _nm_memory_budget_try_charge (leaf, 4096, NULL);
+            _nm_memory_budget_uncharge (leaf, 4096);
+          }
+        ns[d][r] = (double) (thread_ns () - start) / per_round;
+      }
+
+  for (guint d = 0; d < G_N_ELEMENTS (depths); d++)
+    {
+      qsort (ns[d], ROUNDS, sizeof (double), compare_double);
+      median[d] = ns[d][ROUNDS / 2];
+      g_test_message ("charge + uncharge, %u level%s: median %.1f ns (min %.1f, max %.1f)",
+                      depths[d], depths[d] == 1 ? "" : "s", median[d], ns[d][0], ns[d][ROUNDS - 1]);
+    }
+  g_test_message ("per additional level: %.1f ns for a charge and an uncharge",
+                  (median[3] - median[0]) / 7);
+
+  for (guint d = G_N_ELEMENTS (levels); d > 0; d--)
+    g_object_unref (levels[d - 1]);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/nebula/budget/new", test_budget_new);
+  g_test_add_func ("/nebula/budget/tree/charge", test_budget_tree_charge);
+  g_test_add_func ("/nebula/budget/tree/child-larger", test_budget_child_larger);
+  g_test_add_func ("/nebula/budget/tree/finalize-child-with-charges", test_budget_finalize_child_with_charges);
+  g_test_add_func ("/nebula/budget/high/before-refusal", test_budget_high_before_refusal);
+  g_test_add_func ("/nebula/budget/notify/own-thread", test_budget_notify);
+  g_test_add_func ("/nebula/budget/notify/other-thread", test_budget_notify_other_thread);
+  g_test_add_func ("/nebula/budget/notify/after-finalize", test_budget_notify_after_finalize);
+  g_test_add_func ("/nebula/budget/describe", test_budget_describe);
+  g_test_add_func ("/nebula/budget/registry", test_budget_registry);
+  g_test_add_func ("/nebula/budget/key-file", test_budget_key_file);
+  g_test_add_func ("/nebula/budget/bad-input", test_budget_bad_input);
+  g_test_add_func ("/nebula/budget/backing/alloc", test_budget_backing_alloc);
+  g_test_add_func ("/nebula/budget/backing/commit", test_budget_backing_commit);
+  g_test_add_func ("/nebula/budget/backing/fail-report", test_budget_backing_fail_report);
+  g_test_add_func ("/nebula/budget/backing/attach-late", test_budget_backing_attach_late);
+  g_test_add_func ("/nebula/budget/backing/budget-outlives", test_budget_backing_outlives);
+  g_test_add_func ("/nebula/budget/charge-cost", test_budget_charge_cost);
+
+  return g_test_run ();
+}
