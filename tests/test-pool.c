@@ -1057,6 +1057,63 @@ test_pool_construct_no_memory (void)
 #endif
 }
 
+/* Slabs are charged to the pool's memory budget: a first slab the budget
+ * refuses fails construction with BUDGET_EXCEEDED, growth it refuses
+ * fails the allocation that needed it, and trim gives the charge back. */
+static void
+test_pool_budget (void)
+{
+  g_autoptr(NmMemoryBudget) small = nm_memory_budget_new ("small", 4096, NULL);
+  g_autoptr(NmMemoryBudget) two = nm_memory_budget_new ("two-slabs", 3 * 4096, NULL);
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+  g_autoptr(NmMemoryConfig) config = NULL;
+  g_autoptr(NmAllocator) alloc = NULL;
+  g_autoptr(GError) error = NULL;
+
+  nm_memory_config_builder_set_kind (builder, NM_ALLOCATOR_KIND_POOL);
+  nm_memory_config_builder_set_name (builder, "charged");
+  nm_memory_config_builder_set_block_size (builder, 128);
+  nm_memory_config_builder_set_block_count (builder, 64);
+  nm_memory_config_builder_set_budget (builder, small);
+  config = nm_memory_config_builder_build (builder, &error);
+  g_assert_no_error (error);
+  g_assert_null (nm_allocator_new_from_config (config, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_BUDGET_EXCEEDED);
+  g_assert_nonnull (strstr (error->message, "“small”"));
+  g_assert_cmpuint (nm_memory_budget_get_used (small), ==, 0);
+  g_clear_error (&error);
+  g_clear_object (&config);
+
+  /* 32 blocks of 128 bytes a slab, a page each: the budget holds two
+   * slabs and the page of their state bytes. */
+  nm_memory_config_builder_set_block_count (builder, 32);
+  nm_memory_config_builder_set_max_block_count (builder, 128);
+  nm_memory_config_builder_set_budget (builder, two);
+  config = nm_memory_config_builder_build (builder, &error);
+  g_assert_no_error (error);
+  alloc = nm_allocator_new_from_config (config, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (nm_memory_budget_get_used (two), ==, 2 * 4096);
+
+  for (guint i = 0; i < 64; i++)
+    {
+      gpointer p = nm_allocator_alloc (alloc, 128, 8, &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (p);
+    }
+  g_assert_null (nm_allocator_alloc (alloc, 128, 8, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_BUDGET_EXCEEDED);
+  g_assert_nonnull (strstr (error->message, "Pool allocator “charged”"));
+  g_assert_nonnull (strstr (error->message, "“two-slabs”"));
+  g_clear_error (&error);
+
+  nm_allocator_reset (alloc);
+  g_assert_cmpuint (nm_allocator_trim (alloc), ==, 32 * 128);
+  g_assert_cmpuint (nm_memory_budget_get_used (two), ==, 2 * 4096);
+  nm_test_assert_still_works (alloc, 128, 8);
+}
+
 static void
 test_pool_development_redzone (void)
 {
@@ -1118,6 +1175,7 @@ main (int    argc,
   g_test_add_func ("/nebula/pool/construct/defaults", test_pool_construct_defaults);
   g_test_add_func ("/nebula/pool/construct/invalid", test_pool_construct_invalid);
   g_test_add_func ("/nebula/pool/construct/no-memory", test_pool_construct_no_memory);
+  g_test_add_func ("/nebula/pool/budget", test_pool_budget);
   g_test_add_func ("/nebula/pool/notify", test_pool_notify);
   g_test_add_func ("/nebula/pool/development/redzone", test_pool_development_redzone);
 

@@ -61,7 +61,8 @@ owner_checked (NmPoolAllocator *self)
 }
 
 /* Every allocation from a pool that could not be built fails with the
- * reason: no memory, or construct properties no pool can hold. */
+ * reason: no memory (OUT_OF_MEMORY or BUDGET_EXCEEDED, as at construction),
+ * or construct properties no pool can hold (INVALID_LAYOUT). */
 static gpointer
 fail_unusable (NmPoolAllocator  *self,
                GError          **error) NM_COLD;
@@ -78,10 +79,12 @@ fail_unusable (NmPoolAllocator  *self,
     .what = "a block",
   };
 
-  if (g_error_matches (self->init_error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY))
+  /* No memory: the system or a budget refused it at construction. */
+  if (self->init_error->domain == NM_ALLOCATOR_ERROR)
     {
       info.state = state = g_strdup_printf ("it has no memory (%s)", self->init_error->message);
-      return _nm_allocator_fail_backing (NM_ALLOCATOR (self), c, error, &info);
+      return _nm_allocator_fail_request (NM_ALLOCATOR (self), c, error,
+                                         (NmAllocatorError) self->init_error->code, &info);
     }
 
   info.state = state = g_strdup_printf ("its construct properties are invalid (%s)",

@@ -90,12 +90,13 @@ slabs_reserve (NmPoolAllocator  *self,
                                                      self->fast.stride);
       g_autofree char *what = g_strdup_printf ("its first slab of %s", size);
 
+      /* The system or a memory budget refused it: the backing layer knows
+       * which, and composes the error (counted as the pool's first failed
+       * allocation). */
       info.size = self->block_count * self->fast.stride;
       info.what = what;
-      info.state = "the system refused the memory";
       info.suggestion = "Lower block-count.";
-      g_propagate_error (error, _nm_error_new_request (c->label, c->name,
-                                                       NM_ALLOCATOR_ERROR_OUT_OF_MEMORY, &info));
+      _nm_allocator_fail_backing (NM_ALLOCATOR (self), c, error, &info);
       return FALSE;
     }
 
