@@ -10,6 +10,33 @@
 #include "nm-backing-private.h"
 #include "nm-sanitizer-private.h"
 
+/* Large blocks are mapped rather than taken from malloc (which maps them
+ * too): a size the system refuses is then NULL, also under
+ * AddressSanitizer, whose malloc aborts on requests it cannot serve. */
+#define HEAP_MAP_THRESHOLD (1024 * 1024)
+
+static gpointer
+heap_get (gsize total)
+{
+  void *mem;
+
+  if (total < HEAP_MAP_THRESHOLD)
+    return g_try_malloc (total);
+
+  mem = mmap (NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return mem == MAP_FAILED ? NULL : mem;
+}
+
+static void
+heap_put (gpointer mem,
+          gsize    total)
+{
+  if (total < HEAP_MAP_THRESHOLD)
+    g_free (mem);
+  else
+    munmap (mem, total);
+}
+
 static void
 account (NmAllocatorCommon *common,
          gint64             delta)
@@ -121,7 +148,7 @@ _nm_backing_alloc (NmAllocatorCommon *common,
   if (!charge (common, usable))
     return NULL;
 
-  mem = g_try_malloc (total);
+  mem = heap_get (total);
   if (mem == NULL)
     {
       uncharge (common, usable);
@@ -153,7 +180,7 @@ _nm_backing_free (NmAllocatorCommon *common,
       nm_sanitizer_unpoison ((guint8 *) mem + header, usable);
     }
   account (common, -(gint64) usable);
-  g_free (mem);
+  heap_put (mem, header + usable);
   uncharge (common, usable);
 }
 

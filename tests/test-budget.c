@@ -708,12 +708,34 @@ test_budget_backing_attach_late (void)
   _nm_allocator_common_clear (&common);
 }
 
+/* A bump arena whose chunks are charged to @budget from the start. */
+static NmBumpAllocator *
+new_arena_in_budget (NmMemoryBudget *budget,
+                     gsize           capacity)
+{
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+  g_autoptr(NmMemoryConfig) config = NULL;
+  g_autoptr(GError) error = NULL;
+  NmAllocator *arena;
+
+  nm_memory_config_builder_set_kind (builder, NM_ALLOCATOR_KIND_BUMP);
+  nm_memory_config_builder_set_name (builder, "bump");
+  nm_memory_config_builder_set_capacity (builder, capacity);
+  nm_memory_config_builder_set_budget (builder, budget);
+  config = nm_memory_config_builder_build (builder, &error);
+  g_assert_no_error (error);
+  arena = nm_allocator_new_from_config (config, &error);
+  g_assert_no_error (error);
+
+  return NM_BUMP_ALLOCATOR (arena);
+}
+
 static void
 test_budget_backing_fail_report (void)
 {
   g_autoptr(NmMemoryBudget) root = nm_memory_budget_new ("process", 4 * KiB, NULL);
   g_autoptr(NmMemoryBudget) budget = nm_memory_budget_new_full ("requests", 4 * KiB, 0, 2 * KiB, root);
-  g_autoptr(NmBumpAllocator) arena = nm_bump_allocator_new (KiB, NULL);
+  g_autoptr(NmBumpAllocator) arena = new_arena_in_budget (budget, KiB);
   NmAllocatorCommon *common = _nm_allocator_get_common (NM_ALLOCATOR (arena));
   NmFailureInfo info = { .size = 3000, .alignment = 8, .used = 0, .capacity = KiB };
   NmTestFailures failures = { 0 };
@@ -721,8 +743,10 @@ test_budget_backing_fail_report (void)
   gpointer mem;
 
   nm_test_watch_failures (arena, &failures);
-  g_assert_cmpuint (_nm_backing_bytes (common), ==, 0);
-  _nm_backing_set_budget (common, budget);
+  /* The arena's first chunk is charged already. */
+  g_assert_true (common->budget == budget);
+  g_assert_cmpuint (_nm_backing_bytes (common), ==, KiB);
+  g_assert_cmpuint (nm_memory_budget_get_used (budget), ==, KiB);
   g_assert_cmpuint (common->max_request, ==, 2 * KiB);
 
   /* Within the cap: a cheap yes. Above it: refused, counted, named. */
@@ -739,7 +763,7 @@ test_budget_backing_fail_report (void)
   g_clear_error (&error);
 
   /* A refusal by the budget's limit names the limit, use and request. */
-  mem = _nm_backing_alloc (common, 0, 3 * KiB);
+  mem = _nm_backing_alloc (common, 0, 2 * KiB);
   g_assert_nonnull (mem);
   g_assert_null (_nm_backing_alloc (common, 0, 2 * KiB));
   info.what = "a new chunk";
@@ -758,8 +782,8 @@ test_budget_backing_fail_report (void)
   g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
   g_clear_error (&error);
 
-  _nm_backing_free (common, mem, 0, 3 * KiB);
-  g_assert_cmpuint (nm_memory_budget_get_used (root), ==, 0);
+  _nm_backing_free (common, mem, 0, 2 * KiB);
+  g_assert_cmpuint (nm_memory_budget_get_used (root), ==, KiB);
   nm_test_failures_clear (&failures);
 }
 

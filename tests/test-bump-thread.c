@@ -142,6 +142,78 @@ test_bump_thread_exhaustion (void)
   g_assert_nonnull (nm_bump_allocator_alloc (arena, 100, 1, NULL));
 }
 
+typedef struct
+{
+  NmBumpAllocator *arena;
+  gint             stop;
+  guint            n_reads;
+} Reader;
+
+/* Reads statistics and properties the way a monitoring thread would. */
+static gpointer
+reader_run (gpointer data)
+{
+  Reader *r = data;
+
+  while (!g_atomic_int_get (&r->stop))
+    {
+      g_autoptr(NmAllocatorStats) stats = nm_allocator_get_stats (NM_ALLOCATOR (r->arena));
+      guint64 capacity, used, peak, count;
+      guint n_chunks;
+
+      g_object_get (r->arena,
+                    "capacity", &capacity,
+                    "bytes-used", &used,
+                    "bytes-peak", &peak,
+                    "allocation-count", &count,
+                    "chunk-count", &n_chunks,
+                    NULL);
+      g_assert_cmpuint (stats->bytes_used, <=, stats->bytes_reserved);
+      g_assert_cmpuint (used, <=, peak);
+      g_assert_cmpuint (n_chunks, >=, 1);
+      g_assert_cmpuint (nm_bump_allocator_get_chunk_count (r->arena), >=, 1);
+      g_assert_false (nm_allocator_owns (NM_ALLOCATOR (r->arena), &capacity));
+      r->n_reads++;
+    }
+
+  return NULL;
+}
+
+/* Reading statistics is allowed at any time, also while other threads
+ * allocate and grow the allocator, and while it is reset or trimmed. */
+static void
+test_bump_thread_stats_while_allocating (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NmBumpAllocator) arena =
+    nm_bump_allocator_new_full ("watched", 4096, 64 * 1024 * 1024, TRUE, &error);
+  Worker workers[N_THREADS];
+  Reader reader = { 0 };
+  GThread *thread;
+  guint rounds = g_test_slow () ? 50 : 10;
+
+  g_assert_no_error (error);
+  reader.arena = arena;
+  thread = g_thread_new ("bump-reader", reader_run, &reader);
+
+  for (guint round = 0; round < rounds; round++)
+    {
+      run_threads (arena, 2000, workers);
+      check_workers (workers);
+      free_workers (workers);
+      g_assert_cmpuint (nm_bump_allocator_get_chunk_count (arena), >, 1);
+
+      /* Reset and trim only between allocations, as documented. */
+      nm_allocator_trim (NM_ALLOCATOR (arena));
+      nm_bump_allocator_reset (arena);
+      g_assert_cmpuint (nm_bump_allocator_get_chunk_count (arena), ==, 1);
+    }
+
+  g_atomic_int_set (&reader.stop, 1);
+  g_thread_join (thread);
+  g_assert_cmpuint (reader.n_reads, >, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -150,6 +222,7 @@ main (int   argc,
 
   g_test_add_func ("/nebula/bump/thread/concurrent", test_bump_thread_concurrent);
   g_test_add_func ("/nebula/bump/thread/exhaustion", test_bump_thread_exhaustion);
+  g_test_add_func ("/nebula/bump/thread/stats-while-allocating", test_bump_thread_stats_while_allocating);
 
   return g_test_run ();
 }

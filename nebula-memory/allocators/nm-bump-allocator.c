@@ -1,6 +1,13 @@
-/* nm-bump-allocator.c: region allocator with checkpoints
+/* nm-bump-allocator.c: NmBumpAllocator, a region allocator
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The type: its documentation, GObject construction from properties or a
+ * configuration, properties and their notifications, finalization with
+ * the leak report, and the constructor functions. What it does (allocate,
+ * free, reset, statistics) is in nm-bump-alloc.c, its chunks in
+ * nm-bump-chunks.c, checkpoints and scopes in nm-bump-checkpoint.c; the
+ * struct and its invariants in nm-bump-allocator-private.h.
  */
 
 #include "config.h"
@@ -8,6 +15,7 @@
 #include <string.h>
 
 #include "nm-allocator-private.h"
+#include "nm-backing-private.h"
 #include "nm-memory-config-builder.h"
 #include "nm-memory-config-private.h"
 #include "nm-sanitizer-private.h"
@@ -39,11 +47,39 @@
  *
  * With #NmMemoryConfig:validate (the development preset), a single-thread
  * allocator belongs to the first thread that uses it and reports use from
- * another thread with one g_critical() per thread.
+ * another thread with one g_critical() per thread, and every block is
+ * followed by a redzone of 16 bytes that is never handed out (counted in
+ * #NmAllocator:bytes-used): under AddressSanitizer or Valgrind a write past
+ * the end of a block is reported even when another block follows it. With
+ * #NmMemoryConfig:leak-report, the allocator counts its live blocks (which
+ * takes every allocation to the library) and reports those still live when
+ * it is finalized.
+ *
+ * #NmAllocator:bytes-used is notified by every reset that changes it,
+ * #NmAllocator:bytes-peak by a reset when it rose since last notified, and
+ * #NmAllocator:capacity with #NmBumpAllocator:chunk-count when growth adds
+ * a chunk and when a reset or a restore releases chunks; never per
+ * allocation.
+ *
+ * An #NmBumpAllocator can be made with g_object_new() or a binding's
+ * constructor: #NmBumpAllocator:config gives every setting at once (it
+ * must describe a bump allocator), and the construct-only properties
+ * #NmAllocator:name, #NmAllocator:capacity, #NmBumpAllocator:max-capacity
+ * and #NmAllocator:thread-safe override it when set to other values than
+ * their defaults. Settings given nowhere take the values of
+ * nm_memory_config_new_production(); an allocator without a name
+ * is named after its kind, “bump”. Settings an #NmMemoryConfigBuilder
+ * would refuse are reported with one g_critical() and replaced by those
+ * defaults. When the system refuses the first chunk, the object is still
+ * made and every allocation fails with %NM_ALLOCATOR_ERROR_OUT_OF_MEMORY
+ * until a chunk can be had; the constructor functions return %NULL with
+ * that error instead.
  *
  * In thread-safe mode any number of threads allocate at once through a
  * lock-free cursor (one compare-and-swap per allocation); growth takes a
- * lock. Reset, checkpoints and restore must not race with allocations.
+ * lock. Statistics, properties and nm_allocator_owns() may be read from
+ * any thread at any time. Reset, checkpoints and restore must not race
+ * with allocations.
  * Frees are counted no-ops in that mode: "most recent" has no meaning
  * across threads. The default single-thread mode uses no atomic operation
  * on its hot path.
@@ -59,912 +95,38 @@
  * ]|
  */
 
-/* Invariants
- *
- *  - chunks form a list from the newest (self->current) back to the oldest
- *    through ->prev; serials increase towards the newest;
- *  - single-thread mode: the live cursor of the current chunk is
- *    self->fast.cursor (current->top is stale); older chunks' ->top is final;
- *  - thread-safe mode: every chunk's ->top is its cursor, updated with
- *    compare-and-swap; self->fast.cursor is unused;
- *  - self->fast.limit is the current chunk's end when slow_flags is 0, and
- *    NULL otherwise, so that every fast path falls through to alloc_slow;
- *  - self->fast.last is the start of the most recent allocation that may still
- *    be freed back, or NULL; it never lies below the newest live checkpoint;
- *  - bytes in use = self->used_before + (cursor - current->start) in
- *    single-thread mode.
- */
-
-#define CHUNK_HEADER 64
-
-typedef struct _NmBumpChunk NmBumpChunk;
-
-struct _NmBumpChunk
-{
-  NmBumpChunk *prev;
-  guint8      *start;
-  guint8      *end;
-  guint8      *top;
-  guint64      serial;
-  gsize        usable;
-};
-
-G_STATIC_ASSERT (sizeof (NmBumpChunk) <= CHUNK_HEADER);
-
-/* A restore to the checkpoint with sequence @target, made when the
- * checkpoint counter was @counter, kills every checkpoint in
- * (target, counter]. See checkpoint_is_alive(). */
-typedef struct
-{
-  guint64 counter;
-  guint64 target;
-} RestoreMark;
-
-struct _NmBumpAllocator
-{
-  GObject            parent_instance;
-
-  /* Hot: single-thread allocation touches only these; the inline fast
-   * path in the header reads them right after the GObject. */
-  NmBumpAllocatorFast fast;
-
-  NmBumpChunk       *current;
-  NmBumpChunk       *first;        /* kept from creation to finalize */
-  gsize              used_before;  /* bytes used in chunks older than current */
-  gsize              capacity;     /* usable bytes of the first chunk */
-  gsize              max_capacity; /* 0: fixed */
-  gsize              held;         /* usable bytes of all chunks */
-  guint64            peak;
-  guint64            n_frees;
-  guint64            next_serial;
-  guint64            epoch;        /* bumped by reset: kills every checkpoint */
-  guint64            checkpoints;  /* checkpoint sequence counter */
-  GArray            *restore_marks;
-  GMutex             grow_lock;
-
-  NmAllocatorCommon  common;
-};
-
-G_STATIC_ASSERT (G_STRUCT_OFFSET (struct _NmBumpAllocator, fast) == sizeof (GObject));
-
-enum {
-  SLOW_THREAD_SAFE = 1 << 0,
-  SLOW_SANITIZE    = 1 << 1,
-  SLOW_POISON      = 1 << 2,
-  SLOW_VALIDATE    = 1 << 3,   /* single-thread mode only */
-};
-
 enum {
   PROP_MAX_CAPACITY = NM_ALLOCATOR_PROP_LAST,
   PROP_CHUNK_COUNT,
+  PROP_CONFIG,
   N_PROPS
 };
 
 static GParamSpec *properties [N_PROPS];
-static GType bump_type;
-
-static void nm_bump_allocator_iface_init (NmAllocatorInterface *iface);
+GType _nm_bump_allocator_type;
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (NmBumpAllocator, nm_bump_allocator, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (NM_TYPE_ALLOCATOR,
-                                                      nm_bump_allocator_iface_init))
+                                                      _nm_bump_allocator_iface_init))
 
-G_DEFINE_BOXED_TYPE (NmBumpCheckpoint, nm_bump_checkpoint,
-                     nm_bump_checkpoint_copy, nm_bump_checkpoint_free)
-
-/* A type check cheap enough for the hot path: one compare of the instance's
- * class type against the cached GType, removed by G_DISABLE_CHECKS. */
-#define NM_BUMP_CHECK(self, val) \
-  g_return_val_if_fail ((self) != NULL && G_TYPE_FROM_INSTANCE (self) == bump_type, val)
-#define NM_BUMP_CHECK_VOID(self) \
-  g_return_if_fail ((self) != NULL && G_TYPE_FROM_INSTANCE (self) == bump_type)
-
-/* With validation (development preset), a single-thread allocator reports
- * use from a second thread once. */
-static inline void
-check_owner (NmBumpAllocator *self)
-{
-  if (self->fast.slow_flags & SLOW_VALIDATE)
-    _nm_allocator_check_owner (&self->common,
-                               "a single-thread bump allocator is not safe to use from "
-                               "several threads. Give each thread its own arena, or set "
-                               "thread-safe=true.");
-}
-
-/* Chunks */
-
-static inline gboolean
-is_thread_safe (NmBumpAllocator *self)
-{
-  return (self->fast.slow_flags & SLOW_THREAD_SAFE) != 0;
-}
-
-static inline guint8 *
-chunk_top (NmBumpAllocator *self,
-           NmBumpChunk     *chunk)
-{
-  if (is_thread_safe (self))
-    return __atomic_load_n (&chunk->top, __ATOMIC_RELAXED);
-
-  return chunk == self->current ? self->fast.cursor : chunk->top;
-}
-
-static NmBumpChunk *
-chunk_new (NmBumpAllocator *self,
-           gsize            usable)
-{
-  NmBumpChunk *chunk;
-  gsize total;
-
-  if (!g_size_checked_add (&total, usable, CHUNK_HEADER))
-    return NULL;
-
-  chunk = g_try_malloc (total);
-  if (chunk == NULL)
-    return NULL;
-
-  chunk->prev = NULL;
-  chunk->start = (guint8 *) chunk + CHUNK_HEADER;
-  chunk->end = chunk->start + usable;
-  chunk->top = chunk->start;
-  chunk->serial = ++self->next_serial;
-  chunk->usable = usable;
-
-  if (self->common.sanitize)
-    {
-      nm_sanitizer_pool_create (chunk);
-      nm_sanitizer_poison (chunk->start, usable);
-    }
-
-  self->held += usable;
-
-  return chunk;
-}
-
-static void
-chunk_free (NmBumpAllocator *self,
-            NmBumpChunk     *chunk)
-{
-  if (self->common.sanitize)
-    {
-      nm_sanitizer_pool_destroy (chunk);
-      nm_sanitizer_unpoison (chunk->start, chunk->usable);
-    }
-
-  self->held -= chunk->usable;
-  g_free (chunk);
-}
-
-/* Makes @chunk the current chunk (single-thread bookkeeping included). */
-static void
-enter_chunk (NmBumpAllocator *self,
-             NmBumpChunk     *chunk,
-             guint8          *cursor)
-{
-  self->current = chunk;
-  self->fast.cursor = cursor;
-  /* With anything that needs the slow path, no request fits below a NULL
-   * limit: the fast paths then need no flag test of their own. */
-  self->fast.limit = self->fast.slow_flags == 0 ? chunk->end : NULL;
-  chunk->top = cursor;
-}
-
-static gsize
-bump_used (NmBumpAllocator *self)
-{
-  gsize used = 0;
-
-  if (!is_thread_safe (self))
-    return self->used_before + (gsize) (self->fast.cursor - self->current->start);
-
-  for (NmBumpChunk *c = __atomic_load_n (&self->current, __ATOMIC_ACQUIRE); c; c = c->prev)
-    used += (gsize) (chunk_top (self, c) - c->start);
-
-  return used;
-}
-
-static void
-update_peak (NmBumpAllocator *self)
-{
-  guint64 used = bump_used (self);
-
-  if (used > self->peak)
-    self->peak = used;
-}
-
-/* Poisons or fills [from, to) of @chunk, which no longer holds live data. */
-static void
-release_range (NmBumpAllocator *self,
-               NmBumpChunk     *chunk,
-               guint8          *from,
-               guint8          *to)
-{
-  if (to <= from)
-    return;
-
-  if (self->common.poison)
-    memset (from, NM_POISON_FREED, (gsize) (to - from));
-
-  if (self->common.sanitize)
-    nm_sanitizer_pool_trim (chunk, chunk->start, (gsize) (from - chunk->start),
-                            (gsize) (to - from));
-}
-
-/* Releases every chunk newer than @keep. */
-static void
-release_chunks_after (NmBumpAllocator *self,
-                      NmBumpChunk     *keep)
-{
-  while (self->current != keep)
-    {
-      NmBumpChunk *chunk = self->current;
-
-      self->current = chunk->prev;
-      chunk_free (self, chunk);
-    }
-}
-
-/* Allocation */
-
-static gpointer
-fail_out_of_memory (NmBumpAllocator  *self,
-                    gsize             size,
-                    gsize             alignment,
-                    gboolean          system_refused,
-                    GError          **error)
-{
-  g_autofree char *usage = NULL;
-  NmAllocatorCommon *c = &self->common;
-
-  if (system_refused)
-    {
-      g_autofree char *held = _nm_format_size (self->held);
-
-      return _nm_allocator_fail (NM_ALLOCATOR (self), c, error, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY,
-                                 "%s “%s” cannot allocate %" G_GSIZE_FORMAT " bytes (alignment %"
-                                 G_GSIZE_FORMAT "): the system refused a new chunk (%s held "
-                                 "already). Free memory elsewhere or lower max-capacity.",
-                                 c->label, c->name, size, alignment, held);
-    }
-
-  if (self->max_capacity != 0)
-    {
-      usage = _nm_format_usage (bump_used (self), self->max_capacity);
-      return _nm_allocator_fail (NM_ALLOCATOR (self), c, error, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY,
-                                 "%s “%s” cannot allocate %" G_GSIZE_FORMAT " bytes (alignment %"
-                                 G_GSIZE_FORMAT "): %s, counting max-capacity. Raise "
-                                 "max-capacity, or reset between requests.",
-                                 c->label, c->name, size, alignment, usage);
-    }
-
-  usage = _nm_format_usage (bump_used (self), self->capacity);
-  return _nm_allocator_fail (NM_ALLOCATOR (self), c, error, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY,
-                             "%s “%s” cannot allocate %" G_GSIZE_FORMAT " bytes (alignment %"
-                             G_GSIZE_FORMAT "): %s. Raise capacity, allow growth with "
-                             "max-capacity, or reset between requests.",
-                             c->label, c->name, size, alignment, usage);
-}
-
-typedef enum
-{
-  GROW_DONE,
-  GROW_NO_ROOM,         /* fixed capacity, or max-capacity reached */
-  GROW_SYSTEM_REFUSED,  /* malloc failed */
-} GrowResult;
-
-/* Adds a chunk with room for @size bytes at @alignment. Called with the
- * grow lock held in thread-safe mode; reports nothing, so that the caller
- * can emit the failure signal after dropping the lock. */
-static GrowResult
-grow (NmBumpAllocator *self,
-      gsize            size,
-      gsize            alignment)
-{
-  NmBumpChunk *chunk;
-  gsize need, usable;
-
-  if (self->max_capacity == 0 ||
-      !g_size_checked_add (&need, size, alignment - 1) ||
-      need > self->max_capacity - self->held)
-    return GROW_NO_ROOM;
-
-  usable = MAX (self->current->usable * 2, need);
-  usable = MIN (usable, self->max_capacity - self->held);
-
-  chunk = chunk_new (self, usable);
-  if (chunk == NULL)
-    return GROW_SYSTEM_REFUSED;
-
-  chunk->prev = self->current;
-
-  if (is_thread_safe (self))
-    {
-      /* Publish only a fully initialised chunk. */
-      __atomic_store_n (&self->current, chunk, __ATOMIC_RELEASE);
-    }
-  else
-    {
-      NmBumpChunk *old = self->current;
-
-      old->top = self->fast.cursor;
-      self->used_before += (gsize) (old->top - old->start);
-      enter_chunk (self, chunk, chunk->start);
-    }
-
-  return GROW_DONE;
-}
-
-static void
-hand_out (NmBumpAllocator *self,
-          NmBumpChunk     *chunk,
-          guint8          *mem,
-          gsize            size)
-{
-  if (self->common.sanitize)
-    nm_sanitizer_block_alloc (chunk, mem, size);
-
-  if (self->common.poison)
-    memset (mem, NM_POISON_FRESH, size);
-}
-
-static gpointer
-alloc_thread_safe (NmBumpAllocator  *self,
-                   gsize             size,
-                   gsize             alignment,
-                   GError          **error)
-{
-  for (;;)
-    {
-      NmBumpChunk *chunk = __atomic_load_n (&self->current, __ATOMIC_ACQUIRE);
-      GrowResult result;
-      guint8 *top = __atomic_load_n (&chunk->top, __ATOMIC_RELAXED);
-
-      for (;;)
-        {
-          guintptr p = nm_align_up ((guintptr) top, alignment);
-
-          if (p > (guintptr) chunk->end || size > (guintptr) chunk->end - p)
-            break;
-
-          /* The bytes belong to whoever wins the exchange; nothing else is
-           * published, so relaxed order is enough. */
-          if (__atomic_compare_exchange_n (&chunk->top, &top, (guint8 *) p + size, TRUE,
-                                           __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-            {
-              if (self->fast.count_step)
-                __atomic_fetch_add (&self->fast.n_allocs, 1, __ATOMIC_RELAXED);
-              hand_out (self, chunk, (guint8 *) p, size);
-              return (gpointer) p;
-            }
-        }
-
-      g_mutex_lock (&self->grow_lock);
-      /* Another thread may have grown the allocator meanwhile: retry then. */
-      result = __atomic_load_n (&self->current, __ATOMIC_RELAXED) == chunk
-               ? grow (self, size, alignment) : GROW_DONE;
-      g_mutex_unlock (&self->grow_lock);
-
-      if (result != GROW_DONE)
-        return fail_out_of_memory (self, size, alignment,
-                                   result == GROW_SYSTEM_REFUSED, error);
-    }
-}
-
-static G_GNUC_NO_INLINE gpointer
-alloc_slow (NmBumpAllocator  *self,
-            gsize             size,
-            gsize             alignment,
-            GError          **error)
-{
-  guintptr p;
-
-  check_owner (self);
-
-  if (!nm_layout_is_valid (size, alignment))
-    return _nm_allocator_fail_layout (NM_ALLOCATOR (self), &self->common, size, alignment, error);
-
-  if (is_thread_safe (self))
-    return alloc_thread_safe (self, size, alignment, error);
-
-  p = nm_align_up ((guintptr) self->fast.cursor, alignment);
-  if (p > (guintptr) self->current->end || size > (guintptr) self->current->end - p)
-    {
-      GrowResult result = grow (self, size, alignment);
-
-      if (result != GROW_DONE)
-        return fail_out_of_memory (self, size, alignment,
-                                   result == GROW_SYSTEM_REFUSED, error);
-      p = nm_align_up ((guintptr) self->fast.cursor, alignment);
-    }
-
-  self->fast.cursor = (guint8 *) p + size;
-  self->fast.last = (guint8 *) p;
-  self->fast.n_allocs += self->fast.count_step;
-  hand_out (self, self->current, (guint8 *) p, size);
-
-  return (gpointer) p;
-}
-
-/**
- * nm_bump_allocator_alloc:
- * @self: an #NmBumpAllocator
- * @size: number of bytes, at least 1
- * @alignment: a power of two, at most the page size
- * @error: return location for a #GError, or %NULL
- *
- * Allocates @size bytes aligned to @alignment: the direct, fastest entry
- * point, for callers that know they have a bump allocator. In C the common
- * case (single-thread mode, room in the current chunk) is inlined in the
- * caller; the rest, including argument checks, happens in the library.
- *
- * Returns: (transfer none) (nullable): the memory, or %NULL with @error set
- *
- * Since: 1.0
- */
-gpointer
-(nm_bump_allocator_alloc) (NmBumpAllocator  *self,
-                         gsize             size,
-                         gsize             alignment,
-                         GError          **error)
-{
-  guintptr p;
-
-  NM_BUMP_CHECK (self, NULL);
-
-  /* Hot path: align, compare, store. Anything unusual (thread-safe mode,
-   * sanitizers, poisoning, a bad layout, a full chunk) goes to alloc_slow. */
-  p = nm_align_up ((guintptr) self->fast.cursor, alignment);
-  if G_LIKELY (nm_layout_is_valid (size, alignment) &&
-               p <= (guintptr) self->fast.limit &&
-               size <= (guintptr) self->fast.limit - p)
-    {
-      self->fast.cursor = (guint8 *) p + size;
-      self->fast.last = (guint8 *) p;
-      self->fast.n_allocs += self->fast.count_step;
-      return (gpointer) p;
-    }
-
-  return alloc_slow (self, size, alignment, error);
-}
-
-static gpointer
-bump_alloc (NmAllocator  *allocator,
-            gsize         size,
-            gsize         alignment,
-            GError      **error)
-{
-  return (nm_bump_allocator_alloc) ((NmBumpAllocator *) allocator, size, alignment, error);
-}
-
-/* Ownership and free */
-
-static NmBumpChunk *
-find_chunk (NmBumpAllocator *self,
-            gconstpointer    mem)
-{
-  const guint8 *p = mem;
-
-  for (NmBumpChunk *c = __atomic_load_n (&self->current, __ATOMIC_ACQUIRE); c; c = c->prev)
-    if (p >= c->start && p < chunk_top (self, c))
-      return c;
-
-  return NULL;
-}
-
-static gboolean
-bump_owns (NmAllocator   *allocator,
-           gconstpointer  mem)
-{
-  return find_chunk ((NmBumpAllocator *) allocator, mem) != NULL;
-}
-
-static void
-bump_free (NmAllocator *allocator,
-           gpointer     mem,
-           gsize        size,
-           gsize        alignment)
-{
-  NmBumpAllocator *self = (NmBumpAllocator *) allocator;
-
-  check_owner (self);
-
-  if (!is_thread_safe (self) && mem == self->fast.last && mem != NULL)
-    {
-      if ((guint8 *) mem + size != self->fast.cursor)
-        {
-          _nm_allocator_report_invalid_free (allocator, &self->common, mem,
-                                             "wrong size in free of the most recent "
-                                             "allocation: %" G_GSIZE_FORMAT " bytes given, %"
-                                             G_GSIZE_FORMAT " allocated", size,
-                                             (gsize) (self->fast.cursor - (guint8 *) mem));
-          return;
-        }
-
-      update_peak (self);
-      release_range (self, self->current, mem, self->fast.cursor);
-      self->fast.cursor = mem;
-      self->fast.last = NULL;
-      self->n_frees += self->fast.count_step;
-      return;
-    }
-
-  if (find_chunk (self, mem) == NULL)
-    {
-      _nm_allocator_report_invalid_free (allocator, &self->common, mem,
-                                         "free of memory it does not hold: a foreign "
-                                         "pointer, or memory already released by a free, "
-                                         "a restore or a reset");
-      return;
-    }
-
-  /* Owned memory below the top: a no-op until the next reset, but counted
-   * so that statistics show frees that did not give bytes back. */
-  if (self->fast.count_step)
-    __atomic_fetch_add (&self->n_frees, 1, __ATOMIC_RELAXED);
-}
-
-/* Reset */
-
-/**
- * nm_bump_allocator_reset:
- * @self: an #NmBumpAllocator
- *
- * Releases every allocation and every chunk but the first; the same as
- * nm_allocator_reset(). Checkpoints taken before are invalid afterwards.
- *
- * Since: 1.0
- */
 void
-nm_bump_allocator_reset (NmBumpAllocator *self)
+_nm_bump_notify_chunks_changed (NmBumpAllocator *self)
 {
-  NmBumpChunk *first;
-
-  /* A reset per request is the common pattern: the checks and the
-   * bookkeeping here stay cheap (no GType lookup, nothing to poison unless
-   * asked, a notification only when a value changed). */
-  NM_BUMP_CHECK_VOID (self);
-
-  check_owner (self);
-  update_peak (self);
-
-  first = self->first;
-  if (self->common.poison || self->common.sanitize)
-    release_range (self, first, first->start, chunk_top (self, first));
-  if (self->current != first)
-    release_chunks_after (self, first);
-
-  enter_chunk (self, first, first->start);
-  self->used_before = 0;
-  self->fast.last = NULL;
-  self->epoch++;
-  self->checkpoints = 0;
-  if (self->restore_marks->len > 0)
-    g_array_set_size (self->restore_marks, 0);
-  _nm_allocator_reset_done ((NmAllocator *) self, &self->common, properties, 0, self->peak);
+  g_object_notify_by_pspec (G_OBJECT (self), properties [NM_ALLOCATOR_PROP_CAPACITY]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_CHUNK_COUNT]);
 }
 
-static void
-bump_reset (NmAllocator *allocator)
-{
-  nm_bump_allocator_reset ((NmBumpAllocator *) allocator);
-}
-
-static gsize
-bump_trim (NmAllocator *allocator)
-{
-  /* Chunks only hold live data until a reset or restore releases them, so
-   * there is never a free chunk to give back. */
-  return 0;
-}
-
-static void
-bump_get_stats (NmAllocator      *allocator,
-                NmAllocatorStats *stats)
-{
-  NmBumpAllocator *self = (NmBumpAllocator *) allocator;
-  guint64 used = bump_used (self);
-  guint n_chunks = 0;
-
-  for (NmBumpChunk *c = self->current; c; c = c->prev)
-    n_chunks++;
-
-  stats->capacity = self->held;
-  stats->bytes_used = used;
-  stats->bytes_peak = MAX (self->peak, used);
-  stats->bytes_reserved = self->held + (guint64) n_chunks * CHUNK_HEADER;
-  stats->allocation_count = __atomic_load_n (&self->fast.n_allocs, __ATOMIC_RELAXED);
-  stats->free_count = __atomic_load_n (&self->n_frees, __ATOMIC_RELAXED);
-  _nm_allocator_fill_common_stats (&self->common, stats);
-}
-
-/* Checkpoints */
-
-/**
- * nm_bump_checkpoint_copy:
- * @checkpoint: an #NmBumpCheckpoint
- *
- * Copies a checkpoint, for bindings that keep checkpoints on the heap.
- *
- * Returns: (transfer full): a copy of @checkpoint
- *
- * Since: 1.0
- */
-NmBumpCheckpoint *
-nm_bump_checkpoint_copy (const NmBumpCheckpoint *checkpoint)
-{
-  g_return_val_if_fail (checkpoint != NULL, NULL);
-
-  return g_memdup2 (checkpoint, sizeof *checkpoint);
-}
-
-/**
- * nm_bump_checkpoint_free:
- * @checkpoint: (transfer full): an #NmBumpCheckpoint from
- *   nm_bump_checkpoint_copy()
- *
- * Frees a copied checkpoint.
- *
- * Since: 1.0
- */
+/* After a reset: bytes-used and bytes-peak, when a reader would see them
+ * change. */
 void
-nm_bump_checkpoint_free (NmBumpCheckpoint *checkpoint)
+_nm_bump_notify_usage (NmBumpAllocator *self,
+                       guint64          used_before,
+                       guint64          used_after,
+                       guint64          peak_before,
+                       guint64          peak_after)
 {
-  g_free (checkpoint);
-}
-
-/**
- * nm_bump_allocator_checkpoint:
- * @self: an #NmBumpAllocator
- * @checkpoint: (out caller-allocates): where to store the position
- *
- * Records the current position of @self. Restoring it with
- * nm_bump_allocator_restore() releases everything allocated afterwards.
- *
- * Since: 1.0
- */
-void
-nm_bump_allocator_checkpoint (NmBumpAllocator  *self,
-                              NmBumpCheckpoint *checkpoint)
-{
-  NmBumpChunk *chunk;
-
-  g_return_if_fail (NM_IS_BUMP_ALLOCATOR (self));
-  g_return_if_fail (checkpoint != NULL);
-
-  chunk = __atomic_load_n (&self->current, __ATOMIC_ACQUIRE);
-
-  memset (checkpoint, 0, sizeof *checkpoint);
-  checkpoint->allocator = self;
-  checkpoint->chunk = chunk;
-  checkpoint->cursor = chunk_top (self, chunk);
-  checkpoint->chunk_serial = chunk->serial;
-  checkpoint->epoch = self->epoch;
-  checkpoint->sequence = ++self->checkpoints;
-
-  /* Allocations before the checkpoint may no longer be freed back: the
-   * cursor must never drop below a live checkpoint. */
-  self->fast.last = NULL;
-}
-
-/* Whether no restore since @sequence was taken went to an older checkpoint.
- *
- * A restore to checkpoint t, made when the counter stood at c, kills the
- * checkpoints numbered (t, c]. The marks record those restores: counters
- * increase along the array and so do targets, because a new mark removes
- * older marks whose target is at least its own (it kills all they killed,
- * and more). A checkpoint x is then alive iff the first mark with a counter
- * of at least x has a target of at least x.
- *
- * A restore to the newest checkpoint kills nothing and leaves no mark, so a
- * scope or a checkpoint restored in a loop costs nothing here. Restores of
- * older checkpoints (an outer scope after inner ones) do leave one; to keep
- * memory bounded, past MAX_RESTORE_MARKS the two oldest marks are merged
- * into one that kills the union of what they killed and what lies between:
- * a checkpoint that so many restores of other, older checkpoints have passed
- * may then be refused as stale, never the other way round. */
-#define MAX_RESTORE_MARKS 64
-
-static gboolean
-checkpoint_is_alive (NmBumpAllocator *self,
-                     guint64          sequence)
-{
-  GArray *marks = self->restore_marks;
-  guint lo = 0, hi = marks->len;
-
-  /* The first mark with counter >= sequence. */
-  while (lo < hi)
-    {
-      guint mid = lo + (hi - lo) / 2;
-
-      if (g_array_index (marks, RestoreMark, mid).counter >= sequence)
-        hi = mid;
-      else
-        lo = mid + 1;
-    }
-
-  return lo == marks->len || sequence <= g_array_index (marks, RestoreMark, lo).target;
-}
-
-static void
-add_restore_mark (NmBumpAllocator *self,
-                  guint64          target)
-{
-  GArray *marks = self->restore_marks;
-  RestoreMark mark = { self->checkpoints, target };
-
-  if (target == self->checkpoints)
-    return;
-
-  while (marks->len > 0 &&
-         g_array_index (marks, RestoreMark, marks->len - 1).target >= target)
-    g_array_set_size (marks, marks->len - 1);
-
-  if (marks->len == MAX_RESTORE_MARKS)
-    {
-      RestoreMark *first = &g_array_index (marks, RestoreMark, 0);
-
-      first[1].target = first[0].target;
-      g_array_remove_index (marks, 0);
-    }
-
-  g_array_append_val (marks, mark);
-}
-
-static gboolean
-find_live_chunk (NmBumpAllocator *self,
-                 NmBumpChunk     *wanted,
-                 guint64          serial)
-{
-  for (NmBumpChunk *c = self->current; c; c = c->prev)
-    if (c == wanted && c->serial == serial)
-      return TRUE;
-
-  return FALSE;
-}
-
-/* Restore failures are not allocation failures: no signal, no count. */
-static gboolean G_GNUC_PRINTF (3, 4)
-restore_error (GError          **error,
-               NmAllocatorError  code,
-               const char       *format,
-               ...)
-{
-  va_list args;
-
-  va_start (args, format);
-  g_propagate_error (error, g_error_new_valist (NM_ALLOCATOR_ERROR, code, format, args));
-  va_end (args);
-
-  return FALSE;
-}
-
-/**
- * nm_bump_allocator_restore:
- * @self: an #NmBumpAllocator
- * @checkpoint: a checkpoint of @self
- * @error: return location for a #GError, or %NULL
- *
- * Releases everything allocated since @checkpoint was taken, including
- * chunks added since. Checkpoints taken after @checkpoint become invalid;
- * @checkpoint itself stays valid and can be restored again.
- *
- * A checkpoint of another allocator fails with
- * %NM_ALLOCATOR_ERROR_FOREIGN_POINTER; one that a reset or the restore of
- * an older checkpoint invalidated fails with
- * %NM_ALLOCATOR_ERROR_LIFO_VIOLATION. Nothing changes on failure.
- *
- * Returns: %TRUE on success, %FALSE with @error set
- *
- * Since: 1.0
- */
-gboolean
-nm_bump_allocator_restore (NmBumpAllocator         *self,
-                           const NmBumpCheckpoint  *checkpoint,
-                           GError                 **error)
-{
-  NmAllocatorCommon *c;
-  NmBumpChunk *chunk;
-
-  g_return_val_if_fail (NM_IS_BUMP_ALLOCATOR (self), FALSE);
-  g_return_val_if_fail (checkpoint != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  c = &self->common;
-
-  if (checkpoint->allocator != self)
-    return restore_error (error, NM_ALLOCATOR_ERROR_FOREIGN_POINTER,
-                                 "%s “%s” cannot restore a checkpoint of another allocator "
-                                 "(%p). Restore it on the allocator that took it.",
-                                 c->label, c->name, checkpoint->allocator);
-
-  if (checkpoint->epoch != self->epoch)
-    return restore_error (error, NM_ALLOCATOR_ERROR_LIFO_VIOLATION,
-                                 "%s “%s” cannot restore checkpoint #%" G_GUINT64_FORMAT
-                                 ": the allocator was reset after it was taken. Take "
-                                 "checkpoints after the reset.",
-                                 c->label, c->name, checkpoint->sequence);
-
-  chunk = checkpoint->chunk;
-  if (!checkpoint_is_alive (self, checkpoint->sequence) ||
-      !find_live_chunk (self, chunk, checkpoint->chunk_serial))
-    return restore_error (error, NM_ALLOCATOR_ERROR_LIFO_VIOLATION,
-                                 "%s “%s” cannot restore checkpoint #%" G_GUINT64_FORMAT
-                                 ": an older checkpoint was restored since, which released "
-                                 "it. Restore checkpoints in reverse order of taking them.",
-                                 c->label, c->name, checkpoint->sequence);
-
-  update_peak (self);
-
-  release_range (self, chunk, checkpoint->cursor, chunk_top (self, chunk));
-  release_chunks_after (self, chunk);
-
-  if (is_thread_safe (self))
-    {
-      __atomic_store_n (&chunk->top, (guint8 *) checkpoint->cursor, __ATOMIC_RELAXED);
-    }
-  else
-    {
-      /* Recompute what older chunks hold: restoring may cross chunks. */
-      self->used_before = 0;
-      for (NmBumpChunk *k = chunk->prev; k; k = k->prev)
-        self->used_before += (gsize) (k->top - k->start);
-      enter_chunk (self, chunk, checkpoint->cursor);
-    }
-
-  self->fast.last = NULL;
-  add_restore_mark (self, checkpoint->sequence);
-
-  return TRUE;
-}
-
-/**
- * nm_bump_allocator_begin_scope: (skip)
- * @self: an #NmBumpAllocator
- *
- * Takes a checkpoint for an #NmBumpScope declared with g_auto().
- *
- * Returns: a scope that restores the checkpoint when cleared
- *
- * Since: 1.0
- */
-NmBumpScope
-nm_bump_allocator_begin_scope (NmBumpAllocator *self)
-{
-  NmBumpScope scope = { 0 };
-
-  g_return_val_if_fail (NM_IS_BUMP_ALLOCATOR (self), scope);
-
-  scope.allocator = self;
-  nm_bump_allocator_checkpoint (self, &scope.checkpoint);
-
-  return scope;
-}
-
-/**
- * nm_bump_scope_clear: (skip)
- * @scope: an #NmBumpScope
- *
- * Restores the scope's checkpoint, releasing what was allocated in the
- * scope. A scope whose checkpoint was invalidated (by a reset, or by
- * restoring an older checkpoint inside the scope) is reported with
- * g_critical(). Clearing twice does nothing.
- *
- * Since: 1.0
- */
-void
-nm_bump_scope_clear (NmBumpScope *scope)
-{
-  g_autoptr(GError) error = NULL;
-  NmBumpAllocator *self;
-
-  g_return_if_fail (scope != NULL);
-
-  self = g_steal_pointer (&scope->allocator);
-  if (self == NULL)
-    return;
-
-  if (!nm_bump_allocator_restore (self, &scope->checkpoint, &error))
-    g_critical ("Scope ended without restoring: %s", error->message);
+  _nm_allocator_notify_usage ((NmAllocator *) self, &self->common, properties,
+                              used_before, used_after, peak_before, peak_after);
 }
 
 /* Object */
@@ -973,26 +135,19 @@ static void
 nm_bump_allocator_finalize (GObject *object)
 {
   NmBumpAllocator *self = (NmBumpAllocator *) object;
-  gsize used = bump_used (self);
+  gsize used = nm_bump_used (self);
 
   if (self->common.leak_report && used > 0)
-    {
-      g_autofree char *size = _nm_format_size (used);
+    _nm_allocator_report_leaks (&self->common, self->n_live, used,
+                                "reset the allocator, or restore a checkpoint, before "
+                                "dropping it");
 
-      g_message ("%s “%s” finalized with %s (%" G_GSIZE_FORMAT " bytes) still in use.",
-                 self->common.label, self->common.name, size, used);
-    }
-
-  while (self->current != NULL)
-    {
-      NmBumpChunk *chunk = self->current;
-
-      self->current = chunk->prev;
-      chunk_free (self, chunk);
-    }
+  _nm_bump_free_all_chunks (self);
 
   g_array_unref (self->restore_marks);
-  g_mutex_clear (&self->grow_lock);
+  pthread_mutex_destroy (&self->grow_lock);
+  g_clear_object (&self->config);
+  g_clear_pointer (&self->construct.name, g_free);
   _nm_allocator_common_clear (&self->common);
 
   G_OBJECT_CLASS (nm_bump_allocator_parent_class)->finalize (object);
@@ -1019,8 +174,168 @@ nm_bump_allocator_get_property (GObject    *object,
       g_value_set_uint (value, nm_bump_allocator_get_chunk_count (self));
       break;
 
+    case PROP_CONFIG:
+      g_value_set_object (value, self->config);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+nm_bump_allocator_set_property (GObject      *object,
+                                guint         prop_id,
+                                const GValue *value,
+                                GParamSpec   *pspec)
+{
+  NmBumpAllocator *self = NM_BUMP_ALLOCATOR (object);
+  NmBumpConstructProps *props = &self->construct;
+
+  /* Construct-only: recorded here, applied by constructed(). GObject sets
+   * every construct property, with its default when not given, so a value
+   * other than the default is what counts as given. */
+  if (g_param_value_defaults (pspec, value))
+    return;
+
+  switch (prop_id)
+    {
+    case NM_ALLOCATOR_PROP_NAME:
+      g_free (props->name);
+      props->name = g_value_dup_string (value);
+      props->set |= NM_FIELD_NAME;
+      break;
+
+    case NM_ALLOCATOR_PROP_CAPACITY:
+      props->capacity = g_value_get_uint64 (value);
+      props->set |= NM_FIELD_CAPACITY;
+      break;
+
+    case PROP_MAX_CAPACITY:
+      props->max_capacity = g_value_get_uint64 (value);
+      props->set |= NM_FIELD_MAX_CAPACITY;
+      break;
+
+    case NM_ALLOCATOR_PROP_THREAD_SAFE:
+      props->thread_safe = g_value_get_boolean (value);
+      props->set |= NM_FIELD_THREAD_SAFE;
+      break;
+
+    case PROP_CONFIG:
+      g_set_object (&self->config, g_value_get_object (value));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+/* The settings in effect: the config property, overridden by the
+ * properties given alongside, validated like the builder does. */
+static NmMemoryConfig *
+settings_from_construct_props (NmBumpAllocator *self)
+{
+  g_autoptr(NmMemoryConfigBuilder) builder = NULL;
+  g_autoptr(NmMemoryConfig) config = NULL;
+  g_autoptr(GError) error = NULL;
+  NmBumpConstructProps *props = &self->construct;
+  const char *name = NULL;
+
+  if (self->config != NULL && nm_memory_config_get_kind (self->config) != NM_ALLOCATOR_KIND_BUMP)
+    {
+      g_critical ("Bump allocator: the configuration “%s” describes a %s allocator, not a "
+                  "bump allocator; using the defaults of nm_memory_config_new_production() "
+                  "instead.", nm_memory_config_get_name (self->config),
+                  nm_memory_config_get_kind (self->config) == NM_ALLOCATOR_KIND_POOL
+                  ? "pool" : "stack");
+      g_clear_object (&self->config);
+    }
+
+  if (self->config != NULL)
+    {
+      builder = nm_memory_config_builder_new_from_config (self->config);
+      name = nm_memory_config_get_name (self->config);
+    }
+  else
+    {
+      config = nm_memory_config_new_production (NM_ALLOCATOR_KIND_BUMP);
+      builder = nm_memory_config_builder_new_from_config (config);
+    }
+
+  if (props->set & NM_FIELD_NAME)
+    name = props->name;
+  if (props->set & NM_FIELD_CAPACITY)
+    {
+      guint64 max_capacity = nm_memory_config_get_max_capacity (config ? config : self->config);
+
+      nm_memory_config_builder_set_capacity (builder, props->capacity);
+      /* A capacity above the default growth limit raises it. */
+      if (!(props->set & NM_FIELD_MAX_CAPACITY) && max_capacity != 0 &&
+          max_capacity < props->capacity)
+        nm_memory_config_builder_set_max_capacity (builder, props->capacity);
+    }
+  if (props->set & NM_FIELD_MAX_CAPACITY)
+    nm_memory_config_builder_set_max_capacity (builder, props->max_capacity);
+  if (props->set & NM_FIELD_THREAD_SAFE)
+    nm_memory_config_builder_set_thread_safe (builder, props->thread_safe);
+
+  /* An unnamed allocator is named after its kind. */
+  if (name == NULL || *name == '\0')
+    name = "bump";
+  nm_memory_config_builder_set_name (builder, name);
+
+  g_clear_object (&config);
+  config = nm_memory_config_builder_build (builder, &error);
+  if (config != NULL)
+    return g_steal_pointer (&config);
+
+  g_critical ("Bump allocator “%s”: %s Using the defaults of nm_memory_config_new_production() "
+              "instead.", name, error->message);
+
+  config = nm_memory_config_new_production (NM_ALLOCATOR_KIND_BUMP);
+  g_clear_object (&builder);
+  builder = nm_memory_config_builder_new_from_config (config);
+  nm_memory_config_builder_set_name (builder, name);
+  g_clear_object (&config);
+
+  return nm_memory_config_builder_build (builder, NULL);
+}
+
+static void
+nm_bump_allocator_constructed (GObject *object)
+{
+  NmBumpAllocator *self = (NmBumpAllocator *) object;
+  NmAllocatorCommon *c = &self->common;
+  NmMemoryConfig *settings;
+  NmBumpChunk *first;
+
+  G_OBJECT_CLASS (nm_bump_allocator_parent_class)->constructed (object);
+
+  settings = settings_from_construct_props (self);
+  g_clear_object (&self->config);
+  self->config = settings;
+  g_clear_pointer (&self->construct.name, g_free);
+
+  _nm_allocator_common_apply_config (c, self->config);
+
+  self->capacity = nm_memory_config_get_capacity (self->config);
+  self->max_capacity = nm_memory_config_get_max_capacity (self->config);
+  self->redzone = c->validate ? NM_BUMP_REDZONE : 0;
+  self->check_owner = c->validate && !c->thread_safe;
+  self->fast.count_step = c->track_stats ? 1 : 0;
+  /* Leak reports count live blocks, which only the slow path does. */
+  self->fast.slow_flags = _nm_allocator_common_slow_flags (c) |
+                          (c->leak_report ? NM_BUMP_SLOW_COUNT_LIVE : 0);
+  /* Blocks with redzones are laid out by the slow path only. */
+  g_assert (self->redzone == 0 || self->fast.slow_flags != 0);
+
+  /* When the system refuses the first chunk, the object still works: every
+   * allocation tries again and fails with the reason. */
+  first = _nm_bump_chunk_new (self, self->capacity);
+  if (first != NULL)
+    {
+      self->first = first;
+      nm_bump_enter_chunk (self, first, first->start);
     }
 }
 
@@ -1029,93 +344,165 @@ nm_bump_allocator_class_init (NmBumpAllocatorClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  object_class->constructed = nm_bump_allocator_constructed;
   object_class->finalize = nm_bump_allocator_finalize;
   object_class->get_property = nm_bump_allocator_get_property;
+  object_class->set_property = nm_bump_allocator_set_property;
 
-  _nm_allocator_class_override_properties (object_class, properties);
+  /* The statistics are the interface's read-only properties; the settings
+   * are the class's own, readable and writable at construction. */
+  g_object_class_override_property (object_class, NM_ALLOCATOR_PROP_BYTES_USED, "bytes-used");
+  g_object_class_override_property (object_class, NM_ALLOCATOR_PROP_BYTES_PEAK, "bytes-peak");
+  g_object_class_override_property (object_class, NM_ALLOCATOR_PROP_ALLOCATION_COUNT,
+                                    "allocation-count");
   _nm_allocator_class_set_common (object_class, G_STRUCT_OFFSET (NmBumpAllocator, common));
+
+  /**
+   * NmBumpAllocator:name:
+   *
+   * The allocator's name, for messages. Set at construction; an allocator
+   * without a name (%NULL or empty) is named after its kind, “bump”.
+   *
+   * Since: 1.0
+   */
+  properties [NM_ALLOCATOR_PROP_NAME] =
+    g_param_spec_string ("name", NULL, "The allocator's name", NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * NmBumpAllocator:capacity:
+   *
+   * Set at construction: the usable bytes of the first chunk, from 1 byte to
+   * 1 TiB (default: 1 MiB, as in nm_memory_config_new_production()). Read:
+   * the usable bytes of all chunks held, which growth raises and reset
+   * lowers again; 0 while the system refuses the first chunk.
+   *
+   * Since: 1.0
+   */
+  properties [NM_ALLOCATOR_PROP_CAPACITY] =
+    g_param_spec_uint64 ("capacity", NULL, "Bytes of the first chunk; read: of all chunks",
+                         0, G_MAXUINT64, 1024 * 1024,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * NmBumpAllocator:thread-safe:
+   *
+   * Whether several threads may allocate at once. Set at construction;
+   * default %FALSE.
+   *
+   * Since: 1.0
+   */
+  properties [NM_ALLOCATOR_PROP_THREAD_SAFE] =
+    g_param_spec_boolean ("thread-safe", NULL, "Whether several threads may use it at once",
+                          FALSE,
+                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                          G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
    * NmBumpAllocator:max-capacity:
    *
    * The most backing memory the allocator may grow to, or 0 when its
-   * capacity is fixed.
+   * capacity is fixed. Set at construction; default 256 MiB, as in
+   * nm_memory_config_new_production(), or #NmAllocator:capacity when that is
+   * given and larger.
    *
    * Since: 1.0
    */
   properties [PROP_MAX_CAPACITY] =
-    g_param_spec_uint64 ("max-capacity", NULL, NULL, 0, G_MAXUINT64, 0,
-                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+    g_param_spec_uint64 ("max-capacity", NULL, "The most backing memory to grow to, 0 for none",
+                         0, G_MAXUINT64, 256 * 1024 * 1024,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
    * NmBumpAllocator:chunk-count:
    *
-   * Chunks of backing memory currently held.
+   * Chunks of backing memory currently held. Notified, with
+   * #NmAllocator:capacity, when growth adds a chunk and when a reset or a
+   * restore releases chunks.
    *
    * Since: 1.0
    */
   properties [PROP_CHUNK_COUNT] =
-    g_param_spec_uint ("chunk-count", NULL, NULL, 0, G_MAXUINT, 0,
+    g_param_spec_uint ("chunk-count", NULL, "Chunks of backing memory held",
+                       0, G_MAXUINT, 0,
                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
-  g_object_class_install_property (object_class, PROP_MAX_CAPACITY, properties [PROP_MAX_CAPACITY]);
-  g_object_class_install_property (object_class, PROP_CHUNK_COUNT, properties [PROP_CHUNK_COUNT]);
+  /**
+   * NmBumpAllocator:config:
+   *
+   * Every setting at once, at construction: a configuration of kind
+   * %NM_ALLOCATOR_KIND_BUMP. The other construct-only properties override
+   * it when set to other values than their defaults. Read: the settings in
+   * effect.
+   *
+   * Since: 1.0
+   */
+  properties [PROP_CONFIG] =
+    g_param_spec_object ("config", NULL, "Every setting at once",
+                         NM_TYPE_MEMORY_CONFIG,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
-  bump_type = G_TYPE_FROM_CLASS (klass);
-}
+  for (guint i = NM_ALLOCATOR_PROP_NAME; i < N_PROPS; i++)
+    if (properties [i] != NULL)
+      g_object_class_install_property (object_class, i, properties [i]);
 
-static void
-nm_bump_allocator_iface_init (NmAllocatorInterface *iface)
-{
-  iface->alloc = bump_alloc;
-  iface->free = bump_free;
-  iface->reset = bump_reset;
-  iface->owns = bump_owns;
-  iface->get_stats = bump_get_stats;
-  iface->trim = bump_trim;
+  properties [NM_ALLOCATOR_PROP_BYTES_USED] = g_object_class_find_property (object_class, "bytes-used");
+  properties [NM_ALLOCATOR_PROP_BYTES_PEAK] = g_object_class_find_property (object_class, "bytes-peak");
+  properties [NM_ALLOCATOR_PROP_ALLOCATION_COUNT] =
+    g_object_class_find_property (object_class, "allocation-count");
+
+  _nm_bump_allocator_type = G_TYPE_FROM_CLASS (klass);
 }
 
 static void
 nm_bump_allocator_init (NmBumpAllocator *self)
 {
-  g_mutex_init (&self->grow_lock);
-  self->restore_marks = g_array_new (FALSE, FALSE, sizeof (RestoreMark));
+  pthread_mutex_init (&self->grow_lock, NULL);
+  self->restore_marks = g_array_new (FALSE, FALSE, sizeof (NmBumpRestoreMark));
+  /* Resets count in the low half; the allocator's serial is the high half. */
+  self->epoch = _nm_allocator_next_serial () << 32;
+  _nm_allocator_common_init (&self->common, "Bump allocator", "bump", FALSE);
 }
 
 NmBumpAllocator *
 _nm_bump_allocator_new_from_config (NmMemoryConfig  *config,
                                     GError         **error)
 {
+  g_autoptr(NmMemoryConfigBuilder) builder = NULL;
+  g_autoptr(NmMemoryConfig) valid = NULL;
   g_autoptr(NmBumpAllocator) self = NULL;
-  NmBumpChunk *first;
 
   g_return_val_if_fail (nm_memory_config_get_kind (config) == NM_ALLOCATOR_KIND_BUMP, NULL);
 
-  self = g_object_new (NM_TYPE_BUMP_ALLOCATOR, NULL);
-  _nm_allocator_common_init (&self->common, "Bump allocator", NULL, FALSE);
-  _nm_allocator_common_apply_config (&self->common, config);
+  /* Refuse with a GError what construction would refuse with a critical
+   * (a configuration made without the builder). */
+  builder = nm_memory_config_builder_new_from_config (config);
+  valid = nm_memory_config_builder_build (builder, error);
+  if (valid == NULL)
+    return NULL;
 
-  self->capacity = nm_memory_config_get_capacity (config);
-  self->max_capacity = nm_memory_config_get_max_capacity (config);
-  self->fast.count_step = self->common.track_stats ? 1 : 0;
-  self->fast.slow_flags = (self->common.thread_safe ? SLOW_THREAD_SAFE : 0) |
-                     (self->common.sanitize ? SLOW_SANITIZE : 0) |
-                     (self->common.poison ? SLOW_POISON : 0) |
-                     (self->common.validate && !self->common.thread_safe ? SLOW_VALIDATE : 0);
-
-  first = chunk_new (self, self->capacity);
-  if (first == NULL)
+  self = g_object_new (NM_TYPE_BUMP_ALLOCATOR, "config", valid, NULL);
+  if (self->first == NULL)
     {
-      g_autofree char *size = _nm_format_size (self->capacity);
+      g_autofree char *first = _nm_size_format_human (self->capacity);
+      g_autofree char *state = g_strdup_printf ("the system refused %" G_GSIZE_FORMAT " bytes",
+                                                self->capacity);
+      g_autofree char *what = g_strdup_printf ("its first chunk of %s", first);
+      NmFailureInfo info = {
+        .size = self->capacity,
+        .alignment = 2 * sizeof (gpointer),
+        .what = what,
+        .state = state,
+        .suggestion = "Lower capacity, and let the allocator grow with max-capacity if it must.",
+      };
 
-      g_set_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY,
-                   "%s “%s”: the system refused its first chunk of %s. Lower capacity.",
-                   self->common.label, self->common.name, size);
+      _nm_allocator_fail_backing (NM_ALLOCATOR (self), &self->common, error, &info);
       return NULL;
     }
-
-  self->first = first;
-  enter_chunk (self, first, first->start);
 
   return g_steal_pointer (&self);
 }
@@ -1139,7 +526,8 @@ new_with_builder (NmMemoryConfigBuilder  *builder,
  *
  * Creates a single-thread bump allocator named “bump” with a fixed
  * @capacity. A capacity of 0 or above 1 TiB is an
- * %NM_CONFIG_ERROR_INVALID_VALUE error.
+ * %NM_CONFIG_ERROR_INVALID_VALUE error; a capacity the system refuses is an
+ * %NM_ALLOCATOR_ERROR_OUT_OF_MEMORY error.
  *
  * Returns: (transfer full) (nullable): a new #NmBumpAllocator, or %NULL
  *   with @error set
@@ -1155,14 +543,15 @@ nm_bump_allocator_new (gsize    capacity,
 
 /**
  * nm_bump_allocator_new_full:
- * @name: (nullable): the allocator's name, for messages
+ * @name: (nullable): the allocator's name, for messages; %NULL for “bump”
  * @capacity: bytes available up front, at least 1
  * @max_capacity: the most backing memory to grow to, or 0 for a fixed capacity
  * @thread_safe: whether several threads allocate at once
  * @error: return location for a #GError, or %NULL
  *
  * Creates a bump allocator; the settings are validated like those of an
- * #NmMemoryConfigBuilder.
+ * #NmMemoryConfigBuilder, and a first chunk the system refuses is an
+ * %NM_ALLOCATOR_ERROR_OUT_OF_MEMORY error.
  *
  * Returns: (transfer full) (nullable): a new #NmBumpAllocator, or %NULL
  *   with @error set
@@ -1220,12 +609,14 @@ nm_bump_allocator_get_max_capacity (NmBumpAllocator *self)
 guint
 nm_bump_allocator_get_chunk_count (NmBumpAllocator *self)
 {
-  guint n = 0;
+  guint n;
 
   g_return_val_if_fail (NM_IS_BUMP_ALLOCATOR (self), 0);
 
-  for (NmBumpChunk *c = __atomic_load_n (&self->current, __ATOMIC_ACQUIRE); c; c = c->prev)
-    n++;
+  nm_bump_lock (self);
+  n = nm_bump_count_chunks (self);
+  nm_bump_unlock (self);
 
   return n;
 }
+

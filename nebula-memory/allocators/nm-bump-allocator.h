@@ -63,7 +63,8 @@ struct _NmBumpCheckpoint
   guint64  chunk_serial;
   guint64  epoch;
   guint64  sequence;
-  gpointer _reserved[2];
+  gsize    n_live;
+  gpointer _reserved[1];
 };
 
 /**
@@ -82,22 +83,27 @@ struct _NmBumpCheckpoint
  *
  * Since: 1.0
  */
-typedef struct _NmBumpScope NmBumpScope;
+/* The attribute sits on the typedef, where gtk-doc's scanner reads past
+ * it: a scope is declared with g_auto() and never read, which is not an
+ * unused variable. */
+typedef struct _NmBumpScope NmBumpScope G_GNUC_UNUSED;
 
 struct _NmBumpScope
 {
   /*< private >*/
   NmBumpAllocator  *allocator;
   NmBumpCheckpoint  checkpoint;
-} G_GNUC_UNUSED; /* declared with g_auto() and never read: not an unused variable */
+};
 
 #ifndef __GTK_DOC_IGNORE__
+#ifndef __GI_SCANNER__
 /*< private >
  * The allocation state the inline fast path of nm_bump_allocator_alloc()
  * reads. It sits right after the GObject in every NmBumpAllocator; its
- * layout is part of the ABI, its fields are not API.
+ * layout is part of the ABI, its fields are not API (hence the leading
+ * underscore, and hidden from introspection and the manual).
  */
-typedef struct _NmBumpAllocatorFast NmBumpAllocatorFast;
+typedef struct _NmBumpAllocatorFast _NmBumpAllocatorFast;
 
 struct _NmBumpAllocatorFast
 {
@@ -108,7 +114,8 @@ struct _NmBumpAllocatorFast
   guint64  count_step;
   guint    slow_flags;
 };
-#endif
+#endif /* __GI_SCANNER__ */
+#endif /* __GTK_DOC_IGNORE__ */
 
 NM_AVAILABLE_IN_1_0
 GType             nm_bump_checkpoint_get_type   (void) G_GNUC_CONST;
@@ -163,7 +170,7 @@ _nm_bump_allocator_alloc_inline (NmBumpAllocator  *self,
 {
   if (G_LIKELY (self != NULL))
     {
-      NmBumpAllocatorFast *fast = (NmBumpAllocatorFast *) ((GObject *) self + 1);
+      _NmBumpAllocatorFast *fast = (_NmBumpAllocatorFast *) ((GObject *) self + 1);
       guintptr p = ((guintptr) fast->cursor + alignment - 1) & ~(guintptr) (alignment - 1);
 
       /* limit is NULL whenever the allocator needs its slow path. */
