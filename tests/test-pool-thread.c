@@ -485,6 +485,7 @@ test_pool_thread_racing_double_free (void)
 {
   g_autofree Race *race = g_new0 (Race, 1);
   g_autoptr(NmPoolAllocator) pool = NULL;
+  g_autoptr(NmMemoryConfig) config = NULL;
   g_autoptr(NmAllocatorStats) stats = NULL;
   g_autoptr(GError) error = NULL;
   gpointer args[2][2];
@@ -504,6 +505,8 @@ test_pool_thread_racing_double_free (void)
 
   pool = nm_pool_allocator_new_full ("race", 64, 16, 256, 0, TRUE, &error);
   g_assert_no_error (error);
+  g_object_get (pool, "config", &config, NULL);
+  g_assert_false (nm_memory_config_get_validate (config));
   race->pool = pool;
   /* A tenth of the stress operations: 100 000 races in a normal build, where
    * a free without the atomic claim hands a block out twice within a few
