@@ -22,4 +22,5 @@
 # include "allocators/nm-bump-allocator.h"
 # include "allocators/nm-pool-allocator.h"
 # include "allocators/nm-stack-allocator.h"
+# include "nm-async-cache.h"
 #undef NM_INSIDE

@@ -13,6 +13,7 @@
 #include "nm-allocator.h"
 #include "nm-error.h"
 #include "nm-error-private.h"
+#include "nm-notifier-private.h"
 #include "nm-sanitizer-private.h"
 #include "nm-size-private.h"
 #include "nm-memory-config.h"
@@ -78,9 +79,12 @@ typedef struct _NmAllocatorCommon
   GThread    *owner;
   GThread    *reported;
 
-  /* Last values announced through notify, to notify only on change. */
-  guint64     notified_used;
-  guint64     notified_peak;
+  /* Notifications: delivered on context (the thread-default main
+   * context at construction) by a notifier made at the first one. */
+  GMainContext *context;
+  NmNotifier   *notifier;
+  guint         pending_notify;   /* property ids to notify, 1 << id */
+  guint64       notified_peak;    /* bytes-peak when last queued: it rises silently */
 } NmAllocatorCommon;
 
 /* Why an allocator cannot take its inline fast path. One set for all three
@@ -198,7 +202,16 @@ void     _nm_allocator_report_leaks          (NmAllocatorCommon  *common,
                                               guint64             live_bytes,
                                               const char         *advice) NM_COLD;
 
-/* After a reset, pop or trim: notifies bytes-used and bytes-peak if the
+/* Queues notify::<property> of @self for its main context: at most one
+ * delivery per main-loop iteration, never from the caller's stack. @pspecs
+ * is the class's property table (the same on every call), @prop_id an index
+ * in it below 32. Costs one load when the property is already queued. */
+void     _nm_allocator_queue_notify          (NmAllocator        *self,
+                                              NmAllocatorCommon  *common,
+                                              GParamSpec        **pspecs,
+                                              guint               prop_id);
+
+/* After a reset, pop or trim: queues bytes-used and bytes-peak when the
  * values a reader would see changed (before and after, not last notified). */
 void     _nm_allocator_notify_usage          (NmAllocator        *self,
                                               NmAllocatorCommon  *common,

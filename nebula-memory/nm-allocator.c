@@ -529,6 +529,7 @@ _nm_allocator_common_init (NmAllocatorCommon *common,
                            gboolean           thread_safe)
 {
   memset (common, 0, sizeof *common);
+  common->context = g_main_context_ref_thread_default ();
   common->label = label;
   common->name = g_strdup (name ? name : "");
   common->thread_safe = !!thread_safe;
@@ -555,6 +556,8 @@ void
 _nm_allocator_common_clear (NmAllocatorCommon *common)
 {
   _nm_backing_set_budget (common, NULL);
+  g_clear_pointer (&common->notifier, _nm_notifier_free);
+  g_clear_pointer (&common->context, g_main_context_unref);
   g_clear_pointer (&common->name, g_free);
 }
 
@@ -640,18 +643,62 @@ _nm_allocator_reset_done (NmAllocator        *self,
                           guint64             bytes_peak)
 {
   __atomic_store_n (&common->n_resets, common->n_resets + 1, __ATOMIC_RELAXED);
+  _nm_allocator_notify_usage (self, common, pspecs, G_MAXUINT64, bytes_used,
+                              common->notified_peak, bytes_peak);
+}
 
-  if (bytes_used != common->notified_used)
+static void
+deliver_notifications (GObject  *object,
+                       gpointer  data)
+{
+  NmAllocatorCommon *common = _nm_allocator_get_common ((NmAllocator *) object);
+  GParamSpec **pspecs = data;
+  guint pending = __atomic_exchange_n (&common->pending_notify, 0, __ATOMIC_ACQ_REL);
+
+  for (guint id = 0; pending != 0; id++, pending >>= 1)
+    if (pending & 1)
+      g_object_notify_by_pspec (object, pspecs [id]);
+}
+
+static NmNotifier *
+ensure_notifier (NmAllocator        *self,
+                 NmAllocatorCommon  *common,
+                 GParamSpec        **pspecs)
+{
+  NmNotifier *notifier = __atomic_load_n (&common->notifier, __ATOMIC_ACQUIRE);
+  NmNotifier *expected = NULL;
+
+  if (G_LIKELY (notifier != NULL))
+    return notifier;
+
+  /* Made at the first notification, so allocators that never change in a
+   * way anyone could observe cost no source; two threads may race here in
+   * thread-safe mode, and the loser's notifier goes away unused. */
+  notifier = _nm_notifier_new (G_OBJECT (self), common->context, deliver_notifications,
+                               pspecs, "[nebula-memory] allocator notification");
+  if (!__atomic_compare_exchange_n (&common->notifier, &expected, notifier, FALSE,
+                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
     {
-      common->notified_used = bytes_used;
-      g_object_notify_by_pspec (G_OBJECT (self), pspecs [NM_ALLOCATOR_PROP_BYTES_USED]);
+      _nm_notifier_free (notifier);
+      notifier = expected;
     }
 
-  if (bytes_peak != common->notified_peak)
-    {
-      common->notified_peak = bytes_peak;
-      g_object_notify_by_pspec (G_OBJECT (self), pspecs [NM_ALLOCATOR_PROP_BYTES_PEAK]);
-    }
+  return notifier;
+}
+
+void
+_nm_allocator_queue_notify (NmAllocator        *self,
+                            NmAllocatorCommon  *common,
+                            GParamSpec        **pspecs,
+                            guint               prop_id)
+{
+  guint bit = 1u << prop_id;
+
+  if (__atomic_load_n (&common->pending_notify, __ATOMIC_RELAXED) & bit)
+    return;
+
+  __atomic_fetch_or (&common->pending_notify, bit, __ATOMIC_RELEASE);
+  _nm_notifier_wake (ensure_notifier (self, common, pspecs));
 }
 
 void
@@ -663,13 +710,11 @@ _nm_allocator_notify_usage (NmAllocator        *self,
                             guint64             peak_before,
                             guint64             peak_after)
 {
-  common->notified_used = used_after;
   common->notified_peak = peak_after;
-
   if (used_before != used_after)
-    g_object_notify_by_pspec (G_OBJECT (self), pspecs [NM_ALLOCATOR_PROP_BYTES_USED]);
+    _nm_allocator_queue_notify (self, common, pspecs, NM_ALLOCATOR_PROP_BYTES_USED);
   if (peak_before != peak_after)
-    g_object_notify_by_pspec (G_OBJECT (self), pspecs [NM_ALLOCATOR_PROP_BYTES_PEAK]);
+    _nm_allocator_queue_notify (self, common, pspecs, NM_ALLOCATOR_PROP_BYTES_PEAK);
 }
 
 void

@@ -12,79 +12,41 @@
 #include "config.h"
 
 #include "nm-memory-budget-private.h"
+#include "nm-notifier-private.h"
 
 #define load64 _nm_budget_load
 #define inc64  _nm_budget_inc
 
 /* Delivery of events: see "Notification policy" in nm-memory-budget.c. */
 
-typedef struct
+static void
+deliver (GObject  *object,
+         gpointer  data)
 {
-  GSource   source;
-  GWeakRef  budget;
-} BudgetSource;
-
-static gboolean
-budget_source_dispatch (GSource     *source,
-                        GSourceFunc  callback,
-                        gpointer     user_data)
-{
-  NmMemoryBudget *self = g_weak_ref_get (&((BudgetSource *) source)->budget);
-
-  g_source_set_ready_time (source, -1);
-  if (self == NULL)
-    return G_SOURCE_CONTINUE;
-
-  /* Cleared before reading: a change from now on wakes the source again. */
-  g_atomic_int_set (&self->source_pending, 0);
+  NmMemoryBudget *self = (NmMemoryBudget *) object;
 
   _nm_memory_budget_emit_high_crossed (self);
   _nm_memory_budget_notify_usage (self);
-  g_object_unref (self);
-
-  return G_SOURCE_CONTINUE;
 }
-
-static void
-budget_source_finalize (GSource *source)
-{
-  g_weak_ref_clear (&((BudgetSource *) source)->budget);
-}
-
-static GSourceFuncs budget_source_funcs = {
-  .dispatch = budget_source_dispatch,
-  .finalize = budget_source_finalize,
-};
 
 void
 _nm_memory_budget_attach_source (NmMemoryBudget *self)
 {
-  self->source = g_source_new (&budget_source_funcs, sizeof (BudgetSource));
-  g_weak_ref_init (&((BudgetSource *) self->source)->budget, self);
-  g_source_set_static_name (self->source, "[nebula-memory] budget notification");
-  g_source_set_ready_time (self->source, -1);
-  g_source_attach (self->source, self->context);
+  self->notifier = _nm_notifier_new (G_OBJECT (self), self->context, deliver, NULL,
+                                     "[nebula-memory] budget notification");
 }
 
 void
 _nm_memory_budget_destroy_source (NmMemoryBudget *self)
 {
-  if (self->source != NULL)
-    {
-      g_source_destroy (self->source);
-      g_clear_pointer (&self->source, g_source_unref);
-    }
+  g_clear_pointer (&self->notifier, _nm_notifier_free);
 }
 
-/* Wakes the budget's source, once until it runs. No allocation; the
- * wake-up itself (a lock and a write to the context's wakeup fd) happens
- * once per main-loop iteration at most. */
+/* Wakes the budget's notifier, once until it runs: see nm-notifier-private.h. */
 static inline void
 wake (NmMemoryBudget *level)
 {
-  if (!g_atomic_int_get (&level->source_pending) &&
-      g_atomic_int_compare_and_exchange (&level->source_pending, 0, 1))
-    g_source_set_ready_time (level->source, 0);
+  _nm_notifier_wake (level->notifier);
 }
 
 /* After a charge or an uncharge of @self: high crossings are signalled now
@@ -109,7 +71,7 @@ deliver_path (NmMemoryBudget *self)
 }
 
 /* Charging. The cost per level, uncontended: one compare-and-swap on used,
- * a read of source_pending, and after the whole path succeeded a read of
+ * a read of the notifier's woken flag, and after the whole path succeeded a read of
  * used and peak (a compare-and-swap while the use grows past the peak):
  * a few nanoseconds per level, see the report of test-budget's charge-cost. */
 

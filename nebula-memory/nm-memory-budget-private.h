@@ -14,6 +14,8 @@
 
 #pragma once
 
+#include "nm-notifier-private.h"
+
 #include "nm-memory-budget.h"
 #include "nm-error-private.h"
 
@@ -36,7 +38,7 @@ struct _NmMemoryBudget
   guint64          max_request;     /* 0: none */
   GMainContext    *context;         /* where events are delivered */
   GThread         *thread;          /* emits high-crossed synchronously */
-  GSource         *source;          /* attached to context; delivers the rest */
+  NmNotifier      *notifier;        /* on context; delivers the rest */
   GWeakRef        *in_parent;       /* our entry in parent->children */
 
   /* Updated atomically, without a lock. Invariants: used <= limit at
@@ -48,7 +50,6 @@ struct _NmMemoryBudget
   guint64          n_refused;
   gint             high_armed;      /* 1: the next crossing signals */
   gint             undelivered_high;/* crossings not signalled yet */
-  gint             source_pending;  /* source woken: used, peak or crossings to deliver */
 
   /* Guarded by lock. */
   GMutex           lock;

@@ -233,4 +233,26 @@ nm_sanitizer_release_range (const void *pool,
     nm_sanitizer_pool_trim (pool, base, kept, len);
 }
 
+/* ThreadSanitizer: GLib's GMutex, GCond and GAsyncQueue are futex-based and
+ * invisible to it, so a hand-off through GTask, GThreadPool or GMainContext
+ * shows no happens-before edge. Code that hands memory to another thread
+ * through them says so: release before handing off, acquire on receipt. */
+#if defined(__SANITIZE_THREAD__)
+# define NM_HAVE_TSAN 1
+#elif defined(__has_feature)
+# if __has_feature(thread_sanitizer)
+#  define NM_HAVE_TSAN 1
+# endif
+#endif
+
+#ifdef NM_HAVE_TSAN
+void __tsan_acquire (void *addr);
+void __tsan_release (void *addr);
+# define nm_sanitizer_handoff_release(p) __tsan_release ((void *) (p))
+# define nm_sanitizer_handoff_acquire(p) __tsan_acquire ((void *) (p))
+#else
+# define nm_sanitizer_handoff_release(p) ((void) (p))
+# define nm_sanitizer_handoff_acquire(p) ((void) (p))
+#endif
+
 G_END_DECLS

@@ -50,6 +50,18 @@ nm_test_count_notify (GString    *log,
   return n;
 }
 
+/* Delivers what is queued on the thread-default main context:
+ * notifications of allocators and budgets arrive there, batched. */
+static inline void
+nm_test_flush_notify (void)
+{
+  GMainContext *context = g_main_context_ref_thread_default ();
+
+  while (g_main_context_iteration (context, FALSE))
+    ;
+  g_main_context_unref (context);
+}
+
 /* Counts NmAllocator::allocation-failed and keeps a copy of the last error. */
 typedef struct
 {

@@ -304,20 +304,109 @@ test_allocator_notify_on_reset (void)
   /* Never per allocation. */
   for (guint i = 0; i < 10; i++)
     nm_allocator_alloc (alloc, 10, 1, NULL);
+  nm_test_flush_notify ();
   g_assert_cmpstr (log->str, ==, "");
 
-  /* used went from 100 to 0: what a reader sees changed. */
+  /* used went from 100 to 0: what a reader sees changed; delivered on the
+   * main context, not from inside the reset. */
   nm_allocator_reset (alloc);
+  g_assert_cmpstr (log->str, ==, "");
+  nm_test_flush_notify ();
   g_assert_cmpstr (log->str, ==, "bytes-used;bytes-peak;");
 
   /* Nothing allocated since: no change. */
   g_string_truncate (log, 0);
   nm_allocator_reset (alloc);
+  nm_test_flush_notify ();
   g_assert_cmpstr (log->str, ==, "");
 
   nm_allocator_alloc (alloc, 200, 1, NULL);
   nm_allocator_reset (alloc);
+  nm_test_flush_notify ();
   g_assert_cmpstr (log->str, ==, "bytes-used;bytes-peak;");
+}
+
+/* A thousand resets between two main-loop iterations: one delivery. */
+static void
+test_allocator_notify_batched (void)
+{
+  g_autoptr(NmAllocator) alloc = new_arena ("batched", 4096);
+  g_autoptr(GString) log = g_string_new (NULL);
+
+  nm_test_log_notify (alloc, log);
+  for (guint i = 0; i < 1000; i++)
+    {
+      nm_allocator_alloc (alloc, 64, 8, NULL);
+      nm_allocator_reset (alloc);
+    }
+  nm_test_flush_notify ();
+  g_assert_cmpuint (nm_test_count_notify (log, "bytes-used"), ==, 1);
+  g_assert_cmpuint (nm_test_count_notify (log, "bytes-peak"), ==, 1);
+}
+
+typedef struct
+{
+  NmAllocator *alloc;
+  GThread     *notified_on;
+  guint        n_notified;
+} ThreadNotify;
+
+static void
+on_notify_thread (GObject    *object,
+                  GParamSpec *pspec,
+                  gpointer    user_data)
+{
+  ThreadNotify *tn = user_data;
+
+  tn->notified_on = g_thread_self ();
+  tn->n_notified++;
+}
+
+static gpointer
+reset_in_thread (gpointer data)
+{
+  ThreadNotify *tn = data;
+
+  nm_allocator_alloc (tn->alloc, 256, 8, NULL);
+  nm_allocator_reset (tn->alloc);
+
+  return NULL;
+}
+
+/* A change made on another thread is delivered on the allocator's main
+ * context, by the thread that runs it. */
+static void
+test_allocator_notify_other_thread (void)
+{
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+  g_autoptr(NmMemoryConfig) config = NULL;
+  g_autoptr(GError) error = NULL;
+  ThreadNotify tn = { 0 };
+  GThread *thread;
+
+  nm_memory_config_builder_set_kind (builder, NM_ALLOCATOR_KIND_BUMP);
+  nm_memory_config_builder_set_capacity (builder, 4096);
+  nm_memory_config_builder_set_thread_safe (builder, TRUE);
+  config = nm_memory_config_builder_build (builder, &error);
+  g_assert_no_error (error);
+  tn.alloc = nm_allocator_new_from_config (config, &error);
+  g_assert_no_error (error);
+
+  g_signal_connect (tn.alloc, "notify::bytes-used", G_CALLBACK (on_notify_thread), &tn);
+  thread = g_thread_new ("reset", reset_in_thread, &tn);
+  g_thread_join (thread);
+  g_assert_cmpuint (tn.n_notified, ==, 0);
+
+  nm_test_flush_notify ();
+  g_assert_cmpuint (tn.n_notified, ==, 1);
+  g_assert_true (tn.notified_on == g_thread_self ());
+
+  /* Queued, then the allocator goes away: nothing is delivered to it. */
+  nm_allocator_alloc (tn.alloc, 256, 8, NULL);
+  nm_allocator_reset (tn.alloc);
+  g_object_unref (tn.alloc);
+  nm_test_flush_notify ();
+  g_assert_cmpuint (tn.n_notified, ==, 1);
 }
 
 static void
@@ -440,6 +529,9 @@ main (int   argc,
   g_test_add_func ("/nebula/allocator/signal/allocation-failed", test_allocator_signal);
   g_test_add_func ("/nebula/allocator/properties", test_allocator_properties);
   g_test_add_func ("/nebula/allocator/properties/notify-on-reset", test_allocator_notify_on_reset);
+  g_test_add_func ("/nebula/allocator/properties/notify-batched", test_allocator_notify_batched);
+  g_test_add_func ("/nebula/allocator/properties/notify-other-thread",
+                   test_allocator_notify_other_thread);
   g_test_add_func ("/nebula/allocator/stats", test_allocator_stats);
   g_test_add_func ("/nebula/allocator/misuse/null-arguments", test_allocator_null_arguments);
   g_test_add_func ("/nebula/allocator/misuse/foreign-pointer", test_allocator_foreign_pointer);

@@ -1038,29 +1038,36 @@ test_bump_notify (void)
 
   for (guint i = 0; i < 10; i++)
     nm_bump_allocator_alloc (arena, 200, 1, NULL);
+  nm_test_flush_notify ();
   g_assert_cmpstr (log->str, ==, "");
 
   /* 2000 bytes used to 0: the value a reader sees changed. */
   nm_bump_allocator_reset (arena);
+  nm_test_flush_notify ();
   g_assert_nonnull (strstr (log->str, "bytes-used;"));
   g_string_truncate (log, 0);
 
   /* Nothing changed since: nothing notified. */
   nm_bump_allocator_reset (arena);
+  nm_test_flush_notify ();
   g_assert_cmpstr (log->str, ==, "");
 
   /* Growth: capacity and chunk count, on the allocation that grew. */
   nm_bump_allocator_checkpoint (arena, &checkpoint);
   nm_bump_allocator_alloc (arena, 4000, 1, NULL);
+  nm_test_flush_notify ();
   g_assert_cmpstr (log->str, ==, "");
   nm_bump_allocator_alloc (arena, 4000, 1, NULL);
+  nm_test_flush_notify ();
   g_assert_cmpstr (log->str, ==, "capacity;chunk-count;");
   g_string_truncate (log, 0);
   nm_bump_allocator_alloc (arena, 100, 1, NULL);
+  nm_test_flush_notify ();
   g_assert_cmpstr (log->str, ==, "");
 
   /* A restore that releases chunks. */
   g_assert_true (nm_bump_allocator_restore (arena, &checkpoint, NULL));
+  nm_test_flush_notify ();
   g_assert_cmpstr (log->str, ==, "capacity;chunk-count;");
   g_string_truncate (log, 0);
 
@@ -1069,6 +1076,7 @@ test_bump_notify (void)
   nm_bump_allocator_alloc (arena, 4000, 1, NULL);
   g_string_truncate (log, 0);
   nm_bump_allocator_reset (arena);
+  nm_test_flush_notify ();
   g_assert_nonnull (strstr (log->str, "bytes-used;"));
   g_assert_nonnull (strstr (log->str, "capacity;"));
   g_assert_nonnull (strstr (log->str, "chunk-count;"));

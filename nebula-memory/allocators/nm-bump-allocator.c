@@ -112,8 +112,9 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (NmBumpAllocator, nm_bump_allocator, G_TYPE_OBJECT
 void
 _nm_bump_notify_chunks_changed (NmBumpAllocator *self)
 {
-  g_object_notify_by_pspec (G_OBJECT (self), properties [NM_ALLOCATOR_PROP_CAPACITY]);
-  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_CHUNK_COUNT]);
+  _nm_allocator_queue_notify ((NmAllocator *) self, &self->common, properties,
+                              NM_ALLOCATOR_PROP_CAPACITY);
+  _nm_allocator_queue_notify ((NmAllocator *) self, &self->common, properties, PROP_CHUNK_COUNT);
 }
 
 /* After a reset: bytes-used and bytes-peak, when a reader would see them

@@ -3,7 +3,7 @@
 
 import GLib from 'gi://GLib';
 import Nm from 'gi://Nm?version=1.0';
-import {catchError, check, finish, loadKeyFile} from './harness.js';
+import {catchError, check, finish, flushMainContext, loadKeyFile} from './harness.js';
 
 const keyFile = loadKeyFile('bump.ini');
 
@@ -84,11 +84,15 @@ check(scripted.bytes_used === 0, 'reset through Nm.Allocator');
 
 // notify::bytes-used on reset.
 const notified = [];
+flushMainContext();
 scripted.connect('notify::bytes-used', obj => notified.push(obj.bytes_used));
 for (let i = 0; i < 10; i++)
     scripted.alloc(200, 1);
+flushMainContext();
 check(notified.length === 0, 'no notification per allocation');
 scripted.reset();
+check(notified.length === 0, 'delivered on the main context, not from inside reset');
+flushMainContext();
 check(notified.length === 1 && notified[0] === 0, 'notify::bytes-used on reset from 2000 to 0');
 
 // Backing memory the system refuses: the first allocation says so.

@@ -33,6 +33,14 @@ export function loadKeyFile(name) {
     return keyFile;
 }
 
+// Delivers what is queued on the default main context: allocators and
+// budgets send their notifications there, batched.
+export function flushMainContext() {
+    const context = GLib.MainContext.default();
+    while (context.iteration(false))
+        ;
+}
+
 // Exits non-zero when a check failed.
 export function finish() {
     System.exit(failures === 0 ? 0 : 1);

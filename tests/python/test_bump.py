@@ -12,6 +12,13 @@ import gi
 gi.require_version('Nm', '1.0')
 from gi.repository import GLib, Nm  # noqa: E402
 
+
+def flush_main_context():
+    """Delivers the notifications queued on the default main context."""
+    context = GLib.MainContext.default()
+    while context.iteration(False):
+        pass
+
 DATA = os.environ.get('NM_TEST_DATA', os.path.join(os.path.dirname(__file__), '..', 'data'))
 
 
@@ -185,8 +192,11 @@ class BumpObjectTest(unittest.TestCase):
         arena.connect('notify::bytes-used', lambda obj, pspec: seen.append(obj.props.bytes_used))
         for _ in range(10):
             arena.alloc(200, 1)
+        flush_main_context()
         self.assertEqual(seen, [])
         arena.reset()
+        self.assertEqual(seen, [], 'delivered on the main context, not from inside reset')
+        flush_main_context()
         self.assertEqual(seen, [0])
 
     def test_notify_on_growth(self):
@@ -196,9 +206,11 @@ class BumpObjectTest(unittest.TestCase):
         arena.connect('notify::capacity', lambda obj, pspec: seen.append(obj.props.capacity))
         arena.alloc(4000, 1)
         arena.alloc(4000, 1)
+        flush_main_context()
         self.assertEqual(len(seen), 2)
         self.assertIn(2, seen)
         arena.reset()
+        flush_main_context()
         self.assertEqual(seen[-2:], [4096, 1])
 
     @unittest.skipIf(find_gir() is None, 'Nm-1.0.gir not found')

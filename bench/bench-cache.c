@@ -1,0 +1,763 @@
+/* bench-cache.c: NmAsyncCache speed, memory and hit ratios
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Self-contained: GLib and the library only. Prints
+ *  1. hit ratios of exact LRU, SIEVE and S3-FIFO reference simulators, of
+ *     NmAsyncCache itself and of Belady's optimum (offline), on Zipf(0.99)
+ *     and on Zipf mixed with one-shot scans, at 1 % and 10 % of the keys;
+ *  2. synchronous hit latency with 1 M entries (median of batches), against
+ *     a GHashTable behind a GMutex in interleaved rounds;
+ *  3. the cost of an asynchronous hit through the main loop;
+ *
+ * Times are thread CPU time, medians over batches and rounds.
+ *  4. memory per entry, from malloc's own accounting.
+ */
+
+#include <malloc.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <nebula-memory/nebula-memory.h>
+
+#include "bench-cache.h"
+
+#define N_KEYS     100000u
+#define TRACE_LEN  2000000u
+#define SCAN_EVERY 20000u    /* requests between scans */
+#define SCAN_LEN   4000u     /* one-shot keys per scan */
+
+/* Thread CPU time: this machine's cores are shared, and wall-clock batches
+ * would count the time the benchmark spent descheduled. */
+static inline guint64
+now_ns (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (guint64) ts.tv_sec * G_GUINT64_CONSTANT (1000000000) + (guint64) ts.tv_nsec;
+}
+
+static int
+cmp_double (gconstpointer a,
+            gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return (x > y) - (x < y);
+}
+
+static double
+median (double *v,
+        guint   n)
+{
+  qsort (v, n, sizeof *v, cmp_double);
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* ---- traces --------------------------------------------------------------- */
+
+typedef struct
+{
+  double *cdf;
+  guint   n;
+} Zipf;
+
+static void
+zipf_init (Zipf  *z,
+           guint  n,
+           double s)
+{
+  double sum = 0;
+
+  z->n = n;
+  z->cdf = g_new (double, n);
+  for (guint i = 0; i < n; i++)
+    {
+      sum += 1.0 / pow (i + 1, s);
+      z->cdf[i] = sum;
+    }
+  for (guint i = 0; i < n; i++)
+    z->cdf[i] /= sum;
+}
+
+static guint
+zipf_next (Zipf  *z,
+           GRand *rand)
+{
+  double u = g_rand_double (rand);
+  guint lo = 0, hi = z->n - 1;
+
+  while (lo < hi)
+    {
+      guint mid = (lo + hi) / 2;
+
+      if (z->cdf[mid] < u)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo;
+}
+
+/* Keys are 0 … universe-1; scan keys start at N_KEYS and never repeat. The
+ * popular ranks are scattered over the key space by a fixed permutation. */
+typedef struct
+{
+  guint32 *keys;
+  guint    len;
+  guint    universe;
+} Trace;
+
+static void
+trace_make (Trace   *t,
+            gboolean scans,
+            guint32  seed)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
+  guint32 *perm = g_new (guint32, N_KEYS);
+  guint next_scan_key = N_KEYS;
+  Zipf z;
+
+  zipf_init (&z, N_KEYS, 0.99);
+  for (guint i = 0; i < N_KEYS; i++)
+    perm[i] = i;
+  for (guint i = N_KEYS - 1; i > 0; i--)
+    {
+      guint j = g_rand_int_range (rand, 0, i + 1);
+      guint32 tmp = perm[i];
+
+      perm[i] = perm[j];
+      perm[j] = tmp;
+    }
+
+  t->keys = g_new (guint32, TRACE_LEN);
+  t->len = 0;
+  while (t->len < TRACE_LEN)
+    {
+      if (scans && t->len % SCAN_EVERY == SCAN_EVERY - 1)
+        for (guint i = 0; i < SCAN_LEN && t->len < TRACE_LEN; i++)
+          t->keys[t->len++] = next_scan_key++;
+      else
+        t->keys[t->len++] = perm[zipf_next (&z, rand)];
+    }
+  t->universe = next_scan_key;
+
+  g_free (perm);
+  g_free (z.cdf);
+}
+
+/* ---- reference policies ------------------------------------------------------ */
+
+#define NIL G_MAXUINT32
+
+/* Doubly linked FIFO/LRU list over key indices. */
+typedef struct
+{
+  guint32 *prev, *next;
+  guint32  head, tail;   /* head = newest */
+  guint    len;
+} List;
+
+static void
+list_init (List *l, guint universe)
+{
+  l->prev = g_new (guint32, universe);
+  l->next = g_new (guint32, universe);
+  l->head = l->tail = NIL;
+  l->len = 0;
+}
+
+static void
+list_clear (List *l)
+{
+  g_free (l->prev);
+  g_free (l->next);
+}
+
+static void
+list_push_head (List *l, guint32 k)
+{
+  l->prev[k] = NIL;
+  l->next[k] = l->head;
+  if (l->head != NIL)
+    l->prev[l->head] = k;
+  else
+    l->tail = k;
+  l->head = k;
+  l->len++;
+}
+
+static void
+list_unlink (List *l, guint32 k)
+{
+  if (l->prev[k] != NIL) l->next[l->prev[k]] = l->next[k]; else l->head = l->next[k];
+  if (l->next[k] != NIL) l->prev[l->next[k]] = l->prev[k]; else l->tail = l->prev[k];
+  l->len--;
+}
+
+static double
+sim_lru (const Trace *t, guint cap)
+{
+  guint8 *in = g_new0 (guint8, t->universe);
+  guint64 hits = 0;
+  List l;
+
+  list_init (&l, t->universe);
+  for (guint i = 0; i < t->len; i++)
+    {
+      guint32 k = t->keys[i];
+
+      if (in[k])
+        {
+          hits++;
+          list_unlink (&l, k);
+          list_push_head (&l, k);
+          continue;
+        }
+      if (l.len == cap)
+        {
+          in[l.tail] = 0;
+          list_unlink (&l, l.tail);
+        }
+      in[k] = 1;
+      list_push_head (&l, k);
+    }
+  list_clear (&l);
+  g_free (in);
+  return (double) hits / t->len;
+}
+
+static double
+sim_sieve (const Trace *t, guint cap)
+{
+  guint8 *in = g_new0 (guint8, t->universe);
+  guint8 *visited = g_new0 (guint8, t->universe);
+  guint32 hand = NIL;
+  guint64 hits = 0;
+  List l;
+
+  list_init (&l, t->universe);
+  for (guint i = 0; i < t->len; i++)
+    {
+      guint32 k = t->keys[i];
+
+      if (in[k])
+        {
+          hits++;
+          visited[k] = 1;
+          continue;
+        }
+      if (l.len == cap)
+        {
+          guint32 h = hand != NIL ? hand : l.tail;
+
+          while (visited[h])
+            {
+              visited[h] = 0;
+              h = l.prev[h] != NIL ? l.prev[h] : l.tail;
+            }
+          hand = l.prev[h];
+          in[h] = 0;
+          list_unlink (&l, h);
+        }
+      in[k] = 1;
+      visited[k] = 0;
+      list_push_head (&l, k);
+    }
+  list_clear (&l);
+  g_free (in);
+  g_free (visited);
+  return (double) hits / t->len;
+}
+
+/* S3-FIFO (Yang et al., SOSP 2023): a small FIFO of 10 %, a main FIFO and a
+ * ghost FIFO of evicted keys as large as the main one; 2-bit frequencies. */
+static double
+sim_s3fifo (const Trace *t, guint cap)
+{
+  enum { OUT, SMALL, MAIN };
+  guint8 *where = g_new0 (guint8, t->universe);
+  guint8 *freq = g_new0 (guint8, t->universe);
+  guint8 *ghost = g_new0 (guint8, t->universe);
+  guint small_cap = MAX (1, cap / 10);
+  guint main_cap = cap - small_cap;
+  guint32 *ghost_q = g_new (guint32, main_cap + 1);
+  guint ghost_head = 0, ghost_len = 0;
+  guint64 hits = 0;
+  List s, m;
+
+  list_init (&s, t->universe);
+  list_init (&m, t->universe);
+
+#define GHOST_ADD(k) G_STMT_START {                                  \
+    if (ghost_len == main_cap) {                                     \
+      ghost[ghost_q[ghost_head]]--;                                  \
+      ghost_head = (ghost_head + 1) % main_cap;                      \
+      ghost_len--;                                                   \
+    }                                                                \
+    ghost_q[(ghost_head + ghost_len) % main_cap] = (k);              \
+    ghost_len++;                                                     \
+    ghost[k]++;                                                      \
+  } G_STMT_END
+
+  for (guint i = 0; i < t->len; i++)
+    {
+      guint32 k = t->keys[i];
+
+      if (where[k] != OUT)
+        {
+          hits++;
+          if (freq[k] < 3)
+            freq[k]++;
+          continue;
+        }
+
+      /* Evict until there is room. */
+      while (s.len + m.len >= cap)
+        {
+          if (s.len >= small_cap || m.len == 0)
+            {
+              guint32 v = s.tail;
+
+              list_unlink (&s, v);
+              if (freq[v] > 0)
+                {
+                  freq[v] = 0;
+                  where[v] = MAIN;
+                  list_push_head (&m, v);
+                  /* main may now be over: the loop goes on */
+                }
+              else
+                {
+                  where[v] = OUT;
+                  GHOST_ADD (v);
+                }
+            }
+          else
+            {
+              guint32 v = m.tail;
+
+              list_unlink (&m, v);
+              if (freq[v] > 0)
+                {
+                  freq[v]--;
+                  list_push_head (&m, v);
+                }
+              else
+                where[v] = OUT;
+            }
+        }
+
+      freq[k] = 0;
+      if (ghost[k])
+        {
+          where[k] = MAIN;
+          list_push_head (&m, k);
+        }
+      else
+        {
+          where[k] = SMALL;
+          list_push_head (&s, k);
+        }
+    }
+#undef GHOST_ADD
+
+  list_clear (&s);
+  list_clear (&m);
+  g_free (where);
+  g_free (freq);
+  g_free (ghost);
+  g_free (ghost_q);
+  return (double) hits / t->len;
+}
+
+/* Belady's MIN: evict the key whose next use is farthest. A max-heap of
+ * (next use, key) with stale entries skipped. */
+typedef struct { guint32 next_use, key; } HeapItem;
+
+static void
+heap_push (GArray *h, HeapItem it)
+{
+  HeapItem *a;
+  guint i;
+
+  g_array_append_val (h, it);
+  a = (HeapItem *) h->data;
+  for (i = h->len - 1; i > 0 && a[(i - 1) / 2].next_use < a[i].next_use; i = (i - 1) / 2)
+    {
+      HeapItem tmp = a[i];
+
+      a[i] = a[(i - 1) / 2];
+      a[(i - 1) / 2] = tmp;
+    }
+}
+
+static HeapItem
+heap_pop (GArray *h)
+{
+  HeapItem *a = (HeapItem *) h->data;
+  HeapItem top = a[0];
+  guint i = 0;
+
+  a[0] = a[h->len - 1];
+  g_array_set_size (h, h->len - 1);
+  a = (HeapItem *) h->data;
+  for (;;)
+    {
+      guint l = 2 * i + 1, r = l + 1, m = i;
+
+      if (l < h->len && a[l].next_use > a[m].next_use) m = l;
+      if (r < h->len && a[r].next_use > a[m].next_use) m = r;
+      if (m == i)
+        break;
+      HeapItem tmp = a[i];
+      a[i] = a[m];
+      a[m] = tmp;
+      i = m;
+    }
+  return top;
+}
+
+static double
+sim_belady (const Trace *t, guint cap)
+{
+  guint32 *next_use = g_new (guint32, t->len);
+  guint32 *last = g_new (guint32, t->universe);
+  guint32 *cur_next = g_new (guint32, t->universe);
+  guint8 *in = g_new0 (guint8, t->universe);
+  GArray *heap = g_array_sized_new (FALSE, FALSE, sizeof (HeapItem), cap * 2);
+  guint64 hits = 0;
+  guint size = 0;
+
+  for (guint k = 0; k < t->universe; k++)
+    last[k] = G_MAXUINT32;
+  for (guint i = t->len; i-- > 0;)
+    {
+      next_use[i] = last[t->keys[i]];
+      last[t->keys[i]] = i;
+    }
+
+  for (guint i = 0; i < t->len; i++)
+    {
+      guint32 k = t->keys[i];
+
+      if (in[k])
+        hits++;
+      else
+        {
+          /* A key never used again is not worth caching. */
+          if (next_use[i] == G_MAXUINT32)
+            continue;
+          while (size == cap)
+            {
+              HeapItem it = heap_pop (heap);
+
+              if (in[it.key] && cur_next[it.key] == it.next_use)
+                {
+                  in[it.key] = 0;
+                  size--;
+                }
+            }
+          in[k] = 1;
+          size++;
+        }
+      cur_next[k] = next_use[i];
+      heap_push (heap, (HeapItem) { next_use[i], k });
+      if (heap->len > 8 * (gsize) cap + 1024)
+        {
+          /* Rebuild without stale entries. */
+          GArray *fresh = g_array_sized_new (FALSE, FALSE, sizeof (HeapItem), cap * 2);
+
+          for (guint j = 0; j < heap->len; j++)
+            {
+              HeapItem it = g_array_index (heap, HeapItem, j);
+
+              if (in[it.key] && cur_next[it.key] == it.next_use)
+                heap_push (fresh, it);
+            }
+          g_array_unref (heap);
+          heap = fresh;
+        }
+    }
+
+  g_array_unref (heap);
+  g_free (next_use);
+  g_free (last);
+  g_free (cur_next);
+  g_free (in);
+  return (double) hits / t->len;
+}
+
+static double
+run_cache (const Trace *t, guint cap)
+{
+  /* Keys are small integers + 1 (never NULL); values are static. */
+  g_autoptr(NmAsyncCache) cache = nm_async_cache_new_full (g_direct_hash, g_direct_equal,
+                                                           NULL, NULL, NULL, NULL, cap);
+  static const char value[] = "v";
+  guint64 hits = 0;
+
+  for (guint i = 0; i < t->len; i++)
+    {
+      gpointer key = GUINT_TO_POINTER (t->keys[i] + 1);
+
+      if (nm_async_cache_lookup (cache, key) != NULL)
+        hits++;
+      else
+        nm_async_cache_insert (cache, key, value);
+    }
+  return (double) hits / t->len;
+}
+
+static void
+bench_hit_ratios (void)
+{
+  static const char * const names[] = { "zipf(0.99)", "zipf+scans" };
+
+  printf ("## Hit ratio (%%), %u keys, %u requests; scans: %u one-shot keys every %u\n\n",
+          N_KEYS, TRACE_LEN, SCAN_LEN, SCAN_EVERY);
+  printf ("| trace | capacity | LRU | SIEVE | S3-FIFO | NmAsyncCache | Belady |\n");
+  printf ("| --- | --- | --- | --- | --- | --- | --- |\n");
+
+  for (guint s = 0; s < 2; s++)
+    {
+      Trace t;
+
+      trace_make (&t, s == 1, 42 + s);
+      for (guint c = 0; c < 2; c++)
+        {
+          guint cap = c == 0 ? N_KEYS / 100 : N_KEYS / 10;
+
+          printf ("| %s | %u (%s) | %.2f | %.2f | %.2f | %.2f | %.2f |\n",
+                  names[s], cap, c == 0 ? "1 %" : "10 %",
+                  100 * sim_lru (&t, cap), 100 * sim_sieve (&t, cap),
+                  100 * sim_s3fifo (&t, cap), 100 * run_cache (&t, cap),
+                  100 * sim_belady (&t, cap));
+          fflush (stdout);
+        }
+      g_free (t.keys);
+    }
+  printf ("\n");
+}
+
+/* ---- latency -------------------------------------------------------------------- */
+
+#define N_ENTRIES  (1u << 20)
+#define BATCH      1000u
+#define N_BATCHES  2000u
+#define ROUNDS     7u
+
+static double
+time_cache_batches (NmAsyncCache *cache, const guint32 *keys, double *samples)
+{
+  guint64 sink = 0;
+
+  for (guint b = 0; b < N_BATCHES; b++)
+    {
+      const guint32 *k = keys + (gsize) b * BATCH;
+      guint64 t0 = now_ns ();
+
+      for (guint i = 0; i < BATCH; i++)
+        sink += GPOINTER_TO_SIZE (nm_async_cache_lookup (cache, GUINT_TO_POINTER (k[i] + 1)));
+      samples[b] = (double) (now_ns () - t0) / BATCH;
+    }
+  g_assert (sink != 0);
+  return median (samples, N_BATCHES);
+}
+
+static double
+time_table_batches (GHashTable *table, GMutex *mutex, const guint32 *keys, double *samples)
+{
+  guint64 sink = 0;
+
+  for (guint b = 0; b < N_BATCHES; b++)
+    {
+      const guint32 *k = keys + (gsize) b * BATCH;
+      guint64 t0 = now_ns ();
+
+      for (guint i = 0; i < BATCH; i++)
+        {
+          g_mutex_lock (mutex);
+          sink += GPOINTER_TO_SIZE (g_hash_table_lookup (table, GUINT_TO_POINTER (k[i] + 1)));
+          g_mutex_unlock (mutex);
+        }
+      samples[b] = (double) (now_ns () - t0) / BATCH;
+    }
+  g_assert (sink != 0);
+  return median (samples, N_BATCHES);
+}
+
+static void
+bench_sync_hits (void)
+{
+  g_autoptr(NmAsyncCache) cache = nm_async_cache_new_full (g_direct_hash, g_direct_equal,
+                                                           NULL, NULL, NULL, NULL, N_ENTRIES);
+  g_autoptr(GHashTable) table = g_hash_table_new (g_direct_hash, g_direct_equal);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (7);
+  guint32 *uniform = g_new (guint32, N_BATCHES * BATCH);
+  guint32 *skewed = g_new (guint32, N_BATCHES * BATCH);
+  double *samples = g_new (double, N_BATCHES);
+  double cu[ROUNDS], tu[ROUNDS], cz[ROUNDS], tz[ROUNDS], ru[ROUNDS], rz[ROUNDS];
+  static const char value[] = "v";
+  GMutex mutex;
+  Zipf z;
+
+  g_mutex_init (&mutex);
+  for (guint i = 0; i < N_ENTRIES; i++)
+    {
+      nm_async_cache_insert (cache, GUINT_TO_POINTER (i + 1), value);
+      g_hash_table_insert (table, GUINT_TO_POINTER (i + 1), (gpointer) value);
+    }
+
+  zipf_init (&z, N_ENTRIES, 0.99);
+  for (guint i = 0; i < N_BATCHES * BATCH; i++)
+    {
+      uniform[i] = g_rand_int_range (rand, 0, N_ENTRIES);
+      /* Scatter the popular ranks so they do not share cache lines. */
+      skewed[i] = (guint32) (((guint64) zipf_next (&z, rand) * 2654435761u) % N_ENTRIES);
+    }
+
+  for (guint r = 0; r < ROUNDS; r++)
+    {
+      /* Interleaved: both candidates in every round, order alternating. */
+      if (r % 2 == 0)
+        {
+          cu[r] = time_cache_batches (cache, uniform, samples);
+          tu[r] = time_table_batches (table, &mutex, uniform, samples);
+        }
+      else
+        {
+          tu[r] = time_table_batches (table, &mutex, uniform, samples);
+          cu[r] = time_cache_batches (cache, uniform, samples);
+        }
+      cz[r] = time_cache_batches (cache, skewed, samples);
+      tz[r] = time_table_batches (table, &mutex, skewed, samples);
+      ru[r] = cu[r] / tu[r];
+      rz[r] = cz[r] / tz[r];
+    }
+
+  printf ("## Synchronous hit, %u entries (median of %u batches of %u, %u interleaved rounds)\n\n",
+          N_ENTRIES, N_BATCHES, BATCH, ROUNDS);
+  printf ("| keys | NmAsyncCache lookup ns | GHashTable+GMutex ns | ratio median (min–max) |\n");
+  printf ("| --- | --- | --- | --- |\n");
+  {
+    double rmin = ru[0], rmax = ru[0];
+
+    for (guint r = 1; r < ROUNDS; r++)
+      rmin = MIN (rmin, ru[r]), rmax = MAX (rmax, ru[r]);
+    printf ("| uniform | %.1f | %.1f | %.2f (%.2f–%.2f) |\n",
+            median (cu, ROUNDS), median (tu, ROUNDS), median (ru, ROUNDS), rmin, rmax);
+    rmin = rz[0], rmax = rz[0];
+    for (guint r = 1; r < ROUNDS; r++)
+      rmin = MIN (rmin, rz[r]), rmax = MAX (rmax, rz[r]);
+    printf ("| zipf(0.99) | %.1f | %.1f | %.2f (%.2f–%.2f) |\n\n",
+            median (cz, ROUNDS), median (tz, ROUNDS), median (rz, ROUNDS), rmin, rmax);
+  }
+
+  g_mutex_clear (&mutex);
+  g_free (z.cdf);
+  g_free (uniform);
+  g_free (skewed);
+  g_free (samples);
+}
+
+/* ---- async hit ------------------------------------------------------------------ */
+
+static void
+count_done (GObject *source, GAsyncResult *res, gpointer data)
+{
+  guint *n = data;
+
+  nm_async_cache_get_or_compute_finish (NM_ASYNC_CACHE (source), res, NULL);
+  (*n)++;
+}
+
+static void
+never_load (NmAsyncCache *cache, gconstpointer key, GTask *task, gpointer data)
+{
+  g_assert_not_reached ();
+}
+
+static void
+bench_async_hits (void)
+{
+  g_autoptr(NmAsyncCache) cache = nm_async_cache_new_full (g_direct_hash, g_direct_equal,
+                                                           NULL, NULL, NULL, NULL, 1024);
+  static const char value[] = "v";
+  double per_op[ROUNDS];
+  const guint n = 100000;
+
+  for (guint i = 0; i < 1024; i++)
+    nm_async_cache_insert (cache, GUINT_TO_POINTER (i + 1), value);
+
+  for (guint r = 0; r < ROUNDS; r++)
+    {
+      guint done = 0;
+      guint64 t0 = now_ns ();
+
+      /* In flights of 100, as a busy main loop would see them. */
+      for (guint i = 0; i < n; i += 100)
+        {
+          for (guint j = 0; j < 100; j++)
+            nm_async_cache_get_or_compute_async (cache, GUINT_TO_POINTER ((i + j) % 1024 + 1),
+                                                 never_load, NULL, NULL, NULL, count_done, &done);
+          while (done < i + 100)
+            g_main_context_iteration (NULL, TRUE);
+        }
+      per_op[r] = (double) (now_ns () - t0) / n;
+    }
+
+  printf ("## Asynchronous hit through the main loop (request → callback)\n\n");
+  printf ("median %.0f ns per request over %u rounds of %u\n\n", median (per_op, ROUNDS), ROUNDS, n);
+}
+
+/* ---- memory --------------------------------------------------------------------- */
+
+static void
+bench_memory (void)
+{
+  static const char value[] = "v";
+  static const guint sizes[] = { 1000, 100000, 1u << 20 };
+
+  printf ("## Memory per entry beyond key and value (malloc accounting; keys and values are\n"
+          "## inline integers and a static pointer, so everything counted is overhead)\n\n");
+  printf ("| entries | bytes/entry, bounded by entries | bytes/entry, with TTL |\n");
+  printf ("| --- | --- | --- |\n");
+
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    {
+      double per[2];
+
+      for (guint ttl = 0; ttl < 2; ttl++)
+        {
+          struct mallinfo2 before, after;
+          NmAsyncCache *cache;
+
+          malloc_trim (0);
+          before = mallinfo2 ();
+          cache = nm_async_cache_new_full (g_direct_hash, g_direct_equal, NULL, NULL, NULL, NULL,
+                                           sizes[s]);
+          if (ttl)
+            g_object_set (cache, "ttl", (gint64) 3600 * G_USEC_PER_SEC, NULL);
+          for (guint i = 0; i < sizes[s]; i++)
+            nm_async_cache_insert (cache, GUINT_TO_POINTER (i + 1), value);
+          after = mallinfo2 ();
+          per[ttl] = (double) (after.uordblks + after.hblkhd - before.uordblks - before.hblkhd) / sizes[s];
+          g_object_unref (cache);
+        }
+      printf ("| %u | %.1f | %.1f |\n", sizes[s], per[0], per[1]);
+    }
+  printf ("\n");
+}
+
+void
+bench_cache_run (void)
+{
+  bench_memory ();
+  bench_sync_hits ();
+  bench_async_hits ();
+  bench_hit_ratios ();
+}
