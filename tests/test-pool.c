@@ -536,6 +536,7 @@ test_pool_reset (void)
 
   nm_allocator_reset (NM_ALLOCATOR (pool));
   g_assert_cmpuint (nm_pool_allocator_get_blocks_in_use (pool), ==, 0);
+  nm_test_flush_notify ();
   g_assert_cmpuint (nm_test_count_notify (notified, "bytes-used"), ==, 1);
 
   stats = stats_of (pool);
@@ -976,29 +977,38 @@ test_pool_notify (void)
   for (guint i = 0; i < 3; i++)
     blocks[i] = nm_pool_allocator_alloc (pool, NULL);
   nm_pool_allocator_free (pool, blocks[0]);
+  nm_test_flush_notify ();
   g_assert_cmpstr (log->str, ==, "");
 
-  /* 2 blocks in use, then none. */
+  /* 2 blocks in use, then none; delivered on the main context, not from
+   * inside the reset. */
   nm_pool_allocator_reset (pool);
+  g_assert_cmpstr (log->str, ==, "");
+  nm_test_flush_notify ();
   g_assert_cmpuint (nm_test_count_notify (log, "bytes-used"), ==, 1);
   nm_pool_allocator_reset (pool);
+  nm_test_flush_notify ();
   g_assert_cmpuint (nm_test_count_notify (log, "bytes-used"), ==, 1);
 
   /* The fifth block needs a second slab. */
   for (guint i = 0; i < 5; i++)
     blocks[i] = nm_pool_allocator_alloc (pool, NULL);
+  nm_test_flush_notify ();
   g_assert_cmpuint (nm_test_count_notify (log, "capacity"), ==, 1);
   g_assert_cmpuint (nm_test_count_notify (log, "block-count"), ==, 1);
   g_assert_cmpuint (nm_test_count_notify (log, "bytes-used"), ==, 1);
 
   nm_pool_allocator_free (pool, blocks[4]);
   g_assert_cmpuint (nm_pool_allocator_trim (pool), >, 0);
+  nm_test_flush_notify ();
   g_assert_cmpuint (nm_test_count_notify (log, "capacity"), ==, 2);
   g_assert_cmpuint (nm_test_count_notify (log, "block-count"), ==, 2);
   g_assert_cmpuint (nm_pool_allocator_trim (pool), ==, 0);
+  nm_test_flush_notify ();
   g_assert_cmpuint (nm_test_count_notify (log, "capacity"), ==, 2);
 
   nm_allocator_reset (NM_ALLOCATOR (pool));
+  nm_test_flush_notify ();
   g_assert_cmpuint (nm_test_count_notify (log, "bytes-used"), ==, 2);
   g_assert_null (strstr (log->str, "allocation-count"));
 }

@@ -112,12 +112,14 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (NmPoolAllocator, nm_pool_allocator, G_TYPE_OBJECT
                                                       nm_pool_allocator_iface_init))
 
 /* Capacity and block-count change on growth and trim only, never on the
- * inline paths; called without the lock, so handlers may read the pool. */
+ * inline paths. The notifications are queued for the pool's main context,
+ * so they reach handlers there whichever thread grew or trimmed. */
 void
 _nm_pool_notify_capacity (NmPoolAllocator *self)
 {
-  g_object_notify_by_pspec (G_OBJECT (self), properties [NM_ALLOCATOR_PROP_CAPACITY]);
-  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_BLOCK_COUNT]);
+  _nm_allocator_queue_notify ((NmAllocator *) self, &self->common, properties,
+                              NM_ALLOCATOR_PROP_CAPACITY);
+  _nm_allocator_queue_notify ((NmAllocator *) self, &self->common, properties, PROP_BLOCK_COUNT);
 }
 
 /* Reset */

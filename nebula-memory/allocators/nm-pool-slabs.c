@@ -279,8 +279,8 @@ _nm_pool_slabs_reset (NmPoolAllocator *self)
  * Gives every completely free slab but the first back to the system; the
  * same as nm_allocator_trim(). Blocks parked in thread caches count as
  * used. The pool grows into trimmed slabs again when it needs them.
- * #NmAllocator:capacity and #NmPoolAllocator:block-count are notified when
- * slabs were given back.
+ * #NmAllocator:capacity and #NmPoolAllocator:block-count are notified on
+ * the pool's main context when slabs were given back.
  *
  * Returns: the number of bytes given back
  *

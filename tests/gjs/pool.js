@@ -4,7 +4,7 @@
 
 import GLib from 'gi://GLib';
 import Nm from 'gi://Nm?version=1.0';
-import {check, catchError, finish, loadKeyFile} from './harness.js';
+import {check, catchError, finish, flushMainContext, loadKeyFile} from './harness.js';
 
 const keyFile = loadKeyFile('pool.ini');
 
@@ -75,6 +75,8 @@ check(error !== null && error.matches(Nm.allocator_error_quark(), Nm.AllocatorEr
 const notified = [];
 pool.connect('notify::bytes-used', obj => notified.push(obj.bytes_used));
 pool.reset();
+check(notified.length === 0, 'notifications wait for the main context');
+flushMainContext();
 check(notified.length === 1 && notified[0] === 0, 'notify::bytes-used on reset');
 
 const plain = new Nm.PoolAllocator();

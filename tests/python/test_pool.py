@@ -13,6 +13,13 @@ import gi
 gi.require_version('Nm', '1.0')
 from gi.repository import GLib, Nm  # noqa: E402
 
+def flush_main_context():
+    """Delivers the notifications queued on the default main context."""
+    context = GLib.MainContext.default()
+    while context.iteration(False):
+        pass
+
+
 DATA = os.environ.get('NM_TEST_DATA', os.path.join(os.path.dirname(__file__), '..', 'data'))
 
 
@@ -133,8 +140,11 @@ class PoolTest(unittest.TestCase):
         pool.connect('notify::bytes-used', lambda obj, pspec: seen.append(obj.props.bytes_used))
         for _ in range(3):
             pool.alloc(48, 16)
+        flush_main_context()
         self.assertEqual(seen, [])
         pool.reset()
+        self.assertEqual(seen, [], 'delivered on the main context, not from inside reset')
+        flush_main_context()
         self.assertEqual(seen, [0])
 
     def test_invalid_properties(self):
