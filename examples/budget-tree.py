@@ -76,7 +76,7 @@ print(f'requests: {requests.props.used // KiB} KiB used, peak {requests.props.pe
       f'{requests.props.refused_count} refused')
 
 # Fill the pool past its first slab: its growth is charged to nodes.
-blocks = [pool.alloc() for _ in range(2048)]
+blocks = [Nm.Allocator.alloc(pool, 64, 16) for _ in range(2048)]
 print(f'nodes: {nodes.props.used // KiB} KiB used for {len(blocks)} blocks')
 
 print('the tree:')
@@ -88,7 +88,7 @@ print(process.to_string().rstrip())
 kept.clear()
 Nm.Allocator.reset(arena)
 for address in blocks:
-    pool.free(address)
+    Nm.Allocator.free(pool, address, 64, 16)
 pressure = Nm.MemoryPressure.new(None)
 pressure.add_allocator(arena)
 pressure.add_allocator(pool)

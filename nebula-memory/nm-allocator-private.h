@@ -138,29 +138,8 @@ gboolean _nm_allocator_get_common_property   (NmAllocator        *self,
                                               NmAllocatorCommon  *common,
                                               guint               prop_id,
                                               GValue             *value);
-/* After a reset: counts it and notifies bytes-used and bytes-peak when they
- * changed since last announced. Cheap enough for a reset per request: no
- * statistics snapshot, no atomic read-modify-write (resets never race with
- * other calls on the allocator). */
-void     _nm_allocator_reset_done            (NmAllocator        *self,
-                                              NmAllocatorCommon  *common,
-                                              GParamSpec        **pspecs,
-                                              guint64             bytes_used,
-                                              guint64             bytes_peak);
 void     _nm_allocator_fill_common_stats     (NmAllocatorCommon  *common,
                                               NmAllocatorStats   *stats);
-
-/* Being replaced by _nm_allocator_fail_request() and
- * _nm_allocator_fail_misuse(), which compose the message (see
- * /work/notes/leaves-landed.md); removed once no allocator calls it.
- * Sets @error (which may be NULL), counts the failure and emits
- * NmAllocator::allocation-failed. Always returns NULL. */
-gpointer _nm_allocator_fail                  (NmAllocator        *self,
-                                              NmAllocatorCommon  *common,
-                                              GError            **error,
-                                              NmAllocatorError    code,
-                                              const char         *format,
-                                              ...) G_GNUC_PRINTF (5, 6) NM_COLD;
 
 /* A failure whose message is already composed (@local_error, taken):
  * counted, signalled, propagated. Always returns NULL. */
@@ -236,9 +215,6 @@ void     _nm_allocator_report_invalid_free   (NmAllocator        *self,
                                               const char         *format,
                                               ...) G_GNUC_PRINTF (4, 5) NM_COLD;
 
-/* Old names, removed once no allocator uses them. */
-#define _nm_format_size _nm_size_format_human
-
 void     _nm_allocator_report_foreign_thread (NmAllocatorCommon  *common,
                                               GThread            *thread,
                                               const char         *advice) NM_COLD;
@@ -255,8 +231,6 @@ _nm_allocator_check_owner (NmAllocatorCommon *common,
   if (g_atomic_pointer_get (&common->owner) != me)
     _nm_allocator_report_foreign_thread (common, me, advice);
 }
-
-#define _nm_format_usage _nm_size_format_usage
 
 static inline void
 _nm_counter_inc (guint64 *counter)

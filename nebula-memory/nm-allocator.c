@@ -651,19 +651,6 @@ _nm_allocator_get_common_property (NmAllocator       *self,
     }
 }
 
-void
-_nm_allocator_reset_done (NmAllocator        *self,
-                          NmAllocatorCommon  *common,
-                          GParamSpec        **pspecs,
-                          guint64             bytes_used,
-                          guint64             bytes_peak)
-{
-  __atomic_store_n (&common->n_resets, common->n_resets + 1, __ATOMIC_RELAXED);
-
-  _nm_allocator_notify_usage (self, common, pspecs, G_MAXUINT64, bytes_used,
-                              common->notified_peak, bytes_peak);
-}
-
 static void
 deliver_notifications (GObject  *object,
                        gpointer  data)
@@ -745,32 +732,10 @@ _nm_allocator_fill_common_stats (NmAllocatorCommon *common,
 }
 
 gpointer
-_nm_allocator_fail (NmAllocator        *self,
-                    NmAllocatorCommon  *common,
-                    GError            **error,
-                    NmAllocatorError    code,
-                    const char         *format,
-                    ...)
-{
-  g_autoptr(GError) local_error = NULL;
-  va_list args;
-
-  va_start (args, format);
-  local_error = g_error_new_valist (NM_ALLOCATOR_ERROR, code, format, args);
-  va_end (args);
-
-  _nm_counter_inc (&common->n_failed);
-  g_signal_emit (self, signals [ALLOCATION_FAILED], 0, local_error);
-  g_propagate_error (error, g_steal_pointer (&local_error));
-
-  return NULL;
-}
-
-static gpointer
-fail_with (NmAllocator        *self,
-           NmAllocatorCommon  *common,
-           GError            **error,
-           GError             *local_error)
+_nm_allocator_fail_with_error (NmAllocator        *self,
+                               NmAllocatorCommon  *common,
+                               GError            **error,
+                               GError             *local_error)
 {
   _nm_counter_inc (&common->n_failed);
   g_signal_emit (self, signals [ALLOCATION_FAILED], 0, local_error);
@@ -780,22 +745,13 @@ fail_with (NmAllocator        *self,
 }
 
 gpointer
-_nm_allocator_fail_with_error (NmAllocator        *self,
-                               NmAllocatorCommon  *common,
-                               GError            **error,
-                               GError             *local_error)
-{
-  return fail_with (self, common, error, local_error);
-}
-
-gpointer
 _nm_allocator_fail_request (NmAllocator         *self,
                             NmAllocatorCommon   *common,
                             GError             **error,
                             NmAllocatorError     code,
                             const NmFailureInfo *info)
 {
-  return fail_with (self, common, error,
+  return _nm_allocator_fail_with_error (self, common, error,
                     _nm_error_new_request (common->label, common->name, code, info));
 }
 
@@ -814,7 +770,7 @@ _nm_allocator_fail_misuse (NmAllocator        *self,
   predicate = g_strdup_vprintf (format, args);
   va_end (args);
 
-  return fail_with (self, common, error,
+  return _nm_allocator_fail_with_error (self, common, error,
                     _nm_error_new_misuse (common->label, common->name, code, predicate));
 }
 

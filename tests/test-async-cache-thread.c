@@ -248,7 +248,15 @@ int
 main (int   argc,
       char *argv[])
 {
+  GType classes[] = { NM_TYPE_ASYNC_CACHE, G_TYPE_TASK, G_TYPE_CANCELLABLE };
+
   g_test_init (&argc, &argv, NULL);
+
+  /* GObject initialises a class on first use with atomics ThreadSanitizer
+   * cannot see (GLib is not instrumented); initialised here, before any
+   * thread starts, the workers only ever read them. */
+  for (guint i = 0; i < G_N_ELEMENTS (classes); i++)
+    g_type_class_unref (g_type_class_ref (classes[i]));
 
   g_test_add_func ("/nebula/async-cache/thread/shared", test_cache_threads);
 

@@ -4,12 +4,14 @@
  */
 
 #include <string.h>
+#include <sys/resource.h>
 
 #include <nebula-memory/nebula-memory.h>
 
 #include "nm-allocator-private.h"
 #include "nm-sanitizer-private.h"
 #include "nm-pool-allocator-private.h"
+#include "nm-test-util.h"
 
 static NmPoolAllocator *
 new_pool (gsize    block_size,
@@ -34,18 +36,19 @@ stats_of (NmPoolAllocator *pool)
   return nm_allocator_get_stats (NM_ALLOCATOR (pool));
 }
 
-/* The pool still hands out and takes back a block. */
+/* The misuse a test makes on purpose (a write into a freed, poisoned
+ * block) runs in a subprocess: AddressSanitizer must report it there;
+ * without the tool the pool catches it and the subprocess passes. */
 static void
-assert_still_works (NmPoolAllocator *pool)
+assert_misuse_subprocess (void)
 {
-  g_autoptr(GError) error = NULL;
-  guint64 *p = nm_pool_allocator_alloc (pool, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (p);
-  *p = 42;
-  g_assert_true (nm_allocator_owns (NM_ALLOCATOR (pool), p));
-  nm_pool_allocator_free (pool, p);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+#ifdef NM_TEST_HAVE_ASAN
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*AddressSanitizer*use-after-poison*");
+#else
+  g_test_trap_assert_passed ();
+#endif
 }
 
 static void
@@ -104,7 +107,7 @@ test_pool_rounding (void)
   /* Natural alignment of 1 byte is clamped to 8; 8 is the link size. */
   g_assert_cmpuint (nm_pool_allocator_get_block_alignment (tiny), ==, 8);
   g_assert_cmpuint (nm_pool_allocator_get_block_size (tiny), ==, 8);
-  assert_still_works (tiny);
+  nm_test_assert_still_works (tiny, 8, 8);
 
   /* 20 bytes aligned to 8: 24-byte blocks, a stride that is not a power
    * of two, so the index check uses the multiply-and-rotate path. */
@@ -209,7 +212,7 @@ test_pool_invalid_layout (void)
   stats = stats_of (pool);
   g_assert_cmpuint (stats->failed_count, ==, 4);
   g_assert_cmpuint (stats->bytes_used, ==, 0);
-  assert_still_works (pool);
+  nm_test_assert_still_works (pool, 8, 8);
 }
 
 static void
@@ -255,7 +258,7 @@ test_pool_exhausted (void)
   g_assert_true (nm_pool_allocator_alloc (pool, NULL) == blocks[2]);
   for (guint i = 0; i < 4; i++)
     nm_pool_allocator_free (pool, blocks[i]);
-  assert_still_works (pool);
+  nm_test_assert_still_works (pool, 8, 8);
 }
 
 static void
@@ -294,7 +297,7 @@ test_pool_grow_and_trim (void)
       nm_pool_allocator_free (pool, blocks[15]);
       g_assert_cmpuint (nm_allocator_trim (NM_ALLOCATOR (pool)), ==, 8 * 4096);
       g_assert_cmpuint (nm_pool_allocator_get_block_count (pool), ==, 4);
-      assert_still_works (pool);
+      nm_test_assert_still_works (pool, 8, 8);
     }
 
   /* Freeing into a trimmed slab is caught, not a crash. */
@@ -335,7 +338,7 @@ test_pool_double_free (void)
 
   nm_pool_allocator_free (pool, b);
   nm_pool_allocator_free (pool, c);
-  assert_still_works (pool);
+  nm_test_assert_still_works (pool, 8, 8);
 }
 
 static void
@@ -368,8 +371,8 @@ test_pool_foreign_pointer (void)
 
   stats = stats_of (pool);
   g_assert_cmpuint (stats->invalid_free_count, ==, 3);
-  assert_still_works (pool);
-  assert_still_works (other);
+  nm_test_assert_still_works (pool, 8, 8);
+  nm_test_assert_still_works (other, 8, 8);
 }
 
 static void
@@ -399,7 +402,7 @@ test_pool_interior_pointer (void)
   g_assert_cmpuint (stats->bytes_used, ==, 24);
 
   nm_pool_allocator_free (pool, a);
-  assert_still_works (pool);
+  nm_test_assert_still_works (pool, 8, 8);
 }
 
 static void
@@ -411,9 +414,9 @@ test_pool_corrupted_link (void)
   g_autoptr(GHashTable) seen = g_hash_table_new (NULL, NULL);
   gpointer a, b, c, p;
 
-  if (nm_sanitizer_active ())
+  if (!g_test_subprocess ())
     {
-      g_test_skip ("writing into a freed block is reported by AddressSanitizer/Valgrind");
+      assert_misuse_subprocess ();
       return;
     }
 
@@ -427,7 +430,7 @@ test_pool_corrupted_link (void)
   /* A use after free overwrites the encoded link of a. */
   *(guint64 *) a = 0x4141414141414141;
 
-  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*test-pool*corruption*block #0*");
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*test-pool*found corrupted memory*block #0*");
   p = nm_pool_allocator_alloc (pool, &error);
   g_test_assert_expected_messages ();
   g_assert_null (p);
@@ -477,9 +480,9 @@ test_pool_corrupted_fill (void)
   NmPoolAllocator *pool;
   guint8 *a, *p;
 
-  if (nm_sanitizer_active ())
+  if (!g_test_subprocess ())
     {
-      g_test_skip ("writing into a freed block is reported by AddressSanitizer/Valgrind");
+      assert_misuse_subprocess ();
       return;
     }
 
@@ -498,7 +501,7 @@ test_pool_corrupted_fill (void)
   /* A write after free past the link: only the fill check sees it. */
   a[40] = 7;
 
-  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*corruption*written after it was freed*byte 40*");
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*found corrupted memory*written after it was freed*byte 40*");
   p = nm_pool_allocator_alloc (pool, &error);
   g_test_assert_expected_messages ();
   g_assert_null (p);
@@ -513,22 +516,14 @@ test_pool_corrupted_fill (void)
 }
 
 static void
-on_notify (GObject    *object,
-           GParamSpec *pspec,
-           gpointer    user_data)
-{
-  (*(guint *) user_data)++;
-}
-
-static void
 test_pool_reset (void)
 {
   g_autoptr(NmPoolAllocator) pool = new_pool (64, 16, 8, 0, FALSE);
   g_autoptr(NmAllocatorStats) stats = NULL;
-  guint notified = 0;
+  g_autoptr(GString) notified = g_string_new (NULL);
   gpointer first = NULL;
 
-  g_signal_connect (pool, "notify::bytes-used", G_CALLBACK (on_notify), &notified);
+  nm_test_log_notify (pool, notified);
 
   for (guint i = 0; i < 5; i++)
     {
@@ -541,6 +536,8 @@ test_pool_reset (void)
 
   nm_allocator_reset (NM_ALLOCATOR (pool));
   g_assert_cmpuint (nm_pool_allocator_get_blocks_in_use (pool), ==, 0);
+  nm_test_flush_notify ();
+  g_assert_cmpuint (nm_test_count_notify (notified, "bytes-used"), ==, 1);
 
   stats = stats_of (pool);
   g_assert_cmpuint (stats->reset_count, ==, 1);
@@ -594,7 +591,7 @@ test_pool_development_other_thread (void)
 
   nm_pool_allocator_free (pool, theirs);
   nm_pool_allocator_free (pool, mine);
-  assert_still_works (pool);
+  nm_test_assert_still_works (pool, 8, 8);
 }
 
 static void
@@ -784,9 +781,9 @@ test_pool_thread_safe_corruption (void)
   gpointer p;
   guint limit;
 
-  if (nm_sanitizer_active ())
+  if (!g_test_subprocess ())
     {
-      g_test_skip ("writing into a freed block is reported by AddressSanitizer/Valgrind");
+      assert_misuse_subprocess ();
       return;
     }
 
@@ -806,7 +803,8 @@ test_pool_thread_safe_corruption (void)
     g_assert_nonnull (nm_pool_allocator_alloc (pool, NULL));
   *(guint64 *) blocks[14] = 0;
 
-  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*corruption*");
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL,
+                         "*test-pool*found corrupted memory*block #14*");
   p = nm_pool_allocator_alloc (pool, &error);
   g_test_assert_expected_messages ();
   g_assert_null (p);
@@ -816,6 +814,347 @@ test_pool_thread_safe_corruption (void)
   p = nm_pool_allocator_alloc (pool, &error);
   g_assert_no_error (error);
   g_assert_nonnull (p);
+}
+
+/* Every accepted layout, alignments below the 8-byte link included: the
+ * links of free blocks at odd addresses are read and written without
+ * undefined behaviour (UndefinedBehaviorSanitizer checks it; the cycles
+ * run in a subprocess so that any report of it fails the test). */
+static void
+test_pool_layout_every_alignment (void)
+{
+  static const gsize alignments[] = { 1, 2, 4, 8, 16 };
+
+  if (g_test_subprocess ())
+    {
+      for (gsize size = 1; size <= 130; size++)
+        for (guint a = 0; a < G_N_ELEMENTS (alignments); a++)
+          {
+            g_autoptr(GError) error = NULL;
+            g_autoptr(NmPoolAllocator) pool = nm_pool_allocator_new (size, alignments[a], 8, &error);
+            guint8 *blocks[8];
+
+            g_assert_no_error (error);
+            for (guint round = 0; round < 2; round++)
+              {
+                for (guint i = 0; i < 8; i++)
+                  {
+                    blocks[i] = nm_pool_allocator_alloc (pool, &error);
+                    g_assert_no_error (error);
+                    g_assert_cmpuint ((guintptr) blocks[i] % alignments[a], ==, 0);
+                    memset (blocks[i], (int) i, size);
+                  }
+                for (guint i = 0; i < 8; i += 2)
+                  nm_pool_allocator_free (pool, blocks[i]);
+                for (guint i = 0; i < 8; i += 2)
+                  {
+                    blocks[i] = nm_allocator_alloc (NM_ALLOCATOR (pool), size, alignments[a], &error);
+                    g_assert_no_error (error);
+                  }
+                for (guint i = 0; i < 8; i++)
+                  {
+                    if (i % 2 == 1)
+                      g_assert_cmpuint (blocks[i][size - 1], ==, i);
+                    nm_allocator_free (NM_ALLOCATOR (pool), blocks[i], size, alignments[a]);
+                  }
+                for (guint i = 0; i < 4; i++)
+                  g_assert_nonnull (nm_pool_allocator_alloc (pool, NULL));
+                nm_pool_allocator_reset (pool);
+              }
+          }
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr_unmatched ("*runtime error*");
+}
+
+/* Plain construction: every construct property has a default, the pool
+ * is named, and its messages name it. */
+static void
+test_pool_construct_defaults (void)
+{
+  g_autoptr(NmPoolAllocator) pool = g_object_new (NM_TYPE_POOL_ALLOCATOR, NULL);
+  g_autoptr(NmPoolAllocator) small = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = NULL;
+  g_autoptr(NmMemoryConfig) config = NULL;
+  gboolean thread_safe = TRUE;
+  gpointer a, b;
+
+  g_object_get (pool, "name", &name, "thread-safe", &thread_safe, "config", &config, NULL);
+  g_assert_cmpstr (name, ==, "pool");
+  g_assert_false (thread_safe);
+  g_assert_nonnull (config);
+  g_assert_cmpint (nm_memory_config_get_kind (config), ==, NM_ALLOCATOR_KIND_POOL);
+  g_assert_cmpuint (nm_pool_allocator_get_block_size (pool), ==, 64);
+  g_assert_cmpuint (nm_pool_allocator_get_block_count (pool), ==, 1024);
+  g_assert_cmpuint (nm_pool_allocator_get_max_block_count (pool), ==, 1024);
+  nm_test_assert_still_works (pool, 8, 8);
+  a = nm_allocator_alloc (NM_ALLOCATOR (pool), 64, 16, &error);
+  g_assert_no_error (error);
+  nm_allocator_free (NM_ALLOCATOR (pool), a, 64, 16);
+
+  small = g_object_new (NM_TYPE_POOL_ALLOCATOR, "block-size", (guint64) 48,
+                        "block-count", (guint64) 1, "thread-safe", TRUE, NULL);
+  g_assert_cmpuint (nm_pool_allocator_get_block_size (small), ==, 48);
+  g_object_get (small, "thread-safe", &thread_safe, NULL);
+  g_assert_true (thread_safe);
+  a = nm_pool_allocator_alloc (small, &error);
+  g_assert_no_error (error);
+  b = nm_pool_allocator_alloc (small, &error);
+  g_assert_null (b);
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_POOL_EXHAUSTED);
+  g_assert_nonnull (strstr (error->message, "Pool allocator “pool”"));
+  g_assert_null (strstr (error->message, "(null)"));
+  nm_pool_allocator_free (small, a);
+}
+
+/* Construct properties no pool can hold give an object that fails every
+ * allocation with INVALID_LAYOUT, reports frees, and never crashes. */
+static void
+test_pool_construct_invalid (void)
+{
+  g_autoptr(NmMemoryConfig) bump_config = nm_memory_config_new_production (NM_ALLOCATOR_KIND_BUMP);
+  struct {
+    const char *what;
+    NmPoolAllocator *pool;
+  } cases[] = {
+    { "block-size", g_object_new (NM_TYPE_POOL_ALLOCATOR, "block-size", (guint64) 0, NULL) },
+    { "block-alignment", g_object_new (NM_TYPE_POOL_ALLOCATOR, "block-alignment", (guint64) 3,
+                                       "name", "odd", NULL) },
+    { "block-count", g_object_new (NM_TYPE_POOL_ALLOCATOR, "block-count", (guint64) 0,
+                                   "thread-safe", TRUE, NULL) },
+    { "kind", g_object_new (NM_TYPE_POOL_ALLOCATOR, "config", bump_config, NULL) },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      NmPoolAllocator *pool = cases[i].pool;
+      NmAllocator *alloc = NM_ALLOCATOR (pool);
+      g_autoptr(NmAllocatorStats) stats = NULL;
+      g_autoptr(GError) error = NULL;
+      guint64 word = 0;
+
+      g_test_message ("invalid %s", cases[i].what);
+      g_assert_null (nm_pool_allocator_alloc (pool, &error));
+      g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_INVALID_LAYOUT);
+      g_assert_nonnull (strstr (error->message, "construct properties are invalid"));
+      g_assert_nonnull (strstr (error->message, cases[i].what));
+      g_assert_null (strstr (error->message, "(null)"));
+      g_clear_error (&error);
+
+      g_assert_null (nm_allocator_alloc (alloc, 8, 8, &error));
+      g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_INVALID_LAYOUT);
+      g_clear_error (&error);
+
+      g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*foreign pointer*");
+      nm_pool_allocator_free (pool, &word);
+      g_test_assert_expected_messages ();
+
+      g_assert_false (nm_allocator_owns (alloc, &word));
+      nm_allocator_reset (alloc);
+      g_assert_cmpuint (nm_allocator_trim (alloc), ==, 0);
+      stats = nm_allocator_get_stats (alloc);
+      g_assert_cmpuint (stats->failed_count, ==, 2);
+      g_assert_cmpuint (stats->capacity, ==, 0);
+      g_object_unref (pool);
+    }
+}
+
+/* bytes-used on reset, capacity and block-count on growth and trim; never
+ * per allocation. */
+static void
+test_pool_notify (void)
+{
+  g_autoptr(NmPoolAllocator) pool = new_pool (64, 16, 4, 8, FALSE);
+  g_autoptr(GString) log = g_string_new (NULL);
+  gpointer blocks[8];
+
+  nm_test_log_notify (pool, log);
+
+  for (guint i = 0; i < 3; i++)
+    blocks[i] = nm_pool_allocator_alloc (pool, NULL);
+  nm_pool_allocator_free (pool, blocks[0]);
+  nm_test_flush_notify ();
+  g_assert_cmpstr (log->str, ==, "");
+
+  /* 2 blocks in use, then none; delivered on the main context, not from
+   * inside the reset. */
+  nm_pool_allocator_reset (pool);
+  g_assert_cmpstr (log->str, ==, "");
+  nm_test_flush_notify ();
+  g_assert_cmpuint (nm_test_count_notify (log, "bytes-used"), ==, 1);
+  nm_pool_allocator_reset (pool);
+  nm_test_flush_notify ();
+  g_assert_cmpuint (nm_test_count_notify (log, "bytes-used"), ==, 1);
+
+  /* The fifth block needs a second slab. */
+  for (guint i = 0; i < 5; i++)
+    blocks[i] = nm_pool_allocator_alloc (pool, NULL);
+  nm_test_flush_notify ();
+  g_assert_cmpuint (nm_test_count_notify (log, "capacity"), ==, 1);
+  g_assert_cmpuint (nm_test_count_notify (log, "block-count"), ==, 1);
+  g_assert_cmpuint (nm_test_count_notify (log, "bytes-used"), ==, 1);
+
+  nm_pool_allocator_free (pool, blocks[4]);
+  g_assert_cmpuint (nm_pool_allocator_trim (pool), >, 0);
+  nm_test_flush_notify ();
+  g_assert_cmpuint (nm_test_count_notify (log, "capacity"), ==, 2);
+  g_assert_cmpuint (nm_test_count_notify (log, "block-count"), ==, 2);
+  g_assert_cmpuint (nm_pool_allocator_trim (pool), ==, 0);
+  nm_test_flush_notify ();
+  g_assert_cmpuint (nm_test_count_notify (log, "capacity"), ==, 2);
+
+  nm_allocator_reset (NM_ALLOCATOR (pool));
+  nm_test_flush_notify ();
+  g_assert_cmpuint (nm_test_count_notify (log, "bytes-used"), ==, 2);
+  g_assert_null (strstr (log->str, "allocation-count"));
+}
+
+/* Development preset: a poisoned redzone after every block, so a write one
+ * byte past a block is reported by AddressSanitizer even when the next
+ * block is handed out; the block size is unchanged. */
+/* Address space the system refuses at construction: the constructor
+ * functions return NULL with OUT_OF_MEMORY; a pool made with
+ * g_object_new() fails its allocations with it, and nothing crashes. The
+ * refusal comes from a limit on the address space, set in a subprocess. */
+static void
+test_pool_construct_no_memory (void)
+{
+#ifdef NM_TEST_HAVE_ASAN
+  g_test_skip ("AddressSanitizer needs more address space than the limit leaves");
+#else
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(NmPoolAllocator) pool = NULL;
+      g_autoptr(NmAllocatorStats) stats = NULL;
+      g_autofree char *statm = NULL;
+      struct rlimit limit;
+      guint64 pages;
+
+      g_assert_true (g_file_get_contents ("/proc/self/statm", &statm, NULL, NULL));
+      pages = g_ascii_strtoull (statm, NULL, 10);
+      limit.rlim_cur = limit.rlim_max = pages * 4096 + 256 * 1024 * 1024;
+      g_assert_cmpint (setrlimit (RLIMIT_AS, &limit), ==, 0);
+
+      /* A gigabyte of address space for a pool that may grow that far. */
+      g_assert_null (nm_pool_allocator_new_full ("big", 4096, 0, 16, 256 * 1024, FALSE, &error));
+      g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
+      g_assert_nonnull (strstr (error->message, "Pool allocator “big”"));
+      g_assert_nonnull (strstr (error->message, "address space"));
+      g_clear_error (&error);
+
+      pool = g_object_new (NM_TYPE_POOL_ALLOCATOR, "name", "big", "block-size", (guint64) 4096,
+                           "block-count", (guint64) 16, "max-block-count", (guint64) 256 * 1024,
+                           NULL);
+      g_assert_null (nm_pool_allocator_alloc (pool, &error));
+      g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
+      g_assert_nonnull (strstr (error->message, "Pool allocator “big” cannot allocate a block"));
+      g_assert_nonnull (strstr (error->message, "no memory"));
+      g_clear_error (&error);
+      g_assert_null (nm_allocator_alloc (NM_ALLOCATOR (pool), 64, 8, &error));
+      g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
+      stats = nm_allocator_get_stats (NM_ALLOCATOR (pool));
+      g_assert_cmpuint (stats->failed_count, ==, 2);
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+#endif
+}
+
+/* Slabs are charged to the pool's memory budget: a first slab the budget
+ * refuses fails construction with BUDGET_EXCEEDED, growth it refuses
+ * fails the allocation that needed it, and trim gives the charge back. */
+static void
+test_pool_budget (void)
+{
+  g_autoptr(NmMemoryBudget) small = nm_memory_budget_new ("small", 4096, NULL);
+  g_autoptr(NmMemoryBudget) two = nm_memory_budget_new ("two-slabs", 3 * 4096, NULL);
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+  g_autoptr(NmMemoryConfig) config = NULL;
+  g_autoptr(NmAllocator) alloc = NULL;
+  g_autoptr(GError) error = NULL;
+
+  nm_memory_config_builder_set_kind (builder, NM_ALLOCATOR_KIND_POOL);
+  nm_memory_config_builder_set_name (builder, "charged");
+  nm_memory_config_builder_set_block_size (builder, 128);
+  nm_memory_config_builder_set_block_count (builder, 64);
+  nm_memory_config_builder_set_budget (builder, small);
+  config = nm_memory_config_builder_build (builder, &error);
+  g_assert_no_error (error);
+  g_assert_null (nm_allocator_new_from_config (config, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_BUDGET_EXCEEDED);
+  g_assert_nonnull (strstr (error->message, "“small”"));
+  g_assert_cmpuint (nm_memory_budget_get_used (small), ==, 0);
+  g_clear_error (&error);
+  g_clear_object (&config);
+
+  /* 32 blocks of 128 bytes a slab, a page each: the budget holds two
+   * slabs and the page of their state bytes. */
+  nm_memory_config_builder_set_block_count (builder, 32);
+  nm_memory_config_builder_set_max_block_count (builder, 128);
+  nm_memory_config_builder_set_budget (builder, two);
+  config = nm_memory_config_builder_build (builder, &error);
+  g_assert_no_error (error);
+  alloc = nm_allocator_new_from_config (config, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (nm_memory_budget_get_used (two), ==, 2 * 4096);
+
+  for (guint i = 0; i < 64; i++)
+    {
+      gpointer p = nm_allocator_alloc (alloc, 128, 8, &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (p);
+    }
+  g_assert_null (nm_allocator_alloc (alloc, 128, 8, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_BUDGET_EXCEEDED);
+  g_assert_nonnull (strstr (error->message, "Pool allocator “charged”"));
+  g_assert_nonnull (strstr (error->message, "“two-slabs”"));
+  g_clear_error (&error);
+
+  nm_allocator_reset (alloc);
+  g_assert_cmpuint (nm_allocator_trim (alloc), ==, 32 * 128);
+  g_assert_cmpuint (nm_memory_budget_get_used (two), ==, 2 * 4096);
+  nm_test_assert_still_works (alloc, 128, 8);
+}
+
+static void
+test_pool_development_redzone (void)
+{
+  g_autoptr(NmMemoryConfig) config = nm_memory_config_new_development (NM_ALLOCATOR_KIND_POOL);
+  g_autoptr(NmAllocator) alloc = nm_allocator_new_from_config (config, NULL);
+  NmPoolAllocator *pool = NM_POOL_ALLOCATOR (alloc);
+  gsize size = nm_pool_allocator_get_block_size (pool);
+  guint8 *a, *b;
+
+  g_assert_cmpuint (size, ==, nm_memory_config_get_block_size (config));
+  a = nm_pool_allocator_alloc (pool, NULL);
+  b = nm_pool_allocator_alloc (pool, NULL);
+  g_assert_cmpuint ((guintptr) b, >=, (guintptr) a + size + 16);
+  g_assert_false (nm_allocator_owns (alloc, a + size));
+
+  if (g_test_subprocess ())
+    {
+      /* The overflow itself. */
+      a[size] = 1;
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+#ifdef NM_TEST_HAVE_ASAN
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*AddressSanitizer*use-after-poison*");
+#else
+  g_test_trap_assert_passed ();
+#endif
+  nm_pool_allocator_free (pool, b);
+  nm_pool_allocator_free (pool, a);
 }
 
 int
@@ -842,6 +1181,13 @@ main (int    argc,
   g_test_add_func ("/nebula/pool/config/key-file", test_pool_key_file);
   g_test_add_func ("/nebula/pool/thread-safe/single-thread", test_pool_thread_safe_single_thread);
   g_test_add_func ("/nebula/pool/thread-safe/corruption", test_pool_thread_safe_corruption);
+  g_test_add_func ("/nebula/pool/layout/every-alignment", test_pool_layout_every_alignment);
+  g_test_add_func ("/nebula/pool/construct/defaults", test_pool_construct_defaults);
+  g_test_add_func ("/nebula/pool/construct/invalid", test_pool_construct_invalid);
+  g_test_add_func ("/nebula/pool/construct/no-memory", test_pool_construct_no_memory);
+  g_test_add_func ("/nebula/pool/budget", test_pool_budget);
+  g_test_add_func ("/nebula/pool/notify", test_pool_notify);
+  g_test_add_func ("/nebula/pool/development/redzone", test_pool_development_redzone);
 
   return g_test_run ();
 }

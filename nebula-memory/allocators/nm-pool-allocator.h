@@ -9,6 +9,8 @@
 # error "Only <nebula-memory/nebula-memory.h> can be included directly."
 #endif
 
+#include <string.h>
+
 #include <glib-object.h>
 
 #include "../nm-allocator.h"
@@ -72,12 +74,14 @@ NM_AVAILABLE_IN_1_0
 guint            nm_pool_allocator_get_cache_count     (NmPoolAllocator  *self);
 
 #ifndef __GTK_DOC_IGNORE__
+#ifndef __GI_SCANNER__
 /*< private >
  * The state the inline fast paths of nm_pool_allocator_alloc() and
  * nm_pool_allocator_free() use. It sits right after the GObject in every
- * NmPoolAllocator; its layout is part of the ABI, its fields are not API.
+ * NmPoolAllocator; its layout is part of the ABI, it is not API (hence the
+ * leading underscore, and no introspection).
  */
-typedef struct _NmPoolAllocatorFast NmPoolAllocatorFast;
+typedef struct _NmPoolAllocatorFast _NmPoolAllocatorFast;
 
 struct _NmPoolAllocatorFast
 {
@@ -96,30 +100,68 @@ struct _NmPoolAllocatorFast
   guint64  in_use;
   guint64  peak;
 };
-#endif
 
 #define _NM_POOL_BLOCK_FREE      1
 #define _NM_POOL_BLOCK_ALLOCATED 3
 
-#ifndef __GTK_DOC_IGNORE__
-#ifndef __GI_SCANNER__
 /* The index of the block starting at @mem, or a number >= n_blocks when
  * @mem is outside the pool or not at a block start (see the pool's
  * invariants). */
 static inline gsize
-_nm_pool_block_index (const NmPoolAllocatorFast *fast,
-                      gconstpointer              mem)
+_nm_pool_block_index (const _NmPoolAllocatorFast *fast,
+                      gconstpointer               mem)
 {
   guint64 x = (guint64) ((guintptr) mem - (guintptr) fast->base) * fast->inverse;
 
   return (gsize) ((x >> fast->shift) | (x << ((64 - fast->shift) & 63)));
 }
 
+/* The free-list link stored in the first 8 bytes of the free block @blk:
+ * the next block's address (or NULL) mixed with the pool's secret and the
+ * link's own address. This is the only place that encodes or decodes one.
+ * Blocks may be aligned to less than 8 bytes, so links are copied with
+ * memcpy(), which compiles to one plain load or store. */
+static inline guint64
+_nm_pool_link_encode (const _NmPoolAllocatorFast *fast,
+                      const void                 *blk,
+                      const void                 *next)
+{
+  return (guint64) (guintptr) next ^ fast->secret ^ ((guintptr) blk >> 4);
+}
+
+static inline guint8 *
+_nm_pool_link_decode (const _NmPoolAllocatorFast *fast,
+                      const void                 *blk,
+                      guint64                     link)
+{
+  return (guint8 *) (guintptr) (link ^ fast->secret ^ ((guintptr) blk >> 4));
+}
+
+static inline guint8 *
+_nm_pool_link_read (const _NmPoolAllocatorFast *fast,
+                    const void                 *blk)
+{
+  guint64 link;
+
+  memcpy (&link, blk, sizeof link);
+  return _nm_pool_link_decode (fast, blk, link);
+}
+
+static inline void
+_nm_pool_link_write (const _NmPoolAllocatorFast *fast,
+                     void                       *blk,
+                     const void                 *next)
+{
+  guint64 link = _nm_pool_link_encode (fast, blk, next);
+
+  memcpy (blk, &link, sizeof link);
+}
+
 /* Pops the head of the free list after checking its state and its link;
  * NULL when the out-of-line path has to decide (thread-safe mode, checks
  * on, an empty list, a corrupted link). */
 static inline gpointer
-_nm_pool_fast_pop (NmPoolAllocatorFast *fast)
+_nm_pool_fast_pop (_NmPoolAllocatorFast *fast)
 {
   guint8 *blk;
 
@@ -131,8 +173,7 @@ _nm_pool_fast_pop (NmPoolAllocatorFast *fast)
   blk = fast->head;
   if (G_LIKELY (blk != NULL && fast->state[fast->head_index] == _NM_POOL_BLOCK_FREE))
     {
-      guint8 *next = (guint8 *) (guintptr) (*(guint64 *) blk ^ fast->secret ^
-                                            ((guintptr) blk >> 4));
+      guint8 *next = _nm_pool_link_read (fast, blk);
       gsize next_index = _nm_pool_block_index (fast, next);
 
       if (G_LIKELY (next_index < fast->n_blocks || next == NULL))
@@ -152,8 +193,8 @@ _nm_pool_fast_pop (NmPoolAllocatorFast *fast)
 /* Pushes @mem if it is an allocated block of the pool; FALSE when the
  * out-of-line path has to decide (and report). */
 static inline gboolean
-_nm_pool_fast_push (NmPoolAllocatorFast *fast,
-                    gpointer             mem)
+_nm_pool_fast_push (_NmPoolAllocatorFast *fast,
+                    gpointer              mem)
 {
   gsize i;
 
@@ -164,7 +205,7 @@ _nm_pool_fast_push (NmPoolAllocatorFast *fast,
   if (G_LIKELY (i < fast->n_blocks && fast->state[i] == _NM_POOL_BLOCK_ALLOCATED))
     {
       fast->state[i] = _NM_POOL_BLOCK_FREE;
-      *(guint64 *) mem = (guint64) (guintptr) fast->head ^ fast->secret ^ ((guintptr) mem >> 4);
+      _nm_pool_link_write (fast, mem, fast->head);
       fast->head = (guint8 *) mem;
       fast->head_index = i;
       fast->n_frees++;
@@ -183,7 +224,7 @@ _nm_pool_allocator_alloc_inline (NmPoolAllocator  *self,
 {
   if (G_LIKELY (self != NULL))
     {
-      gpointer blk = _nm_pool_fast_pop ((NmPoolAllocatorFast *) ((GObject *) self + 1));
+      gpointer blk = _nm_pool_fast_pop ((_NmPoolAllocatorFast *) ((GObject *) self + 1));
 
       if (G_LIKELY (blk != NULL))
         return blk;
@@ -197,7 +238,7 @@ _nm_pool_allocator_free_inline (NmPoolAllocator *self,
                                 gpointer         mem)
 {
   if (G_LIKELY (self != NULL && mem != NULL) &&
-      _nm_pool_fast_push ((NmPoolAllocatorFast *) ((GObject *) self + 1), mem))
+      _nm_pool_fast_push ((_NmPoolAllocatorFast *) ((GObject *) self + 1), mem))
     return;
 
   (nm_pool_allocator_free) (self, mem);

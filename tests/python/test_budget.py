@@ -149,7 +149,7 @@ class PressureTest(unittest.TestCase):
 
         pool = Nm.PoolAllocator.new_full('py-nodes', 64, 16, 64, 64 * 64, False)
         for _ in range(1024):
-            pool.alloc()
+            pool.alloc(64, 16)
         pool.reset()
         pressure.add_allocator(pool)
 
