@@ -319,6 +319,8 @@ test_stack_construct_no_memory (void)
   stats = nm_allocator_get_stats (NM_ALLOCATOR (stack));
   g_assert_cmpuint (stats->bytes_used, ==, 0);
   g_assert_cmpuint (stats->failed_count, ==, 3);
+  g_assert_cmpuint (failed.count, ==, 1);
+  nm_test_failures_clear (&failed);
 }
 
 /* A memory budget that refuses the region: the constructors fail with
