@@ -312,16 +312,18 @@ nm_async_cache_set_property (GObject      *object,
 }
 
 static GParamSpec *
-counter_property (const char *name)
+counter_property (const char *name,
+                  const char *blurb)
 {
-  return g_param_spec_uint64 (name, NULL, NULL, 0, G_MAXUINT64, 0,
+  return g_param_spec_uint64 (name, NULL, blurb, 0, G_MAXUINT64, 0,
                               G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 }
 
 static GParamSpec *
-time_property (const char *name)
+time_property (const char *name,
+               const char *blurb)
 {
-  return g_param_spec_int64 (name, NULL, NULL, 0, G_MAXINT64, 0,
+  return g_param_spec_int64 (name, NULL, blurb, 0, G_MAXINT64, 0,
                              G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY |
                              G_PARAM_STATIC_STRINGS);
 }
@@ -346,7 +348,7 @@ nm_async_cache_class_init (NmAsyncCacheClass *klass)
    * Since: 1.0
    */
   properties[PROP_CAPACITY] =
-    g_param_spec_uint64 ("capacity", NULL, NULL, 0, G_MAXUINT32, DEFAULT_CAPACITY,
+    g_param_spec_uint64 ("capacity", NULL, "Entries, or total weight, to hold at most", 0, G_MAXUINT32, DEFAULT_CAPACITY,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY |
                          G_PARAM_STATIC_STRINGS);
 
@@ -358,7 +360,7 @@ nm_async_cache_class_init (NmAsyncCacheClass *klass)
    *
    * Since: 1.0
    */
-  properties[PROP_TTL] = time_property ("ttl");
+  properties[PROP_TTL] = time_property ("ttl", "Microseconds an entry lives, or 0");
 
   /**
    * NmAsyncCache:refresh-after:
@@ -371,7 +373,7 @@ nm_async_cache_class_init (NmAsyncCacheClass *klass)
    *
    * Since: 1.0
    */
-  properties[PROP_REFRESH_AFTER] = time_property ("refresh-after");
+  properties[PROP_REFRESH_AFTER] = time_property ("refresh-after", "Microseconds after which a hit reloads, or 0");
 
   /**
    * NmAsyncCache:negative-ttl:
@@ -382,7 +384,7 @@ nm_async_cache_class_init (NmAsyncCacheClass *klass)
    *
    * Since: 1.0
    */
-  properties[PROP_NEGATIVE_TTL] = time_property ("negative-ttl");
+  properties[PROP_NEGATIVE_TTL] = time_property ("negative-ttl", "Microseconds a failure is kept, or 0");
 
   /**
    * NmAsyncCache:size:
@@ -391,7 +393,7 @@ nm_async_cache_class_init (NmAsyncCacheClass *klass)
    *
    * Since: 1.0
    */
-  properties[PROP_SIZE] = counter_property ("size");
+  properties[PROP_SIZE] = counter_property ("size", "Entries held");
 
   /**
    * NmAsyncCache:weight:
@@ -400,7 +402,7 @@ nm_async_cache_class_init (NmAsyncCacheClass *klass)
    *
    * Since: 1.0
    */
-  properties[PROP_WEIGHT] = counter_property ("weight");
+  properties[PROP_WEIGHT] = counter_property ("weight", "Total weight of the entries");
 
   /**
    * NmAsyncCache:hits:
@@ -409,7 +411,7 @@ nm_async_cache_class_init (NmAsyncCacheClass *klass)
    *
    * Since: 1.0
    */
-  properties[PROP_HITS] = counter_property ("hits");
+  properties[PROP_HITS] = counter_property ("hits", "Requests answered from the cache");
 
   /**
    * NmAsyncCache:misses:
@@ -419,7 +421,7 @@ nm_async_cache_class_init (NmAsyncCacheClass *klass)
    *
    * Since: 1.0
    */
-  properties[PROP_MISSES] = counter_property ("misses");
+  properties[PROP_MISSES] = counter_property ("misses", "Requests that were not");
 
   /**
    * NmAsyncCache:evictions:
@@ -428,7 +430,7 @@ nm_async_cache_class_init (NmAsyncCacheClass *klass)
    *
    * Since: 1.0
    */
-  properties[PROP_EVICTIONS] = counter_property ("evictions");
+  properties[PROP_EVICTIONS] = counter_property ("evictions", "Entries evicted to stay in bounds");
 
   /**
    * NmAsyncCache:expirations:
@@ -437,7 +439,7 @@ nm_async_cache_class_init (NmAsyncCacheClass *klass)
    *
    * Since: 1.0
    */
-  properties[PROP_EXPIRATIONS] = counter_property ("expirations");
+  properties[PROP_EXPIRATIONS] = counter_property ("expirations", "Entries dropped at their deadline");
 
   /**
    * NmAsyncCache:loads:
@@ -446,7 +448,7 @@ nm_async_cache_class_init (NmAsyncCacheClass *klass)
    *
    * Since: 1.0
    */
-  properties[PROP_LOADS] = counter_property ("loads");
+  properties[PROP_LOADS] = counter_property ("loads", "Loads started");
 
   /**
    * NmAsyncCache:load-failures:
@@ -455,7 +457,7 @@ nm_async_cache_class_init (NmAsyncCacheClass *klass)
    *
    * Since: 1.0
    */
-  properties[PROP_LOAD_FAILURES] = counter_property ("load-failures");
+  properties[PROP_LOAD_FAILURES] = counter_property ("load-failures", "Loads that failed");
 
   /**
    * NmAsyncCache:joined:
@@ -464,7 +466,7 @@ nm_async_cache_class_init (NmAsyncCacheClass *klass)
    *
    * Since: 1.0
    */
-  properties[PROP_JOINED] = counter_property ("joined");
+  properties[PROP_JOINED] = counter_property ("joined", "Requests that joined a load under way");
 
   /**
    * NmAsyncCache:cancelled-waiters:
@@ -474,7 +476,7 @@ nm_async_cache_class_init (NmAsyncCacheClass *klass)
    *
    * Since: 1.0
    */
-  properties[PROP_CANCELLED_WAITERS] = counter_property ("cancelled-waiters");
+  properties[PROP_CANCELLED_WAITERS] = counter_property ("cancelled-waiters", "Requests cancelled while waiting");
 
   /**
    * NmAsyncCache:abandoned-loads:
@@ -483,7 +485,7 @@ nm_async_cache_class_init (NmAsyncCacheClass *klass)
    *
    * Since: 1.0
    */
-  properties[PROP_ABANDONED_LOADS] = counter_property ("abandoned-loads");
+  properties[PROP_ABANDONED_LOADS] = counter_property ("abandoned-loads", "Loads cancelled when every waiter had gone");
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 

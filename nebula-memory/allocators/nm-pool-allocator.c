@@ -47,7 +47,7 @@
  *
  * Misuse is survivable. A double free, a pointer outside the pool and a
  * pointer into the middle of a block are reported once with g_critical(),
- * counted in #NmAllocatorStats:invalid_free_count and ignored; a block is
+ * counted in the invalid_free_count of #NmAllocatorStats and ignored; a block is
  * never handed out twice. The free-list links are encoded with a per-pool
  * secret and their own address and validated before they are followed: a
  * write into a freed block is reported as %NM_ALLOCATOR_ERROR_CORRUPTION on
@@ -125,7 +125,7 @@ _nm_pool_notify_capacity (NmPoolAllocator *self)
 /* Reset */
 
 /**
- * nm_pool_allocator_reset:
+ * nm_pool_allocator_reset: (skip)
  * @self: an #NmPoolAllocator
  *
  * Makes every block free again, including those parked in thread caches
@@ -441,7 +441,7 @@ nm_pool_allocator_class_init (NmPoolAllocatorClass *klass)
    * Since: 1.0
    */
   properties [NM_ALLOCATOR_PROP_NAME] =
-    g_param_spec_string ("name", NULL, NULL, NULL,
+    g_param_spec_string ("name", NULL, "The allocator's name", NULL,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
                          G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
@@ -453,7 +453,7 @@ nm_pool_allocator_class_init (NmPoolAllocatorClass *klass)
    * Since: 1.0
    */
   properties [NM_ALLOCATOR_PROP_THREAD_SAFE] =
-    g_param_spec_boolean ("thread-safe", NULL, NULL, FALSE,
+    g_param_spec_boolean ("thread-safe", NULL, "Whether several threads may share the pool", FALSE,
                           G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
                           G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
@@ -467,7 +467,7 @@ nm_pool_allocator_class_init (NmPoolAllocatorClass *klass)
    * Since: 1.0
    */
   properties [PROP_BLOCK_SIZE] =
-    g_param_spec_uint64 ("block-size", NULL, NULL, 0, G_MAXUINT64, DEFAULT_BLOCK_SIZE,
+    g_param_spec_uint64 ("block-size", NULL, "Bytes per block", 0, G_MAXUINT64, DEFAULT_BLOCK_SIZE,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
                          G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
@@ -481,7 +481,7 @@ nm_pool_allocator_class_init (NmPoolAllocatorClass *klass)
    * Since: 1.0
    */
   properties [PROP_BLOCK_ALIGNMENT] =
-    g_param_spec_uint64 ("block-alignment", NULL, NULL, 0, G_MAXUINT64, 0,
+    g_param_spec_uint64 ("block-alignment", NULL, "Alignment of the blocks, or 0 for natural", 0, G_MAXUINT64, 0,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
                          G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
@@ -495,7 +495,7 @@ nm_pool_allocator_class_init (NmPoolAllocatorClass *klass)
    * Since: 1.0
    */
   properties [PROP_BLOCK_COUNT] =
-    g_param_spec_uint64 ("block-count", NULL, NULL, 0, G_MAXUINT64, DEFAULT_BLOCK_COUNT,
+    g_param_spec_uint64 ("block-count", NULL, "Blocks to start with", 0, G_MAXUINT64, DEFAULT_BLOCK_COUNT,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
                          G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
@@ -509,7 +509,7 @@ nm_pool_allocator_class_init (NmPoolAllocatorClass *klass)
    * Since: 1.0
    */
   properties [PROP_MAX_BLOCK_COUNT] =
-    g_param_spec_uint64 ("max-block-count", NULL, NULL, 0, G_MAXUINT64, 0,
+    g_param_spec_uint64 ("max-block-count", NULL, "Blocks to grow to, or 0", 0, G_MAXUINT64, 0,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
                          G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
@@ -524,7 +524,7 @@ nm_pool_allocator_class_init (NmPoolAllocatorClass *klass)
    * Since: 1.0
    */
   properties [PROP_CONFIG] =
-    g_param_spec_object ("config", NULL, NULL, NM_TYPE_MEMORY_CONFIG,
+    g_param_spec_object ("config", NULL, "A configuration to build from", NM_TYPE_MEMORY_CONFIG,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
                          G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 

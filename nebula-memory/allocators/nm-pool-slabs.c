@@ -273,7 +273,7 @@ _nm_pool_slabs_reset (NmPoolAllocator *self)
 }
 
 /**
- * nm_pool_allocator_trim:
+ * nm_pool_allocator_trim: (skip)
  * @self: an #NmPoolAllocator
  *
  * Gives every completely free slab but the first back to the system; the

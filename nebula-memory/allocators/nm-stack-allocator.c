@@ -121,7 +121,7 @@ _nm_stack_allocator_notify_usage (NmStackAllocator *self,
 /* Reset */
 
 /**
- * nm_stack_allocator_reset:
+ * nm_stack_allocator_reset: (skip)
  * @self: an #NmStackAllocator
  *
  * Empties the stack: every allocation and every marker is released; the
@@ -483,7 +483,7 @@ nm_stack_allocator_class_init (NmStackAllocatorClass *klass)
    * Since: 1.0
    */
   properties [NM_ALLOCATOR_PROP_NAME] =
-    g_param_spec_string ("name", NULL, NULL, NULL,
+    g_param_spec_string ("name", NULL, "The allocator's name", NULL,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
                          G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
@@ -500,7 +500,7 @@ nm_stack_allocator_class_init (NmStackAllocatorClass *klass)
    * Since: 1.0
    */
   properties [NM_ALLOCATOR_PROP_CAPACITY] =
-    g_param_spec_uint64 ("capacity", NULL, NULL, 1, NM_MAX_CAPACITY, DEFAULT_CAPACITY,
+    g_param_spec_uint64 ("capacity", NULL, "Bytes of the region", 1, NM_MAX_CAPACITY, DEFAULT_CAPACITY,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
                          G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
@@ -513,7 +513,7 @@ nm_stack_allocator_class_init (NmStackAllocatorClass *klass)
    * Since: 1.0
    */
   properties [PROP_DEPTH] =
-    g_param_spec_uint64 ("depth", NULL, NULL, 0, G_MAXUINT64, 0,
+    g_param_spec_uint64 ("depth", NULL, "Live allocations", 0, G_MAXUINT64, 0,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
@@ -524,7 +524,7 @@ nm_stack_allocator_class_init (NmStackAllocatorClass *klass)
    * Since: 1.0
    */
   properties [PROP_MARKER_COUNT] =
-    g_param_spec_uint ("marker-count", NULL, NULL, 0, G_MAXUINT, 0,
+    g_param_spec_uint ("marker-count", NULL, "Live markers", 0, G_MAXUINT, 0,
                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
@@ -537,7 +537,7 @@ nm_stack_allocator_class_init (NmStackAllocatorClass *klass)
    * Since: 1.0
    */
   properties [PROP_CONFIG] =
-    g_param_spec_object ("config", NULL, NULL, NM_TYPE_MEMORY_CONFIG,
+    g_param_spec_object ("config", NULL, "A configuration to build from", NM_TYPE_MEMORY_CONFIG,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
                          G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
