@@ -96,6 +96,12 @@ typedef enum
   NM_SLOW_SANITIZE    = 1 << 1,   /* ASan build, or running under Valgrind */
   NM_SLOW_POISON      = 1 << 2,   /* fill handed-out and released memory */
   NM_SLOW_VALIDATE    = 1 << 3,   /* development checks */
+  /* A budget on the path caps single requests below what the inline path
+   * could serve: the out-of-line path checks the cap. Set by the
+   * allocators that take requests of any size (bump, stack) only when the
+   * cap is smaller than their largest inline request; the pool checks its
+   * block size once at construction instead. */
+  NM_SLOW_REQUEST_CAP = 1 << 4,
 } NmSlowFlags;
 
 /* The slow-path flags that @common's settings call for. */

@@ -335,6 +335,9 @@ apply_config (NmStackAllocator *self,
   self->fast.count_step = self->common.track_stats ? 1 : 0;
   self->redzone = self->common.validate ? NM_STACK_REDZONE : 0;
   self->fast.slow_flags = _nm_allocator_common_slow_flags (&self->common) & NM_STACK_SLOW_FLAGS;
+  /* A cap at or above the region's size never refuses what fits. */
+  if (self->common.max_request != 0 && self->common.max_request < self->capacity)
+    self->fast.slow_flags |= NM_SLOW_REQUEST_CAP;
 
   _nm_stack_allocator_acquire_region (self);
 }
