@@ -181,7 +181,8 @@ void     _nm_allocator_report_corruption     (NmAllocatorCommon  *common,
                                               ...) G_GNUC_PRINTF (3, 4) NM_COLD;
 
 /* The leak report at dispose (when leak-report is on and something is
- * live): one message from _nm_error_leak_text(). */
+ * live): one warning from _nm_error_leak_text(), naming the budget the
+ * allocator is charged to, if any. */
 void     _nm_allocator_report_leaks          (NmAllocatorCommon  *common,
                                               guint64             live_count,
                                               guint64             live_bytes,

@@ -852,10 +852,12 @@ _nm_allocator_report_leaks (NmAllocatorCommon *common,
                             guint64            live_bytes,
                             const char        *advice)
 {
-  g_autofree char *text = _nm_error_leak_text (common->label, common->name,
-                                               live_count, live_bytes, advice);
+  g_autofree char *text = NULL;
 
-  g_message ("%s", text);
+  text = _nm_error_leak_text (common->label, common->name,
+                              common->budget ? nm_memory_budget_get_path (common->budget) : NULL,
+                              live_count, live_bytes, advice);
+  g_warning ("%s", text);
 }
 
 guint64

@@ -954,6 +954,36 @@ test_budget_request_cap_pool (gconstpointer data)
   nm_test_failures_clear (&failures);
 }
 
+/* The leak report of the development preset names the budget the
+ * allocator is charged to, once, at warning level. */
+static void
+test_budget_leak_report (void)
+{
+  g_autoptr(NmMemoryBudget) root = nm_memory_budget_new ("process", MiB, NULL);
+  g_autoptr(NmMemoryBudget) budget = nm_memory_budget_new ("requests", MiB, root);
+  g_autoptr(NmMemoryConfig) preset = nm_memory_config_new_development (NM_ALLOCATOR_KIND_BUMP);
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new_from_config (preset);
+  g_autoptr(NmMemoryConfig) config = NULL;
+  g_autoptr(GError) error = NULL;
+  NmAllocator *alloc;
+
+  nm_memory_config_builder_set_name (builder, "leaky");
+  nm_memory_config_builder_set_budget (builder, budget);
+  config = nm_memory_config_builder_build (builder, &error);
+  g_assert_no_error (error);
+  alloc = nm_allocator_new_from_config (config, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (nm_allocator_alloc (alloc, 100, 8, &error));
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_WARNING,
+                         "Bump allocator “leaky” (memory budget “process/requests”) is disposed "
+                         "with 1 live allocation (*");
+  g_object_unref (alloc);
+  g_test_assert_expected_messages ();
+  /* Finalize uncharged every chunk. */
+  g_assert_cmpuint (nm_memory_budget_get_used (root), ==, 0);
+}
+
 /* Allocators hold a reference: dropping the application's last reference
  * to a budget that still has charged allocators changes nothing. */
 static void
@@ -1083,6 +1113,7 @@ main (int   argc,
   g_test_add_func ("/nebula/budget/request-cap/stack", test_budget_request_cap_stack);
   g_test_add_data_func ("/nebula/budget/request-cap/pool", GINT_TO_POINTER (FALSE), test_budget_request_cap_pool);
   g_test_add_data_func ("/nebula/budget/request-cap/pool-thread-safe", GINT_TO_POINTER (TRUE), test_budget_request_cap_pool);
+  g_test_add_func ("/nebula/budget/leak-report", test_budget_leak_report);
   g_test_add_func ("/nebula/budget/charge-cost", test_budget_charge_cost);
 
   return g_test_run ();
