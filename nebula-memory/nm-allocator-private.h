@@ -56,6 +56,9 @@ typedef struct _NmAllocatorCommon
   guint64     n_invalid_frees;
   guint64     n_corruptions;
   guint64     n_resets;
+  guint64     n_trims;
+  guint64     n_budget_refusals;
+  guint64     delivered_resets;   /* n_resets when NmAllocator::reset was last emitted */
 
   /* Bytes of backing memory held (nm-backing.c), updated atomically. */
   guint64     backing_bytes;
@@ -196,6 +199,20 @@ void     _nm_allocator_queue_notify          (NmAllocator        *self,
                                               NmAllocatorCommon  *common,
                                               GParamSpec        **pspecs,
                                               guint               prop_id);
+
+/* The pending_notify bit of NmAllocator::reset; property ids stay below it. */
+#define NM_ALLOCATOR_PENDING_RESET 31
+
+/* After a reset (n_resets already counted): queues NmAllocator::reset for
+ * @self's main context, batched like notify:: (one emission for all the
+ * resets since the last one, with their number). */
+static inline void
+_nm_allocator_queue_reset (NmAllocator        *self,
+                           NmAllocatorCommon  *common,
+                           GParamSpec        **pspecs)
+{
+  _nm_allocator_queue_notify (self, common, pspecs, NM_ALLOCATOR_PENDING_RESET);
+}
 
 /* After a reset, pop or trim: queues bytes-used and bytes-peak when the
  * values a reader would see changed (before and after, not last notified). */

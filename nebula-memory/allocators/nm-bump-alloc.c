@@ -378,6 +378,7 @@ nm_bump_allocator_reset (NmBumpAllocator *self)
   /* bytes-used: what a reader sees went from used_before to 0; bytes-peak
    * rises silently while allocating, so compare with the last announced. */
   __atomic_store_n (&self->common.n_resets, self->common.n_resets + 1, __ATOMIC_RELAXED);
+  _nm_bump_queue_reset (self);
   peak_before = self->common.notified_peak;
   _nm_bump_notify_usage (self, used_before, 0, peak_before, self->peak);
   if (released)

@@ -130,6 +130,12 @@ _nm_bump_notify_usage (NmBumpAllocator *self,
                               used_before, used_after, peak_before, peak_after);
 }
 
+void
+_nm_bump_queue_reset (NmBumpAllocator *self)
+{
+  _nm_allocator_queue_reset ((NmAllocator *) self, &self->common, properties);
+}
+
 /* Object */
 
 static void

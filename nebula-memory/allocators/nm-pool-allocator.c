@@ -163,6 +163,7 @@ nm_pool_allocator_reset (NmPoolAllocator *self)
   pthread_mutex_unlock (&self->lock);
 
   __atomic_store_n (&self->common.n_resets, self->common.n_resets + 1, __ATOMIC_RELAXED);
+  _nm_allocator_queue_reset (NM_ALLOCATOR (self), &self->common, properties);
   /* The peak a reader sees does not change: it was MAX (peak, in use). */
   _nm_allocator_notify_usage (NM_ALLOCATOR (self), &self->common, properties,
                               in_use * self->block_size, 0,

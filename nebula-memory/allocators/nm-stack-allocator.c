@@ -156,6 +156,7 @@ nm_stack_allocator_reset (NmStackAllocator *self)
   /* Resets never race with other calls on a stack: no atomic
    * read-modify-write. */
   __atomic_store_n (&self->common.n_resets, self->common.n_resets + 1, __ATOMIC_RELAXED);
+  _nm_allocator_queue_reset ((NmAllocator *) self, &self->common, properties);
   _nm_stack_allocator_notify_usage (self, used_before);
   if (had_depth)
     _nm_allocator_queue_notify ((NmAllocator *) self, &self->common, properties, PROP_DEPTH);
