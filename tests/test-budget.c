@@ -984,6 +984,105 @@ test_budget_leak_report (void)
   g_assert_cmpuint (nm_memory_budget_get_used (root), ==, 0);
 }
 
+/* End to end: a growing arena fails the allocation whose next chunk would
+ * pass the limit, keeps working, and serves again after a reset; the
+ * budget's use is the arena's backing bytes throughout, and finalize
+ * uncharges. */
+static void
+test_budget_e2e_bump (void)
+{
+  g_autoptr(NmMemoryBudget) root = nm_memory_budget_new ("process", 64 * KiB, NULL);
+  g_autoptr(NmMemoryBudget) budget = nm_memory_budget_new ("requests", 20 * KiB, root);
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+  g_autoptr(NmMemoryConfig) config = NULL;
+  g_autoptr(GError) error = NULL;
+  NmAllocator *alloc;
+  NmAllocatorCommon *common;
+  guint served = 0;
+
+  nm_memory_config_builder_set_kind (builder, NM_ALLOCATOR_KIND_BUMP);
+  nm_memory_config_builder_set_name (builder, "grows");
+  nm_memory_config_builder_set_capacity (builder, 4 * KiB);
+  nm_memory_config_builder_set_max_capacity (builder, MiB);
+  nm_memory_config_builder_set_budget (builder, budget);
+  config = nm_memory_config_builder_build (builder, &error);
+  g_assert_no_error (error);
+  alloc = nm_allocator_new_from_config (config, &error);
+  g_assert_no_error (error);
+  common = _nm_allocator_get_common (alloc);
+
+  while (nm_allocator_alloc (alloc, 1000, 8, &error) != NULL)
+    {
+      served++;
+      g_assert_cmpuint (nm_memory_budget_get_used (budget), ==, _nm_backing_bytes (common));
+    }
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_BUDGET_EXCEEDED);
+  g_assert_nonnull (strstr (error->message, "memory budget “process/requests” refused"));
+  g_clear_error (&error);
+  /* 4 KiB (4 blocks), then 8 KiB (8 blocks); 16 KiB more would pass 20 KiB. */
+  g_assert_cmpuint (served, ==, 12);
+  g_assert_cmpuint (nm_memory_budget_get_used (budget), ==, 12 * KiB);
+  g_assert_cmpuint (nm_memory_budget_get_used (root), ==, 12 * KiB);
+
+  /* Still usable: what fits in the chunks held is served. */
+  g_assert_nonnull (nm_allocator_alloc (alloc, 64, 8, &error));
+  g_assert_no_error (error);
+
+  nm_allocator_reset (alloc);
+  g_assert_cmpuint (nm_memory_budget_get_used (budget), ==, _nm_backing_bytes (common));
+  for (guint i = 0; i < served; i++)
+    {
+      g_assert_nonnull (nm_allocator_alloc (alloc, 1000, 8, &error));
+      g_assert_no_error (error);
+    }
+
+  g_object_unref (alloc);
+  g_assert_cmpuint (nm_memory_budget_get_used (budget), ==, 0);
+  g_assert_cmpuint (nm_memory_budget_get_used (root), ==, 0);
+  nm_test_flush_notify ();
+}
+
+/* A pool charges its slab when it takes it; its blocks then never fail on
+ * the budget, even with the budget full. The stack's region is charged at
+ * construction. Finalize uncharges both. */
+static void
+test_budget_e2e_pool_stack (void)
+{
+  g_autoptr(NmMemoryBudget) budget = nm_memory_budget_new ("fixed", 256 * KiB, NULL);
+  NmAllocator *pool = new_in_budget (NM_ALLOCATOR_KIND_POOL, budget, 64, FALSE);
+  NmAllocator *stack = new_in_budget (NM_ALLOCATOR_KIND_STACK, budget, 32 * KiB, FALSE);
+  guint64 pool_bytes = _nm_backing_bytes (_nm_allocator_get_common (pool));
+  guint64 stack_bytes = _nm_backing_bytes (_nm_allocator_get_common (stack));
+  g_autoptr(GError) error = NULL;
+  guint64 rest;
+
+  g_assert_cmpuint (stack_bytes, ==, 32 * KiB);
+  g_assert_cmpuint (pool_bytes, >=, 16 * 64);
+  g_assert_cmpuint (nm_memory_budget_get_used (budget), ==, pool_bytes + stack_bytes);
+
+  /* Fill the budget to its limit: nothing more could be charged. */
+  rest = 256 * KiB - nm_memory_budget_get_used (budget);
+  g_assert_true (nm_memory_budget_charge (budget, rest, &error));
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < 16; i++)
+    {
+      g_assert_nonnull (nm_pool_allocator_alloc (NM_POOL_ALLOCATOR (pool), &error));
+      g_assert_no_error (error);
+    }
+  g_assert_nonnull (nm_stack_allocator_alloc (NM_STACK_ALLOCATOR (stack), 16 * KiB, 8, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (nm_memory_budget_get_refused_count (budget), ==, 0);
+
+  nm_allocator_reset (pool);
+  nm_allocator_reset (stack);
+  g_object_unref (pool);
+  g_object_unref (stack);
+  g_assert_cmpuint (nm_memory_budget_get_used (budget), ==, rest);
+  nm_memory_budget_uncharge (budget, rest);
+  nm_test_flush_notify ();
+}
+
 /* Allocators hold a reference: dropping the application's last reference
  * to a budget that still has charged allocators changes nothing. */
 static void
@@ -1114,6 +1213,8 @@ main (int   argc,
   g_test_add_data_func ("/nebula/budget/request-cap/pool", GINT_TO_POINTER (FALSE), test_budget_request_cap_pool);
   g_test_add_data_func ("/nebula/budget/request-cap/pool-thread-safe", GINT_TO_POINTER (TRUE), test_budget_request_cap_pool);
   g_test_add_func ("/nebula/budget/leak-report", test_budget_leak_report);
+  g_test_add_func ("/nebula/budget/e2e/bump-grows-to-limit", test_budget_e2e_bump);
+  g_test_add_func ("/nebula/budget/e2e/pool-and-stack", test_budget_e2e_pool_stack);
   g_test_add_func ("/nebula/budget/charge-cost", test_budget_charge_cost);
 
   return g_test_run ();
