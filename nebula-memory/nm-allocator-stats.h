@@ -36,10 +36,10 @@ typedef struct _NmAllocatorStats NmAllocatorStats;
  * @reset_count: calls to nm_allocator_reset()
  * @cached_count: blocks parked in per-thread caches (pools), 0 elsewhere
  * @trim_count: calls to nm_allocator_trim(), memory pressure's included
- *   (Since: 1.2)
+ *   (Since: 1.0)
  * @budget_refused_count: requests refused by a memory budget: backing
  *   memory that would have passed a limit, or a single request above a
- *   per-request cap (Since: 1.2)
+ *   per-request cap (Since: 1.0)
  *
  * A snapshot of an allocator's counters, taken by nm_allocator_get_stats().
  *

@@ -193,7 +193,7 @@ nm_allocator_default_init (NmAllocatorInterface *iface)
    * announced once, with their number. Every pointer handed out before
    * them is invalid already when the signal runs.
    *
-   * Since: 1.2
+   * Since: 1.0
    */
   signals [RESET] =
     g_signal_new ("reset",
