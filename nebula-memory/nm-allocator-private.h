@@ -56,6 +56,9 @@ typedef struct _NmAllocatorCommon
   guint64     n_invalid_frees;
   guint64     n_corruptions;
   guint64     n_resets;
+  guint64     n_trims;
+  guint64     n_budget_refusals;
+  guint64     delivered_resets;   /* n_resets when NmAllocator::reset was last emitted */
 
   /* Bytes of backing memory held (nm-backing.c), updated atomically. */
   guint64     backing_bytes;
@@ -96,6 +99,12 @@ typedef enum
   NM_SLOW_SANITIZE    = 1 << 1,   /* ASan build, or running under Valgrind */
   NM_SLOW_POISON      = 1 << 2,   /* fill handed-out and released memory */
   NM_SLOW_VALIDATE    = 1 << 3,   /* development checks */
+  /* A budget on the path caps single requests below what the inline path
+   * could serve: the out-of-line path checks the cap. Set by the
+   * allocators that take requests of any size (bump, stack) only when the
+   * cap is smaller than their largest inline request; the pool checks its
+   * block size once at construction instead. */
+  NM_SLOW_REQUEST_CAP = 1 << 4,
 } NmSlowFlags;
 
 /* The slow-path flags that @common's settings call for. */
@@ -175,7 +184,8 @@ void     _nm_allocator_report_corruption     (NmAllocatorCommon  *common,
                                               ...) G_GNUC_PRINTF (3, 4) NM_COLD;
 
 /* The leak report at dispose (when leak-report is on and something is
- * live): one message from _nm_error_leak_text(). */
+ * live): one warning from _nm_error_leak_text(), naming the budget the
+ * allocator is charged to, if any. */
 void     _nm_allocator_report_leaks          (NmAllocatorCommon  *common,
                                               guint64             live_count,
                                               guint64             live_bytes,
@@ -189,6 +199,20 @@ void     _nm_allocator_queue_notify          (NmAllocator        *self,
                                               NmAllocatorCommon  *common,
                                               GParamSpec        **pspecs,
                                               guint               prop_id);
+
+/* The pending_notify bit of NmAllocator::reset; property ids stay below it. */
+#define NM_ALLOCATOR_PENDING_RESET 31
+
+/* After a reset (n_resets already counted): queues NmAllocator::reset for
+ * @self's main context, batched like notify:: (one emission for all the
+ * resets since the last one, with their number). */
+static inline void
+_nm_allocator_queue_reset (NmAllocator        *self,
+                           NmAllocatorCommon  *common,
+                           GParamSpec        **pspecs)
+{
+  _nm_allocator_queue_notify (self, common, pspecs, NM_ALLOCATOR_PENDING_RESET);
+}
 
 /* After a reset, pop or trim: queues bytes-used and bytes-peak when the
  * values a reader would see changed (before and after, not last notified). */

@@ -113,11 +113,14 @@ nm_allocator_stats_to_string (const NmAllocatorStats *stats)
                           "%" G_GUINT64_FORMAT " failed, "
                           "%" G_GUINT64_FORMAT " invalid frees, "
                           "%" G_GUINT64_FORMAT " corruptions, "
-                          "%" G_GUINT64_FORMAT " resets",
+                          "%" G_GUINT64_FORMAT " resets, "
+                          "%" G_GUINT64_FORMAT " trims, "
+                          "%" G_GUINT64_FORMAT " budget refusals",
                           used, capacity,
                           nm_allocator_stats_get_utilization (stats),
                           peak, reserved,
                           stats->allocation_count, stats->free_count,
                           stats->failed_count, stats->invalid_free_count,
-                          stats->corruption_count, stats->reset_count);
+                          stats->corruption_count, stats->reset_count,
+                          stats->trim_count, stats->budget_refused_count);
 }

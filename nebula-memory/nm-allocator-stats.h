@@ -35,10 +35,22 @@ typedef struct _NmAllocatorStats NmAllocatorStats;
  * @corruption_count: corrupted bookkeeping detected (and not followed)
  * @reset_count: calls to nm_allocator_reset()
  * @cached_count: blocks parked in per-thread caches (pools), 0 elsewhere
+ * @trim_count: calls to nm_allocator_trim(), memory pressure's included
+ *   (Since: 1.0)
+ * @budget_refused_count: requests refused by a memory budget: backing
+ *   memory that would have passed a limit, or a single request above a
+ *   per-request cap (Since: 1.0)
  *
  * A snapshot of an allocator's counters, taken by nm_allocator_get_stats().
- * In thread-safe mode the counters are exact once the threads using the
- * allocator are quiescent.
+ *
+ * Consistency: in single-thread mode every field is exact. In thread-safe
+ * mode each field is read on its own, without stopping the threads using
+ * the allocator: each is a value it really had during the call, but two
+ * fields may be from slightly different moments (an allocation may be
+ * counted in @allocation_count and not yet in @bytes_used). The rare-event
+ * counters (@failed_count, @invalid_free_count, @corruption_count,
+ * @reset_count, @trim_count, @budget_refused_count) are exact at all
+ * times; the rest are exact once the threads are quiescent.
  *
  * Since: 1.0
  */
@@ -55,9 +67,11 @@ struct _NmAllocatorStats
   guint64 corruption_count;
   guint64 reset_count;
   guint64 cached_count;
+  guint64 trim_count;
+  guint64 budget_refused_count;
 
   /*< private >*/
-  guint64 _reserved[5];
+  guint64 _reserved[3];
 };
 
 NM_AVAILABLE_IN_1_0

@@ -34,8 +34,29 @@
  * frees, out-of-order frees) are reported once with g_critical(), counted in
  * #NmAllocatorStats and ignored, so the allocator stays consistent.
  *
- * Property notifications are never emitted per allocation: #NmAllocator:bytes-used
- * and #NmAllocator:bytes-peak are notified on reset when they changed.
+ * Notification policy: notify:: fires whenever the value a reader would
+ * see changed, never from inside an allocation, free or reset. Changes are
+ * queued and delivered on the allocator's main context (the thread-default
+ * main context when it was made), at most once per main-loop iteration, by
+ * a source that holds only a weak reference: #NmAllocator:bytes-used and
+ * #NmAllocator:bytes-peak when a reset (or a stack's pop to a marker)
+ * changed them, #NmAllocator:capacity when growth or a trim changed it.
+ * Between those events they rise silently. #NmAllocator::reset is
+ * delivered the same way, once per iteration with the number of resets it
+ * stands for. So a signal or notification caused on another thread runs on
+ * the main context's thread, and nothing is delivered to an allocator that
+ * is being finalized. #NmAllocator::allocation-failed is the exception: it
+ * is emitted in the failing thread, before the failing call returns, so
+ * that a handler sees the error while the caller still waits for it.
+ *
+ * Statistics consistency: counters are plain per-instance fields in
+ * single-thread mode and per-thread batches (or relaxed atomics) in
+ * thread-safe mode, so they cost no lock. A snapshot from
+ * nm_allocator_get_stats() is exact in single-thread mode; in thread-safe
+ * mode each field is a value it had during the call, fields may be from
+ * slightly different moments, and rare-event counters (failures, invalid
+ * frees, corruptions, resets, trims, budget refusals) are always exact. A
+ * property read is a one-field snapshot.
  *
  * |[<!-- language="C" -->
  * g_autoptr(GError) error = NULL;
@@ -62,6 +83,7 @@ G_DEFINE_INTERFACE (NmAllocator, nm_allocator, G_TYPE_OBJECT)
 
 enum {
   ALLOCATION_FAILED,
+  RESET,
   N_SIGNALS
 };
 
@@ -165,6 +187,27 @@ nm_allocator_default_init (NmAllocatorInterface *iface)
                   G_STRUCT_OFFSET (NmAllocatorInterface, allocation_failed),
                   NULL, NULL, NULL,
                   G_TYPE_NONE, 1, G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
+
+  /**
+   * NmAllocator::reset:
+   * @self: the allocator
+   * @n_resets: the number of resets this emission stands for, at least 1
+   *
+   * Emitted after nm_allocator_reset() (or the direct reset of an
+   * allocator), on the allocator's main context like notify::: resets
+   * between two iterations of that context's main loop, on any thread, are
+   * announced once, with their number. Every pointer handed out before
+   * them is invalid already when the signal runs.
+   *
+   * Since: 1.0
+   */
+  signals [RESET] =
+    g_signal_new ("reset",
+                  G_TYPE_FROM_INTERFACE (iface),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_UINT64);
 }
 
 /* Dispatch.
@@ -464,9 +507,14 @@ gsize
 nm_allocator_trim (NmAllocator *self)
 {
   const NmAllocatorInterface *iface = nm_allocator_iface (self, G_STRFUNC);
+  NmAllocatorCommon *common;
 
   if (iface == NULL)
     return 0;
+
+  common = _nm_allocator_get_common (self);
+  if (common != NULL)
+    _nm_counter_inc (&common->n_trims);
 
   return iface->trim ? iface->trim (self) : 0;
 }
@@ -658,10 +706,25 @@ deliver_notifications (GObject  *object,
   NmAllocatorCommon *common = _nm_allocator_get_common ((NmAllocator *) object);
   GParamSpec **pspecs = data;
   guint pending = __atomic_exchange_n (&common->pending_notify, 0, __ATOMIC_ACQ_REL);
+  guint64 resets = 0;
+
+  if (pending & (1u << NM_ALLOCATOR_PENDING_RESET))
+    {
+      guint64 n = _nm_counter_get (&common->n_resets);
+
+      /* Only this callback, on the context's thread, writes it. */
+      resets = n - common->delivered_resets;
+      common->delivered_resets = n;
+      pending &= ~(1u << NM_ALLOCATOR_PENDING_RESET);
+    }
 
   for (guint id = 0; pending != 0; id++, pending >>= 1)
     if (pending & 1)
       g_object_notify_by_pspec (object, pspecs [id]);
+
+  /* Last: the values a handler reads are already announced. */
+  if (resets != 0)
+    g_signal_emit (object, signals [RESET], 0, resets);
 }
 
 static NmNotifier *
@@ -729,6 +792,8 @@ _nm_allocator_fill_common_stats (NmAllocatorCommon *common,
   stats->invalid_free_count = _nm_counter_get (&common->n_invalid_frees);
   stats->corruption_count = _nm_counter_get (&common->n_corruptions);
   stats->reset_count = _nm_counter_get (&common->n_resets);
+  stats->trim_count = _nm_counter_get (&common->n_trims);
+  stats->budget_refused_count = _nm_counter_get (&common->n_budget_refusals);
 }
 
 gpointer
@@ -868,10 +933,12 @@ _nm_allocator_report_leaks (NmAllocatorCommon *common,
                             guint64            live_bytes,
                             const char        *advice)
 {
-  g_autofree char *text = _nm_error_leak_text (common->label, common->name,
-                                               live_count, live_bytes, advice);
+  g_autofree char *text = NULL;
 
-  g_message ("%s", text);
+  text = _nm_error_leak_text (common->label, common->name,
+                              common->budget ? nm_memory_budget_get_path (common->budget) : NULL,
+                              live_count, live_bytes, advice);
+  g_warning ("%s", text);
 }
 
 guint64

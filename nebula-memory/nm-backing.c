@@ -55,6 +55,7 @@ record_refusal (NmAllocatorCommon *common,
                 guint64            bytes,
                 gboolean           per_request)
 {
+  _nm_counter_inc (&common->n_budget_refusals);
   G_LOCK (refusal);
   common->refusal.thread = g_thread_self ();
   _nm_memory_budget_describe_refusal (refused_by, bytes, per_request, &common->refusal.what);

@@ -81,9 +81,11 @@ char   *_nm_error_corruption_text  (const char          *label,
                                     const char          *what);
 
 /* The text of the leak report at dispose:
- * "Bump allocator “arena” is disposed with 3 live allocations (1.2 kB) …" */
+ * "Bump allocator “arena” (memory budget “process/requests”) is disposed
+ * with 3 live allocations (1.2 kB) …"; @budget_path nullable. */
 char   *_nm_error_leak_text        (const char          *label,
                                     const char          *name,
+                                    const char          *budget_path,
                                     guint64              live_count,
                                     guint64              live_bytes,
                                     const char          *advice);

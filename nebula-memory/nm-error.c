@@ -176,14 +176,17 @@ _nm_error_corruption_text (const char    *label,
 char *
 _nm_error_leak_text (const char *label,
                      const char *name,
+                     const char *budget_path,
                      guint64     live_count,
                      guint64     live_bytes,
                      const char *advice)
 {
   g_autofree char *bytes = _nm_size_format_human (live_bytes);
+  g_autofree char *budget = budget_path != NULL
+                            ? g_strdup_printf (" (memory budget “%s”)", budget_path) : NULL;
 
-  return g_strdup_printf ("%s “%s” is disposed with %" G_GUINT64_FORMAT " live %s (%s)%s%s",
-                          label, name, live_count,
+  return g_strdup_printf ("%s “%s”%s is disposed with %" G_GUINT64_FORMAT " live %s (%s)%s%s",
+                          label, name, budget ? budget : "", live_count,
                           live_count == 1 ? "allocation" : "allocations", bytes,
                           advice ? ": " : ".", advice ? advice : "");
 }

@@ -425,6 +425,13 @@ nm_memory_budget_class_init (NmMemoryBudgetClass *klass)
    * budget applies to the allocators of its descendants too.
    * Construct-only.
    *
+   * A pool compares its block size with the cap once, when it is made: a
+   * pool whose blocks are above it refuses every allocation. A bump or
+   * stack allocator checks each request on its out-of-line path; when the
+   * cap is below the largest request its inline path could serve (a chunk,
+   * the region), every allocation takes that path, which costs several
+   * times the inline one. A cap at or above that size costs nothing.
+   *
    * Since: 1.0
    */
   properties [PROP_MAX_REQUEST] =

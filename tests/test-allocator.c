@@ -445,6 +445,148 @@ test_allocator_stats (void)
   g_assert_nonnull (strstr (text, "1 failed"));
 }
 
+typedef struct
+{
+  GThread *emitted_on;
+  guint    n_emissions;
+  guint64  n_resets;
+} ResetLog;
+
+static void
+on_reset (NmAllocator *alloc,
+          guint64      n_resets,
+          gpointer     user_data)
+{
+  ResetLog *log = user_data;
+
+  log->emitted_on = g_thread_self ();
+  log->n_emissions++;
+  log->n_resets += n_resets;
+}
+
+static NmAllocator *
+new_of_kind (NmAllocatorKind kind,
+             gboolean        thread_safe)
+{
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+  g_autoptr(NmMemoryConfig) config = NULL;
+  g_autoptr(GError) error = NULL;
+  NmAllocator *alloc;
+
+  nm_memory_config_builder_set_kind (builder, kind);
+  if (kind == NM_ALLOCATOR_KIND_POOL)
+    {
+      nm_memory_config_builder_set_block_size (builder, 64);
+      nm_memory_config_builder_set_block_count (builder, 16);
+    }
+  else
+    nm_memory_config_builder_set_capacity (builder, 4096);
+  nm_memory_config_builder_set_thread_safe (builder, thread_safe);
+  config = nm_memory_config_builder_build (builder, &error);
+  g_assert_no_error (error);
+  alloc = nm_allocator_new_from_config (config, &error);
+  g_assert_no_error (error);
+
+  return alloc;
+}
+
+/* NmAllocator::reset: not from inside nm_allocator_reset(), but on the
+ * main context, once for the resets of an iteration, with their number. */
+static void
+test_allocator_reset_signal (gconstpointer data)
+{
+  g_autoptr(NmAllocator) alloc = new_of_kind (GPOINTER_TO_INT (data), FALSE);
+  ResetLog log = { 0 };
+
+  g_signal_connect (alloc, "reset", G_CALLBACK (on_reset), &log);
+  nm_allocator_alloc (alloc, 64, 8, NULL);
+  nm_allocator_reset (alloc);
+  g_assert_cmpuint (log.n_emissions, ==, 0);
+  nm_test_flush_notify ();
+  g_assert_cmpuint (log.n_emissions, ==, 1);
+  g_assert_cmpuint (log.n_resets, ==, 1);
+
+  for (guint i = 0; i < 100; i++)
+    nm_allocator_reset (alloc);
+  nm_test_flush_notify ();
+  g_assert_cmpuint (log.n_emissions, ==, 2);
+  g_assert_cmpuint (log.n_resets, ==, 101);
+
+  nm_test_flush_notify ();
+  g_assert_cmpuint (log.n_emissions, ==, 2);
+}
+
+static gpointer
+reset_twice_in_thread (gpointer data)
+{
+  nm_allocator_alloc (data, 64, 8, NULL);
+  nm_allocator_reset (data);
+  nm_allocator_reset (data);
+
+  return NULL;
+}
+
+/* Resets on another thread are announced on the allocator's main context. */
+static void
+test_allocator_reset_signal_other_thread (gconstpointer data)
+{
+  g_autoptr(NmAllocator) alloc = new_of_kind (GPOINTER_TO_INT (data), TRUE);
+  ResetLog log = { 0 };
+
+  g_signal_connect (alloc, "reset", G_CALLBACK (on_reset), &log);
+  g_thread_join (g_thread_new ("reset", reset_twice_in_thread, alloc));
+  g_assert_cmpuint (log.n_emissions, ==, 0);
+  nm_test_flush_notify ();
+  g_assert_cmpuint (log.n_emissions, ==, 1);
+  g_assert_cmpuint (log.n_resets, ==, 2);
+  g_assert_true (log.emitted_on == g_thread_self ());
+
+  /* Queued, then the allocator goes away: nothing is delivered to it. */
+  nm_allocator_reset (alloc);
+  g_clear_object (&alloc);
+  nm_test_flush_notify ();
+  g_assert_cmpuint (log.n_emissions, ==, 1);
+}
+
+/* The counters a person debugging memory wants: trims and budget refusals
+ * (resets and failures have their own tests). */
+static void
+test_allocator_stats_counters (void)
+{
+  g_autoptr(NmMemoryBudget) budget = nm_memory_budget_new ("small", 8192, NULL);
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+  g_autoptr(NmMemoryConfig) config = NULL;
+  g_autoptr(NmAllocator) alloc = NULL;
+  g_autoptr(NmAllocatorStats) stats = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  nm_memory_config_builder_set_kind (builder, NM_ALLOCATOR_KIND_BUMP);
+  nm_memory_config_builder_set_capacity (builder, 4096);
+  nm_memory_config_builder_set_max_capacity (builder, 1024 * 1024);
+  nm_memory_config_builder_set_budget (builder, budget);
+  config = nm_memory_config_builder_build (builder, &error);
+  g_assert_no_error (error);
+  alloc = nm_allocator_new_from_config (config, &error);
+  g_assert_no_error (error);
+
+  /* The second chunk would pass the budget's limit. */
+  g_assert_nonnull (nm_allocator_alloc (alloc, 4000, 8, &error));
+  g_assert_null (nm_allocator_alloc (alloc, 6000, 8, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_BUDGET_EXCEEDED);
+  nm_allocator_trim (alloc);
+  nm_allocator_trim (alloc);
+
+  stats = nm_allocator_get_stats (alloc);
+  g_assert_cmpuint (stats->failed_count, ==, 1);
+  g_assert_cmpuint (stats->budget_refused_count, ==, 1);
+  g_assert_cmpuint (stats->trim_count, ==, 2);
+  text = nm_allocator_stats_to_string (stats);
+  g_test_message ("%s", text);
+  g_assert_nonnull (strstr (text, "2 trims, 1 budget refusals"));
+  nm_test_flush_notify ();
+}
+
 static void
 test_allocator_null_arguments (void)
 {
@@ -533,6 +675,12 @@ main (int   argc,
   g_test_add_func ("/nebula/allocator/properties/notify-other-thread",
                    test_allocator_notify_other_thread);
   g_test_add_func ("/nebula/allocator/stats", test_allocator_stats);
+  g_test_add_func ("/nebula/allocator/stats/counters", test_allocator_stats_counters);
+  g_test_add_data_func ("/nebula/allocator/signals/reset/bump", GINT_TO_POINTER (NM_ALLOCATOR_KIND_BUMP), test_allocator_reset_signal);
+  g_test_add_data_func ("/nebula/allocator/signals/reset/pool", GINT_TO_POINTER (NM_ALLOCATOR_KIND_POOL), test_allocator_reset_signal);
+  g_test_add_data_func ("/nebula/allocator/signals/reset/stack", GINT_TO_POINTER (NM_ALLOCATOR_KIND_STACK), test_allocator_reset_signal);
+  g_test_add_data_func ("/nebula/allocator/signals/reset/bump-other-thread", GINT_TO_POINTER (NM_ALLOCATOR_KIND_BUMP), test_allocator_reset_signal_other_thread);
+  g_test_add_data_func ("/nebula/allocator/signals/reset/pool-other-thread", GINT_TO_POINTER (NM_ALLOCATOR_KIND_POOL), test_allocator_reset_signal_other_thread);
   g_test_add_func ("/nebula/allocator/misuse/null-arguments", test_allocator_null_arguments);
   g_test_add_func ("/nebula/allocator/misuse/foreign-pointer", test_allocator_foreign_pointer);
 

@@ -12,6 +12,9 @@
 #include "nm-memory-budget-private.h"
 #include "nm-memory-config-private.h"
 #include "nm-test-util.h"
+#include "nm-bump-allocator-private.h"
+#include "nm-pool-allocator-private.h"
+#include "nm-stack-allocator-private.h"
 
 #define KiB (G_GUINT64_CONSTANT (1024))
 #define MiB (1024 * KiB)
@@ -787,6 +790,299 @@ test_budget_backing_fail_report (void)
   nm_test_failures_clear (&failures);
 }
 
+/* An allocator of @kind (capacity, or block size with 16 blocks) charged to
+ * @budget. */
+static NmAllocator *
+new_in_budget (NmAllocatorKind  kind,
+               NmMemoryBudget  *budget,
+               gsize            size,
+               gboolean         thread_safe)
+{
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+  g_autoptr(NmMemoryConfig) config = NULL;
+  g_autoptr(GError) error = NULL;
+  NmAllocator *alloc;
+
+  nm_memory_config_builder_set_kind (builder, kind);
+  nm_memory_config_builder_set_name (builder, "capped");
+  if (kind == NM_ALLOCATOR_KIND_POOL)
+    {
+      nm_memory_config_builder_set_block_size (builder, size);
+      nm_memory_config_builder_set_block_count (builder, 16);
+    }
+  else
+    nm_memory_config_builder_set_capacity (builder, size);
+  nm_memory_config_builder_set_thread_safe (builder, thread_safe);
+  nm_memory_config_builder_set_budget (builder, budget);
+  config = nm_memory_config_builder_build (builder, &error);
+  g_assert_no_error (error);
+  alloc = nm_allocator_new_from_config (config, &error);
+  g_assert_no_error (error);
+
+  return alloc;
+}
+
+static void
+assert_over_cap (GError     *error,
+                 const char *request)
+{
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_BUDGET_EXCEEDED);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "“capped” cannot allocate"));
+  g_assert_nonnull (strstr (error->message, request));
+  g_assert_nonnull (strstr (error->message, "memory budget “process/requests” refuses single "
+                                            "requests above 2.0 kB (2048 bytes)"));
+}
+
+/* A request above the cap fails through the interface and the direct entry
+ * point, is counted on the budget that set the cap, and leaves the arena
+ * usable; requests up to the cap are served. */
+static void
+test_budget_request_cap_bump (gconstpointer data)
+{
+  gboolean thread_safe = GPOINTER_TO_INT (data);
+  g_autoptr(NmMemoryBudget) root = nm_memory_budget_new ("process", MiB, NULL);
+  g_autoptr(NmMemoryBudget) budget = nm_memory_budget_new_full ("requests", MiB, 0, 2 * KiB, root);
+  g_autoptr(NmAllocator) alloc = new_in_budget (NM_ALLOCATOR_KIND_BUMP, budget, 64 * KiB, thread_safe);
+  NmBumpAllocator *arena = NM_BUMP_ALLOCATOR (alloc);
+  NmTestFailures failures = { 0 };
+  g_autoptr(GError) error = NULL;
+
+  nm_test_watch_failures (alloc, &failures);
+  g_assert_true (arena->fast.slow_flags & NM_SLOW_REQUEST_CAP);
+
+  g_assert_nonnull (nm_bump_allocator_alloc (arena, 2 * KiB, 8, &error));
+  g_assert_no_error (error);
+  g_assert_null (nm_bump_allocator_alloc (arena, 2 * KiB + 1, 8, &error));
+  assert_over_cap (error, "2049 bytes (alignment 8)");
+  g_clear_error (&error);
+  g_assert_null (nm_allocator_alloc (alloc, 3 * KiB, 16, &error));
+  assert_over_cap (error, "3072 bytes (alignment 16)");
+  g_clear_error (&error);
+
+  g_assert_cmpuint (failures.count, ==, 2);
+  g_assert_cmpuint (nm_memory_budget_get_refused_count (budget), ==, 2);
+  g_assert_cmpuint (nm_memory_budget_get_refused_count (root), ==, 0);
+  g_assert_nonnull (nm_allocator_alloc (alloc, 64, 8, &error));
+  g_assert_no_error (error);
+  nm_test_failures_clear (&failures);
+}
+
+/* A cap at or above everything the arena's chunks can hold costs the
+ * inline path nothing: no slow-path flag. */
+static void
+test_budget_request_cap_bump_large (void)
+{
+  g_autoptr(NmMemoryBudget) root = nm_memory_budget_new ("process", MiB, NULL);
+  g_autoptr(NmMemoryBudget) budget = nm_memory_budget_new_full ("requests", MiB, 0, 64 * KiB, root);
+  g_autoptr(NmAllocator) alloc = new_in_budget (NM_ALLOCATOR_KIND_BUMP, budget, 64 * KiB, FALSE);
+
+  g_assert_false (NM_BUMP_ALLOCATOR (alloc)->fast.slow_flags & NM_SLOW_REQUEST_CAP);
+}
+
+static void
+test_budget_request_cap_stack (void)
+{
+  g_autoptr(NmMemoryBudget) root = nm_memory_budget_new ("process", MiB, NULL);
+  g_autoptr(NmMemoryBudget) budget = nm_memory_budget_new_full ("requests", MiB, 0, 2 * KiB, root);
+  g_autoptr(NmAllocator) alloc = new_in_budget (NM_ALLOCATOR_KIND_STACK, budget, 64 * KiB, FALSE);
+  NmStackAllocator *stack = NM_STACK_ALLOCATOR (alloc);
+  g_autoptr(NmAllocatorStats) stats = NULL;
+  NmTestFailures failures = { 0 };
+  g_autoptr(GError) error = NULL;
+  gpointer a, b;
+
+  nm_test_watch_failures (alloc, &failures);
+  g_assert_true (stack->fast.slow_flags & NM_SLOW_REQUEST_CAP);
+
+  a = nm_stack_allocator_alloc (stack, 2 * KiB, 8, &error);
+  g_assert_no_error (error);
+  g_assert_null (nm_stack_allocator_alloc (stack, 2 * KiB + 1, 8, &error));
+  assert_over_cap (error, "2049 bytes (alignment 8)");
+  g_clear_error (&error);
+  g_assert_null (nm_allocator_alloc (alloc, 4 * KiB, 8, &error));
+  assert_over_cap (error, "4096 bytes (alignment 8)");
+  g_clear_error (&error);
+  g_assert_cmpuint (failures.count, ==, 2);
+  g_assert_cmpuint (nm_memory_budget_get_refused_count (budget), ==, 2);
+
+  /* Still LIFO and usable: the refused requests pushed nothing. */
+  b = nm_stack_allocator_alloc (stack, 100, 8, &error);
+  g_assert_no_error (error);
+  nm_stack_allocator_free (stack, b);
+  nm_stack_allocator_free (stack, a);
+  stats = nm_allocator_get_stats (alloc);
+  g_assert_cmpuint (stats->bytes_used, ==, 0);
+  nm_test_failures_clear (&failures);
+}
+
+/* The pool checks its block size against the cap once, at construction:
+ * a pool with blocks above the cap refuses every allocation, naming the
+ * cap; one with blocks up to the cap never touches it. */
+static void
+test_budget_request_cap_pool (gconstpointer data)
+{
+  gboolean thread_safe = GPOINTER_TO_INT (data);
+  g_autoptr(NmMemoryBudget) root = nm_memory_budget_new ("process", MiB, NULL);
+  g_autoptr(NmMemoryBudget) budget = nm_memory_budget_new_full ("requests", MiB, 0, 2 * KiB, root);
+  g_autoptr(NmAllocator) big = new_in_budget (NM_ALLOCATOR_KIND_POOL, budget, 3 * KiB, thread_safe);
+  g_autoptr(NmAllocator) fits = new_in_budget (NM_ALLOCATOR_KIND_POOL, budget, 2 * KiB, thread_safe);
+  NmTestFailures failures = { 0 };
+  g_autoptr(GError) error = NULL;
+  gpointer blk;
+
+  nm_test_watch_failures (big, &failures);
+  g_assert_true (NM_POOL_ALLOCATOR (big)->fast.slow_flags & NM_SLOW_REQUEST_CAP);
+  g_assert_false (NM_POOL_ALLOCATOR (fits)->fast.slow_flags & NM_SLOW_REQUEST_CAP);
+
+  g_assert_null (nm_pool_allocator_alloc (NM_POOL_ALLOCATOR (big), &error));
+  assert_over_cap (error, "3072 bytes");
+  g_clear_error (&error);
+  g_assert_null (nm_allocator_alloc (big, 16, 8, &error));
+  assert_over_cap (error, "3072 bytes");
+  g_clear_error (&error);
+  g_assert_cmpuint (failures.count, ==, 2);
+  g_assert_cmpuint (nm_memory_budget_get_refused_count (budget), ==, 2);
+
+  for (guint i = 0; i < 16; i++)
+    {
+      blk = nm_pool_allocator_alloc (NM_POOL_ALLOCATOR (fits), &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (blk);
+    }
+  g_assert_cmpuint (nm_memory_budget_get_refused_count (budget), ==, 2);
+  nm_test_failures_clear (&failures);
+}
+
+/* The leak report of the development preset names the budget the
+ * allocator is charged to, once, at warning level. */
+static void
+test_budget_leak_report (void)
+{
+  g_autoptr(NmMemoryBudget) root = nm_memory_budget_new ("process", MiB, NULL);
+  g_autoptr(NmMemoryBudget) budget = nm_memory_budget_new ("requests", MiB, root);
+  g_autoptr(NmMemoryConfig) preset = nm_memory_config_new_development (NM_ALLOCATOR_KIND_BUMP);
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new_from_config (preset);
+  g_autoptr(NmMemoryConfig) config = NULL;
+  g_autoptr(GError) error = NULL;
+  NmAllocator *alloc;
+
+  nm_memory_config_builder_set_name (builder, "leaky");
+  nm_memory_config_builder_set_budget (builder, budget);
+  config = nm_memory_config_builder_build (builder, &error);
+  g_assert_no_error (error);
+  alloc = nm_allocator_new_from_config (config, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (nm_allocator_alloc (alloc, 100, 8, &error));
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_WARNING,
+                         "Bump allocator “leaky” (memory budget “process/requests”) is disposed "
+                         "with 1 live allocation (*");
+  g_object_unref (alloc);
+  g_test_assert_expected_messages ();
+  /* Finalize uncharged every chunk. */
+  g_assert_cmpuint (nm_memory_budget_get_used (root), ==, 0);
+}
+
+/* End to end: a growing arena fails the allocation whose next chunk would
+ * pass the limit, keeps working, and serves again after a reset; the
+ * budget's use is the arena's backing bytes throughout, and finalize
+ * uncharges. */
+static void
+test_budget_e2e_bump (void)
+{
+  g_autoptr(NmMemoryBudget) root = nm_memory_budget_new ("process", 64 * KiB, NULL);
+  g_autoptr(NmMemoryBudget) budget = nm_memory_budget_new ("requests", 20 * KiB, root);
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+  g_autoptr(NmMemoryConfig) config = NULL;
+  g_autoptr(GError) error = NULL;
+  NmAllocator *alloc;
+  NmAllocatorCommon *common;
+  guint served = 0;
+
+  nm_memory_config_builder_set_kind (builder, NM_ALLOCATOR_KIND_BUMP);
+  nm_memory_config_builder_set_name (builder, "grows");
+  nm_memory_config_builder_set_capacity (builder, 4 * KiB);
+  nm_memory_config_builder_set_max_capacity (builder, MiB);
+  nm_memory_config_builder_set_budget (builder, budget);
+  config = nm_memory_config_builder_build (builder, &error);
+  g_assert_no_error (error);
+  alloc = nm_allocator_new_from_config (config, &error);
+  g_assert_no_error (error);
+  common = _nm_allocator_get_common (alloc);
+
+  while (nm_allocator_alloc (alloc, 1000, 8, &error) != NULL)
+    {
+      served++;
+      g_assert_cmpuint (nm_memory_budget_get_used (budget), ==, _nm_backing_bytes (common));
+    }
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_BUDGET_EXCEEDED);
+  g_assert_nonnull (strstr (error->message, "memory budget “process/requests” refused"));
+  g_clear_error (&error);
+  /* 4 KiB (4 blocks), then 8 KiB (8 blocks); 16 KiB more would pass 20 KiB. */
+  g_assert_cmpuint (served, ==, 12);
+  g_assert_cmpuint (nm_memory_budget_get_used (budget), ==, 12 * KiB);
+  g_assert_cmpuint (nm_memory_budget_get_used (root), ==, 12 * KiB);
+
+  /* Still usable: what fits in the chunks held is served. */
+  g_assert_nonnull (nm_allocator_alloc (alloc, 64, 8, &error));
+  g_assert_no_error (error);
+
+  nm_allocator_reset (alloc);
+  g_assert_cmpuint (nm_memory_budget_get_used (budget), ==, _nm_backing_bytes (common));
+  for (guint i = 0; i < served; i++)
+    {
+      g_assert_nonnull (nm_allocator_alloc (alloc, 1000, 8, &error));
+      g_assert_no_error (error);
+    }
+
+  g_object_unref (alloc);
+  g_assert_cmpuint (nm_memory_budget_get_used (budget), ==, 0);
+  g_assert_cmpuint (nm_memory_budget_get_used (root), ==, 0);
+  nm_test_flush_notify ();
+}
+
+/* A pool charges its slab when it takes it; its blocks then never fail on
+ * the budget, even with the budget full. The stack's region is charged at
+ * construction. Finalize uncharges both. */
+static void
+test_budget_e2e_pool_stack (void)
+{
+  g_autoptr(NmMemoryBudget) budget = nm_memory_budget_new ("fixed", 256 * KiB, NULL);
+  NmAllocator *pool = new_in_budget (NM_ALLOCATOR_KIND_POOL, budget, 64, FALSE);
+  NmAllocator *stack = new_in_budget (NM_ALLOCATOR_KIND_STACK, budget, 32 * KiB, FALSE);
+  guint64 pool_bytes = _nm_backing_bytes (_nm_allocator_get_common (pool));
+  guint64 stack_bytes = _nm_backing_bytes (_nm_allocator_get_common (stack));
+  g_autoptr(GError) error = NULL;
+  guint64 rest;
+
+  g_assert_cmpuint (stack_bytes, ==, 32 * KiB);
+  g_assert_cmpuint (pool_bytes, >=, 16 * 64);
+  g_assert_cmpuint (nm_memory_budget_get_used (budget), ==, pool_bytes + stack_bytes);
+
+  /* Fill the budget to its limit: nothing more could be charged. */
+  rest = 256 * KiB - nm_memory_budget_get_used (budget);
+  g_assert_true (nm_memory_budget_charge (budget, rest, &error));
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < 16; i++)
+    {
+      g_assert_nonnull (nm_pool_allocator_alloc (NM_POOL_ALLOCATOR (pool), &error));
+      g_assert_no_error (error);
+    }
+  g_assert_nonnull (nm_stack_allocator_alloc (NM_STACK_ALLOCATOR (stack), 16 * KiB, 8, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (nm_memory_budget_get_refused_count (budget), ==, 0);
+
+  nm_allocator_reset (pool);
+  nm_allocator_reset (stack);
+  g_object_unref (pool);
+  g_object_unref (stack);
+  g_assert_cmpuint (nm_memory_budget_get_used (budget), ==, rest);
+  nm_memory_budget_uncharge (budget, rest);
+  nm_test_flush_notify ();
+}
+
 /* Allocators hold a reference: dropping the application's last reference
  * to a budget that still has charged allocators changes nothing. */
 static void
@@ -910,6 +1206,15 @@ main (int   argc,
   g_test_add_func ("/nebula/budget/backing/fail-report", test_budget_backing_fail_report);
   g_test_add_func ("/nebula/budget/backing/attach-late", test_budget_backing_attach_late);
   g_test_add_func ("/nebula/budget/backing/budget-outlives", test_budget_backing_outlives);
+  g_test_add_data_func ("/nebula/budget/request-cap/bump", GINT_TO_POINTER (FALSE), test_budget_request_cap_bump);
+  g_test_add_data_func ("/nebula/budget/request-cap/bump-thread-safe", GINT_TO_POINTER (TRUE), test_budget_request_cap_bump);
+  g_test_add_func ("/nebula/budget/request-cap/bump-above-chunks", test_budget_request_cap_bump_large);
+  g_test_add_func ("/nebula/budget/request-cap/stack", test_budget_request_cap_stack);
+  g_test_add_data_func ("/nebula/budget/request-cap/pool", GINT_TO_POINTER (FALSE), test_budget_request_cap_pool);
+  g_test_add_data_func ("/nebula/budget/request-cap/pool-thread-safe", GINT_TO_POINTER (TRUE), test_budget_request_cap_pool);
+  g_test_add_func ("/nebula/budget/leak-report", test_budget_leak_report);
+  g_test_add_func ("/nebula/budget/e2e/bump-grows-to-limit", test_budget_e2e_bump);
+  g_test_add_func ("/nebula/budget/e2e/pool-and-stack", test_budget_e2e_pool_stack);
   g_test_add_func ("/nebula/budget/charge-cost", test_budget_charge_cost);
 
   return g_test_run ();

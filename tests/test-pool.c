@@ -1141,8 +1141,10 @@ test_pool_development_redzone (void)
 
   if (g_test_subprocess ())
     {
-      /* The overflow itself. */
+      /* The overflow itself. Without AddressSanitizer the child goes on:
+       * it empties the pool, so that no leak report fails it. */
       a[size] = 1;
+      nm_allocator_reset (alloc);
       return;
     }
 

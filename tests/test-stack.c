@@ -1858,7 +1858,7 @@ test_stack_development_leak_report (void)
   nm_stack_allocator_alloc (stack, 64, 8, NULL);
   nm_stack_allocator_alloc (stack, 64, 8, NULL);
 
-  g_test_expect_message ("Nebula", G_LOG_LEVEL_MESSAGE,
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_WARNING,
                          "*“development” is disposed with 2 live allocations*");
   g_object_unref (stack);
   g_test_assert_expected_messages ();

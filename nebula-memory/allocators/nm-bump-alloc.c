@@ -82,6 +82,19 @@ fail_out_of_memory (NmBumpAllocator  *self,
                                      NM_ALLOCATOR_ERROR_OUT_OF_MEMORY, &info);
 }
 
+/* Above the per-request cap of a budget on the path (refusal recorded by
+ * _nm_backing_request_allowed()). */
+static G_GNUC_NO_INLINE NM_COLD gpointer
+fail_over_cap (NmBumpAllocator  *self,
+               gsize             size,
+               gsize             alignment,
+               GError          **error)
+{
+  NmFailureInfo info = { .size = size, .alignment = alignment };
+
+  return _nm_allocator_fail_backing (NM_ALLOCATOR (self), &self->common, error, &info);
+}
+
 static inline void
 hand_out (NmBumpAllocator *self,
           NmBumpChunk     *chunk,
@@ -153,6 +166,9 @@ alloc_slow (NmBumpAllocator  *self,
 
   if (!nm_layout_is_valid (size, alignment))
     return _nm_allocator_fail_layout (NM_ALLOCATOR (self), &self->common, size, alignment, error);
+
+  if (!_nm_backing_request_allowed (&self->common, size))
+    return fail_over_cap (self, size, alignment, error);
 
   /* A block and its redzone: more than any chunk can hold when it wraps. */
   if (!g_size_checked_add (&span, size, self->redzone))
@@ -362,6 +378,7 @@ nm_bump_allocator_reset (NmBumpAllocator *self)
   /* bytes-used: what a reader sees went from used_before to 0; bytes-peak
    * rises silently while allocating, so compare with the last announced. */
   __atomic_store_n (&self->common.n_resets, self->common.n_resets + 1, __ATOMIC_RELAXED);
+  _nm_bump_queue_reset (self);
   peak_before = self->common.notified_peak;
   _nm_bump_notify_usage (self, used_before, 0, peak_before, self->peak);
   if (released)

@@ -259,6 +259,9 @@ void             _nm_bump_notify_usage          (NmBumpAllocator *self,
                                                  guint64          peak_before,
                                                  guint64          peak_after);
 
+/* After a reset: NmAllocator::reset, batched. */
+void             _nm_bump_queue_reset           (NmBumpAllocator *self);
+
 NmBumpAllocator *_nm_bump_allocator_new_from_config (NmMemoryConfig  *config,
                                                      GError         **error);
 

@@ -130,6 +130,12 @@ _nm_bump_notify_usage (NmBumpAllocator *self,
                               used_before, used_after, peak_before, peak_after);
 }
 
+void
+_nm_bump_queue_reset (NmBumpAllocator *self)
+{
+  _nm_allocator_queue_reset ((NmAllocator *) self, &self->common, properties);
+}
+
 /* Object */
 
 static void
@@ -327,6 +333,11 @@ nm_bump_allocator_constructed (GObject *object)
   /* Leak reports count live blocks, which only the slow path does. */
   self->fast.slow_flags = _nm_allocator_common_slow_flags (c) |
                           (c->leak_report ? NM_BUMP_SLOW_COUNT_LIVE : 0);
+  /* No chunk is larger than the larger of capacity and max-capacity: a
+   * budget's cap at or above that never refuses what the inline path
+   * serves, and costs it nothing. */
+  if (c->max_request != 0 && c->max_request < MAX (self->capacity, self->max_capacity))
+    self->fast.slow_flags |= NM_SLOW_REQUEST_CAP;
   /* Blocks with redzones are laid out by the slow path only. */
   g_assert (self->redzone == 0 || self->fast.slow_flags != 0);
 

@@ -95,6 +95,18 @@ fail_unusable (NmPoolAllocator  *self,
                                      NM_ALLOCATOR_ERROR_INVALID_LAYOUT, &info);
 }
 
+/* The blocks are above the per-request cap of a budget on the path. */
+static G_GNUC_NO_INLINE NM_COLD gpointer
+fail_over_cap (NmPoolAllocator  *self,
+               GError          **error)
+{
+  gsize size = nm_memory_config_get_block_size (self->config);
+  NmFailureInfo info = { .size = size, .alignment = self->block_alignment };
+
+  _nm_backing_refuse_request (&self->common, size);
+  return _nm_allocator_fail_backing (NM_ALLOCATOR (self), &self->common, error, &info);
+}
+
 static G_GNUC_NO_INLINE gpointer
 alloc_slow (NmPoolAllocator  *self,
             GError          **error)
@@ -103,6 +115,9 @@ alloc_slow (NmPoolAllocator  *self,
 
   if G_UNLIKELY (self->fast.slow_flags & POOL_SLOW_UNUSABLE)
     return fail_unusable (self, error);
+
+  if G_UNLIKELY (self->fast.slow_flags & NM_SLOW_REQUEST_CAP)
+    return fail_over_cap (self, error);
 
   if (owner_checked (self))
     _nm_allocator_check_owner (&self->common, FOREIGN_THREAD_ADVICE);

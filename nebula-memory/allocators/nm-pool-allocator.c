@@ -163,6 +163,7 @@ nm_pool_allocator_reset (NmPoolAllocator *self)
   pthread_mutex_unlock (&self->lock);
 
   __atomic_store_n (&self->common.n_resets, self->common.n_resets + 1, __ATOMIC_RELAXED);
+  _nm_allocator_queue_reset (NM_ALLOCATOR (self), &self->common, properties);
   /* The peak a reader sees does not change: it was MAX (peak, in use). */
   _nm_allocator_notify_usage (NM_ALLOCATOR (self), &self->common, properties,
                               in_use * self->block_size, 0,
@@ -397,6 +398,12 @@ nm_pool_allocator_constructed (GObject *object)
       self->fast.slow_flags = _nm_allocator_common_slow_flags (&self->common);
       if (_nm_pool_slabs_init (self, self->config, &error))
         {
+          /* Every block is the same size: a budget's per-request cap is
+           * checked once, here, and a pool whose blocks are above it sends
+           * every allocation to the slow path, which refuses it. */
+          if (self->common.max_request != 0 &&
+              nm_memory_config_get_block_size (self->config) > self->common.max_request)
+            self->fast.slow_flags |= NM_SLOW_REQUEST_CAP;
           if (self->common.thread_safe)
             _nm_pool_registry_add (self);
           return;

@@ -156,6 +156,7 @@ nm_stack_allocator_reset (NmStackAllocator *self)
   /* Resets never race with other calls on a stack: no atomic
    * read-modify-write. */
   __atomic_store_n (&self->common.n_resets, self->common.n_resets + 1, __ATOMIC_RELAXED);
+  _nm_allocator_queue_reset ((NmAllocator *) self, &self->common, properties);
   _nm_stack_allocator_notify_usage (self, used_before);
   if (had_depth)
     _nm_allocator_queue_notify ((NmAllocator *) self, &self->common, properties, PROP_DEPTH);
@@ -335,6 +336,9 @@ apply_config (NmStackAllocator *self,
   self->fast.count_step = self->common.track_stats ? 1 : 0;
   self->redzone = self->common.validate ? NM_STACK_REDZONE : 0;
   self->fast.slow_flags = _nm_allocator_common_slow_flags (&self->common) & NM_STACK_SLOW_FLAGS;
+  /* A cap at or above the region's size never refuses what fits. */
+  if (self->common.max_request != 0 && self->common.max_request < self->capacity)
+    self->fast.slow_flags |= NM_SLOW_REQUEST_CAP;
 
   _nm_stack_allocator_acquire_region (self);
 }

@@ -295,6 +295,13 @@ alloc_slow (NmStackAllocator  *self,
 
   _nm_stack_check_owner (self);
 
+  if (!_nm_backing_request_allowed (&self->common, size))
+    {
+      NmFailureInfo info = { .size = size, .alignment = alignment };
+
+      return _nm_allocator_fail_backing (NM_ALLOCATOR (self), &self->common, error, &info);
+    }
+
   if G_UNLIKELY (self->region_refused && !_nm_stack_allocator_acquire_region (self))
     return fail_no_region (self, size, alignment, error);
 

@@ -49,6 +49,41 @@ check(requests.refused_count === 1 && requests.used === 24 * KiB, 'refusal count
 requests.uncharge(24 * KiB);
 check(process_.used === 0 && process_.peak === 24 * KiB, 'uncharged; peak kept');
 
+// An arena charged to a budget: cap, growth refused, reset, signals, stats.
+{
+    const app = Nm.MemoryBudget.new_full('gjs-app', 16 * KiB, 0, 2 * KiB, null);
+    const b = Nm.MemoryConfigBuilder.new();
+    b.set_kind(Nm.AllocatorKind.BUMP).set_name('gjs-arena').set_capacity(4 * KiB);
+    b.set_max_capacity(64 * KiB).set_budget(app);
+    const arena = Nm.allocator_new_from_config(b.build());
+    const seen = [];
+    arena.connect('allocation-failed', (a, e) => seen.push(`failed:${e.code}`));
+    arena.connect('reset', (a, n) => seen.push(`reset:${n}`));
+    arena.connect('notify::bytes-used', () => seen.push('bytes-used'));
+
+    const capped = catchError(() => arena.alloc(3 * KiB, 8));
+    check(capped !== null && capped.matches(Nm.allocator_error_quark(), Nm.AllocatorError.BUDGET_EXCEEDED),
+        'a request above max-request is BUDGET_EXCEEDED');
+    check(capped !== null && capped.message.includes('refuses single requests above 2.0 kB'),
+        'the message names the cap');
+    const grown = catchError(() => {
+        for (let i = 0; i < 64; i++)
+            arena.alloc(2 * KiB, 8);
+    });
+    check(grown !== null && grown.code === Nm.AllocatorError.BUDGET_EXCEEDED &&
+        grown.message.includes('“gjs-app” refused'), 'growth past the limit is refused');
+    check(app.used <= 16 * KiB, 'the limit is never passed');
+    const stats = arena.get_stats();
+    check(stats.budget_refused_count === 2 && stats.failed_count === 2, 'refusals counted');
+    arena.reset();
+    arena.trim();
+    check(arena.alloc(2 * KiB, 8) !== 0, 'serves again after a reset');
+    check(arena.get_stats().trim_count === 1, 'trims counted');
+    iterate();
+    check(seen.includes('reset:1') && seen.includes('bytes-used'), 'reset and notify delivered batched');
+    check(seen.filter(e => e.startsWith('failed')).length === 2, 'allocation-failed for each refusal');
+}
+
 // Description.
 const tree = process_.describe().recursiveUnpack();
 check(tree.path === 'process' && tree.children.length === 2, 'describe() lists the children');

@@ -97,6 +97,53 @@ class BudgetTest(unittest.TestCase):
         iterate()
         self.assertEqual(events.count('used'), 2)
 
+    def test_allocator_in_budget(self):
+        process = Nm.MemoryBudget.new_full('py-app', 16 * KiB, 0, 2 * KiB, None)
+        builder = Nm.MemoryConfigBuilder.new()
+        builder.set_kind(Nm.AllocatorKind.BUMP).set_name('py-arena')
+        builder.set_capacity(4 * KiB).set_max_capacity(64 * KiB).set_budget(process)
+        arena = Nm.allocator_new_from_config(builder.build())
+        self.assertEqual(process.props.used, 4 * KiB)
+
+        events = []
+        arena.connect('allocation-failed', lambda a, error: events.append(('failed', error.code)))
+        arena.connect('reset', lambda a, n: events.append(('reset', n)))
+        arena.connect('notify::bytes-used', lambda a, pspec: events.append('bytes-used'))
+
+        # Above the per-request cap: refused, named, counted.
+        with self.assertRaises(GLib.Error) as caught:
+            arena.alloc(3 * KiB, 8)
+        error = caught.exception
+        self.assertTrue(error.matches(Nm.allocator_error_quark(), Nm.AllocatorError.BUDGET_EXCEEDED))
+        self.assertIn('refuses single requests above 2.0 kB', error.message)
+
+        # Growth until the next chunk would pass the limit.
+        with self.assertRaises(GLib.Error) as caught:
+            for _ in range(64):
+                arena.alloc(2 * KiB, 8)
+        self.assertEqual(caught.exception.code, Nm.AllocatorError.BUDGET_EXCEEDED)
+        self.assertIn('“py-app” refused', caught.exception.message)
+        self.assertLessEqual(process.props.used, 16 * KiB)
+
+        stats = arena.get_stats()
+        self.assertEqual(stats.budget_refused_count, 2)
+        self.assertEqual(stats.failed_count, 2)
+        # Charged: the chunks (4 KiB, then 8 KiB); bookkeeping is not.
+        self.assertEqual(process.props.used, 12 * KiB)
+        self.assertGreaterEqual(stats.bytes_reserved, process.props.used)
+        self.assertEqual(events, [('failed', Nm.AllocatorError.BUDGET_EXCEEDED)] * 2)
+
+        # After a reset (and a trim) it serves again; the signal comes batched.
+        arena.reset()
+        arena.trim()
+        self.assertTrue(arena.alloc(2 * KiB, 8))
+        iterate()
+        self.assertIn(('reset', 1), events)
+        self.assertIn('bytes-used', events)
+        self.assertEqual(arena.get_stats().trim_count, 1)
+        del arena
+        self.assertEqual(process.props.used, 0)
+
     def test_describe(self):
         process = Nm.MemoryBudget.new('process', 64 * KiB, None)
         cache = Nm.MemoryBudget.new('cache', 16 * KiB, process)
