@@ -193,8 +193,12 @@ _nm_stack_word_restore (const _NmStackAllocatorFast *fast,
   guintptr c = (guintptr) mem - (guintptr) pad;
   guintptr c8 = c & ~(guintptr) 7;
 
-  if (pad < _NM_STACK_WORD_SIZE || pad > (guintptr) mem - (guintptr) fast->base ||
-      below8 > (c8 - (guintptr) fast->base) >> 3)
+  /* @mem is 8-aligned, so c8 = mem - pad rounded up to 8, and the top
+   * restored, c8 - 8 * below8, is at least base exactly when
+   * 8 * below8 + pad <= mem - base (both sides are below 2^48): one
+   * compare covers the cursor and the top. */
+  if (pad < _NM_STACK_WORD_SIZE ||
+      (below8 << 3) + pad > (guintptr) mem - (guintptr) fast->base)
     return FALSE;
 
   *cursor = (guint8 *) c;
@@ -315,8 +319,8 @@ _nm_stack_fast_pop (_NmStackAllocatorFast *fast,
 
   /* The word is read through an integer: after mem == top, compilers take
    * the read for one below whatever object the caller passed as mem. */
-  if (G_LIKELY (mem != NULL &&
-                (guint8 *) mem == top &&
+  /* No NULL check: the top of a frame holding an allocation is one. */
+  if (G_LIKELY ((guint8 *) mem == top &&
                 fast->depth > fast->frame_depth &&
                 fast->slow_flags == 0 &&
                 _nm_stack_word_open (fast, top,
