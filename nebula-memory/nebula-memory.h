@@ -24,4 +24,5 @@
 # include "allocators/nm-pool-allocator.h"
 # include "allocators/nm-stack-allocator.h"
 # include "nm-async-cache.h"
+# include "nm-allocator-dispatch.h"
 #undef NM_INSIDE

@@ -12,6 +12,9 @@
 #include "nm-allocator-private.h"
 #include "nm-backing-private.h"
 #include "nm-sanitizer-private.h"
+#include "allocators/nm-bump-allocator.h"
+#include "allocators/nm-pool-allocator.h"
+#include "allocators/nm-stack-allocator.h"
 
 /**
  * SECTION:nm-allocator
@@ -219,9 +222,12 @@ nm_allocator_default_init (NmAllocatorInterface *iface)
  * the class with release order) and never changed, so readers need no lock.
  * The table doubles as the type check: an instance whose class is in it
  * implements NmAllocator. Classes of dynamic types (GTypeModule plugins) can
- * be unloaded and are never cached. The header inlines the cached lookup
- * into callers of nm_allocator_alloc() and nm_allocator_free(); the
- * functions here serve bindings and whatever the cache does not know. */
+ * be unloaded and are never cached. The three final allocator classes have
+ * fixed slots, so that nm-allocator-dispatch.h recognises them with one
+ * compare each and inlines their fast paths into callers of
+ * nm_allocator_alloc() and nm_allocator_free(); other classes are found by
+ * the cached lookup there. The functions here serve bindings and whatever
+ * the inline paths leave out. */
 #define N_DISPATCH_SLOTS _NM_ALLOCATOR_N_DISPATCH_SLOTS
 
 typedef NmAllocatorDispatchSlot DispatchSlot;
@@ -258,8 +264,21 @@ nm_allocator_lookup_iface (NmAllocator *self,
 
   if (g_type_get_plugin (G_TYPE_FROM_CLASS (klass)) == NULL)
     {
+      GType type = G_TYPE_FROM_CLASS (klass);
+      guint first = _NM_ALLOCATOR_N_KIND_SLOTS, last = N_DISPATCH_SLOTS;
+
+      /* The final classes have a slot of their own. */
+      if (type == NM_TYPE_BUMP_ALLOCATOR)
+        first = _NM_ALLOCATOR_SLOT_BUMP;
+      else if (type == NM_TYPE_POOL_ALLOCATOR)
+        first = _NM_ALLOCATOR_SLOT_POOL;
+      else if (type == NM_TYPE_STACK_ALLOCATOR)
+        first = _NM_ALLOCATOR_SLOT_STACK;
+      if (first < _NM_ALLOCATOR_N_KIND_SLOTS)
+        last = first + 1;
+
       g_mutex_lock (&dispatch_lock);
-      for (guint i = 0; i < N_DISPATCH_SLOTS; i++)
+      for (guint i = first; i < last; i++)
         {
           GTypeClass *k = __atomic_load_n (&dispatch_slots[i].klass, __ATOMIC_RELAXED);
 

@@ -115,11 +115,19 @@ const char       *nm_allocator_get_name  (NmAllocator   *self);
 #ifndef __GI_SCANNER__
 /*< private >
  * The interface vtables of the allocator classes seen so far, filled by the
- * library (see nm-allocator.c). The inline fast paths below find a class's
- * vtable here and call it directly, saving a call into the library; its
- * layout is part of the ABI, its contents are not API.
+ * library (see nm-allocator.c). The first three slots belong to the final
+ * classes NmBumpAllocator, NmPoolAllocator and NmStackAllocator, whatever
+ * order they are first used in; the inline dispatch in
+ * nm-allocator-dispatch.h compares an instance's class with them and runs
+ * that allocator's own inline fast path. Other classes take the remaining
+ * slots in order, and their vtable is called directly. The layout is part
+ * of the ABI, the contents are not API.
  */
 #define _NM_ALLOCATOR_N_DISPATCH_SLOTS 8
+#define _NM_ALLOCATOR_SLOT_BUMP        0
+#define _NM_ALLOCATOR_SLOT_POOL        1
+#define _NM_ALLOCATOR_SLOT_STACK       2
+#define _NM_ALLOCATOR_N_KIND_SLOTS     3
 
 typedef struct
 {
@@ -129,6 +137,14 @@ typedef struct
 
 NM_AVAILABLE_IN_1_0
 NmAllocatorDispatchSlot _nm_allocator_dispatch_slots[_NM_ALLOCATOR_N_DISPATCH_SLOTS];
+
+/* The class in @slot, or NULL. A slot is written once; a relaxed load is
+ * enough, since nothing is read through it but the class pointer. */
+static inline GTypeClass *
+_nm_allocator_slot_class (guint slot)
+{
+  return __atomic_load_n (&_nm_allocator_dispatch_slots[slot].klass, __ATOMIC_RELAXED);
+}
 
 static inline const NmAllocatorInterface *
 _nm_allocator_cached_iface (NmAllocator *self)
@@ -141,49 +157,12 @@ _nm_allocator_cached_iface (NmAllocator *self)
 
       if (G_LIKELY (k == klass))
         return _nm_allocator_dispatch_slots[i].iface;
-      if (k == NULL)
+      if (k == NULL && i >= _NM_ALLOCATOR_N_KIND_SLOTS)
         break;
     }
 
   return NULL;
 }
-
-static inline gpointer
-_nm_allocator_alloc_inline (NmAllocator  *self,
-                            gsize         size,
-                            gsize         alignment,
-                            GError      **error)
-{
-  const NmAllocatorInterface *iface;
-
-  if (G_LIKELY (self != NULL) && G_LIKELY ((iface = _nm_allocator_cached_iface (self)) != NULL))
-    return iface->alloc (self, size, alignment, error);
-
-  return (nm_allocator_alloc) (self, size, alignment, error);
-}
-
-static inline void
-_nm_allocator_free_inline (NmAllocator *self,
-                           gpointer     mem,
-                           gsize        size,
-                           gsize        alignment)
-{
-  const NmAllocatorInterface *iface;
-
-  if (G_LIKELY (self != NULL && mem != NULL) &&
-      G_LIKELY ((iface = _nm_allocator_cached_iface (self)) != NULL))
-    {
-      iface->free (self, mem, size, alignment);
-      return;
-    }
-
-  (nm_allocator_free) (self, mem, size, alignment);
-}
-
-#define nm_allocator_alloc(self, size, alignment, error) \
-  (_nm_allocator_alloc_inline ((self), (size), (alignment), (error)))
-#define nm_allocator_free(self, mem, size, alignment) \
-  (_nm_allocator_free_inline ((self), (mem), (size), (alignment)))
 #endif /* __GI_SCANNER__ */
 #endif /* __GTK_DOC_IGNORE__ */
 

@@ -654,6 +654,172 @@ test_allocator_foreign_pointer (void)
   assert_still_works (alloc);
 }
 
+/* An implementation of the interface outside the library: a malloc-backed
+ * allocator with no state after its GObject, counting its calls. */
+typedef struct
+{
+  GObject parent_instance;
+} TestHeapAllocator;
+
+typedef GObjectClass TestHeapAllocatorClass;
+
+static guint test_heap_n_allocs;
+static guint test_heap_n_frees;
+
+static gpointer
+test_heap_alloc (NmAllocator  *self,
+                 gsize         size,
+                 gsize         alignment,
+                 GError      **error)
+{
+  test_heap_n_allocs++;
+  return g_malloc (size);
+}
+
+static void
+test_heap_free (NmAllocator *self,
+                gpointer     mem,
+                gsize        size,
+                gsize        alignment)
+{
+  test_heap_n_frees++;
+  g_free (mem);
+}
+
+static void
+test_heap_allocator_iface_init (NmAllocatorInterface *iface)
+{
+  iface->alloc = test_heap_alloc;
+  iface->free = test_heap_free;
+}
+
+static GType test_heap_allocator_get_type (void);
+G_DEFINE_TYPE_WITH_CODE (TestHeapAllocator, test_heap_allocator, G_TYPE_OBJECT,
+                         G_IMPLEMENT_INTERFACE (NM_TYPE_ALLOCATOR, test_heap_allocator_iface_init))
+
+static void
+test_heap_allocator_get_property (GObject    *object,
+                                  guint       prop_id,
+                                  GValue     *value,
+                                  GParamSpec *pspec)
+{
+  g_param_value_set_default (pspec, value);
+}
+
+static void
+test_heap_allocator_class_init (TestHeapAllocatorClass *klass)
+{
+  static const char * const names[] = {
+    "name", "capacity", "bytes-used", "bytes-peak", "allocation-count", "thread-safe",
+  };
+
+  klass->get_property = test_heap_allocator_get_property;
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    g_object_class_override_property (klass, i + 1, names[i]);
+}
+
+static void test_heap_allocator_init (TestHeapAllocator *self) { }
+
+/* Allocates and frees through the interface, and checks that the
+ * allocator's own statistics saw it. */
+static void
+assert_dispatches (NmAllocator *alloc,
+                   gsize        size,
+                   gsize        alignment)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NmAllocatorStats) before = nm_allocator_get_stats (alloc);
+  g_autoptr(NmAllocatorStats) after = NULL;
+  gpointer a = nm_allocator_alloc (alloc, size, alignment, &error);
+  gpointer b;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (a);
+  b = nm_allocator_alloc (alloc, size, alignment, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (b);
+  g_assert_true (nm_allocator_owns (alloc, a));
+  memset (a, 0x5a, size);
+  memset (b, 0xa5, size);
+  nm_allocator_free (alloc, b, size, alignment);
+  nm_allocator_free (alloc, a, size, alignment);
+
+  after = nm_allocator_get_stats (alloc);
+  g_assert_cmpuint (after->allocation_count, ==, before->allocation_count + 2);
+  g_assert_cmpuint (after->invalid_free_count, ==, before->invalid_free_count);
+}
+
+/* The interface recognises the library's own allocators by their class
+ * and any other implementation by its vtable, whichever is used first:
+ * calls reach the right allocator, none is mistaken for another. */
+static void
+test_allocator_dispatch_kinds (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GObject) heap = g_object_new (test_heap_allocator_get_type (), NULL);
+  g_autoptr(NmBumpAllocator) bump = NULL;
+  g_autoptr(NmPoolAllocator) pool = NULL;
+  g_autoptr(NmStackAllocator) stack = NULL;
+  gpointer p;
+
+  /* The outside implementation first, before any slot of the library's
+   * classes may be filled. */
+  test_heap_n_allocs = test_heap_n_frees = 0;
+  p = nm_allocator_alloc (NM_ALLOCATOR (heap), 24, 8, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (p);
+  nm_allocator_free (NM_ALLOCATOR (heap), p, 24, 8);
+  g_assert_cmpuint (test_heap_n_allocs, ==, 1);
+  g_assert_cmpuint (test_heap_n_frees, ==, 1);
+
+  bump = nm_bump_allocator_new (4096, &error);
+  g_assert_no_error (error);
+  pool = nm_pool_allocator_new (64, 16, 32, &error);
+  g_assert_no_error (error);
+  stack = nm_stack_allocator_new (4096, &error);
+  g_assert_no_error (error);
+
+  for (guint round = 0; round < 3; round++)
+    {
+      assert_dispatches (NM_ALLOCATOR (stack), 40, 8);
+      assert_dispatches (NM_ALLOCATOR (pool), 64, 16);
+      assert_dispatches (NM_ALLOCATOR (bump), 32, 8);
+
+      p = nm_allocator_alloc (NM_ALLOCATOR (heap), 24, 8, &error);
+      g_assert_no_error (error);
+      nm_allocator_free (NM_ALLOCATOR (heap), p, 24, 8);
+    }
+
+  g_assert_cmpuint (test_heap_n_allocs, ==, 4);
+  g_assert_cmpuint (test_heap_n_frees, ==, 4);
+
+  /* The layout checks of the interface stay on the inline paths. */
+  g_assert_null (nm_allocator_alloc (NM_ALLOCATOR (pool), 65, 16, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_INVALID_LAYOUT);
+  g_clear_error (&error);
+  g_assert_null (nm_allocator_alloc (NM_ALLOCATOR (pool), 64, 32, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_INVALID_LAYOUT);
+  g_clear_error (&error);
+
+  p = nm_allocator_alloc (NM_ALLOCATOR (pool), 64, 16, &error);
+  g_assert_no_error (error);
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*layout*128 bytes*");
+  nm_allocator_free (NM_ALLOCATOR (pool), p, 128, 16);
+  g_test_assert_expected_messages ();
+  g_assert_true (nm_allocator_owns (NM_ALLOCATOR (pool), p));
+  nm_allocator_free (NM_ALLOCATOR (pool), p, 64, 16);
+  g_assert_false (nm_allocator_owns (NM_ALLOCATOR (pool), p));
+
+  p = nm_allocator_alloc (NM_ALLOCATOR (stack), 40, 8, &error);
+  g_assert_no_error (error);
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*wrong size*24 bytes given, 40 allocated*");
+  nm_allocator_free (NM_ALLOCATOR (stack), p, 24, 8);
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (nm_stack_allocator_get_depth (stack), ==, 1);
+  nm_allocator_free (NM_ALLOCATOR (stack), p, 40, 8);
+  g_assert_cmpuint (nm_stack_allocator_get_depth (stack), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -683,6 +849,7 @@ main (int   argc,
   g_test_add_data_func ("/nebula/allocator/signals/reset/pool-other-thread", GINT_TO_POINTER (NM_ALLOCATOR_KIND_POOL), test_allocator_reset_signal_other_thread);
   g_test_add_func ("/nebula/allocator/misuse/null-arguments", test_allocator_null_arguments);
   g_test_add_func ("/nebula/allocator/misuse/foreign-pointer", test_allocator_foreign_pointer);
+  g_test_add_func ("/nebula/allocator/dispatch/kinds", test_allocator_dispatch_kinds);
 
   return g_test_run ();
 }

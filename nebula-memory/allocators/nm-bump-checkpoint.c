@@ -122,6 +122,14 @@ checkpoint_is_alive (NmBumpAllocator *self,
   GArray *marks = self->restore_marks;
   guint lo = 0, hi = marks->len;
 
+  /* Scopes restore the newest checkpoints: the first mark with counter >=
+   * sequence is then past the end or the last one, found without the
+   * search. */
+  if (hi == 0 || g_array_index (marks, NmBumpRestoreMark, hi - 1).counter < sequence)
+    return TRUE;
+  if (hi == 1 || g_array_index (marks, NmBumpRestoreMark, hi - 2).counter < sequence)
+    return sequence <= g_array_index (marks, NmBumpRestoreMark, hi - 1).target;
+
   /* The first mark with counter >= sequence. */
   while (lo < hi)
     {
@@ -142,13 +150,24 @@ add_restore_mark (NmBumpAllocator *self,
 {
   GArray *marks = self->restore_marks;
   NmBumpRestoreMark mark = { self->checkpoints, target };
+  guint keep = marks->len;
 
   if (target == self->checkpoints)
     return;
 
-  while (marks->len > 0 &&
-         g_array_index (marks, NmBumpRestoreMark, marks->len - 1).target >= target)
-    g_array_set_size (marks, marks->len - 1);
+  while (keep > 0 && g_array_index (marks, NmBumpRestoreMark, keep - 1).target >= target)
+    keep--;
+
+  /* The common case of nested scopes: the restore of an outer scope
+   * replaces the mark its inner scopes left, in place, without calls into
+   * GArray. The array holds plain structs, so shortening it is setting
+   * its length. */
+  if (keep < marks->len)
+    {
+      g_array_index (marks, NmBumpRestoreMark, keep) = mark;
+      marks->len = keep + 1;
+      return;
+    }
 
   if (marks->len == MAX_RESTORE_MARKS)
     {

@@ -162,7 +162,9 @@ struct _NmPoolAllocator
    * zero bits of stride), slow_flags, head (the first FREE block, or NULL),
    * head_index (its index), n_blocks (blocks in the slab range), secret,
    * n_allocs and n_frees (thread-safe mode: of caches gone), in_use
-   * (single-thread mode) and peak (updated before in_use decreases). */
+   * (single-thread mode), peak (updated before in_use decreases), and
+   * block_size and block_alignment (copies of the fields below, 0 while the
+   * pool is unusable) for the inline dispatch of nm_allocator_alloc(). */
   _NmPoolAllocatorFast fast;
 
   guint64              key;

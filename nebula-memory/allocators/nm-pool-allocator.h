@@ -99,6 +99,8 @@ struct _NmPoolAllocatorFast
   guint64  n_frees;
   guint64  in_use;
   guint64  peak;
+  gsize    block_size;
+  gsize    block_alignment;
 };
 
 #define _NM_POOL_BLOCK_FREE      1

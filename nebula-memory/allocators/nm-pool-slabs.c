@@ -155,6 +155,8 @@ _nm_pool_slabs_init (NmPoolAllocator  *self,
 
   self->block_size = size;
   self->block_alignment = alignment;
+  self->fast.block_size = size;
+  self->fast.block_alignment = alignment;
   self->block_count = count;
   self->max_blocks = MAX (nm_memory_config_get_max_block_count (config), count);
   self->fast.stride = stride;

@@ -193,8 +193,12 @@ _nm_stack_word_restore (const _NmStackAllocatorFast *fast,
   guintptr c = (guintptr) mem - (guintptr) pad;
   guintptr c8 = c & ~(guintptr) 7;
 
-  if (pad < _NM_STACK_WORD_SIZE || pad > (guintptr) mem - (guintptr) fast->base ||
-      below8 > (c8 - (guintptr) fast->base) >> 3)
+  /* @mem is 8-aligned, so c8 = mem - pad rounded up to 8, and the top
+   * restored, c8 - 8 * below8, is at least base exactly when
+   * 8 * below8 + pad <= mem - base (both sides are below 2^48): one
+   * compare covers the cursor and the top. */
+  if (pad < _NM_STACK_WORD_SIZE ||
+      (below8 << 3) + pad > (guintptr) mem - (guintptr) fast->base)
     return FALSE;
 
   *cursor = (guint8 *) c;
@@ -301,36 +305,49 @@ _nm_stack_allocator_alloc_inline (NmStackAllocator  *self,
   return (nm_stack_allocator_alloc) (self, size, alignment, error);
 }
 
+/* Pops @mem if it is the top of the current frame and its word is intact;
+ * FALSE when the out-of-line path has to decide (and report). A word that
+ * fails its check or leads outside the region (a buffer underflow wrote
+ * it) is reported out of line. */
+static inline gboolean
+_nm_stack_fast_pop (_NmStackAllocatorFast *fast,
+                    gpointer               mem)
+{
+  guint8 *top = fast->top;
+  guint8 *cursor, *below;
+  guint64 data;
+
+  /* The word is read through an integer: after mem == top, compilers take
+   * the read for one below whatever object the caller passed as mem. */
+  /* No NULL check: the top of a frame holding an allocation is one. */
+  if (G_LIKELY ((guint8 *) mem == top &&
+                fast->depth > fast->frame_depth &&
+                fast->slow_flags == 0 &&
+                _nm_stack_word_open (fast, top,
+                                     *(const guint64 *) (gconstpointer) ((guintptr) top - _NM_STACK_WORD_SIZE),
+                                     &data) &&
+                _nm_stack_word_restore (fast, top, data & _NM_STACK_WORD_PAD_MASK,
+                                        data >> _NM_STACK_WORD_PAD_BITS, &cursor, &below)))
+    {
+      if (fast->cursor > fast->peak_cursor)
+        fast->peak_cursor = fast->cursor;
+      fast->cursor = cursor;
+      fast->top = below;
+      fast->depth--;
+      fast->n_frees += fast->count_step;
+      return TRUE;
+    }
+
+  return FALSE;
+}
+
 static inline void
 _nm_stack_allocator_free_inline (NmStackAllocator *self,
                                  gpointer          mem)
 {
-  if (G_LIKELY (self != NULL))
-    {
-      _NmStackAllocatorFast *fast = (_NmStackAllocatorFast *) ((GObject *) self + 1);
-      guint8 *top = fast->top;
-      guint8 *cursor, *below;
-      guint64 data;
-
-      /* A word that fails its check or leads outside the region (a
-       * buffer underflow wrote it) is reported out of line. */
-      if (G_LIKELY (mem != NULL &&
-                    (guint8 *) mem == top &&
-                    fast->depth > fast->frame_depth &&
-                    fast->slow_flags == 0 &&
-                    _nm_stack_word_open (fast, top, ((const guint64 *) (gpointer) top)[-1], &data) &&
-                    _nm_stack_word_restore (fast, top, data & _NM_STACK_WORD_PAD_MASK,
-                                            data >> _NM_STACK_WORD_PAD_BITS, &cursor, &below)))
-        {
-          if (fast->cursor > fast->peak_cursor)
-            fast->peak_cursor = fast->cursor;
-          fast->cursor = cursor;
-          fast->top = below;
-          fast->depth--;
-          fast->n_frees += fast->count_step;
-          return;
-        }
-    }
+  if (G_LIKELY (self != NULL) &&
+      _nm_stack_fast_pop ((_NmStackAllocatorFast *) ((GObject *) self + 1), mem))
+    return;
 
   (nm_stack_allocator_free) (self, mem);
 }
