@@ -24,7 +24,7 @@
 #include "bench.h"
 
 BenchOptions bench_options = {
-  .runs = 4,
+  .runs = 3,
   .round_seconds = 0.02,
   .quick = FALSE,
   .pin_cpu = -1,

@@ -157,7 +157,7 @@ main (int    argc,
   guint n_wanted = 0;
   GOptionEntry entries[] = {
     { "only", 'o', 0, G_OPTION_ARG_STRING, &only, "Run the scenarios whose id contains one of the comma-separated TEXTs (batch, live-64, threads, view, memory, ...)", "TEXT" },
-    { "runs", 'r', 0, G_OPTION_ARG_INT, &runs, "Timed rounds per scenario in each process (default 4)", "N" },
+    { "runs", 'r', 0, G_OPTION_ARG_INT, &runs, "Timed rounds per scenario in each process (default 3)", "N" },
     { "processes", 'P', 0, G_OPTION_ARG_INT, &processes, "Worker processes the timed rounds run in, one after another (default 3; 1: this process)", "N" },
     { "round-ms", 0, 0, G_OPTION_ARG_INT, &round_ms, "Target length of one candidate's round (default 20)", "MS" },
     { "pin", 'p', 0, G_OPTION_ARG_INT, &pin, "Pin the program to this CPU (threaded scenarios use all CPUs)", "CPU" },
@@ -332,9 +332,17 @@ main (int    argc,
 report:
   /* The families with tables of their own, in this process. */
   if (wanted_id ("budget-charge", only_list))
-    bench_budget_run (extras);
+    {
+      if (!isatty (STDERR_FILENO))
+        g_printerr ("budget charging\n");
+      bench_budget_run (extras);
+    }
   if (wanted_id ("cache", only_list))
-    bench_cache_run (extras);
+    {
+      if (!isatty (STDERR_FILENO))
+        g_printerr ("the async cache\n");
+      bench_cache_run (extras);
+    }
 
   for (guint i = 0; i < results->len; i++)
     {
