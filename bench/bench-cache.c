@@ -653,9 +653,9 @@ sync_hits (GPtrArray *extras,
   Zipf z;
 
   e[0] = bench_extra_new ("cache-sync-hit-uniform", "time", "lookup",
-                          "Cache: synchronous hit, 1 M entries, uniform keys", what);
+                          "Cache: synchronous hit, uniform keys", what);
   e[1] = bench_extra_new ("cache-sync-hit-zipf", "time", "lookup",
-                          "Cache: synchronous hit, 1 M entries, Zipf(0.99) keys", what);
+                          "Cache: synchronous hit, Zipf(0.99) keys", what);
   for (guint k = 0; k < 2; k++)
     {
       bench_extra_add_row (e[k], "GHashTable + GMutex", rounds);
