@@ -2,16 +2,22 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Self-contained: GLib and the library only. Prints
- *  1. hit ratios of exact LRU, SIEVE and S3-FIFO reference simulators, of
- *     NmAsyncCache itself and of Belady's optimum (offline), on Zipf(0.99)
- *     and on Zipf mixed with one-shot scans, at 1 % and 10 % of the keys;
- *  2. synchronous hit latency with 1 M entries (median of batches), against
- *     a GHashTable behind a GMutex in interleaved rounds;
- *  3. the cost of an asynchronous hit through the main loop;
+ * Four tables (BenchExtra, see bench.h), each in the JSON too:
+ *  1. cache-sync-hit: a synchronous hit with 1 M entries, uniform and
+ *     Zipf(0.99) keys, against a GHashTable behind a GMutex, in interleaved
+ *     rounds (order alternating), each round's time the median of batches;
+ *  2. cache-async-hit: a hit through nm_async_cache_get_or_compute_async ()
+ *     and the main loop, request to callback, against the synchronous lookup
+ *     of the same keys;
+ *  3. cache-hit-ratio-*: hit ratios of exact LRU, SIEVE and S3-FIFO reference
+ *     simulators, of NmAsyncCache itself and of Belady's optimum (offline),
+ *     on Zipf(0.99) and on Zipf mixed with one-shot scans, at 1 % and 10 %
+ *     of the keys;
+ *  4. cache-memory: bytes per entry, from malloc's own accounting.
  *
- * Times are thread CPU time, medians over batches and rounds.
- *  4. memory per entry, from malloc's own accounting.
+ * --quick runs every part at a tiny size and checks it: every lookup of a
+ * present key hits, every callback comes with its value, no policy beats
+ * Belady's optimum; it claims no timings. Times are thread CPU time.
  */
 
 #include <malloc.h>
@@ -22,12 +28,14 @@
 
 #include <nebula-memory/nebula-memory.h>
 
-#include "bench-cache.h"
 
-#define N_KEYS     100000u
-#define TRACE_LEN  2000000u
-#define SCAN_EVERY 20000u    /* requests between scans */
-#define SCAN_LEN   4000u     /* one-shot keys per scan */
+#include "bench.h"
+
+/* Trace sizes; --quick divides them (see set_sizes). */
+static guint N_KEYS = 100000u;
+static guint TRACE_LEN = 2000000u;
+static guint SCAN_EVERY = 20000u;   /* requests between scans */
+static guint SCAN_LEN = 4000u;      /* one-shot keys per scan */
 
 /* Thread CPU time: this machine's cores are shared, and wall-clock batches
  * would count the time the benchmark spent descheduled. */
@@ -408,12 +416,13 @@ heap_pop (GArray *h)
   for (;;)
     {
       guint l = 2 * i + 1, r = l + 1, m = i;
+      HeapItem tmp;
 
       if (l < h->len && a[l].next_use > a[m].next_use) m = l;
       if (r < h->len && a[r].next_use > a[m].next_use) m = r;
       if (m == i)
         break;
-      HeapItem tmp = a[i];
+      tmp = a[i];
       a[i] = a[m];
       a[m] = tmp;
       i = m;
@@ -492,7 +501,9 @@ sim_belady (const Trace *t, guint cap)
 }
 
 static double
-run_cache (const Trace *t, guint cap)
+run_cache (const Trace *t,
+           guint        cap,
+           guint64     *errors)
 {
   /* Keys are small integers + 1 (never NULL); values are static. */
   g_autoptr(NmAsyncCache) cache = nm_async_cache_new_full (g_direct_hash, g_direct_equal,
@@ -503,9 +514,13 @@ run_cache (const Trace *t, guint cap)
   for (guint i = 0; i < t->len; i++)
     {
       gpointer key = GUINT_TO_POINTER (t->keys[i] + 1);
+      gconstpointer found = nm_async_cache_lookup (cache, key);
 
-      if (nm_async_cache_lookup (cache, key) != NULL)
-        hits++;
+      if (found != NULL)
+        {
+          hits++;
+          *errors += found != value;
+        }
       else
         nm_async_cache_insert (cache, key, value);
     }
@@ -513,14 +528,10 @@ run_cache (const Trace *t, guint cap)
 }
 
 static void
-bench_hit_ratios (void)
+hit_ratios (GPtrArray *extras)
 {
-  static const char * const names[] = { "zipf(0.99)", "zipf+scans" };
-
-  printf ("## Hit ratio (%%), %u keys, %u requests; scans: %u one-shot keys every %u\n\n",
-          N_KEYS, TRACE_LEN, SCAN_LEN, SCAN_EVERY);
-  printf ("| trace | capacity | LRU | SIEVE | S3-FIFO | NmAsyncCache | Belady |\n");
-  printf ("| --- | --- | --- | --- | --- | --- | --- |\n");
+  static const char * const names[] = { "zipf", "zipf-scans" };
+  static const char * const policies[] = { "LRU", "SIEVE", "S3-FIFO", "NmAsyncCache", "Belady" };
 
   for (guint s = 0; s < 2; s++)
     {
@@ -530,30 +541,55 @@ bench_hit_ratios (void)
       for (guint c = 0; c < 2; c++)
         {
           guint cap = c == 0 ? N_KEYS / 100 : N_KEYS / 10;
+          g_autofree char *id = g_strdup_printf ("cache-hit-ratio-%s-%u", names[s], c == 0 ? 1 : 10);
+          g_autofree char *title = g_strdup_printf ("Cache hit ratio, %s, capacity %u %% of the keys",
+                                                    s == 0 ? "Zipf(0.99)" : "Zipf(0.99) with one-shot scans",
+                                                    c == 0 ? 1 : 10);
+          g_autofree char *what = g_strdup_printf ("%u keys, %u requests%s; capacity %u entries. "
+                                                   "LRU, SIEVE and S3-FIFO are exact reference simulators, "
+                                                   "Belady the offline optimum. Hits in %% of requests.",
+                                                   N_KEYS, TRACE_LEN,
+                                                   s == 0 ? "" : ", one-shot scans",
+                                                   cap);
+          BenchExtra *e = bench_extra_new (id, "hit-ratio", "% of requests", title, what);
+          double v[G_N_ELEMENTS (policies)];
+          guint64 errors = 0;
 
-          printf ("| %s | %u (%s) | %.2f | %.2f | %.2f | %.2f | %.2f |\n",
-                  names[s], cap, c == 0 ? "1 %" : "10 %",
-                  100 * sim_lru (&t, cap), 100 * sim_sieve (&t, cap),
-                  100 * sim_s3fifo (&t, cap), 100 * run_cache (&t, cap),
-                  100 * sim_belady (&t, cap));
-          fflush (stdout);
+          bench_progress ("cache: hit ratios, %s, %u entries", names[s], cap);
+          v[0] = sim_lru (&t, cap);
+          v[1] = sim_sieve (&t, cap);
+          v[2] = sim_s3fifo (&t, cap);
+          v[3] = run_cache (&t, cap, &errors);
+          v[4] = sim_belady (&t, cap);
+          for (guint p = 0; p < G_N_ELEMENTS (policies); p++)
+            {
+              BenchExtraRow *row = bench_extra_add_row (e, policies[p], 0);
+
+              row->value = 100 * v[p];
+              row->ops = t.len;
+              /* Belady's is the optimum: a policy above it is a broken
+               * simulator (or a broken cache). */
+              row->errors = (p == 3 ? errors : 0) + (v[p] > v[4] + 1e-9) + (v[p] <= 0 || v[p] >= 1);
+            }
+          g_ptr_array_add (extras, e);
         }
       g_free (t.keys);
     }
-  printf ("\n");
 }
 
 /* ---- latency -------------------------------------------------------------------- */
 
-#define N_ENTRIES  (1u << 20)
-#define BATCH      1000u
-#define N_BATCHES  2000u
-#define ROUNDS     7u
+static guint N_ENTRIES = 1u << 20;
+static guint BATCH = 1000u;
+static guint N_BATCHES = 2000u;
 
 static double
-time_cache_batches (NmAsyncCache *cache, const guint32 *keys, double *samples)
+time_cache_batches (NmAsyncCache  *cache,
+                    const guint32 *keys,
+                    double        *samples,
+                    guint64       *errors)
 {
-  guint64 sink = 0;
+  guint64 found = 0;
 
   for (guint b = 0; b < N_BATCHES; b++)
     {
@@ -561,17 +597,21 @@ time_cache_batches (NmAsyncCache *cache, const guint32 *keys, double *samples)
       guint64 t0 = now_ns ();
 
       for (guint i = 0; i < BATCH; i++)
-        sink += GPOINTER_TO_SIZE (nm_async_cache_lookup (cache, GUINT_TO_POINTER (k[i] + 1)));
+        found += nm_async_cache_lookup (cache, GUINT_TO_POINTER (k[i] + 1)) != NULL;
       samples[b] = (double) (now_ns () - t0) / BATCH;
     }
-  g_assert (sink != 0);
+  *errors += (guint64) N_BATCHES * BATCH - found;
   return median (samples, N_BATCHES);
 }
 
 static double
-time_table_batches (GHashTable *table, GMutex *mutex, const guint32 *keys, double *samples)
+time_table_batches (GHashTable    *table,
+                    GMutex        *mutex,
+                    const guint32 *keys,
+                    double        *samples,
+                    guint64       *errors)
 {
-  guint64 sink = 0;
+  guint64 found = 0;
 
   for (guint b = 0; b < N_BATCHES; b++)
     {
@@ -581,30 +621,48 @@ time_table_batches (GHashTable *table, GMutex *mutex, const guint32 *keys, doubl
       for (guint i = 0; i < BATCH; i++)
         {
           g_mutex_lock (mutex);
-          sink += GPOINTER_TO_SIZE (g_hash_table_lookup (table, GUINT_TO_POINTER (k[i] + 1)));
+          found += g_hash_table_lookup (table, GUINT_TO_POINTER (k[i] + 1)) != NULL;
           g_mutex_unlock (mutex);
         }
       samples[b] = (double) (now_ns () - t0) / BATCH;
     }
-  g_assert (sink != 0);
+  *errors += (guint64) N_BATCHES * BATCH - found;
   return median (samples, N_BATCHES);
 }
 
 static void
-bench_sync_hits (void)
+sync_hits (GPtrArray *extras,
+           guint      rounds)
 {
   g_autoptr(NmAsyncCache) cache = nm_async_cache_new_full (g_direct_hash, g_direct_equal,
                                                            NULL, NULL, NULL, NULL, N_ENTRIES);
   g_autoptr(GHashTable) table = g_hash_table_new (g_direct_hash, g_direct_equal);
   g_autoptr(GRand) rand = g_rand_new_with_seed (7);
-  guint32 *uniform = g_new (guint32, N_BATCHES * BATCH);
-  guint32 *skewed = g_new (guint32, N_BATCHES * BATCH);
-  double *samples = g_new (double, N_BATCHES);
-  double cu[ROUNDS], tu[ROUNDS], cz[ROUNDS], tz[ROUNDS], ru[ROUNDS], rz[ROUNDS];
+  g_autofree guint32 *uniform = g_new (guint32, N_BATCHES * BATCH);
+  g_autofree guint32 *skewed = g_new (guint32, N_BATCHES * BATCH);
+  g_autofree double *samples = g_new (double, N_BATCHES);
   static const char value[] = "v";
+  g_autofree char *what = g_strdup_printf ("%u entries; nm_async_cache_lookup against g_hash_table_lookup "
+                                           "between g_mutex_lock and _unlock; uniform keys, or Zipf(0.99) "
+                                           "ranks scattered over the keys. A round's time is the median "
+                                           "of %u batches of %u lookups (thread CPU time); the two "
+                                           "candidates alternate first. ns per lookup.",
+                                           N_ENTRIES, N_BATCHES, BATCH);
+  BenchExtra *e[2];
   GMutex mutex;
   Zipf z;
 
+  e[0] = bench_extra_new ("cache-sync-hit-uniform", "time", "lookup",
+                          "Cache: synchronous hit, uniform keys", what);
+  e[1] = bench_extra_new ("cache-sync-hit-zipf", "time", "lookup",
+                          "Cache: synchronous hit, Zipf(0.99) keys", what);
+  for (guint k = 0; k < 2; k++)
+    {
+      bench_extra_add_row (e[k], "GHashTable + GMutex", rounds);
+      bench_extra_add_row (e[k], "NmAsyncCache", rounds);
+    }
+
+  bench_progress ("cache: filling %u entries", N_ENTRIES);
   g_mutex_init (&mutex);
   for (guint i = 0; i < N_ENTRIES; i++)
     {
@@ -620,144 +678,196 @@ bench_sync_hits (void)
       skewed[i] = (guint32) (((guint64) zipf_next (&z, rand) * 2654435761u) % N_ENTRIES);
     }
 
-  for (guint r = 0; r < ROUNDS; r++)
-    {
-      /* Interleaved: both candidates in every round, order alternating. */
-      if (r % 2 == 0)
-        {
-          cu[r] = time_cache_batches (cache, uniform, samples);
-          tu[r] = time_table_batches (table, &mutex, uniform, samples);
-        }
-      else
-        {
-          tu[r] = time_table_batches (table, &mutex, uniform, samples);
-          cu[r] = time_cache_batches (cache, uniform, samples);
-        }
-      cz[r] = time_cache_batches (cache, skewed, samples);
-      tz[r] = time_table_batches (table, &mutex, skewed, samples);
-      ru[r] = cu[r] / tu[r];
-      rz[r] = cz[r] / tz[r];
-    }
-
-  printf ("## Synchronous hit, %u entries (median of %u batches of %u, %u interleaved rounds)\n\n",
-          N_ENTRIES, N_BATCHES, BATCH, ROUNDS);
-  printf ("| keys | NmAsyncCache lookup ns | GHashTable+GMutex ns | ratio median (min–max) |\n");
-  printf ("| --- | --- | --- | --- |\n");
+  /* Warm-up, untimed in the results. */
   {
-    double rmin = ru[0], rmax = ru[0];
+    guint64 errors = 0;
 
-    for (guint r = 1; r < ROUNDS; r++)
-      rmin = MIN (rmin, ru[r]), rmax = MAX (rmax, ru[r]);
-    printf ("| uniform | %.1f | %.1f | %.2f (%.2f–%.2f) |\n",
-            median (cu, ROUNDS), median (tu, ROUNDS), median (ru, ROUNDS), rmin, rmax);
-    rmin = rz[0], rmax = rz[0];
-    for (guint r = 1; r < ROUNDS; r++)
-      rmin = MIN (rmin, rz[r]), rmax = MAX (rmax, rz[r]);
-    printf ("| zipf(0.99) | %.1f | %.1f | %.2f (%.2f–%.2f) |\n\n",
-            median (cz, ROUNDS), median (tz, ROUNDS), median (rz, ROUNDS), rmin, rmax);
+    time_cache_batches (cache, uniform, samples, &errors);
+    time_table_batches (table, &mutex, uniform, samples, &errors);
   }
 
+  for (guint r = 0; r < rounds; r++)
+    for (guint k = 0; k < 2; k++)
+      {
+        const guint32 *keys = k == 0 ? uniform : skewed;
+        BenchExtraRow *rows = (BenchExtraRow *) e[k]->rows->data;
+
+        bench_progress ("cache: synchronous hits, round %u/%u", r + 1, rounds);
+        /* Interleaved: both candidates in every round, order alternating. */
+        for (guint j = 0; j < 2; j++)
+          {
+            guint which = (j + r) % 2;
+
+            if (which == 0)
+              rows[0].ns[r] = time_table_batches (table, &mutex, keys, samples, &rows[0].errors);
+            else
+              rows[1].ns[r] = time_cache_batches (cache, keys, samples, &rows[1].errors);
+            rows[which].ops = (guint64) N_BATCHES * BATCH;
+          }
+      }
+
+  for (guint k = 0; k < 2; k++)
+    {
+      bench_extra_ratios (e[k]);
+      g_ptr_array_add (extras, e[k]);
+    }
   g_mutex_clear (&mutex);
   g_free (z.cdf);
-  g_free (uniform);
-  g_free (skewed);
-  g_free (samples);
 }
 
 /* ---- async hit ------------------------------------------------------------------ */
 
-static void
-count_done (GObject *source, GAsyncResult *res, gpointer data)
+typedef struct
 {
-  guint *n = data;
+  guint         done;
+  guint64       wrong;
+  gconstpointer value;
+} AsyncCount;
 
-  nm_async_cache_get_or_compute_finish (NM_ASYNC_CACHE (source), res, NULL);
-  (*n)++;
+static void
+count_done (GObject      *source,
+            GAsyncResult *res,
+            gpointer      data)
+{
+  AsyncCount *count = data;
+  gconstpointer value = nm_async_cache_get_or_compute_finish (NM_ASYNC_CACHE (source), res, NULL);
+
+  count->wrong += value != count->value;
+  count->done++;
 }
 
 static void
-never_load (NmAsyncCache *cache, gconstpointer key, GTask *task, gpointer data)
+never_load (NmAsyncCache  *cache,
+            gconstpointer  key,
+            GTask         *task,
+            gpointer       data)
 {
   g_assert_not_reached ();
 }
 
+#define ASYNC_KEYS   1024u
+#define ASYNC_FLIGHT 100u
+
 static void
-bench_async_hits (void)
+async_hits (GPtrArray *extras,
+            guint      rounds)
 {
   g_autoptr(NmAsyncCache) cache = nm_async_cache_new_full (g_direct_hash, g_direct_equal,
-                                                           NULL, NULL, NULL, NULL, 1024);
+                                                           NULL, NULL, NULL, NULL, ASYNC_KEYS);
   static const char value[] = "v";
-  double per_op[ROUNDS];
-  const guint n = 100000;
+  guint n = bench_options.quick ? 1000 : 100000;
+  BenchExtra *e = bench_extra_new ("cache-async-hit", "time", "request",
+                                   "Cache: asynchronous hit through the main loop",
+                                   "1024 entries, all present; nm_async_cache_get_or_compute_async () "
+                                   "in flights of 100 and g_main_context_iteration () until their "
+                                   "callbacks ran (request to callback), against nm_async_cache_lookup "
+                                   "of the same keys. ns per request.");
+  BenchExtraRow *rows;
 
-  for (guint i = 0; i < 1024; i++)
+  bench_extra_add_row (e, "NmAsyncCache lookup", rounds);
+  bench_extra_add_row (e, "NmAsyncCache get_or_compute_async", rounds);
+  rows = (BenchExtraRow *) e->rows->data;
+
+  for (guint i = 0; i < ASYNC_KEYS; i++)
     nm_async_cache_insert (cache, GUINT_TO_POINTER (i + 1), value);
 
-  for (guint r = 0; r < ROUNDS; r++)
+  for (guint r = 0; r < rounds; r++)
     {
-      guint done = 0;
-      guint64 t0 = now_ns ();
+      AsyncCount count = { 0, 0, value };
+      guint64 found = 0, t0;
 
-      /* In flights of 100, as a busy main loop would see them. */
-      for (guint i = 0; i < n; i += 100)
+      bench_progress ("cache: asynchronous hits, round %u/%u", r + 1, rounds);
+      t0 = now_ns ();
+      for (guint i = 0; i < n; i += ASYNC_FLIGHT)
         {
-          for (guint j = 0; j < 100; j++)
-            nm_async_cache_get_or_compute_async (cache, GUINT_TO_POINTER ((i + j) % 1024 + 1),
-                                                 never_load, NULL, NULL, NULL, count_done, &done);
-          while (done < i + 100)
+          for (guint j = 0; j < ASYNC_FLIGHT; j++)
+            nm_async_cache_get_or_compute_async (cache, GUINT_TO_POINTER ((i + j) % ASYNC_KEYS + 1),
+                                                 never_load, NULL, NULL, NULL, count_done, &count);
+          while (count.done < i + ASYNC_FLIGHT)
             g_main_context_iteration (NULL, TRUE);
         }
-      per_op[r] = (double) (now_ns () - t0) / n;
+      rows[1].ns[r] = (double) (now_ns () - t0) / n;
+      rows[1].ops = n;
+      rows[1].errors += count.wrong + (n - count.done);
+
+      t0 = now_ns ();
+      for (guint i = 0; i < n; i++)
+        found += nm_async_cache_lookup (cache, GUINT_TO_POINTER (i % ASYNC_KEYS + 1)) == value;
+      rows[0].ns[r] = (double) (now_ns () - t0) / n;
+      rows[0].ops = n;
+      rows[0].errors += n - found;
     }
 
-  printf ("## Asynchronous hit through the main loop (request → callback)\n\n");
-  printf ("median %.0f ns per request over %u rounds of %u\n\n", median (per_op, ROUNDS), ROUNDS, n);
+  bench_extra_ratios (e);
+  g_ptr_array_add (extras, e);
 }
 
 /* ---- memory --------------------------------------------------------------------- */
 
 static void
-bench_memory (void)
+memory_per_entry (GPtrArray *extras)
 {
   static const char value[] = "v";
-  static const guint sizes[] = { 1000, 100000, 1u << 20 };
+  guint sizes[] = { 1000, 100000, 1u << 20 };
+  BenchExtra *e = bench_extra_new ("cache-memory", "memory", "bytes per entry",
+                                   "Cache: memory per entry",
+                                   "Bytes malloc counts (mallinfo2: uordblks + hblkhd) for a cache "
+                                   "of N entries, divided by N; keys and values are inline integers "
+                                   "and a static pointer, so everything counted is the cache's own. "
+                                   "Bounded by entries, and with a TTL (one more timestamp per entry).");
 
-  printf ("## Memory per entry beyond key and value (malloc accounting; keys and values are\n"
-          "## inline integers and a static pointer, so everything counted is overhead)\n\n");
-  printf ("| entries | bytes/entry, bounded by entries | bytes/entry, with TTL |\n");
-  printf ("| --- | --- | --- |\n");
+  if (bench_options.quick)
+    sizes[1] = 2000, sizes[2] = 4000;
 
   for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
-    {
-      double per[2];
+    for (guint ttl = 0; ttl < 2; ttl++)
+      {
+        g_autofree char *label = g_strdup_printf ("%u entries%s", sizes[s], ttl ? ", TTL" : "");
+        BenchExtraRow *row = bench_extra_add_row (e, label, 0);
+        struct mallinfo2 before, after;
+        NmAsyncCache *cache;
+        guint found = 0;
 
-      for (guint ttl = 0; ttl < 2; ttl++)
-        {
-          struct mallinfo2 before, after;
-          NmAsyncCache *cache;
-
-          malloc_trim (0);
-          before = mallinfo2 ();
-          cache = nm_async_cache_new_full (g_direct_hash, g_direct_equal, NULL, NULL, NULL, NULL,
-                                           sizes[s]);
-          if (ttl)
-            g_object_set (cache, "ttl", (gint64) 3600 * G_USEC_PER_SEC, NULL);
-          for (guint i = 0; i < sizes[s]; i++)
-            nm_async_cache_insert (cache, GUINT_TO_POINTER (i + 1), value);
-          after = mallinfo2 ();
-          per[ttl] = (double) (after.uordblks + after.hblkhd - before.uordblks - before.hblkhd) / sizes[s];
-          g_object_unref (cache);
-        }
-      printf ("| %u | %.1f | %.1f |\n", sizes[s], per[0], per[1]);
-    }
-  printf ("\n");
+        bench_progress ("cache: memory, %s", label);
+        malloc_trim (0);
+        before = mallinfo2 ();
+        cache = nm_async_cache_new_full (g_direct_hash, g_direct_equal, NULL, NULL, NULL, NULL,
+                                         sizes[s]);
+        if (ttl)
+          g_object_set (cache, "ttl", (gint64) 3600 * G_USEC_PER_SEC, NULL);
+        for (guint i = 0; i < sizes[s]; i++)
+          nm_async_cache_insert (cache, GUINT_TO_POINTER (i + 1), value);
+        after = mallinfo2 ();
+        for (guint i = 0; i < sizes[s]; i++)
+          found += nm_async_cache_lookup (cache, GUINT_TO_POINTER (i + 1)) == value;
+        row->value = (double) ((gint64) (after.uordblks + after.hblkhd) -
+                               (gint64) (before.uordblks + before.hblkhd)) / sizes[s];
+        row->ops = sizes[s];
+        row->errors = sizes[s] - found + (row->value <= 0);
+        g_object_unref (cache);
+      }
+  g_ptr_array_add (extras, e);
 }
 
 void
-bench_cache_run (void)
+bench_cache_run (GPtrArray *extras)
 {
-  bench_memory ();
-  bench_sync_hits ();
-  bench_async_hits ();
-  bench_hit_ratios ();
+  guint rounds = bench_options.quick ? 1 : MAX (bench_options.runs, 5);
+
+  if (bench_options.quick)
+    {
+      /* Tiny, so every part runs and is checked in well under a second. */
+      N_KEYS = 2000;
+      TRACE_LEN = 40000;
+      SCAN_EVERY = 2000;
+      SCAN_LEN = 80;
+      N_ENTRIES = 4096;
+      BATCH = 100;
+      N_BATCHES = 20;
+    }
+  memory_per_entry (extras);
+  sync_hits (extras, rounds);
+  async_hits (extras, rounds);
+  hit_ratios (extras);
+  bench_progress_end ();
 }

@@ -38,7 +38,9 @@ G_BEGIN_DECLS
   X (nm_bump_nostats)       \
   X (nm_bump_stats)         \
   X (nm_pool_production)    \
-  X (nm_pool_development)
+  X (nm_pool_development)   \
+  X (nm_pool_budget)        \
+  X (nm_bump_budget)
 
 #define BENCH_ENUM_ENTRY(name) BENCH_CAND_##name,
 typedef enum

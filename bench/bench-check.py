@@ -7,8 +7,11 @@
 # in every main scenario each available candidate (peers and nebula-memory's
 # own) has a row or a stated reason for having none, and that every peer
 # able to run the pattern has a row; that the overhead views have their rows;
-# that every row did some work and read back what it wrote; and that a quick
-# run claims no timings.
+# that every row did some work and read back what it wrote; that the
+# families with tables of their own (the cache: hit latency, hit ratios
+# against LRU, SIEVE, S3-FIFO and Belady's optimum, memory per entry; budget
+# charging by depth) have their rows, found what they looked up and that no
+# policy beat Belady's optimum; and that a quick run claims no timings.
 
 import json
 import subprocess
@@ -37,7 +40,7 @@ def main():
 
     if data.get("quick") is not True:
         fail("a quick run must say so")
-    for key in ("machine", "method", "candidates", "scenarios"):
+    for key in ("machine", "method", "candidates", "scenarios", "extras"):
         if key not in data:
             fail("no %r in the JSON" % key)
 
@@ -93,8 +96,48 @@ def main():
                 fail("%s: %s: no resident memory measured" % (s["id"], cid))
             rows_checked += 1
 
-    print("ok: %d scenarios, %d rows, peers available: %s"
-          % (len(data["scenarios"]), rows_checked, ", ".join(peers)))
+    extras = {e["id"]: e for e in data["extras"]}
+    expected = {
+        "budget-charge": ["depth 1", "depth 2", "depth 4", "depth 8"],
+        "cache-sync-hit-uniform": ["GHashTable + GMutex", "NmAsyncCache"],
+        "cache-sync-hit-zipf": ["GHashTable + GMutex", "NmAsyncCache"],
+        "cache-async-hit": ["NmAsyncCache lookup", "NmAsyncCache get_or_compute_async"],
+        "cache-memory": None,
+    }
+    for trace in ("zipf", "zipf-scans"):
+        for cap in (1, 10):
+            expected["cache-hit-ratio-%s-%d" % (trace, cap)] = [
+                "LRU", "SIEVE", "S3-FIFO", "NmAsyncCache", "Belady"]
+    for eid, candidates_wanted in expected.items():
+        e = extras.get(eid)
+        if e is None:
+            fail("no %s table" % eid)
+        rows = {r["candidate"]: r for r in e["rows"]}
+        if not rows:
+            fail("%s: no rows" % eid)
+        for cid in candidates_wanted or []:
+            if cid not in rows:
+                fail("%s: no row for %s" % (eid, cid))
+        for cid, r in rows.items():
+            if r["errors"] != 0:
+                fail("%s: %s: %d wrong results" % (eid, cid, r["errors"]))
+            if r["ops"] <= 0:
+                fail("%s: %s did no work" % (eid, cid))
+            if "ns_per_op" in r:
+                fail("%s: %s: a quick run claims a timing" % (eid, cid))
+            if e["kind"] != "time" and not r.get("value", 0) > 0:
+                fail("%s: %s: no value" % (eid, cid))
+        if e["kind"] == "hit-ratio":
+            best = rows["Belady"]["value"]
+            for cid, r in rows.items():
+                if not 0 < r["value"] < 100:
+                    fail("%s: %s: hit ratio %g%% out of range" % (eid, cid, r["value"]))
+                if r["value"] > best + 1e-6:
+                    fail("%s: %s beats Belady's optimum" % (eid, cid))
+        rows_checked += len(rows)
+
+    print("ok: %d scenarios, %d extra tables, %d rows, peers available: %s"
+          % (len(data["scenarios"]), len(data["extras"]), rows_checked, ", ".join(peers)))
 
 
 if __name__ == "__main__":

@@ -24,11 +24,12 @@
 #include "bench.h"
 
 BenchOptions bench_options = {
-  .runs = 11,
+  .runs = 3,
   .round_seconds = 0.02,
   .quick = FALSE,
   .pin_cpu = -1,
   .n_live = 1 << 20,
+  .processes = 3,
 };
 
 /* The CPU time of the calling thread: on a machine shared with other
@@ -83,6 +84,27 @@ bench_summary (const double *samples,
   *min = sorted[0];
   *max = sorted[n - 1];
   *median = n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+}
+
+void
+bench_row_summary (const BenchRow *row,
+                   const double   *samples,
+                   double         *min,
+                   double         *median,
+                   double         *max)
+{
+  guint per;
+  g_autofree double *medians = NULL;
+  double ignore;
+
+  bench_summary (samples, row->n_rounds, min, median, max);
+  if (row->n_procs <= 1)
+    return;
+  per = row->n_rounds / row->n_procs;
+  medians = g_new (double, row->n_procs);
+  for (guint p = 0; p < row->n_procs; p++)
+    bench_summary (samples + p * per, per, &ignore, &medians[p], &ignore);
+  bench_summary (medians, row->n_procs, &ignore, median, &ignore);
 }
 
 /* Progress on stderr: one line rewritten in place on a terminal, a line
@@ -184,20 +206,16 @@ calibrate (const BenchScenario *s,
 }
 
 BenchResult *
-bench_scenario_prepare (const BenchScenario *s,
-                        guint                index,
-                        guint                n_scenarios)
+bench_scenario_select (const BenchScenario *s,
+                       guint                runs)
 {
   BenchResult *result = g_new0 (BenchResult, 1);
-  BenchParams params;
-  guint runs = bench_options.quick ? 1 : bench_options.runs;
   guint n_rows;
   BenchRow *rows;
 
   result->scenario = s;
   result->rows = g_array_new (FALSE, TRUE, sizeof (BenchRow));
   result->skips = g_array_new (FALSE, TRUE, sizeof (BenchSkip));
-  bench_params_init (&params, s->mix, s->n_threads);
 
   if (s->n_list > 0)
     {
@@ -242,6 +260,22 @@ bench_scenario_prepare (const BenchScenario *s,
       rows[i].ns = g_new0 (double, runs);
       rows[i].ratio = g_new0 (double, runs);
     }
+  return result;
+}
+
+BenchResult *
+bench_scenario_prepare (const BenchScenario *s,
+                        guint                index,
+                        guint                n_scenarios)
+{
+  BenchResult *result = bench_scenario_select (s, bench_options.quick ? 1 : bench_options.runs);
+  BenchRow *rows = (BenchRow *) result->rows->data;
+  guint n_rows = result->rows->len;
+  BenchParams params;
+
+  if (n_rows == 0)
+    return result;
+  bench_params_init (&params, s->mix, s->n_threads);
 
   if (s->pattern->memory)
     {
@@ -315,4 +349,70 @@ bench_result_free (BenchResult *result)
   g_array_unref (result->rows);
   g_array_unref (result->skips);
   g_free (result);
+}
+
+/* Families with tables of their own */
+
+BenchExtra *
+bench_extra_new (const char *id,
+                 const char *kind,
+                 const char *unit,
+                 const char *title,
+                 const char *description)
+{
+  BenchExtra *extra = g_new0 (BenchExtra, 1);
+
+  extra->id = g_strdup (id);
+  extra->kind = kind;
+  extra->unit = unit;
+  extra->title = g_strdup (title);
+  extra->description = g_strdup (description);
+  extra->rows = g_array_new (FALSE, TRUE, sizeof (BenchExtraRow));
+  return extra;
+}
+
+BenchExtraRow *
+bench_extra_add_row (BenchExtra *extra,
+                     const char *candidate,
+                     guint       n_rounds)
+{
+  BenchExtraRow row = { 0 };
+
+  row.candidate = g_strdup (candidate);
+  row.n_rounds = n_rounds;
+  if (n_rounds > 0)
+    {
+      row.ns = g_new0 (double, n_rounds);
+      row.ratio = g_new0 (double, n_rounds);
+    }
+  g_array_append_val (extra->rows, row);
+  return &g_array_index (extra->rows, BenchExtraRow, extra->rows->len - 1);
+}
+
+void
+bench_extra_ratios (BenchExtra *extra)
+{
+  BenchExtraRow *rows = (BenchExtraRow *) extra->rows->data;
+
+  for (guint i = 0; i < extra->rows->len; i++)
+    for (guint r = 0; r < rows[i].n_rounds && r < rows[0].n_rounds; r++)
+      rows[i].ratio[r] = rows[i].ns[r] > 0 ? rows[0].ns[r] / rows[i].ns[r] : 0;
+}
+
+void
+bench_extra_free (BenchExtra *extra)
+{
+  for (guint i = 0; i < extra->rows->len; i++)
+    {
+      BenchExtraRow *row = &g_array_index (extra->rows, BenchExtraRow, i);
+
+      g_free (row->candidate);
+      g_free (row->ns);
+      g_free (row->ratio);
+    }
+  g_array_unref (extra->rows);
+  g_free (extra->id);
+  g_free (extra->title);
+  g_free (extra->description);
+  g_free (extra);
 }

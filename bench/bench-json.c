@@ -39,18 +39,72 @@ add_string (GString    *out,
 }
 
 static void
-add_figure (GString      *out,
-            const char   *name,
-            const double *samples,
-            guint         n)
+add_figure (GString        *out,
+            const char     *name,
+            const BenchRow *row,
+            const double   *samples)
 {
   double min, median, max;
+  guint n = row->n_rounds;
 
-  bench_summary (samples, n, &min, &median, &max);
+  bench_row_summary (row, samples, &min, &median, &max);
   g_string_append_printf (out, "\"%s\": {\"min\": %.6g, \"median\": %.6g, \"max\": %.6g, \"rounds\": [",
                           name, min, median, max);
   for (guint i = 0; i < n; i++)
     g_string_append_printf (out, "%s%.6g", i ? ", " : "", samples[i]);
+  g_string_append (out, "]");
+  if (row->n_procs > 1)
+    {
+      guint per = n / row->n_procs;
+
+      g_string_append (out, ", \"process_medians\": [");
+      for (guint p = 0; p < row->n_procs; p++)
+        {
+          double lo, m, hi;
+
+          bench_summary (samples + p * per, per, &lo, &m, &hi);
+          g_string_append_printf (out, "%s%.6g", p ? ", " : "", m);
+        }
+      g_string_append (out, "]");
+    }
+  g_string_append (out, "}");
+}
+
+/* A family table of its own (the cache, budget charging) */
+static void
+add_extra (GString          *out,
+           const BenchExtra *e)
+{
+  g_string_append (out, "    {\"id\": ");
+  add_string (out, e->id);
+  g_string_append (out, ", \"title\": ");
+  add_string (out, e->title);
+  g_string_append (out, ", \"description\": ");
+  add_string (out, e->description);
+  g_string_append_printf (out, ", \"kind\": \"%s\", \"unit\": ", e->kind);
+  add_string (out, e->unit);
+  g_string_append (out, ",\n     \"rows\": [");
+  for (guint i = 0; i < e->rows->len; i++)
+    {
+      const BenchExtraRow *row = &g_array_index (e->rows, BenchExtraRow, i);
+
+      g_string_append (out, i ? ",\n       {\"candidate\": " : "\n       {\"candidate\": ");
+      add_string (out, row->candidate);
+      g_string_append_printf (out, ", \"errors\": %" G_GUINT64_FORMAT ", \"ops\": %" G_GUINT64_FORMAT,
+                              row->errors, row->ops);
+      if (row->n_rounds == 0)
+        g_string_append_printf (out, ", \"value\": %.6g", row->value);
+      else if (!bench_options.quick)
+        {
+          BenchRow view = { .n_rounds = row->n_rounds };
+
+          g_string_append (out, ", ");
+          add_figure (out, "ns_per_op", &view, row->ns);
+          g_string_append (out, ", ");
+          add_figure (out, "ratio", &view, row->ratio);
+        }
+      g_string_append (out, "}");
+    }
   g_string_append (out, "]}");
 }
 
@@ -76,9 +130,9 @@ add_row (GString           *out,
   else if (!bench_options.quick)
     {
       g_string_append (out, ", ");
-      add_figure (out, "ns_per_op", row->ns, row->n_rounds);
+      add_figure (out, "ns_per_op", row, row->ns);
       g_string_append (out, ", ");
-      add_figure (out, "ratio", row->ratio, row->n_rounds);
+      add_figure (out, "ratio", row, row->ratio);
     }
   g_string_append (out, "}");
 }
@@ -126,7 +180,8 @@ add_scenario (GString           *out,
 }
 
 char *
-bench_json_write (GPtrArray *results)
+bench_json_write (GPtrArray *results,
+                  GPtrArray *extras)
 {
   GString *out = g_string_new ("{\n  \"program\": \"nm-bench\",\n");
   const char *const *machine = bench_machine_describe ();
@@ -141,17 +196,24 @@ bench_json_write (GPtrArray *results)
       g_string_append (out, ": ");
       add_string (out, machine[i + 1]);
     }
-  g_string_append_printf (out, "},\n  \"method\": {\"rounds\": %u, \"round_seconds\": %g, "
+  g_string_append_printf (out, "},\n  \"method\": {\"processes\": %u, \"rounds_per_process\": %u, "
+                          "\"round_seconds\": %g, "
                           "\"warmup_rounds\": %u, \"live_blocks\": %u, \"description\": ",
+                          bench_options.quick ? 1 : bench_options.processes,
                           bench_options.quick ? 1 : bench_options.runs, bench_options.round_seconds,
                           bench_options.quick ? 0 : 1, bench_options.n_live);
   add_string (out, bench_options.quick ?
                    "quick: one brief round per candidate, results checked, no timings" :
-                   "interleaved rounds after one warm-up round, order rotating each round; "
+                   "the timed scenarios run in worker processes started one after another "
+                   "(fresh heaps each), each sizing its rounds and running one warm-up round; in each, "
+                   "interleaved rounds, order rotating each round; "
                    "round r of every scenario before round r + 1 of any; "
                    "time = CPU time of the thread (CLOCK_THREAD_CPUTIME_ID), added up over the threads of threaded scenarios; "
                    "ns_per_op per round; ratio = baseline ns / row ns within each round "
-                   "(above 1: faster than the baseline); min, median, max over the rounds");
+                   "(above 1: faster than the baseline); min and max over every round of every process, "
+                   "median = median over the processes of each process's median (process_medians); "
+                   "memory scenarios: one child process per candidate; "
+                   "extras (the cache, budget charging): in the main process, interleaved rounds");
   g_string_append (out, "},\n  \"candidates\": [");
   for (guint i = 0; i < BENCH_N_CANDIDATES; i++)
     {
@@ -178,6 +240,12 @@ bench_json_write (GPtrArray *results)
     {
       add_scenario (out, g_ptr_array_index (results, i));
       g_string_append (out, i + 1 < results->len ? ",\n" : "\n");
+    }
+  g_string_append (out, "  ],\n  \"extras\": [\n");
+  for (guint i = 0; extras != NULL && i < extras->len; i++)
+    {
+      add_extra (out, g_ptr_array_index (extras, i));
+      g_string_append (out, i + 1 < extras->len ? ",\n" : "\n");
     }
   g_string_append (out, "  ]\n}\n");
   return g_string_free (out, FALSE);

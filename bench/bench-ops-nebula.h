@@ -189,6 +189,8 @@ BENCH_NM_CONFIGURED (nm_bump_nostats, bump)
 BENCH_NM_CONFIGURED (nm_bump_stats, bump)
 BENCH_NM_CONFIGURED (nm_pool_production, pool)
 BENCH_NM_CONFIGURED (nm_pool_development, pool)
+BENCH_NM_CONFIGURED (nm_pool_budget, pool)
+BENCH_NM_CONFIGURED (nm_bump_budget, bump)
 
 #define BENCH_NM_POOL_OPS(name) \
   static const BenchOps bench_ops_##name = { \
@@ -204,5 +206,7 @@ BENCH_NM_POOL_OPS (nm_pool_nostats)
 BENCH_NM_POOL_OPS (nm_pool_stats)
 BENCH_NM_POOL_OPS (nm_pool_production)
 BENCH_NM_POOL_OPS (nm_pool_development)
+BENCH_NM_POOL_OPS (nm_pool_budget)
+BENCH_NM_BUMP_OPS (nm_bump_budget)
 BENCH_NM_BUMP_OPS (nm_bump_nostats)
 BENCH_NM_BUMP_OPS (nm_bump_stats)

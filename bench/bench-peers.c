@@ -79,6 +79,10 @@ BenchCandidate bench_candidates[BENCH_N_CANDIDATES] = {
     BENCH_CAN_FREE | BENCH_ONLY_LISTED, "nm_memory_config_new_production, called directly" },
   [BENCH_CAND_nm_pool_development] = { "nm_pool_development", "NmPoolAllocator, development preset", TRUE,
     BENCH_CAN_FREE | BENCH_ONLY_LISTED, "nm_memory_config_new_development, called directly" },
+  [BENCH_CAND_nm_pool_budget] = { "nm_pool_budget", "NmPoolAllocator under a budget", TRUE,
+    BENCH_CAN_FREE | BENCH_ONLY_LISTED, "nm_memory_config_builder_set_budget, called directly" },
+  [BENCH_CAND_nm_bump_budget] = { "nm_bump_budget", "NmBumpAllocator under a budget", TRUE,
+    BENCH_CAN_RELEASE | BENCH_ONLY_LISTED, "nm_memory_config_builder_set_budget, called directly" },
 };
 
 void
@@ -175,7 +179,8 @@ bench_nm_configured_open (BenchCandidateId id)
   g_autoptr(NmMemoryConfigBuilder) builder = NULL;
   g_autoptr(NmMemoryConfig) config = NULL;
   g_autoptr(GError) error = NULL;
-  gboolean pool = id != BENCH_CAND_nm_bump_nostats && id != BENCH_CAND_nm_bump_stats;
+  gboolean pool = id != BENCH_CAND_nm_bump_nostats && id != BENCH_CAND_nm_bump_stats &&
+                  id != BENCH_CAND_nm_bump_budget;
   NmAllocatorKind kind = pool ? NM_ALLOCATOR_KIND_POOL : NM_ALLOCATOR_KIND_BUMP;
   NmAllocator *allocator;
 
@@ -199,6 +204,21 @@ bench_nm_configured_open (BenchCandidateId id)
     }
 
   nm_memory_config_builder_set_name (builder, "bench");
+  if (id == BENCH_CAND_nm_pool_budget || id == BENCH_CAND_nm_bump_budget)
+    {
+      /* A budget under a root, as a program would have, with limits it
+       * never reaches: what is timed is the charging, not a refusal. The
+       * builder's configuration keeps a reference. */
+      static NmMemoryBudget *process, *budget[2];
+      guint which = id == BENCH_CAND_nm_bump_budget;
+
+      if (process == NULL)
+        process = nm_memory_budget_new ("bench-process", (guint64) 1 << 44, NULL);
+      if (budget[which] == NULL)
+        budget[which] = nm_memory_budget_new (which ? "bench-bump" : "bench-pool",
+                                              (guint64) 1 << 43, process);
+      nm_memory_config_builder_set_budget (builder, budget[which]);
+    }
   if (pool)
     {
       nm_memory_config_builder_set_block_size (builder, 64);

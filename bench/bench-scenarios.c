@@ -74,6 +74,10 @@ const BenchScenario bench_scenarios[] = {
         "batch-64 on bump allocators built with track-stats=true and false.", nm_bump_nostats, nm_bump_stats),
   VIEW ("view-preset-pool", ring, "Overhead: pool development preset against production",
         "ring-64 on pools from nm_memory_config_new_development and _production.", nm_pool_production, nm_pool_development),
+  VIEW ("view-budget-pool", ring, "Overhead: pool under a budget against none",
+        "ring-64 on pools built with and without nm_memory_config_builder_set_budget (a budget under a root); called directly. The budget is charged when a slab is acquired, not per block.", nm_pool_nostats, nm_pool_budget),
+  VIEW ("view-budget-bump", batch, "Overhead: bump under a budget against none",
+        "batch-64 on bump allocators built with and without nm_memory_config_builder_set_budget (a budget under a root); called directly. The budget is charged when a chunk is acquired, not per block.", nm_bump_nostats, nm_bump_budget),
 };
 
 const guint bench_n_scenarios = G_N_ELEMENTS (bench_scenarios);

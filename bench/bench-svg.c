@@ -48,7 +48,7 @@ row_figures (const BenchResult *result,
       *median = *min = *max = r;
       return;
     }
-  bench_summary (row->ratio, row->n_rounds, min, median, max);
+  bench_row_summary (row, row->ratio, min, median, max);
 }
 
 static double

@@ -25,14 +25,16 @@ bench_table_header (void)
       return;
     }
 
-  g_print ("Method: the candidates of a table run in interleaved rounds (A B C A B C ..., the "
+  g_print ("Method: the timed scenarios run in %u worker processes, one after another, each "
+           "with a fresh heap; in each, the candidates of a table run in interleaved rounds (A B C A B C ..., the "
            "order rotating each round) after a warm-up round; %u rounds of about %.0f ms each "
            "per candidate, round r of every scenario before round r + 1 of any. Time is the thread's CPU time (CLOCK_THREAD_CPUTIME_ID: waiting for a CPU on a "
            "shared machine is not counted; the threaded scenarios add up their threads'). "
            "ns/op: median [min-max] over the rounds. \"vs\": the baseline's time "
            "divided by the row's, computed within each round, median [min-max] over the rounds: "
-           "above 1.00 is faster than the baseline.\n",
-           bench_options.runs, bench_options.round_seconds * 1000);
+           "above 1.00 is faster than the baseline. With several processes a median is the "
+           "median of the processes' medians; min and max span every round.\n",
+           bench_options.processes, bench_options.runs, bench_options.round_seconds * 1000);
 }
 
 void
@@ -123,8 +125,8 @@ bench_table_print (const BenchResult *result)
           double nmin, nmed, nmax, rmin, rmed, rmax;
           g_autofree char *range = NULL, *ratio = NULL;
 
-          bench_summary (row->ns, row->n_rounds, &nmin, &nmed, &nmax);
-          bench_summary (row->ratio, row->n_rounds, &rmin, &rmed, &rmax);
+          bench_row_summary (row, row->ns, &nmin, &nmed, &nmax);
+          bench_row_summary (row, row->ratio, &rmin, &rmed, &rmax);
           range = g_strdup_printf ("%.2f-%.2f", nmin, nmax);
           ratio = i == 0 ? g_strdup ("baseline") :
                   g_strdup_printf ("%.2fx [%.2f-%.2f]", rmed, rmin, rmax);
@@ -225,7 +227,7 @@ summary_table (GPtrArray  *results,
           if (memory)
             value[c] = row->ratio[0];
           else
-            bench_summary (row->ratio, row->n_rounds, &min, &value[c], &max);
+            bench_row_summary (row, row->ratio, &min, &value[c], &max);
           have[c] = TRUE;
         }
       g_print ("| %s |", result->scenario->id);
@@ -264,7 +266,7 @@ bench_table_summary (GPtrArray *results)
                  "| view | against | ratio |\n|:--|:--|--:|\n");
       views = TRUE;
       row = &g_array_index (result->rows, BenchRow, 1);
-      bench_summary (row->ratio, row->n_rounds, &min, &median, &max);
+      bench_row_summary (row, row->ratio, &min, &median, &max);
       g_print ("| %s | %s | %.2f |\n", bench_candidates[row->candidate].label,
                bench_candidates[result->baseline].label, median);
     }
@@ -273,4 +275,49 @@ bench_table_summary (GPtrArray *results)
            "mixed sizes; the thread-safe pool in the threaded scenarios. \"-\": the allocator "
            "cannot run the pattern (see the scenario's table). \">100\": an arena's release that "
            "takes microseconds, where the exact ratio is timer noise.\n");
+}
+
+void
+bench_table_extra (const BenchExtra *e)
+{
+  g_print ("\n## %s\n\n%s\n\n", e->title, e->description);
+  if (g_strcmp0 (e->kind, "time") == 0 && !bench_options.quick)
+    {
+      const BenchExtraRow *first = &g_array_index (e->rows, BenchExtraRow, 0);
+      g_autofree char *vs = g_strdup_printf ("vs %s", first->candidate);
+
+      g_print ("| %-36s | %8s | %17s | %-28s |\n", "candidate", "ns/op", "min-max", vs);
+      g_print ("|:%s|%s:|%s:|:%s|\n", "-------------------------------------",
+               "---------", "------------------", "-----------------------------");
+      for (guint i = 0; i < e->rows->len; i++)
+        {
+          const BenchExtraRow *row = &g_array_index (e->rows, BenchExtraRow, i);
+          double nmin, nmed, nmax, rmin, rmed, rmax;
+          g_autofree char *range = NULL, *ratio = NULL;
+
+          bench_summary (row->ns, row->n_rounds, &nmin, &nmed, &nmax);
+          bench_summary (row->ratio, row->n_rounds, &rmin, &rmed, &rmax);
+          range = g_strdup_printf ("%.2f-%.2f", nmin, nmax);
+          ratio = i == 0 ? g_strdup ("baseline") :
+                  g_strdup_printf ("%.2fx [%.2f-%.2f]", rmed, rmin, rmax);
+          g_print ("| %-36s | %8.2f | %17s | %-28s |\n", row->candidate, nmed, range, ratio);
+        }
+    }
+  else
+    {
+      g_print ("| %-36s | %16s | %12s | %8s |\n", "candidate", e->unit, "operations", "errors");
+      g_print ("|:%s|%s:|%s:|%s:|\n", "-------------------------------------",
+               "-----------------", "-------------", "---------");
+      for (guint i = 0; i < e->rows->len; i++)
+        {
+          const BenchExtraRow *row = &g_array_index (e->rows, BenchExtraRow, i);
+
+          if (row->n_rounds == 0)
+            g_print ("| %-36s | %16.2f | %12" G_GUINT64_FORMAT " | %8" G_GUINT64_FORMAT " |\n",
+                     row->candidate, row->value, row->ops, row->errors);
+          else
+            g_print ("| %-36s | %16s | %12" G_GUINT64_FORMAT " | %8" G_GUINT64_FORMAT " |\n",
+                     row->candidate, "(quick)", row->ops, row->errors);
+        }
+    }
 }

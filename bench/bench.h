@@ -119,6 +119,9 @@ typedef struct
   guint64           rss_bytes; /* memory rows */
   guint64           payload;
   guint             n_blocks;
+  /* Rounds run in this many worker processes, n_rounds / n_procs each,
+   * stored one process after the other; 0 or 1: this process. */
+  guint             n_procs;
 } BenchRow;
 
 typedef struct
@@ -144,6 +147,7 @@ typedef struct
   int      pin_cpu;       /* -1: not pinned */
   guint    n_live;
   const char *command;    /* how this run was started, for the output */
+  guint    processes;     /* worker processes the timed rounds run in */
 } BenchOptions;
 
 extern BenchOptions bench_options;
@@ -165,6 +169,17 @@ void         bench_scenario_round   (BenchResult         *result,
                                      guint                index,
                                      guint                n_scenarios);
 void         bench_result_free      (BenchResult         *result);
+/* The rows and skips of a scenario, nothing run: the parent of worker
+ * processes fills the rounds from what they report. */
+BenchResult *bench_scenario_select  (const BenchScenario *scenario,
+                                     guint                runs);
+/* A row's figure over its rounds: min and max over every round; the
+ * median is the median over the processes of each process's median. */
+void         bench_row_summary      (const BenchRow      *row,
+                                     const double        *samples,
+                                     double              *min,
+                                     double              *median,
+                                     double              *max);
 void         bench_summary          (const double        *samples,
                                      guint                n,
                                      double              *min,
@@ -181,12 +196,48 @@ void         bench_progress         (const char          *format,
                                      ...) G_GNUC_PRINTF (1, 2);
 void         bench_progress_end     (void);
 
-/* An optional family with tables of its own, run after the scenarios when
- * its file is in bench/meson.build (weak: absent, nothing runs). The async
- * cache's benchmark is meant to come as bench-cache.c; a family measuring
- * allocators had better add a pattern and scenario entries instead, so its
- * rows are in the JSON, the summary and the chart. */
-void         bench_cache_run        (void) __attribute__ ((weak));
+/* Families with tables of their own (the async cache, budget charging):
+ * not allocators run through a pattern, but rows measured by the family's
+ * own code. A time row has per-round ns and a per-round ratio against the
+ * family table's first row, like a scenario's; a row that is not a time
+ * (a hit ratio, bytes per entry) has one value. */
+typedef struct
+{
+  char    *candidate;
+  guint    n_rounds;   /* 0: not a time, see value */
+  double  *ns;         /* per round, ns per operation */
+  double  *ratio;      /* per round, first row's ns / this ns */
+  double   value;      /* a hit ratio in %, bytes per entry, ... */
+  guint64  ops;        /* operations of the last round */
+  guint64  errors;     /* wrong results (a lookup that missed, a lost callback) */
+} BenchExtraRow;
+
+typedef struct
+{
+  char       *id;
+  char       *title;
+  char       *description;
+  const char *kind;    /* "time", "hit-ratio", "memory" */
+  const char *unit;    /* of ns or value */
+  GArray     *rows;    /* BenchExtraRow */
+} BenchExtra;
+
+BenchExtra    *bench_extra_new          (const char          *id,
+                                         const char          *kind,
+                                         const char          *unit,
+                                         const char          *title,
+                                         const char          *description);
+BenchExtraRow *bench_extra_add_row      (BenchExtra          *extra,
+                                         const char          *candidate,
+                                         guint                n_rounds);
+/* Fills every row's ratio from the rows' ns, round by round. */
+void           bench_extra_ratios       (BenchExtra          *extra);
+void           bench_extra_free         (BenchExtra          *extra);
+
+/* bench-cache.c: NmAsyncCache hit latency, hit ratios, memory per entry */
+void         bench_cache_run        (GPtrArray           *extras);
+/* bench-budget.c: the cost of a charge per level of a budget tree */
+void         bench_budget_run       (GPtrArray           *extras);
 
 /* bench-memory.c: the measurement of one candidate, in a process of its own */
 int          bench_memory_child_main (const char         *spec);
@@ -204,7 +255,9 @@ void         bench_table_header     (void);
 void         bench_table_print      (const BenchResult   *result);
 void         bench_table_peers      (void);
 void         bench_table_summary    (GPtrArray           *results);
-char        *bench_json_write       (GPtrArray           *results);
+void         bench_table_extra      (const BenchExtra    *extra);
+char        *bench_json_write       (GPtrArray           *results,
+                                     GPtrArray           *extras);
 char        *bench_svg_write        (GPtrArray           *results);
 
 G_END_DECLS
