@@ -139,6 +139,21 @@ void     _nm_allocator_class_override_properties (GObjectClass   *klass,
  * implementation does. Called from class_init. */
 void     _nm_allocator_class_set_common      (GObjectClass      *klass,
                                               goffset            common_offset);
+/* The dispatch slot of a final allocator class (_NM_ALLOCATOR_SLOT_BUMP…),
+ * set from its class_init, so the interface finds it without knowing the
+ * implementations; G_MAXUINT for other classes. */
+void     _nm_allocator_class_set_slot        (GObjectClass      *klass,
+                                              guint              slot);
+guint    _nm_allocator_class_get_slot        (GType              type);
+
+/* The interface's signals (nm-allocator.c), emitted by nm-allocator-common.c. */
+enum {
+  NM_ALLOCATOR_SIGNAL_ALLOCATION_FAILED,
+  NM_ALLOCATOR_SIGNAL_RESET,
+  NM_ALLOCATOR_N_SIGNALS
+};
+extern guint _nm_allocator_signals [NM_ALLOCATOR_N_SIGNALS];
+
 /* @self's NmAllocatorCommon, or NULL for implementations outside the
  * library. */
 NmAllocatorCommon *_nm_allocator_get_common  (NmAllocator       *self);

@@ -368,6 +368,7 @@ nm_bump_allocator_class_init (NmBumpAllocatorClass *klass)
   g_object_class_override_property (object_class, NM_ALLOCATOR_PROP_ALLOCATION_COUNT,
                                     "allocation-count");
   _nm_allocator_class_set_common (object_class, G_STRUCT_OFFSET (NmBumpAllocator, common));
+  _nm_allocator_class_set_slot (object_class, _NM_ALLOCATOR_SLOT_BUMP);
 
   /**
    * NmBumpAllocator:name:

@@ -430,6 +430,7 @@ nm_pool_allocator_class_init (NmPoolAllocatorClass *klass)
   object_class->set_property = nm_pool_allocator_set_property;
 
   _nm_allocator_class_set_common (object_class, G_STRUCT_OFFSET (NmPoolAllocator, common));
+  _nm_allocator_class_set_slot (object_class, _NM_ALLOCATOR_SLOT_POOL);
 
   /* The statistics properties are the interface's; name and thread-safe
    * are also construct properties here. */

@@ -477,6 +477,7 @@ nm_stack_allocator_class_init (NmStackAllocatorClass *klass)
       properties [i] = g_object_class_find_property (object_class, names[i]);
     }
   _nm_allocator_class_set_common (object_class, G_STRUCT_OFFSET (NmStackAllocator, common));
+  _nm_allocator_class_set_slot (object_class, _NM_ALLOCATOR_SLOT_STACK);
 
   /**
    * NmStackAllocator:name:
