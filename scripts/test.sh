@@ -141,7 +141,8 @@ mkdir -p "$builddir_root"
 normal_setup_env=()
 normal_setup=(-Dintrospection=enabled -Ddocumentation=true -Dwerror=true)
 normal_test_env=()
-normal_test=()
+# the 'slow' suite (minutes of stress) is for local runs only
+normal_test=(--no-suite slow)
 run_config normal normal_setup_env normal_setup normal_test_env normal_test
 
 # b. AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer).
