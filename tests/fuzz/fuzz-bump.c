@@ -157,7 +157,13 @@ LLVMFuzzerTestOneInput (const guint8 *data,
               /* Checkpoints above the freed block would move the cursor forward. */
               for (guint i = 0; i < n_checkpoints; i++)
                 if (checkpoints[i].n_live > n_live)
-                  checkpoints[i] = checkpoints[--n_checkpoints], i--;
+                  {
+                    /* In the order they were taken: restores kill the later ones. */
+                    memmove (&checkpoints[i], &checkpoints[i + 1],
+                             (n_checkpoints - i - 1) * sizeof checkpoints[0]);
+                    n_checkpoints--;
+                    i--;
+                  }
               /* The block before is not the most recent any more. */
               serial++;
             }
