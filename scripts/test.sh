@@ -5,7 +5,7 @@
 #   normal    all suites (C, examples, Python, GJS, bench smoke), introspection on
 #   asan      AddressSanitizer + UndefinedBehaviorSanitizer + LeakSanitizer (gcc)
 #   tsan      ThreadSanitizer over the threaded tests (clang)
-#   fuzz      libFuzzer over the configuration parser, with ASan+UBSan (clang)
+#   fuzz      libFuzzer over the parser, allocators and budgets, ASan+UBSan (clang)
 #   valgrind  memcheck over the C tests and C examples, reusing the normal build
 #
 # Each configuration builds in its own fresh directory under _build-test/.
@@ -141,7 +141,8 @@ mkdir -p "$builddir_root"
 normal_setup_env=()
 normal_setup=(-Dintrospection=enabled -Ddocumentation=true -Dwerror=true)
 normal_test_env=()
-normal_test=()
+# the 'slow' suite (minutes of stress) is for local runs only
+normal_test=(--no-suite slow)
 run_config normal normal_setup_env normal_setup normal_test_env normal_test
 
 # b. AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer).
@@ -179,8 +180,9 @@ if setarch "$(uname -m)" -R true 2>/dev/null; then
 fi
 run_config tsan tsan_setup_env tsan_setup tsan_test_env tsan_test
 
-# d. libFuzzer (clang) over the configuration parser, with ASan and UBSan:
-# each target runs for 30 seconds from the seed files in tests/data.
+# d. libFuzzer (clang) with ASan and UBSan: the configuration parser for 30
+# seconds, the bump, pool and stack allocators and the budget tree for 15
+# seconds each, from their seeds (tests/data, tests/fuzz/corpus).
 fuzz_setup_env=(CC=clang)
 fuzz_setup=(-Dwerror=true -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false
             -Dintrospection=disabled -Dbenchmarks=disabled -Dexamples=false -Ddocumentation=false)
