@@ -22,13 +22,6 @@ typedef struct
   gboolean         alive;
 } ModelCheckpoint;
 
-static gboolean
-valid_layout (gsize size,
-              gsize alignment)
-{
-  return size > 0 && alignment > 0 && (alignment & (alignment - 1)) == 0 && alignment <= 4096;
-}
-
 /* @clean: nothing was allocated since the last reset. A free of the most
  * recent block gives back the block and its redzone, not the alignment
  * padding before it, so only a reset brings bytes-used back to 0. */
@@ -111,26 +104,8 @@ LLVMFuzzerTestOneInput (const guint8 *data,
             guint8 *mem = (op & 0x10) ? nm_allocator_alloc (alloc, want, alignment, &error)
                                       : nm_bump_allocator_alloc (bump, want, alignment, &error);
 
-            if (!valid_layout (want, alignment))
-              {
-                if (mem != NULL)
-                  g_error ("invalid layout (%" G_GSIZE_FORMAT ", %" G_GSIZE_FORMAT ") served",
-                           want, alignment);
-                g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_INVALID_LAYOUT);
-                g_clear_error (&error);
-                break;
-              }
-            if (mem == NULL)
-              {
-                g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
-                g_clear_error (&error);
-                break;
-              }
-            g_assert_no_error (error);
-            if ((guintptr) mem % alignment != 0)
-              g_error ("block %p not aligned to %" G_GSIZE_FORMAT, mem, alignment);
-            if (!nm_allocator_owns (alloc, mem))
-              g_error ("allocator does not own its block %p", mem);
+            if (!fuzz_check_allocation (alloc, mem, want, alignment, &error))
+              break;
             fuzz_assert_disjoint (live, n_live, mem, want);
             fuzz_fill (mem, want, serial);
             clean = FALSE;

@@ -18,6 +18,50 @@
 
 #define FUZZ_MAX_LIVE 64
 
+/* The layouts the library serves: a size of at least 1 byte and a
+ * power-of-two alignment up to the page size. */
+static inline gboolean
+fuzz_layout_is_valid (gsize size,
+                      gsize alignment)
+{
+  return size > 0 && alignment > 0 && (alignment & (alignment - 1)) == 0 && alignment <= 4096;
+}
+
+/* Checks what a sized allocation of @alloc gave: an invalid layout is
+ * refused with INVALID_LAYOUT, a refusal is OUT_OF_MEMORY, a block is
+ * aligned and owned. TRUE when @mem is a block the model must track;
+ * @error is cleared either way. */
+static inline gboolean
+fuzz_check_allocation (NmAllocator  *alloc,
+                       const guint8 *mem,
+                       gsize         size,
+                       gsize         alignment,
+                       GError      **error)
+{
+  if (!fuzz_layout_is_valid (size, alignment))
+    {
+      if (mem != NULL)
+        g_error ("invalid layout (%" G_GSIZE_FORMAT ", %" G_GSIZE_FORMAT ") served",
+                 size, alignment);
+      g_assert_error (*error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_INVALID_LAYOUT);
+      g_clear_error (error);
+      return FALSE;
+    }
+  if (mem == NULL)
+    {
+      g_assert_error (*error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
+      g_clear_error (error);
+      return FALSE;
+    }
+  g_assert_no_error (*error);
+  if ((guintptr) mem % alignment != 0)
+    g_error ("block %p not aligned to %" G_GSIZE_FORMAT, mem, alignment);
+  if (!nm_allocator_owns (alloc, mem))
+    g_error ("%s does not own its block %p", G_OBJECT_TYPE_NAME (alloc), mem);
+
+  return TRUE;
+}
+
 typedef struct
 {
   const guint8 *data;
