@@ -38,7 +38,9 @@ notifier_dispatch (GSource     *source,
   object = g_weak_ref_get (&ns->object);
   if (object != NULL)
     {
-      ns->func (object, ns->data);
+      NmNotifierFunc func = __atomic_load_n (&ns->func, __ATOMIC_ACQUIRE);
+
+      func (object, ns->data);
       g_object_unref (object);
     }
 
@@ -67,8 +69,12 @@ _nm_notifier_new (GObject        *object,
   NotifierSource *ns = (NotifierSource *) g_source_new (&notifier_funcs, sizeof (NotifierSource));
 
   g_weak_ref_init (&ns->object, object);
-  ns->func = func;
   ns->data = data;
+  /* The notifier is often made on a thread other than the one running
+   * @context. g_source_attach() publishes it through the context's lock,
+   * which ThreadSanitizer cannot see inside an uninstrumented GLib; this
+   * release store (and the acquire load in dispatch) says the same to it. */
+  __atomic_store_n (&ns->func, func, __ATOMIC_RELEASE);
   g_source_set_static_name ((GSource *) ns, name);
   g_source_set_ready_time ((GSource *) ns, -1);
   g_source_attach ((GSource *) ns, context);
