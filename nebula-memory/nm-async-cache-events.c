@@ -4,7 +4,7 @@
  *
  * Nothing here runs user code under the cache's lock: entries taken out
  * are collected under it (NmCacheDrops) and announced and freed after it;
- * property notifications are batched into one idle on the cache's context.
+ * property notifications are batched by a notifier on the cache's context.
  */
 
 #include "config.h"
@@ -12,18 +12,16 @@
 #include <string.h>
 
 #include "nm-async-cache-private.h"
+#include "nm-notifier-private.h"
 
-static gboolean
-notify_idle (gpointer data)
+static void
+deliver_stats (GObject  *object,
+               gpointer  data)
 {
-  g_autoptr(NmAsyncCache) self = g_weak_ref_get (data);
+  NmAsyncCache *self = (NmAsyncCache *) object;
   NmAsyncCacheStats now, before;
 
-  if (self == NULL)
-    return G_SOURCE_REMOVE;
-
   _nm_async_cache_lock (self);
-  self->notify_scheduled = FALSE;
   now = self->stats;
   now.size = self->store.n_used;
   now.weight = self->store.weight;
@@ -33,8 +31,6 @@ notify_idle (gpointer data)
   _nm_async_cache_unlock (self);
 
   _nm_async_cache_notify_stats (self, &before, &now);
-
-  return G_SOURCE_REMOVE;
 }
 
 void
@@ -61,15 +57,15 @@ schedule_idle_locked (NmAsyncCache *self,
 }
 
 /* Statistics changed: notify once, on the cache's context, in a later
- * iteration. The cost on the hot path is one test of a flag. */
+ * iteration, through the notifier the allocators and budgets use. The cost
+ * on the hot path is one load once a notification is queued. */
 void
 _nm_async_cache_changed_locked (NmAsyncCache *self)
 {
-  if (G_LIKELY (self->notify_scheduled))
-    return;
-
-  self->notify_scheduled = TRUE;
-  schedule_idle_locked (self, notify_idle, "[nebula] NmAsyncCache notify");
+  if (G_UNLIKELY (self->notifier == NULL))
+    self->notifier = _nm_notifier_new (G_OBJECT (self), self->context, deliver_stats, NULL,
+                                       "[nebula] NmAsyncCache notify");
+  _nm_notifier_wake (self->notifier);
 }
 
 void

@@ -8,6 +8,7 @@
 #include <pthread.h>
 
 #include "nm-async-cache.h"
+#include "nm-notifier-private.h"
 
 G_BEGIN_DECLS
 
@@ -166,9 +167,9 @@ struct _NmAsyncCache
   gpointer          clock_data;
 
   GMainContext     *context;
+  NmNotifier       *notifier;        /* statistics notifications; made on first use */
   GSource          *expiry_source;
   gint64            armed_deadline;
-  gboolean          notify_scheduled;
   NmCacheDrops      pending_drops;    /* waiting for the context */
   gboolean          drops_scheduled;
 

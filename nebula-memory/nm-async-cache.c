@@ -7,6 +7,7 @@
 
 #include "nm-enum-types.h"
 #include "nm-async-cache-private.h"
+#include "nm-notifier-private.h"
 
 /**
  * SECTION:nm-async-cache
@@ -219,6 +220,7 @@ nm_async_cache_finalize (GObject *object)
   if (self->weigher_destroy != NULL)
     self->weigher_destroy (self->weigher_data);
 
+  g_clear_pointer (&self->notifier, _nm_notifier_free);
   g_main_context_unref (self->context);
   pthread_mutex_destroy (&self->mutex);
 
