@@ -1159,6 +1159,108 @@ test_pool_development_redzone (void)
   nm_pool_allocator_free (pool, a);
 }
 
+/* Blocks in use and the peak are derived from the allocation and free
+ * counters and what resets released: exact in every epoch, through the
+ * direct calls and the interface alike. Thread-safe pools sample the peak
+ * (documented as a lower bound), so there it is only bounded. */
+static void
+test_pool_counters_across_resets (void)
+{
+  for (guint mode = 0; mode < 2; mode++)
+    {
+      g_autoptr(NmPoolAllocator) pool = new_pool (32, 8, 16, 0, mode == 1);
+      NmAllocator *alloc = NM_ALLOCATOR (pool);
+      gpointer blocks[16];
+      g_autoptr(NmAllocatorStats) stats = NULL;
+
+      /* Epoch 1: 6 out at most, 2 left out at the reset. */
+      for (guint i = 0; i < 6; i++)
+        blocks[i] = nm_allocator_alloc (alloc, 32, 8, NULL);
+      for (guint i = 0; i < 4; i++)
+        nm_allocator_free (alloc, blocks[i], 32, 8);
+      g_assert_cmpuint (nm_pool_allocator_get_blocks_in_use (pool), ==, 2);
+      nm_pool_allocator_reset (pool);
+      g_assert_cmpuint (nm_pool_allocator_get_blocks_in_use (pool), ==, 0);
+
+      /* Epoch 2: fewer than the peak; the peak stays. */
+      for (guint i = 0; i < 3; i++)
+        blocks[i] = nm_pool_allocator_alloc (pool, NULL);
+      for (guint i = 0; i < 3; i++)
+        nm_pool_allocator_free (pool, blocks[i]);
+      stats = stats_of (pool);
+      g_assert_cmpuint (stats->bytes_used, ==, 0);
+      if (mode == 0)
+        g_assert_cmpuint (stats->bytes_peak, ==, 6 * 32);
+      else
+        g_assert_cmpuint (stats->bytes_peak, <=, 6 * 32);
+      g_assert_cmpuint (stats->allocation_count, ==, 9);
+      g_assert_cmpuint (stats->free_count, ==, 7);
+      g_clear_pointer (&stats, nm_allocator_stats_free);
+
+      /* Epoch 2 goes above it: 9 out, read before any free. */
+      for (guint i = 0; i < 9; i++)
+        blocks[i] = nm_allocator_alloc (alloc, 32, 1, NULL);
+      g_assert_cmpuint (nm_pool_allocator_get_blocks_in_use (pool), ==, 9);
+      stats = stats_of (pool);
+      g_assert_cmpuint (stats->bytes_peak, ==, 9 * 32);
+      g_clear_pointer (&stats, nm_allocator_stats_free);
+      for (guint i = 0; i < 9; i++)
+        nm_pool_allocator_free (pool, blocks[i]);
+
+      /* Reset with nothing out: nothing changes but the epoch. */
+      nm_pool_allocator_reset (pool);
+      stats = stats_of (pool);
+      g_assert_cmpuint (stats->bytes_used, ==, 0);
+      if (mode == 0)
+        g_assert_cmpuint (stats->bytes_peak, ==, 9 * 32);
+      g_assert_cmpuint (stats->allocation_count, ==, 18);
+      g_assert_cmpuint (stats->free_count, ==, 16);
+    }
+}
+
+/* The interface's layout test is one expression: every alignment that is
+ * not a power of two at most the blocks' alignment still fails with
+ * INVALID_LAYOUT, and NULL through nm_allocator_free() is ignored. */
+static void
+test_pool_iface_layout_edges (void)
+{
+  for (guint mode = 0; mode < 2; mode++)
+    {
+      g_autoptr(NmPoolAllocator) pool = new_pool (64, 16, 8, 0, mode == 1);
+      NmAllocator *alloc = NM_ALLOCATOR (pool);
+      g_autoptr(NmAllocatorStats) stats = NULL;
+      guint failed = 0;
+
+      for (gsize a = 0; a <= 64; a++)
+        {
+          g_autoptr(GError) error = NULL;
+          gboolean fits = a != 0 && a <= 16 && (a & (a - 1)) == 0;
+          gpointer p = nm_allocator_alloc (alloc, 64, a, &error);
+
+          if (fits)
+            {
+              g_assert_no_error (error);
+              g_assert_nonnull (p);
+              g_assert_cmpuint ((guintptr) p % a, ==, 0);
+              nm_allocator_free (alloc, p, 64, a);
+            }
+          else
+            {
+              g_assert_null (p);
+              g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_INVALID_LAYOUT);
+              failed++;
+            }
+        }
+
+      nm_allocator_free (alloc, NULL, 64, 16);
+      stats = stats_of (pool);
+      g_assert_cmpuint (stats->failed_count, ==, failed);
+      g_assert_cmpuint (stats->invalid_free_count, ==, 0);
+      g_assert_cmpuint (stats->bytes_used, ==, 0);
+      g_assert_cmpuint (stats->allocation_count, ==, 65 - failed);
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1190,6 +1292,8 @@ main (int    argc,
   g_test_add_func ("/nebula/pool/budget", test_pool_budget);
   g_test_add_func ("/nebula/pool/notify", test_pool_notify);
   g_test_add_func ("/nebula/pool/development/redzone", test_pool_development_redzone);
+  g_test_add_func ("/nebula/pool/stats/counters-across-resets", test_pool_counters_across_resets);
+  g_test_add_func ("/nebula/pool/alloc/interface-layout-edges", test_pool_iface_layout_edges);
 
   return g_test_run ();
 }

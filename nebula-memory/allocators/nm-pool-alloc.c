@@ -41,7 +41,6 @@ st_alloc (NmPoolAllocator  *self,
     return NULL;
 
   self->fast.n_allocs++;
-  self->fast.in_use++;
 
   return mem;
 }
@@ -207,9 +206,9 @@ _nm_pool_iface_alloc (NmAllocator  *allocator,
 {
   NmPoolAllocator *self = (NmPoolAllocator *) allocator;
 
-  if G_LIKELY (size - 1 < self->block_size &&
-               alignment - 1 < self->block_alignment &&
-               (alignment & (alignment - 1)) == 0)
+  /* The layout test of the inline dispatch (nm-allocator-dispatch.h). */
+  if G_LIKELY (size - 1 < self->fast.block_size &&
+               ((alignment - 1) & (alignment | self->fast.align_mask)) == 0)
     {
       gpointer blk = _nm_pool_fast_pop (&self->fast);
 
@@ -261,10 +260,9 @@ free_slow (NmPoolAllocator *self,
   _nm_pool_take_back (self, mem);
   pool_state_set (self, i, POOL_BLOCK_FREE);
   _nm_pool_list_push (self, i);
+  if (self->fast.n_allocs - self->fast.n_frees > self->fast.peak_mark)
+    self->fast.peak_mark = self->fast.n_allocs - self->fast.n_frees;
   self->fast.n_frees++;
-  if (self->fast.in_use > self->fast.peak)
-    self->fast.peak = self->fast.in_use;
-  self->fast.in_use--;
 }
 
 /**

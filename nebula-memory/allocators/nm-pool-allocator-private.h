@@ -47,9 +47,18 @@ G_BEGIN_DECLS
  *    follows a forged pointer;
  *  - with the poison setting, every block that is not handed out holds the
  *    freed fill (0xDD) after its link, from the growth of its slab on;
- *  - single-thread mode: in_use and peak are exact counters;
+ *  - blocks in use are n_allocs - n_frees - released in both modes (the
+ *    counters of the thread caches added in thread-safe mode); peak_mark
+ *    is the most that n_allocs - n_frees reached, in the same units, so
+ *    the peak in blocks is peak_mark - released (or the blocks in use, when
+ *    more): exact in single-thread mode, where every free samples it;
+ *  - the inline paths use fast.head and fast.limit only in a single-thread
+ *    pool without checks or tools (slow_flags 0). Every other pool keeps
+ *    its free list in slow_head (list_head points at the list in use) and
+ *    has fast.head NULL and fast.limit 0, so the inline paths send every
+ *    call out of line without reading slow_flags;
  *  - thread-safe mode: FREE ↔ CACHED transitions, the list, the slabs,
- *    n_held, n_grown, state_committed, released and peak change under
+ *    n_held, n_grown, state_committed, released and peak_mark change under
  *    self->lock (statistics read them under it too); CACHED → ALLOCATED
  *    happens in the owning thread with a relaxed byte store; ALLOCATED →
  *    CACHED is a compare-and-swap in the freeing thread, the one
@@ -160,12 +169,21 @@ struct _NmPoolAllocator
    * in the header read them right after the GObject. In fast: base, state,
    * stride, inverse (of the odd part of stride, mod 2^64), shift (trailing
    * zero bits of stride), slow_flags, head (the first FREE block, or NULL),
-   * head_index (its index), n_blocks (blocks in the slab range), secret,
-   * n_allocs and n_frees (thread-safe mode: of caches gone), in_use
-   * (single-thread mode), peak (updated before in_use decreases), and
-   * block_size and block_alignment (copies of the fields below, 0 while the
-   * pool is unusable) for the inline dispatch of nm_allocator_alloc(). */
+   * head_index (its index), limit (n_blocks, or 0: see the invariants),
+   * secret, n_allocs and n_frees (thread-safe mode: of caches gone),
+   * peak_mark (see the invariants), and block_size, align_mask (~(block
+   * alignment - 1)) and block_alignment (copies of the fields below, 0
+   * while the pool is unusable) for the inline dispatch of
+   * nm_allocator_alloc() and nm_allocator_free(). */
   _NmPoolAllocatorFast fast;
+
+  /* The free list: &fast.head and &fast.head_index in a pool the inline
+   * paths use, &slow_head and &slow_head_index in any other. */
+  guint8             **list_head;
+  gsize               *list_index;
+  guint8              *slow_head;
+  gsize                slow_head_index;
+  gsize                n_blocks;     /* blocks in the slab range */
 
   guint64              key;
 
@@ -272,7 +290,19 @@ pool_state_claim_free (NmPoolAllocator *self,
 static inline gsize
 pool_n_blocks (NmPoolAllocator *self)
 {
-  return __atomic_load_n (&self->fast.n_blocks, __ATOMIC_ACQUIRE);
+  return __atomic_load_n (&self->n_blocks, __ATOMIC_ACQUIRE);
+}
+
+/* Blocks in use: exact in single-thread mode; in thread-safe mode the
+ * caller adds the caches' counters up first (see _nm_pool_ts_totals()). */
+static inline guint64
+pool_in_use (guint64 allocs,
+             guint64 frees,
+             guint64 released)
+{
+  /* Read one cache at a time while other threads work, the counters can
+   * be off, even below zero, until they are quiet. */
+  return frees + released < allocs ? allocs - frees - released : 0;
 }
 
 /* Thread caches: the lookup every thread-safe call makes */

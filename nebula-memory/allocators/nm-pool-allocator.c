@@ -146,16 +146,13 @@ nm_pool_allocator_reset (NmPoolAllocator *self)
 
   pthread_mutex_lock (&self->lock);
 
-  peak = MAX (self->fast.peak, in_use);
-  self->fast.peak = peak;
-
+  /* What was in use is released; the peak carries over in the units of
+   * peak_mark (see the invariants). */
+  peak = MAX (self->fast.peak_mark - self->released, in_use);
+  self->released += in_use;
+  self->fast.peak_mark = peak + self->released;
   if (self->fast.slow_flags & NM_SLOW_THREAD_SAFE)
-    {
-      self->released += in_use;
-      _nm_pool_caches_empty_locked (self);
-    }
-  else
-    self->fast.in_use = 0;
+    _nm_pool_caches_empty_locked (self);
 
   _nm_pool_slabs_reset (self);
   self->n_quarantined = 0;
@@ -200,8 +197,8 @@ pool_get_stats (NmAllocator      *allocator,
     {
       t.allocs = self->fast.n_allocs;
       t.frees = self->fast.n_frees;
-      t.in_use = self->fast.in_use;
-      t.peak = self->fast.peak;
+      t.in_use = pool_in_use (t.allocs, t.frees, self->released);
+      t.peak = self->fast.peak_mark - self->released;
       t.held = self->n_held;
       t.state_committed = self->state_committed;
     }
@@ -362,6 +359,10 @@ pool_set_unusable (NmPoolAllocator *self,
 
   memset (&self->fast, 0, sizeof self->fast);
   self->fast.slow_flags = POOL_SLOW_UNUSABLE;
+  self->list_head = &self->slow_head;
+  self->list_index = &self->slow_head_index;
+  self->slow_head = NULL;
+  self->n_blocks = 0;
   self->n_slabs = 0;
   self->n_held = 0;
   self->state_committed = 0;
@@ -396,14 +397,21 @@ nm_pool_allocator_constructed (GObject *object)
           self->common.name = g_strdup ("pool");
         }
       self->fast.slow_flags = _nm_allocator_common_slow_flags (&self->common);
+      /* Every block is the same size: a budget's per-request cap is
+       * checked once, here, and a pool whose blocks are above it sends
+       * every allocation to the slow path, which refuses it. */
+      if (self->common.max_request != 0 &&
+          nm_memory_config_get_block_size (self->config) > self->common.max_request)
+        self->fast.slow_flags |= NM_SLOW_REQUEST_CAP;
+      /* Only a pool with nothing to check keeps its list where the inline
+       * paths find it. */
+      if (self->fast.slow_flags == 0)
+        {
+          self->list_head = &self->fast.head;
+          self->list_index = &self->fast.head_index;
+        }
       if (_nm_pool_slabs_init (self, self->config, &error))
         {
-          /* Every block is the same size: a budget's per-request cap is
-           * checked once, here, and a pool whose blocks are above it sends
-           * every allocation to the slow path, which refuses it. */
-          if (self->common.max_request != 0 &&
-              nm_memory_config_get_block_size (self->config) > self->common.max_request)
-            self->fast.slow_flags |= NM_SLOW_REQUEST_CAP;
           if (self->common.thread_safe)
             _nm_pool_registry_add (self);
           return;
@@ -561,6 +569,8 @@ static void
 nm_pool_allocator_init (NmPoolAllocator *self)
 {
   pthread_mutex_init (&self->lock, NULL);
+  self->list_head = &self->slow_head;
+  self->list_index = &self->slow_head_index;
   self->settings.block_size = DEFAULT_BLOCK_SIZE;
   self->settings.block_count = DEFAULT_BLOCK_COUNT;
 }
@@ -764,7 +774,7 @@ nm_pool_allocator_get_blocks_in_use (NmPoolAllocator *self)
   g_return_val_if_fail (NM_IS_POOL_ALLOCATOR (self), 0);
 
   if (!(self->fast.slow_flags & NM_SLOW_THREAD_SAFE))
-    return self->fast.in_use;
+    return pool_in_use (self->fast.n_allocs, self->fast.n_frees, self->released);
 
   _nm_pool_ts_totals (self, &t);
   return t.in_use;

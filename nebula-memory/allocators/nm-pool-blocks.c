@@ -56,9 +56,9 @@ _nm_pool_list_push (NmPoolAllocator *self,
 {
   guint8 *blk = pool_block_ptr (self, index);
 
-  link_store (self, blk, self->fast.head);
-  self->fast.head = blk;
-  self->fast.head_index = index;
+  link_store (self, blk, *self->list_head);
+  *self->list_head = blk;
+  *self->list_index = index;
 }
 
 /* Rebuilds the list from the states: after a corruption (the tail behind a
@@ -66,8 +66,8 @@ _nm_pool_list_push (NmPoolAllocator *self,
 void
 _nm_pool_list_rebuild (NmPoolAllocator *self)
 {
-  self->fast.head = NULL;
-  for (gsize i = self->fast.n_blocks; i-- > 0;)
+  *self->list_head = NULL;
+  for (gsize i = self->n_blocks; i-- > 0;)
     if (pool_state_get (self, i) == POOL_BLOCK_FREE)
       _nm_pool_list_push (self, i);
 }
@@ -79,7 +79,7 @@ static PoolTakeResult
 list_pop (NmPoolAllocator *self,
           gsize           *out)
 {
-  gsize i = self->fast.head_index;
+  gsize i = *self->list_index;
   guint8 *blk;
   guint8 *next;
   gsize next_index;
@@ -88,14 +88,14 @@ list_pop (NmPoolAllocator *self,
   if (pool_state_get (self, i) != POOL_BLOCK_FREE)
     return POOL_TAKE_BAD_TARGET;
 
-  blk = self->fast.head;
+  blk = *self->list_head;
   next = _nm_pool_link_decode (&self->fast, blk, link_load (self, blk));
   next_index = pool_block_index (self, next);
-  if (next != NULL && next_index >= self->fast.n_blocks)
+  if (next != NULL && next_index >= self->n_blocks)
     return POOL_TAKE_BAD_LINK;
 
-  self->fast.head = next;
-  self->fast.head_index = next_index;
+  *self->list_head = next;
+  *self->list_index = next_index;
   return POOL_TAKE_OK;
 }
 
@@ -110,13 +110,13 @@ _nm_pool_depot_take (NmPoolAllocator *self,
     {
       PoolTakeResult r;
 
-      if (self->fast.head != NULL)
+      if (*self->list_head != NULL)
         {
           *fresh = FALSE;
           return list_pop (self, out);
         }
 
-      for (; self->fresh < self->fast.n_blocks; self->fresh++)
+      for (; self->fresh < self->n_blocks; self->fresh++)
         if (pool_state_get (self, self->fresh) == POOL_BLOCK_FRESH)
           {
             *fresh = TRUE;

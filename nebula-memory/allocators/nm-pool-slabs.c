@@ -157,6 +157,7 @@ _nm_pool_slabs_init (NmPoolAllocator  *self,
   self->block_alignment = alignment;
   self->fast.block_size = size;
   self->fast.block_alignment = alignment;
+  self->fast.align_mask = ~(alignment - 1);
   self->block_count = count;
   self->max_blocks = MAX (nm_memory_config_get_max_block_count (config), count);
   self->fast.stride = stride;
@@ -216,7 +217,7 @@ _nm_pool_grow (NmPoolAllocator *self)
 
   if (slab == NULL)
     {
-      gsize n_blocks = self->fast.n_blocks;
+      gsize n_blocks = self->n_blocks;
       gsize count;
 
       if (n_blocks >= self->max_blocks || self->n_slabs == POOL_MAX_SLABS)
@@ -242,7 +243,9 @@ _nm_pool_grow (NmPoolAllocator *self)
       slab->first = n_blocks;
       slab->count = count;
       slab->trimmed = FALSE;
-      __atomic_store_n (&self->fast.n_blocks, n_blocks + count, __ATOMIC_RELEASE);
+      __atomic_store_n (&self->n_blocks, n_blocks + count, __ATOMIC_RELEASE);
+      if (self->list_head == &self->fast.head)
+        self->fast.limit = n_blocks + count;
     }
 
   slab_prepare (self, slab);
@@ -270,7 +273,7 @@ _nm_pool_slabs_reset (NmPoolAllocator *self)
                                   self->common.sanitize, self->common.poison);
     }
 
-  self->fast.head = NULL;
+  *self->list_head = NULL;
   self->fresh = 0;
 }
 

@@ -260,17 +260,14 @@ _nm_pool_ts_totals_locked (NmPoolAllocator *self,
       t->cached += __atomic_load_n (&c->count, __ATOMIC_RELAXED);
     }
 
-  /* The counters are read one cache at a time while other threads work,
-   * so the difference can be off, even below zero, until they are quiet. */
-  t->in_use = t->frees + self->released < t->allocs
-              ? t->allocs - t->frees - self->released : 0;
+  t->in_use = pool_in_use (t->allocs, t->frees, self->released);
 
   /* Thread-safe mode samples the peak here: at every depot refill, every
    * statistics read and every reset. */
-  if (t->in_use > self->fast.peak)
-    self->fast.peak = t->in_use;
+  if (t->in_use + self->released > self->fast.peak_mark)
+    self->fast.peak_mark = t->in_use + self->released;
 
-  t->peak = self->fast.peak;
+  t->peak = self->fast.peak_mark - self->released;
   t->held = self->n_held;
   t->state_committed = self->state_committed;
 }
