@@ -874,7 +874,7 @@ shelf_generation (gpointer data)
 {
   Shelf *shelf = ((gpointer *) data)[0];
   guint id = GPOINTER_TO_UINT (((gpointer *) data)[1]);
-  guint64 seed = 0x2545f4914f6cdd1d * (id + 1);
+  guint64 seed = G_GUINT64_CONSTANT (0x2545f4914f6cdd1d) * (id + 1);
   guint64 allocs = 0, frees = 0, errors = 0;
 
   for (guint k = 0; k < 200; k++)

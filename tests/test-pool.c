@@ -721,7 +721,8 @@ test_pool_thread_safe_single_thread (void)
   guint limit = _nm_pool_allocator_get_cache_limit (pool);
   gpointer blocks[64];
 
-  g_assert_cmpuint (limit, ==, 8);
+  /* Pages of 16 blocks: a pool has at least four. */
+  g_assert_cmpuint (limit, ==, 16);
 
   for (guint i = 0; i < 64; i++)
     {
@@ -738,7 +739,9 @@ test_pool_thread_safe_single_thread (void)
     nm_pool_allocator_free (pool, blocks[i]);
 
   stats = stats_of (pool);
-  g_assert_cmpuint (stats->cached_count, ==, 10 - limit / 2);
+  /* The freed blocks stay on the thread's pages, which still hold blocks
+   * in use. */
+  g_assert_cmpuint (stats->cached_count, ==, 10);
   g_assert_cmpuint (stats->bytes_used, ==, 54 * 64);
   g_assert_cmpuint (stats->allocation_count, ==, 64);
   g_assert_cmpuint (stats->free_count, ==, 10);
@@ -777,6 +780,7 @@ test_pool_thread_safe_corruption (void)
 {
   g_autoptr(NmPoolAllocator) pool = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *expected = NULL;
   gpointer blocks[16];
   gpointer p;
   guint limit;
@@ -787,29 +791,33 @@ test_pool_thread_safe_corruption (void)
       return;
     }
 
-  /* Fill the cache, then overflow it so blocks go to the depot list. */
+  /* Pages of 4 blocks: the first four blocks are one page of this
+   * thread's; three go back on its local list, newest first. */
   pool = new_pool (64, 16, 16, 0, TRUE);
   limit = _nm_pool_allocator_get_cache_limit (pool);
-  g_assert_cmpuint (limit, ==, 2);
-  for (guint i = 0; i < 16; i++)
+  g_assert_cmpuint (limit, ==, 4);
+  for (guint i = 0; i < limit; i++)
     blocks[i] = nm_pool_allocator_alloc (pool, NULL);
-  for (guint i = 0; i < 16; i++)
+  for (guint i = 0; i < 3; i++)
     nm_pool_allocator_free (pool, blocks[i]);
 
-  /* The cache holds the last frees, the depot the earlier ones: drain the
-   * cache, then corrupt the depot's head, which is the most recently
-   * flushed block. */
-  for (guint i = 0; i < limit; i++)
-    g_assert_nonnull (nm_pool_allocator_alloc (pool, NULL));
-  *(guint64 *) blocks[14] = 0;
+  /* The head of the local list is the last block freed: overwrite its
+   * link, as a use after free would. */
+  *(guint64 *) blocks[2] = 0;
+  expected = g_strdup_printf ("*test-pool*found corrupted memory*block #%" G_GSIZE_FORMAT "*",
+                              _nm_pool_block_index (&pool->fast, blocks[2]));
 
-  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL,
-                         "*test-pool*found corrupted memory*block #14*");
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, expected);
   p = nm_pool_allocator_alloc (pool, &error);
   g_test_assert_expected_messages ();
   g_assert_null (p);
   g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_CORRUPTION);
 
+  /* The block is quarantined; the rest of the page's list is found again. */
+  g_clear_error (&error);
+  p = nm_pool_allocator_alloc (pool, &error);
+  g_assert_no_error (error);
+  g_assert_true (p == blocks[0] || p == blocks[1]);
   g_clear_error (&error);
   p = nm_pool_allocator_alloc (pool, &error);
   g_assert_no_error (error);

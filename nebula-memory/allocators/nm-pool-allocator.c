@@ -151,10 +151,9 @@ nm_pool_allocator_reset (NmPoolAllocator *self)
   peak = MAX (self->fast.peak_mark - self->released, in_use);
   self->released += in_use;
   self->fast.peak_mark = peak + self->released;
-  if (self->fast.slow_flags & NM_SLOW_THREAD_SAFE)
-    _nm_pool_caches_empty_locked (self);
-
   _nm_pool_slabs_reset (self);
+  if (self->fast.slow_flags & NM_SLOW_THREAD_SAFE)
+    _nm_pool_heaps_reset_locked (self);
   self->n_quarantined = 0;
 
   pthread_mutex_unlock (&self->lock);
@@ -230,7 +229,7 @@ nm_pool_allocator_finalize (GObject *object)
     }
 
   if (self->fast.slow_flags & NM_SLOW_THREAD_SAFE)
-    _nm_pool_caches_finalize (self);
+    _nm_pool_heaps_finalize (self);
 
   _nm_pool_slabs_clear (self);
 
@@ -571,6 +570,7 @@ nm_pool_allocator_init (NmPoolAllocator *self)
   pthread_mutex_init (&self->lock, NULL);
   self->list_head = &self->slow_head;
   self->list_index = &self->slow_head_index;
+  self->tls_slot = POOL_TLS_NONE;
   self->settings.block_size = DEFAULT_BLOCK_SIZE;
   self->settings.block_count = DEFAULT_BLOCK_COUNT;
 }
@@ -606,7 +606,7 @@ _nm_pool_allocator_new_from_config (NmMemoryConfig  *config,
 guint
 _nm_pool_allocator_get_cache_limit (NmPoolAllocator *self)
 {
-  return self->cache_limit;
+  return 1u << self->page_shift;
 }
 
 /**

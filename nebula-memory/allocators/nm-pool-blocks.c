@@ -21,9 +21,9 @@
 /* Links of free blocks: free blocks are poisoned for the tools, so the
  * pool's own accesses open the link's 8 bytes for the moment of the access. */
 
-static guint64
-link_load (NmPoolAllocator *self,
-           guint8          *blk)
+guint64
+_nm_pool_link_load (NmPoolAllocator *self,
+                    guint8          *blk)
 {
   guint64 link;
 
@@ -36,10 +36,10 @@ link_load (NmPoolAllocator *self,
   return link;
 }
 
-static void
-link_store (NmPoolAllocator *self,
-            guint8          *blk,
-            const guint8    *next)
+void
+_nm_pool_link_store (NmPoolAllocator *self,
+                     guint8          *blk,
+                     const guint8    *next)
 {
   if (self->common.sanitize)
     nm_sanitizer_make_readable (blk, POOL_LINK_SIZE);
@@ -56,7 +56,7 @@ _nm_pool_list_push (NmPoolAllocator *self,
 {
   guint8 *blk = pool_block_ptr (self, index);
 
-  link_store (self, blk, *self->list_head);
+  _nm_pool_link_store (self, blk, *self->list_head);
   *self->list_head = blk;
   *self->list_index = index;
 }
@@ -89,7 +89,7 @@ list_pop (NmPoolAllocator *self,
     return POOL_TAKE_BAD_TARGET;
 
   blk = *self->list_head;
-  next = _nm_pool_link_decode (&self->fast, blk, link_load (self, blk));
+  next = _nm_pool_link_decode (&self->fast, blk, _nm_pool_link_load (self, blk));
   next_index = pool_block_index (self, next);
   if (next != NULL && next_index >= self->n_blocks)
     return POOL_TAKE_BAD_LINK;
@@ -341,6 +341,7 @@ _nm_pool_report_bad_free (NmPoolAllocator *self,
     {
     case POOL_BLOCK_FREE:
     case POOL_BLOCK_CACHED:
+    case POOL_BLOCK_THREAD_FREED:
       _nm_allocator_report_invalid_free (allocator, c, mem,
                                          "double free of block #%" G_GSIZE_FORMAT
                                          ", which is already free", index);

@@ -168,7 +168,9 @@ _nm_pool_slabs_init (NmPoolAllocator  *self,
     self->fast.inverse *= 2 - odd * self->fast.inverse;
   self->fast.secret = random_secret ();
   self->key = _nm_allocator_next_serial ();
-  self->cache_limit = CLAMP (count / 8, 2, POOL_CACHE_MAX);
+
+  if (self->common.thread_safe && !_nm_pool_pages_init (self, error))
+    return FALSE;
 
   return slabs_reserve (self, error);
 }
@@ -179,6 +181,7 @@ _nm_pool_slabs_clear (NmPoolAllocator *self)
 {
   NmAllocatorCommon *c = &self->common;
 
+  _nm_pool_pages_clear (self);
   if (self->fast.base == NULL)
     return;
 
@@ -238,6 +241,11 @@ _nm_pool_grow (NmPoolAllocator *self)
             }
           self->state_committed = to;
         }
+      if (self->pages != NULL && !_nm_pool_pages_commit (self, n_blocks + count))
+        {
+          _nm_backing_decommit (c, self->fast.base, n_blocks * stride, (n_blocks + count) * stride);
+          return POOL_TAKE_NO_MEMORY;
+        }
 
       slab = &self->slabs[self->n_slabs++];
       slab->first = n_blocks;
@@ -249,6 +257,8 @@ _nm_pool_grow (NmPoolAllocator *self)
     }
 
   slab_prepare (self, slab);
+  if (self->pages != NULL)
+    _nm_pool_pages_added (self, slab->first, slab->count);
   self->n_held += slab->count;
   self->n_grown++;
   self->fresh = MIN (self->fresh, slab->first);
@@ -332,7 +342,9 @@ nm_pool_allocator_trim (NmPoolAllocator *self)
                             (slab->first + slab->count) * stride);
     }
 
-  if (released > 0)
+  /* Thread-safe pools keep no list of FREE blocks: the pages of trimmed
+   * slabs leave the pool's list of pages when a thread next looks at them. */
+  if (released > 0 && self->pages == NULL)
     _nm_pool_list_rebuild (self);
 
   pthread_mutex_unlock (&self->lock);
