@@ -124,16 +124,20 @@ struct _NmStackAllocatorFast
  *   bits  0..10  pad: p - (cursor before p was allocated), at least 8;
  *                0 when the pad does not fit (alignments above 1 KiB):
  *                then the word at p - 16 holds it, sealed the same way
+ *                with the address p - 8, and this word is marked big
  *   bits 11..47  (cursor before p rounded down to 8 - top before p) / 8
  *
  * stored as (data * K⁻¹) ^ secret ^ p. Opening multiplies back by K: the
  * word is intact when the product is below 2⁴⁸, and the product is the
  * data. Flipping bit k of the stored word changes the product by ±K << k,
- * whose top 16 bits are never 0 or 0xffff for this K, so any single
- * flipped bit (and any change confined to the top 16 bits) fails the
- * check; other damage, blind to the secret, passes it with a chance of one
- * in 65536 (times the range check). Sealing costs one multiply, opening one
- * multiply and a shift.
+ * whose top 16 bits lie in [364, 65172] for this K and every k, so any
+ * single flipped bit moves the product's top 16 bits by at least 363 and
+ * fails the check; other damage, blind to the secret, passes it with a
+ * chance of one in 65536 (times the range check). A big word is sealed
+ * with top bits 1 instead of 0 (data | _NM_STACK_WORD_BIG): the inline pop
+ * never opens it, only the out-of-line path does, and no single flipped
+ * bit turns one kind into the other. Sealing costs one multiply, opening
+ * one multiply and a shift.
  *
  * The top is 8-aligned, so the cursor and the top before p come back
  * exactly from the pad and the rounded distance. */
@@ -142,6 +146,7 @@ struct _NmStackAllocatorFast
 #define _NM_STACK_WORD_PAD_MASK  ((G_GUINT64_CONSTANT (1) << _NM_STACK_WORD_PAD_BITS) - 1)
 #define _NM_STACK_WORD_CHECK_MUL G_GUINT64_CONSTANT (0x9e3779b97f4a7c15)
 #define _NM_STACK_WORD_SEAL_MUL  G_GUINT64_CONSTANT (0xf1de83e19937733d)   /* its inverse mod 2⁶⁴ */
+#define _NM_STACK_WORD_BIG       (G_GUINT64_CONSTANT (1) << 48)
 /* Larger requests never fit (capacities stop at 1 TiB); below it, the end
  * of a push cannot wrap. */
 #define _NM_STACK_MAX_INLINE_SIZE (G_GUINT64_CONSTANT (1) << 40)
@@ -306,8 +311,11 @@ _nm_stack_allocator_alloc_inline (NmStackAllocator  *self,
 
 /* Pops @mem if it is the top of the current frame and its word is intact;
  * FALSE when the out-of-line path has to decide (and report): a word that
- * fails its check or leads below the frame (a buffer underflow wrote it).
- * Above the floor, the word below @mem lies inside the region. */
+ * fails its check or leads below the frame (a buffer underflow wrote it),
+ * or a big word. Above the floor, the word below @mem lies inside the
+ * region; whatever an intact word restores lies inside the frame (a pad
+ * below 8 is never stored, and would only put the cursor inside the
+ * word). */
 static inline gboolean
 _nm_stack_fast_pop (_NmStackAllocatorFast *fast,
                     gpointer               mem)
@@ -321,8 +329,7 @@ _nm_stack_fast_pop (_NmStackAllocatorFast *fast,
   if (G_LIKELY (mem == (gpointer) fast->top &&
                 m > (guintptr) fast->floor &&
                 _nm_stack_word_open (fast, mem, *(const guint64 *) (gconstpointer) (m - _NM_STACK_WORD_SIZE), &data) &&
-                (reach = _nm_stack_word_reach (data)) <= m - (guintptr) fast->floor &&
-                (data & _NM_STACK_WORD_PAD_MASK) >= _NM_STACK_WORD_SIZE))
+                (reach = _nm_stack_word_reach (data)) <= m - (guintptr) fast->floor))
     {
       fast->cursor = (guint8 *) (m - (guintptr) (data & _NM_STACK_WORD_PAD_MASK));
       fast->top = (guint8 *) ((m - reach) & ~(guintptr) 7);

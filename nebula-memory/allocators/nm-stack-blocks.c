@@ -68,14 +68,18 @@ word_store (NmStackAllocator *self,
             guintptr          p)
 {
   guintptr pad = p - c;
+  guint64 big = 0;
 
+  /* A pad that does not fit: the second word holds it, and the first is
+   * marked so that the inline pop never takes it for one it can open. */
   if G_UNLIKELY (pad > NM_STACK_PAD_MASK)
     {
       slot_store (self, (guint8 *) p - NM_STACK_HEADER, pad);
       pad = 0;
+      big = _NM_STACK_WORD_BIG;
     }
 
-  slot_store (self, (guint8 *) p, _nm_stack_word_data (c, (guintptr) self->fast.top, pad));
+  slot_store (self, (guint8 *) p, _nm_stack_word_data (c, (guintptr) self->fast.top, pad) | big);
 }
 
 /* Opens the word(s) of the top allocation @mem: whether they are intact
@@ -92,16 +96,18 @@ word_decode (NmStackAllocator  *self,
   guint64 data, pad, reach;
 
   *stored = slot_load (self, mem);
-  if (!_nm_stack_word_open (&self->fast, mem, *stored, &data))
+  data = _nm_stack_word_product (&self->fast, mem, *stored);
+  if (data >> 48 > 1)
     return FALSE;
 
   pad = data & NM_STACK_PAD_MASK;
-  reach = _nm_stack_word_reach (data);
-  if (pad == 0)
+  reach = _nm_stack_word_reach (data & ~_NM_STACK_WORD_BIG);
+  if (data & _NM_STACK_WORD_BIG)
     {
       /* Only a pad above NM_STACK_PAD_MASK goes below: the second word
        * must lie inside the region, and hold such a pad. */
-      if ((gsize) (mem - self->fast.base) <= NM_STACK_PAD_MASK ||
+      if (pad != 0 ||
+          (gsize) (mem - self->fast.base) <= NM_STACK_PAD_MASK ||
           !_nm_stack_word_open (&self->fast, mem - NM_STACK_HEADER,
                                 slot_load (self, mem - NM_STACK_HEADER), &pad) ||
           pad <= NM_STACK_PAD_MASK)
