@@ -69,9 +69,15 @@
  * aligned. The word carries a keyed check: a buffer underflow that damages
  * it is reported (#NmAllocatorStats corruption_count, and a g_critical()
  * or an %NM_ALLOCATOR_ERROR_CORRUPTION error) instead of moving the top
- * into a live allocation. With validation on, a 16-byte redzone separates
- * each allocation from the next, so AddressSanitizer and Valgrind report
- * an overflow past a block as they do for malloc().
+ * into a live allocation. Any single flipped bit of the word is always
+ * detected. With validation on, a 16-byte redzone separates each
+ * allocation from the next, so AddressSanitizer and Valgrind report an
+ * overflow past a block as they do for malloc().
+ *
+ * Statistics are exact at every moment, at no cost to a pop: the peak is
+ * noted only where a push or a resize takes the stack past it, and the
+ * depth derives from the counts of pushes and pops, which are kept even
+ * with #NmMemoryConfig:track-stats off (then reported as 0).
  *
  * #NmAllocator:bytes-used is notified when a reset, a pop to a marker or
  * the end of a scope changes it, #NmAllocator:bytes-peak when it rose
