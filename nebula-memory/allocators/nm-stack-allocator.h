@@ -270,8 +270,10 @@ void              nm_stack_scope_clear               (NmStackScope        *scope
  * validation. A call into the library costs as much as the push itself, so
  * everything else (type check, errors, reports) is left to the out-of-line
  * functions. With a constant size and alignment, a push is one compare
- * and the sealed store (a multiply); alignments above 1 KiB, whose pad
- * needs a second word, go out of line. */
+ * and the sealed store (a multiply), about 20 instructions on x86-64; a
+ * pop two compares, opening the word (a multiply and a shift) and one
+ * range compare, about 26. Alignments above 1 KiB, whose pad needs a
+ * second word, go out of line. */
 static inline gpointer
 _nm_stack_allocator_alloc_inline (NmStackAllocator  *self,
                                   gsize              size,
