@@ -4,7 +4,7 @@
  *
  * The exported nm_pool_allocator_alloc() and nm_pool_allocator_free()
  * behind the inline fast paths of nm-pool-allocator.h, their out-of-line
- * halves (single-thread depot, thread-safe cache, the checks of the
+ * halves (single-thread depot, thread-safe heap, the checks of the
  * development preset, the reports of bad frees), and the NmAllocator
  * methods alloc, free and owns, which check the layout first.
  */

@@ -279,7 +279,7 @@ struct _NmPoolAllocator
 
 G_STATIC_ASSERT (G_STRUCT_OFFSET (struct _NmPoolAllocator, fast) == sizeof (GObject));
 
-/* Why a block could not be taken from the depot. */
+/* Why a block could not be taken from the list, a page or a new slab. */
 typedef enum
 {
   POOL_TAKE_OK,

@@ -5,8 +5,9 @@
  * The type: its entry points (alloc, free, owns through the inline fast
  * paths and their out-of-line halves), reset, statistics, the GObject
  * code with its construct properties, and the constructors. Blocks and
- * links are in nm-pool-blocks.c, slabs in nm-pool-slabs.c, thread caches
- * in nm-pool-thread-cache.c; the struct and its invariants in
+ * links are in nm-pool-blocks.c, slabs in nm-pool-slabs.c, thread-safe
+ * mode in nm-pool-heaps.c, nm-pool-pages.c and nm-pool-thread-free.c; the
+ * struct and its invariants in
  * nm-pool-allocator-private.h.
  */
 
@@ -21,7 +22,7 @@
 /**
  * SECTION:nm-pool-allocator
  * @Title: NmPoolAllocator
- * @Short_description: fixed-size blocks with a hardened free list and thread caches
+ * @Short_description: fixed-size blocks with a hardened free list and per-thread pages
  *
  * An #NmPoolAllocator hands out blocks of one size: the allocator for
  * many objects of one type (list nodes, requests, tree nodes). Allocation
@@ -59,18 +60,22 @@
  * #NmPoolAllocator:block-size is unchanged), and reports use of a
  * single-thread pool from a second thread once.
  *
- * With `thread-safe=true` any thread allocates and frees any block. Each
- * thread keeps a small cache of free blocks per pool (at most 64 blocks, and
- * at most an eighth of `block-count` in small pools) in front of a shared
- * depot taken with a short lock once per half a cache. A thread's cached
- * blocks return to the depot when the thread exits; an allocation may
- * report %NM_ALLOCATOR_ERROR_POOL_EXHAUSTED while other threads' caches still
- * hold blocks (the message says how many). Statistics are exact once the
- * threads are quiescent, except #NmAllocator:bytes-peak, which thread-safe
- * pools sample at depot transfers, statistics reads and resets (a lower
- * bound). Frees change a block's state atomically, so of two threads
- * freeing one block at the same moment exactly one gives it back and the
- * other is reported as a double free: a block is never cached twice.
+ * With `thread-safe=true` any thread allocates and frees any block. The
+ * blocks are grouped in pages (up to 256 blocks; a pool has at least four)
+ * and each thread allocates from pages of its own and frees into them
+ * without a lock; a block freed by another thread is marked on its page
+ * and reused by the page's thread when that thread runs out of free blocks
+ * on the page. A page whose blocks are all free again goes back to the
+ * pool for any thread, and so do a thread's pages when it exits; an
+ * allocation may still report %NM_ALLOCATOR_ERROR_POOL_EXHAUSTED while
+ * other threads' pages hold free blocks (the message says how many are
+ * parked). Statistics are exact once the threads are quiescent, except
+ * #NmAllocator:bytes-peak, which thread-safe pools sample when a thread
+ * takes a page, at statistics reads and at resets (a lower bound). A free
+ * by a thread that does not own the block's page changes the block's
+ * state atomically, so of two threads freeing one block at the same moment
+ * exactly one gives it back and the other is reported as a double free: a
+ * block is never handed out twice.
  * Statistics and properties may be read while other threads allocate,
  * free, grow and trim. Reset must not race with other calls.
  *

@@ -48,7 +48,7 @@ _nm_pool_link_store (NmPoolAllocator *self,
     nm_sanitizer_poison (blk, POOL_LINK_SIZE);
 }
 
-/* The free list (the depot in thread-safe mode, under self->lock) */
+/* The free list of a single-thread pool */
 
 void
 _nm_pool_list_push (NmPoolAllocator *self,

@@ -9,7 +9,7 @@
  * blocks as it grows, gives completely free slabs back on trim, and
  * recommits a trimmed slab before it adds a new one. In thread-safe mode
  * every function here runs under the pool's lock (nm-pool-allocator.c
- * and nm-pool-thread-cache.c take it).
+ * and nm-pool-pages.c take it).
  */
 
 #include "config.h"
