@@ -1163,6 +1163,100 @@ test_pool_thread_racing_double_free_many (void)
   assert_all_blocks_available (pool);
 }
 
+/* Pages and slabs need not line up: 1000-block slabs in 128-block pages.
+ * Blocks a new slab adds to a page this thread or another thread owns
+ * reach that thread; every block is handed out once, whichever thread
+ * grew the pool. */
+
+typedef struct
+{
+  NmPoolAllocator *pool;
+  gpointer         blocks[1100];
+  guint            n;
+} Grower;
+
+static gpointer
+grower_run (gpointer data)
+{
+  Grower *g = data;
+
+  /* The pool's first slab is all out: this thread grows it. */
+  for (g->n = 0; g->n < G_N_ELEMENTS (g->blocks); g->n++)
+    {
+      g->blocks[g->n] = nm_pool_allocator_alloc (g->pool, NULL);
+      if (g->blocks[g->n] == NULL)
+        break;
+    }
+
+  return NULL;
+}
+
+static void
+test_pool_thread_pages_across_slabs (void)
+{
+  g_autoptr(NmPoolAllocator) pool = NULL;
+  g_autoptr(GHashTable) seen = g_hash_table_new (NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree Grower *g = g_new0 (Grower, 1);
+  g_autofree gpointer *mine = g_new0 (gpointer, 3000);
+  g_autoptr(NmAllocatorStats) stats = NULL;
+  guint n_mine = 0;
+  GThread *thread;
+
+  pool = nm_pool_allocator_new_full ("slabs", 64, 16, 1000, 3000, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (_nm_pool_allocator_get_cache_limit (pool), ==, 128);
+
+  /* This thread owns the page that spans the first two slabs. */
+  for (guint i = 0; i < 1000; i++)
+    {
+      mine[n_mine] = nm_pool_allocator_alloc (pool, &error);
+      g_assert_no_error (error);
+      g_assert_false (g_hash_table_contains (seen, mine[n_mine]));
+      g_hash_table_add (seen, mine[n_mine++]);
+    }
+
+  /* Another thread grows the pool: the spanning page's new blocks are
+   * this thread's, the rest of the slab the other thread's. */
+  g->pool = pool;
+  thread = g_thread_new ("grower", grower_run, g);
+  g_thread_join (thread);
+  g_assert_cmpuint (g->n, ==, G_N_ELEMENTS (g->blocks));
+  for (guint i = 0; i < g->n; i++)
+    {
+      g_assert_false (g_hash_table_contains (seen, g->blocks[i]));
+      g_hash_table_add (seen, g->blocks[i]);
+    }
+
+  /* This thread takes every block that is left: its share of the
+   * spanning page included. */
+  while (n_mine < 3000)
+    {
+      gpointer p = nm_pool_allocator_alloc (pool, NULL);
+
+      if (p == NULL)
+        break;
+      g_assert_false (g_hash_table_contains (seen, p));
+      g_hash_table_add (seen, p);
+      mine[n_mine++] = p;
+    }
+  g_assert_cmpuint (n_mine + g->n, ==, 3000);
+  g_assert_null (nm_pool_allocator_alloc (pool, &error));
+  g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_POOL_EXHAUSTED);
+
+  for (guint i = 0; i < n_mine; i++)
+    nm_pool_allocator_free (pool, mine[i]);
+  for (guint i = 0; i < g->n; i++)
+    nm_pool_allocator_free (pool, g->blocks[i]);
+
+  stats = nm_allocator_get_stats (NM_ALLOCATOR (pool));
+  g_assert_cmpuint (stats->bytes_used, ==, 0);
+  g_assert_cmpuint (stats->invalid_free_count, ==, 0);
+  g_assert_cmpuint (stats->allocation_count, ==, 3000);
+  g_assert_cmpuint (stats->free_count, ==, 3000);
+  assert_all_blocks_available (pool);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1182,6 +1276,7 @@ main (int    argc,
                    test_pool_thread_finalize_with_threads_alive);
   g_test_add_func ("/nebula/pool/thread/racing-double-free-many",
                    test_pool_thread_racing_double_free_many);
+  g_test_add_func ("/nebula/pool/thread/pages-across-slabs", test_pool_thread_pages_across_slabs);
 
   return g_test_run ();
 }

@@ -67,8 +67,9 @@ G_BEGIN_DECLS
  *    has fast.head NULL and fast.limit 0, so the inline paths send every
  *    call out of line without reading slow_flags;
  *  - thread-safe mode: blocks are grouped in pages of 2^page_shift
- *    consecutive indices (page k: blocks k << page_shift …); slabs are
- *    whole pages. A page is owned by one thread's heap or by none (then it
+ *    consecutive indices (page k: blocks k << page_shift …; a page may
+ *    span two slabs, and the last one reaches past n_blocks, whose states
+ *    are never read). A page is owned by one thread's heap or by none (then it
  *    is on the pool's list of pages, avail). In an owned page the free
  *    blocks are CACHED and on the page's local free list (encoded links,
  *    as in the single-thread list), which only the owning thread reads or

@@ -34,13 +34,22 @@ page_first (NmPoolAllocator *self,
   return (gsize) page->index << self->page_shift;
 }
 
+/* One past the page's last block that exists: a page may reach beyond
+ * the last slab, whose states are not committed. */
+static gsize
+page_end (NmPoolAllocator *self,
+          const PoolPage  *page)
+{
+  return MIN (page_first (self, page) + ((gsize) 1 << self->page_shift), pool_n_blocks (self));
+}
+
 /* Page memory */
 
-/* Picks the page size and reserves the page records. Slabs must be whole
- * pages: the page size divides block-count and max-block-count (a slab is
- * block-count blocks, a multiple of it, or what is left up to
- * max-block-count), and a pool has at least four pages, so that other
- * threads find pages while one thread holds some. */
+/* Picks the page size and reserves the page records. A pool has at least
+ * four pages, so that other threads find pages while one thread holds
+ * some. Slabs need not be whole pages: a page may hold blocks of two
+ * slabs, and blocks a slab adds to a page some thread owns go to that
+ * thread (see _nm_pool_pages_added()). */
 gboolean
 _nm_pool_pages_init (NmPoolAllocator  *self,
                      GError          **error)
@@ -49,8 +58,6 @@ _nm_pool_pages_init (NmPoolAllocator  *self,
   guint shift = POOL_PAGE_MAX_SHIFT;
   gsize n_pages;
 
-  shift = MIN (shift, (guint) __builtin_ctzll (self->block_count));
-  shift = MIN (shift, (guint) __builtin_ctzll (self->max_blocks));
   while (shift > 0 && ((gsize) 4 << shift) > self->block_count)
     shift--;
   self->page_shift = shift;
@@ -115,19 +122,52 @@ avail_push (NmPoolAllocator *self,
   self->avail = page;
 }
 
-/* A slab was added or recommitted: its pages are the pool's. Lock held. */
+/* A slab was added or recommitted (its blocks FRESH): pages no thread
+ * owns are the pool's; blocks that land in a page a thread owns (a page
+ * shared with a neighbouring slab) go to that thread as if another thread
+ * had freed them, which also wakes the page when it is full. The owner's
+ * count of the page's blocks stays below the truth until the page changes
+ * hands, which only gives the page back early. Lock held. */
 void
 _nm_pool_pages_added (NmPoolAllocator *self,
                       gsize            first,
                       gsize            count)
 {
-  for (gsize k = first >> self->page_shift; k < (first + count) >> self->page_shift; k++)
+  gsize shift = self->page_shift;
+
+  for (gsize k = first >> shift; k <= (first + count - 1) >> shift; k++)
     {
       PoolPage *page = &self->pages[k];
+      guintptr owner = __atomic_load_n (&page->owner, __ATOMIC_RELAXED);
+      gsize from = MAX (first, k << shift);
+      gsize to = MIN (first + count, (k + 1) << shift);
 
       page->index = (guint32) k;
-      if (page->where == PAGE_IN_NOTHING && __atomic_load_n (&page->owner, __ATOMIC_RELAXED) == 0)
-        avail_push (self, page);
+      if (owner == 0)
+        {
+          if (page->where == PAGE_IN_NOTHING)
+            avail_push (self, page);
+          continue;
+        }
+
+      for (gsize i = from; i < to; i++)
+        {
+          guint bit = (guint) (i & (((gsize) 1 << shift) - 1));
+
+          if (pool_state_get (self, i) != POOL_BLOCK_FRESH)
+            continue;
+          pool_state_set (self, i, POOL_BLOCK_THREAD_FREED);
+          __atomic_fetch_or (&page->xbits[bit / 64], G_GUINT64_CONSTANT (1) << (bit % 64),
+                             __ATOMIC_SEQ_CST);
+        }
+
+      if (__atomic_load_n (&page->xfull, __ATOMIC_SEQ_CST))
+        {
+          PoolHeap *heap = __atomic_load_n (&page->heap, __ATOMIC_ACQUIRE);
+
+          if (heap != NULL && __atomic_exchange_n (&page->xfull, 0, __ATOMIC_SEQ_CST))
+            __atomic_store_n (&heap->xsignal, 1, __ATOMIC_RELEASE);
+        }
     }
 }
 
@@ -136,7 +176,7 @@ _nm_pool_pages_added (NmPoolAllocator *self,
 void
 _nm_pool_pages_reset_locked (NmPoolAllocator *self)
 {
-  gsize n_pages = pool_n_blocks (self) >> self->page_shift;
+  gsize n_pages = (pool_n_blocks (self) + ((gsize) 1 << self->page_shift) - 1) >> self->page_shift;
 
   for (gsize k = 0; k < n_pages; k++)
     {
@@ -212,7 +252,7 @@ _nm_pool_page_rebuild (NmPoolAllocator *self,
 
   page->free = NULL;
   page->n_free = 0;
-  for (gsize i = first + ((gsize) 1 << self->page_shift); i-- > first;)
+  for (gsize i = page_end (self, page); i-- > first;)
     if (pool_state_get (self, i) == POOL_BLOCK_CACHED)
       _nm_pool_page_push (self, page, i);
 }
@@ -276,7 +316,7 @@ take_page_locked (NmPoolAllocator *self,
       page->free = NULL;
       page->n_free = 0;
 
-      for (gsize i = first + ((gsize) 1 << self->page_shift); i-- > first;)
+      for (gsize i = page_end (self, page); i-- > first;)
         switch (pool_state_get (self, i))
           {
           case POOL_BLOCK_FREE:
@@ -314,7 +354,7 @@ give_page_locked (NmPoolAllocator *self,
 {
   gsize first = page_first (self, page);
 
-  for (gsize i = first; i < first + ((gsize) 1 << self->page_shift); i++)
+  for (gsize i = first; i < page_end (self, page); i++)
     if (pool_state_get (self, i) == POOL_BLOCK_CACHED)
       pool_state_set (self, i, POOL_BLOCK_FREE);
 
