@@ -134,6 +134,14 @@ reserved_bytes (gpointer allocator)
   return stats->bytes_reserved;
 }
 
+static guint64
+nm_test_capacity (gpointer allocator)
+{
+  g_autoptr(NmAllocatorStats) stats = nm_allocator_get_stats (NM_ALLOCATOR (allocator));
+
+  return stats->capacity;
+}
+
 static void
 test_pressure_levels (void)
 {
@@ -153,20 +161,22 @@ test_pressure_levels (void)
   g_assert_cmpuint (nm_memory_pressure_get_n_targets (pressure), ==, 2);
   g_signal_connect (pressure, "trimmed", G_CALLBACK (on_trimmed), &trimmed);
 
-  /* Low: the pool gives back its free slabs, keeping the first. */
+  /* Low: the pool gives back its free slabs, keeping the first (its 64
+   * blocks) and one free slab of 64 blocks as a spare. */
   test_monitor_warn (monitor, G_MEMORY_MONITOR_WARNING_LEVEL_LOW);
   g_assert_cmpuint (trimmed.count, ==, 1);
   g_assert_cmpint (trimmed.level, ==, NM_MEMORY_PRESSURE_LEVEL_LOW);
   g_assert_cmpuint (trimmed.released, >, 0);
   g_assert_cmpuint (reserved_bytes (pool), ==, before - trimmed.released);
-  g_assert_cmpuint (reserved_bytes (pool), >=, 64 * 64);
+  g_assert_cmpuint (nm_test_capacity (pool), ==, 2 * 64 * 64);
   g_assert_cmpstr (log.levels->str, ==, "0;");
 
-  /* Medium: nothing free is left; the cache keeps its entries. */
+  /* Medium: the spare slab goes too; the cache keeps its entries. */
   test_monitor_warn (monitor, G_MEMORY_MONITOR_WARNING_LEVEL_MEDIUM);
   g_assert_cmpuint (trimmed.count, ==, 2);
   g_assert_cmpint (trimmed.level, ==, NM_MEMORY_PRESSURE_LEVEL_MEDIUM);
-  g_assert_cmpuint (trimmed.released, ==, 0);
+  g_assert_cmpuint (trimmed.released, ==, 64 * 64);
+  g_assert_cmpuint (nm_test_capacity (pool), ==, 64 * 64);
   g_assert_cmpstr (log.levels->str, ==, "0;1;");
 
   /* Critical: the cache drops entries. */

@@ -214,6 +214,7 @@ free_slow (NmStackAllocator *self,
     }
 
   pop_top (self, cursor, top);
+  _nm_allocator_note_free (c, mem);
 }
 
 /* Allocation */
@@ -314,6 +315,7 @@ alloc_slow (NmStackAllocator  *self,
   mem = push_block (self, c, p, size);
 
   nm_sanitizer_hand_out (self->fast.base, mem, size, self->common.sanitize, self->common.poison);
+  _nm_allocator_note_alloc (&self->common, mem, size);
 
   return mem;
 }

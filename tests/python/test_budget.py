@@ -218,9 +218,13 @@ class PressureTest(unittest.TestCase):
         self.assertEqual(len(trimmed), 1)
         self.assertEqual(trimmed[0][0], Nm.MemoryPressureLevel.LOW)
         self.assertGreater(trimmed[0][1], 0)
+        # Low keeps the first slab and one free slab as a spare.
+        self.assertEqual(pool.get_stats().capacity, 2 * 64 * 64)
 
+        # Critical gives the spare slab back too, and the cache drops entries.
         monitor.warn(Gio.MemoryMonitorWarningLevel.CRITICAL)
-        self.assertEqual(trimmed[1], (Nm.MemoryPressureLevel.CRITICAL, 100))
+        self.assertEqual(trimmed[1], (Nm.MemoryPressureLevel.CRITICAL, 64 * 64 + 100))
+        self.assertEqual(pool.get_stats().capacity, 64 * 64)
         self.assertEqual(levels, [Nm.MemoryPressureLevel.LOW, Nm.MemoryPressureLevel.CRITICAL])
         self.assertEqual(pressure.get_n_targets(), 2)
 
