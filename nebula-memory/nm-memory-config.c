@@ -746,6 +746,29 @@ set_size (GKeyFile   *key_file,
   g_key_file_set_string (key_file, group, key, text);
 }
 
+/* The shortest text that reads back as @value (0.9, not the
+ * 0.90000000000000002 of g_key_file_set_double()): the round trip stays
+ * exact and the file stays readable. */
+static void
+set_fraction (GKeyFile   *key_file,
+              const char *group,
+              const char *key,
+              gdouble     value)
+{
+  char text[G_ASCII_DTOSTR_BUF_SIZE];
+
+  for (guint digits = 1; digits <= 17; digits++)
+    {
+      g_autofree char *format = g_strdup_printf ("%%.%ug", digits);
+
+      g_ascii_formatd (text, sizeof text, format, value);
+      if (g_ascii_strtod (text, NULL) == value)
+        break;
+    }
+
+  g_key_file_set_value (key_file, group, key, text);
+}
+
 /**
  * nm_memory_config_save_to_key_file:
  * @self: an #NmMemoryConfig
@@ -799,10 +822,8 @@ nm_memory_config_save_to_key_file (NmMemoryConfig *self,
   g_key_file_set_boolean (key_file, group, "leak-report", d->leak_report);
   if (d->trim_on_pressure)
     g_key_file_set_boolean (key_file, group, "trim-on-pressure", TRUE);
-  /* g_key_file_set_double() writes the shortest text that reads back as
-   * the same double, so the round trip is exact. */
   if (d->high_water_mark != 0.0)
-    g_key_file_set_double (key_file, group, "high-water-mark", d->high_water_mark);
+    set_fraction (key_file, group, "high-water-mark", d->high_water_mark);
   if (d->leak_sites)
     g_key_file_set_boolean (key_file, group, "leak-sites", TRUE);
   if (d->budget != NULL)
