@@ -41,9 +41,9 @@
  * a source that holds only a weak reference: #NmAllocator:bytes-used and
  * #NmAllocator:bytes-peak when a reset (or a stack's pop to a marker)
  * changed them, #NmAllocator:capacity when growth or a trim changed it.
- * Between those events they rise silently. #NmAllocator::reset is
- * delivered the same way, once per iteration with the number of resets it
- * stands for. So a signal or notification caused on another thread runs on
+ * Between those events they rise silently. #NmAllocator::reset and
+ * #NmAllocator::high-water are delivered the same way, once per iteration
+ * with the number of resets or crossings they stand for. So a signal or notification caused on another thread runs on
  * the main context's thread, and nothing is delivered to an allocator that
  * is being finalized. #NmAllocator::allocation-failed is the exception: it
  * is emitted in the failing thread, before the failing call returns, so
@@ -552,7 +552,12 @@ nm_allocator_owns (NmAllocator   *self,
  * nm_allocator_trim:
  * @self: an #NmAllocator
  *
- * Gives backing memory that holds no live allocation back to the system.
+ * Gives backing memory that holds no live allocation back to the system:
+ * the trim of %NM_MEMORY_PRESSURE_LEVEL_MEDIUM (see #NmMemoryPressure for
+ * what each allocator gives back at each level), on demand. A bump
+ * allocator gives back the spare chunk its last reset kept, a pool every
+ * completely free slab but its first, a stack the pages of its region
+ * above the top. Counted in the trim_count of #NmAllocatorStats.
  *
  * Returns: the number of bytes released
  *
