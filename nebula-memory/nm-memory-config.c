@@ -392,10 +392,28 @@ nm_memory_config_class_init (NmMemoryConfigClass *klass)
    * Whether allocators built from this configuration record where each
    * live allocation was made, so that the leak report of
    * #NmMemoryConfig:leak-report names the five sites with the most live
-   * allocations and their counts. Recording takes every allocation off the
-   * inline fast path and costs a hash table insertion per allocation, so it
-   * is off in both presets: turn it on to find a leak the report showed.
-   * Allocators without a leak report (leak-report off) record nothing.
+   * allocations and their counts:
+   *
+   * |[
+   * Bump allocator “requests” is disposed with 4 live allocations (208 bytes): …
+   * Top allocation sites: parse_header() (my-server): 3 allocations (120 bytes);
+   * my-server+0x1a2b4: 1 allocation (24 bytes).
+   * ]|
+   *
+   * A site is the first function above the library's own on the call stack
+   * (glibc's backtrace()), named with dladdr() when its module exports it
+   * and shown as module+offset (for addr2line) otherwise; link a program
+   * with `-rdynamic` for names of its own functions. Names are looked up
+   * only when the report is made.
+   *
+   * Recording takes every allocation off the inline fast path and costs a
+   * stack unwind and a hash table insertion per allocation, so it is off
+   * in both presets: turn it on to find a leak the report showed. With it
+   * off nothing is recorded and no fast path tests for it. Allocators
+   * without a leak report (leak-report off) record nothing. A thread-safe
+   * pool records the allocations that leave its thread caches' fast path:
+   * all of them with #NmMemoryConfig:poison or under a sanitizer, as in
+   * the development preset.
    *
    * Since: 1.0
    */

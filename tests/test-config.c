@@ -628,6 +628,32 @@ test_config_observability_keys (void)
   from_setters = nm_memory_config_builder_build (set, &error);
   g_assert_cmpfloat (nm_memory_config_get_high_water_mark (from_setters), ==, 1.0);
   g_assert_false (nm_memory_config_equal (config, from_setters));
+
+  /* A mark with no short decimal form comes back exactly. */
+  {
+    g_autoptr(NmMemoryConfigBuilder) third = nm_memory_config_builder_new ();
+    g_autoptr(NmMemoryConfig) written = NULL;
+    g_autoptr(NmMemoryConfig) read = NULL;
+    g_autoptr(GKeyFile) third_file = g_key_file_new ();
+    g_autofree char *third_text = NULL;
+
+    nm_memory_config_builder_set_high_water_mark (
+      nm_memory_config_builder_set_capacity (
+        nm_memory_config_builder_set_kind (third, NM_ALLOCATOR_KIND_STACK), 4096),
+      1.0 / 3);
+    written = nm_memory_config_builder_build (third, &error);
+    g_assert_no_error (error);
+    third_text = nm_memory_config_to_string (written);
+    g_assert_true (g_key_file_load_from_data (third_file, third_text, -1, G_KEY_FILE_NONE, NULL));
+    g_clear_object (&third);
+    third = nm_memory_config_builder_new ();
+    /* No name: the group is "allocator". */
+    g_assert_true (nm_memory_config_builder_load_key_file (third, third_file, "allocator", &error));
+    g_assert_no_error (error);
+    read = nm_memory_config_builder_build (third, &error);
+    g_assert_no_error (error);
+    g_assert_cmpfloat (nm_memory_config_get_high_water_mark (read), ==, 1.0 / 3);
+  }
 }
 
 int
