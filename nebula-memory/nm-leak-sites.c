@@ -196,27 +196,34 @@ is_library_name (const char *name)
   return g_str_has_prefix (name, "nm_") || g_str_has_prefix (name, "_nm_");
 }
 
-/* The caller's frame in @stack: the first frame, after the recorder's own
- * (frame 0), that lies in another module than the library, or in a
- * function exported under a name that is not the library's. The library's
- * static functions have no name for dladdr() but lie in its module, so a
- * program using the shared library always gets its own frame. A program
- * that links the library statically gets its first function exported by
- * name (link it with -rdynamic to export them). */
+/* The caller's frame in @stack: the first frame, after the library's own
+ * (the recorder and the allocator's), that lies in another module than
+ * the library, or in a function exported under a name that is not the
+ * library's. Frames before the library's (a sanitizer's interceptor of
+ * backtrace()) are skipped. The library's static functions have no name
+ * for dladdr() but lie in its module, so a program using the shared
+ * library always gets its own frame; a program that links the library
+ * statically gets its first function exported by name (link it with
+ * -rdynamic to export them). */
 static gpointer
 site_of (const Stack *stack)
 {
   Dl_info info;
   gpointer library;
+  gboolean inside = FALSE;
 
-  if (stack->n_frames < 2 || dladdr (stack->frames[0], &info) == 0)
+  if (dladdr ((gpointer) _nm_leak_sites_add, &info) == 0)
     return NULL;
   library = info.dli_fbase;
 
-  for (guint i = 1; i < MIN (stack->n_frames, SCAN); i++)
+  for (guint i = 0; i < MIN (stack->n_frames, SCAN); i++)
     {
-      if (dladdr (stack->frames[i], &info) == 0 || info.dli_fbase != library ||
-          (info.dli_sname != NULL && !is_library_name (info.dli_sname)))
+      gboolean ours = dladdr (stack->frames[i], &info) != 0 && info.dli_fbase == library &&
+                      (info.dli_sname == NULL || is_library_name (info.dli_sname));
+
+      if (ours)
+        inside = TRUE;
+      else if (inside)
         return stack->frames[i];
     }
 
