@@ -1216,6 +1216,56 @@ test_high_water_other_thread (void)
   g_assert_cmpuint (log.emissions, ==, 1);
 }
 
+static gpointer
+grow_arena (gpointer data)
+{
+  for (guint i = 0; i < 200; i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_assert_nonnull (nm_allocator_alloc (data, 1024, 8, &error));
+      g_assert_no_error (error);
+    }
+
+  return NULL;
+}
+
+/* A thread-safe arena grown by two threads at once: every growth is
+ * sampled, crossings are counted once each, and delivered on the main
+ * context. */
+static void
+test_high_water_thread_safe (void)
+{
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+  g_autoptr(NmMemoryConfig) config = NULL;
+  g_autoptr(NmAllocator) alloc = NULL;
+  g_autoptr(GError) error = NULL;
+  HighWaterLog log = { 0 };
+  GThread *threads[2];
+
+  nm_memory_config_builder_set_kind (builder, NM_ALLOCATOR_KIND_BUMP);
+  nm_memory_config_builder_set_capacity (builder, 4 * KiB);
+  nm_memory_config_builder_set_max_capacity (builder, 4 * MiB);
+  nm_memory_config_builder_set_thread_safe (builder, TRUE);
+  nm_memory_config_builder_set_high_water_mark (builder, 0.9);
+  config = nm_memory_config_builder_build (builder, &error);
+  g_assert_no_error (error);
+  alloc = nm_allocator_new_from_config (config, &error);
+  g_assert_no_error (error);
+  g_signal_connect (alloc, "high-water", G_CALLBACK (on_high_water), &log);
+
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    threads[i] = g_thread_new ("grower", grow_arena, alloc);
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    g_thread_join (threads[i]);
+
+  /* 400 KiB from 4 KiB in chunks that double: several growths. */
+  g_assert_cmpuint (crossings_of (alloc), >=, 3);
+  nm_test_flush_notify ();
+  g_assert_cmpuint (log.crossings, ==, crossings_of (alloc));
+  g_assert_true (log.thread == g_thread_self ());
+}
+
 /* A mark of 0 (the default of both presets) counts nothing. */
 static void
 test_high_water_off (void)
@@ -1605,6 +1655,7 @@ main (int   argc,
   g_test_add_func ("/nebula/high-water/hysteresis", test_high_water_hysteresis);
   g_test_add_func ("/nebula/high-water/growth", test_high_water_growth);
   g_test_add_func ("/nebula/high-water/other-thread", test_high_water_other_thread);
+  g_test_add_func ("/nebula/high-water/thread-safe", test_high_water_thread_safe);
   g_test_add_func ("/nebula/high-water/off", test_high_water_off);
   g_test_add_func ("/nebula/leak-sites/bump", test_leak_sites_bump);
   g_test_add_func ("/nebula/leak-sites/pool-stack", test_leak_sites_pool_stack);
