@@ -438,7 +438,8 @@ nm_memory_config_init (NmMemoryConfig *self)
  *
  * The production preset: 1 MiB bump arenas growing up to 256 MiB, pools of
  * 4096 blocks of 64 bytes growing up to a million blocks, 1 MiB stacks;
- * statistics on, development checks off.
+ * statistics on, development checks off, no high-water signal
+ * (#NmMemoryConfig:high-water-mark 0), no allocation sites recorded.
  *
  * Returns: (transfer full): a new #NmMemoryConfig
  *
@@ -465,7 +466,10 @@ nm_memory_config_new_production (NmAllocatorKind kind)
  *
  * The development preset: the sizes of the production preset with every
  * check on (#NmMemoryConfig:poison, #NmMemoryConfig:validate,
- * #NmMemoryConfig:leak-report).
+ * #NmMemoryConfig:leak-report). The high-water signal stays off, and so
+ * does #NmMemoryConfig:leak-sites, which costs a stack unwind per
+ * allocation: turn it on to find where the leaks the report counts were
+ * made.
  *
  * Returns: (transfer full): a new #NmMemoryConfig
  *
