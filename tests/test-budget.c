@@ -1394,6 +1394,16 @@ test_leak_sites_pool_stack (void)
   leaky_site_alloc (stack, 16);
   freed = leaky_other_site (stack, 16);
   nm_allocator_free (stack, freed, 16, 8);
+  leaky_other_site (stack, 16);
+  g_assert_true (nm_stack_allocator_pop (NM_STACK_ALLOCATOR (stack), NULL));
+  {
+    NmStackMarker marker;
+
+    nm_stack_allocator_push_marker (NM_STACK_ALLOCATOR (stack), &marker);
+    leaky_other_site (stack, 16);
+    leaky_other_site (stack, 16);
+    g_assert_true (nm_stack_allocator_pop_to_marker (NM_STACK_ALLOCATOR (stack), &marker, NULL));
+  }
   g_test_expect_message ("Nebula", G_LOG_LEVEL_WARNING,
                          "Stack allocator “leaky” is disposed with 2 live allocations *. "
                          "Top allocation sites: leaky_site_alloc() (test-budget): "
