@@ -164,7 +164,10 @@ _nm_cache_store_prefetch (const NmCacheStore *store,
   NmCacheSlot *slots = __atomic_load_n (&store->slots, __ATOMIC_RELAXED);
   guint32 n_slots = __atomic_load_n (&store->n_slots, __ATOMIC_RELAXED);
 
-  __builtin_prefetch (slots + _nm_cache_home_in (n_slots, _nm_cache_tag (hash)));
+  NmCacheSlot *home = slots + _nm_cache_home_in (n_slots, _nm_cache_tag (hash));
+
+  __builtin_prefetch (home);
+  __builtin_prefetch (home + 2);
 }
 
 /* The hit path: the slot holding @key, or NULL. Cost: the mixer, one

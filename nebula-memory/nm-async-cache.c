@@ -32,7 +32,9 @@
  *   request has gone; the abandoned load is detached at once, so the next
  *   request starts a fresh load.
  * - **Bounded.** By entries, or by weight with nm_async_cache_set_weigher().
- *   Eviction is SIEVE, O(1) per operation and resistant to scans.
+ *   Eviction is SIEVE behind a small probationary FIFO and a ghost filter
+ *   (the admission of S3-FIFO): O(1) per operation, resistant to scans, and
+ *   at least as good as LRU, SIEVE and S3-FIFO on skewed workloads.
  *   #NmAsyncCache::evicted says what left and why.
  * - **Time.** #NmAsyncCache:ttl and nm_async_cache_insert_with_ttl() bound
  *   an entry's life; expired entries are never returned and are reclaimed by
