@@ -1227,13 +1227,14 @@ test_cache_index_spread (void)
   for (guint i = 1; i <= 4096; i++)
     g_assert_true (nm_async_cache_lookup (cache, GUINT_TO_POINTER (i)) == value);
 
-  /* Full, at a load factor of 4/5, linear probing with spread hashes keeps
-   * an entry 2 slots from its home on average ((1 / (1 - 4/5) - 1) / 2);
-   * hashes that collide in groups would push it far beyond. */
+  /* Full, at a load factor of 6/7, linear probing with spread hashes keeps
+   * an entry 3 slots from its home on average ((1 / (1 - 6/7) - 1) / 2,
+   * and half a slot more as homes start lines); hashes that collide in
+   * groups would push it far beyond. */
   mean = mean_probe (cache);
   g_test_message ("mean distance from home: %.2f slots", mean);
   g_assert_cmpuint (nm_async_cache_get_size (cache), ==, 4096);
-  g_assert_cmpfloat (mean, <, 3.0);
+  g_assert_cmpfloat (mean, <, 4.5);
 }
 
 /* The reference SIEVE (Zhang et al.): one FIFO, a visited bit, a hand from
