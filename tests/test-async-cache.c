@@ -1237,6 +1237,71 @@ test_cache_index_spread (void)
   g_assert_cmpfloat (mean, <, 4.5);
 }
 
+/* Random inserts, lookups, invalidations, capacity changes and trims
+ * against a GHashTable of what was stored last: whatever the cache holds
+ * is the latest value, it never holds more than its capacity, and every
+ * entry stays reachable through the index (probe wrap-around, backward
+ * shifts and growth to sizes that are not powers of two). */
+static void
+test_cache_index_random (void)
+{
+  g_autoptr(NmAsyncCache) cache = nm_async_cache_new_full (g_direct_hash, g_direct_equal,
+                                                           NULL, NULL, NULL, NULL, 300);
+  g_autoptr(GHashTable) model = g_hash_table_new (g_direct_hash, g_direct_equal);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (77);
+  guint64 capacity = 300;
+
+  for (guint i = 0; i < 200000; i++)
+    {
+      gpointer key = GUINT_TO_POINTER (g_rand_int_range (rand, 1, 1000));
+      guint op = g_rand_int_range (rand, 0, 1000);
+
+      if (op < 450)
+        {
+          gpointer value = GUINT_TO_POINTER (g_rand_int_range (rand, 1, G_MAXINT32));
+
+          nm_async_cache_insert (cache, key, value);
+          g_hash_table_insert (model, key, value);
+          /* Room is made before a new entry is stored: it is never its
+           * own victim, unless nothing fits. */
+          g_assert_true (nm_async_cache_lookup (cache, key) == (capacity > 0 ? value : NULL));
+        }
+      else if (op < 900)
+        {
+          gpointer found = nm_async_cache_lookup (cache, key);
+
+          if (found != NULL)
+            g_assert_true (found == g_hash_table_lookup (model, key));
+        }
+      else if (op < 990)
+        {
+          nm_async_cache_invalidate (cache, key);
+          g_assert_null (nm_async_cache_lookup (cache, key));
+        }
+      else if (op < 998)
+        {
+          capacity = g_rand_int_range (rand, 0, 1200);
+          nm_async_cache_set_capacity (cache, capacity);
+        }
+      else
+        nm_async_cache_trim (cache, G_MEMORY_MONITOR_WARNING_LEVEL_LOW);
+
+      g_assert_cmpuint (nm_async_cache_get_size (cache), <=, capacity);
+    }
+
+  /* Every entry the index holds is found from its home. */
+  for (guint32 s = 0; s < cache->store.n_slots; s++)
+    {
+      const NmCacheSlot *slot = &cache->store.slots[s];
+
+      if (slot->key != NULL)
+        {
+          g_assert_true (nm_async_cache_lookup (cache, slot->key) == g_hash_table_lookup (model, slot->key));
+          g_assert_cmpuint (cache->store.records[slot->idx].slot, ==, s);
+        }
+    }
+}
+
 /* The reference SIEVE (Zhang et al.): one FIFO, a visited bit, a hand from
  * the tail towards the head. Keys are 0 … universe-1. */
 static guint
@@ -1454,6 +1519,7 @@ main (int   argc,
   g_test_add_func ("/nebula/async-cache/bound/eviction-order", test_cache_eviction_order);
   g_test_add_func ("/nebula/async-cache/bound/weight", test_cache_weight);
   g_test_add_func ("/nebula/async-cache/bound/index-spread", test_cache_index_spread);
+  g_test_add_func ("/nebula/async-cache/bound/index-random", test_cache_index_random);
   g_test_add_func ("/nebula/async-cache/policy/beats-sieve", test_cache_policy_beats_sieve);
   g_test_add_func ("/nebula/async-cache/policy/ghost", test_cache_policy_ghost);
   g_test_add_func ("/nebula/async-cache/invalidate-during-load", test_cache_invalidate_during_load);
