@@ -1242,14 +1242,26 @@ test_cache_index_spread (void)
  * is the latest value, it never holds more than its capacity, and every
  * entry stays reachable through the index (probe wrap-around, backward
  * shifts and growth to sizes that are not powers of two). */
+static guint64
+weigh_pointer (NmAsyncCache  *cache,
+               gconstpointer  key,
+               gconstpointer  value,
+               gpointer       user_data)
+{
+  return GPOINTER_TO_UINT (value) % 7 + 1;
+}
+
 static void
-test_cache_index_random (void)
+index_random (gboolean weighted)
 {
   g_autoptr(NmAsyncCache) cache = nm_async_cache_new_full (g_direct_hash, g_direct_equal,
                                                            NULL, NULL, NULL, NULL, 300);
   g_autoptr(GHashTable) model = g_hash_table_new (g_direct_hash, g_direct_equal);
   g_autoptr(GRand) rand = g_rand_new_with_seed (77);
   guint64 capacity = 300;
+
+  if (weighted)
+    nm_async_cache_set_weigher (cache, weigh_pointer, NULL, NULL);
 
   for (guint i = 0; i < 200000; i++)
     {
@@ -1259,12 +1271,22 @@ test_cache_index_random (void)
       if (op < 450)
         {
           gpointer value = GUINT_TO_POINTER (g_rand_int_range (rand, 1, G_MAXINT32));
+          gboolean fits = capacity >= (weighted ? weigh_pointer (cache, key, value, NULL) : 1);
+          gboolean replacing = nm_async_cache_lookup (cache, key) != NULL;
+          gpointer found;
 
           nm_async_cache_insert (cache, key, value);
           g_hash_table_insert (model, key, value);
-          /* Room is made before a new entry is stored: it is never its
-           * own victim, unless nothing fits. */
-          g_assert_true (nm_async_cache_lookup (cache, key) == (capacity > 0 ? value : NULL));
+          found = nm_async_cache_lookup (cache, key);
+
+          /* Room is made before a new entry is stored: it is never its own
+           * victim, unless it cannot fit. A replacement that weighs more
+           * may be (eviction follows the policy); never is a stale value
+           * left. */
+          if (!replacing)
+            g_assert_true (found == (fits ? value : NULL));
+          else
+            g_assert_true (found == value || found == NULL);
         }
       else if (op < 900)
         {
@@ -1287,19 +1309,43 @@ test_cache_index_random (void)
         nm_async_cache_trim (cache, G_MEMORY_MONITOR_WARNING_LEVEL_LOW);
 
       g_assert_cmpuint (nm_async_cache_get_size (cache), <=, capacity);
+      g_assert_cmpuint (uint_prop (cache, "weight"), <=, capacity);
     }
 
-  /* Every entry the index holds is found from its home. */
-  for (guint32 s = 0; s < cache->store.n_slots; s++)
-    {
-      const NmCacheSlot *slot = &cache->store.slots[s];
+  /* Every entry the index holds is found from its home; the weights add
+   * up, in all and in the small queue. */
+  {
+    guint64 weight = 0, small = 0;
 
-      if (slot->key != NULL)
-        {
-          g_assert_true (nm_async_cache_lookup (cache, slot->key) == g_hash_table_lookup (model, slot->key));
-          g_assert_cmpuint (cache->store.records[slot->idx].slot, ==, s);
-        }
-    }
+    for (guint32 s = 0; s < cache->store.n_slots; s++)
+      {
+        const NmCacheSlot *slot = &cache->store.slots[s];
+        guint64 w;
+
+        if (slot->key == NULL)
+          continue;
+        g_assert_true (nm_async_cache_lookup (cache, slot->key) == g_hash_table_lookup (model, slot->key));
+        g_assert_cmpuint (cache->store.records[slot->idx].slot, ==, s);
+        w = weighted ? weigh_pointer (cache, slot->key, slot->value, NULL) : 1;
+        weight += w;
+        if (!(slot->tag & NM_CACHE_MAIN))
+          small += w;
+      }
+    g_assert_cmpuint (uint_prop (cache, "weight"), ==, weight);
+    g_assert_cmpuint (cache->store.small_weight, ==, small);
+  }
+}
+
+static void
+test_cache_index_random (void)
+{
+  index_random (FALSE);
+}
+
+static void
+test_cache_index_random_weighted (void)
+{
+  index_random (TRUE);
 }
 
 /* The reference SIEVE (Zhang et al.): one FIFO, a visited bit, a hand from
@@ -1520,6 +1566,7 @@ main (int   argc,
   g_test_add_func ("/nebula/async-cache/bound/weight", test_cache_weight);
   g_test_add_func ("/nebula/async-cache/bound/index-spread", test_cache_index_spread);
   g_test_add_func ("/nebula/async-cache/bound/index-random", test_cache_index_random);
+  g_test_add_func ("/nebula/async-cache/bound/index-random-weighted", test_cache_index_random_weighted);
   g_test_add_func ("/nebula/async-cache/policy/beats-sieve", test_cache_policy_beats_sieve);
   g_test_add_func ("/nebula/async-cache/policy/ghost", test_cache_policy_ghost);
   g_test_add_func ("/nebula/async-cache/invalidate-during-load", test_cache_invalidate_during_load);
