@@ -87,6 +87,10 @@ extern const BenchPattern bench_pattern_memory;
 
 #define BENCH_MAX_LIST 8
 
+/* A round is disturbed when its wall time over its CPU time is more than
+ * this many times the usual of its process (bench-harness.c). */
+#define BENCH_STRETCH_LIMIT 2.0
+
 /* One entry of the scenario table. */
 typedef struct
 {
@@ -122,6 +126,11 @@ typedef struct
   /* Rounds run in this many worker processes, n_rounds / n_procs each,
    * stored one process after the other; 0 or 1: this process. */
   guint             n_procs;
+  /* Rounds run again because the process was kept off the CPU for much
+   * longer than usual while they ran (see bench_scenario_round), and
+   * rounds kept although every attempt was disturbed so. */
+  guint             retried;
+  guint             disturbed;
 } BenchRow;
 
 typedef struct
@@ -148,6 +157,7 @@ typedef struct
   guint    n_live;
   const char *command;    /* how this run was started, for the output */
   guint    processes;     /* worker processes the timed rounds run in */
+  guint    retries;       /* attempts of a disturbed round beyond the first */
 } BenchOptions;
 
 extern BenchOptions bench_options;
@@ -173,8 +183,8 @@ void         bench_result_free      (BenchResult         *result);
  * processes fills the rounds from what they report. */
 BenchResult *bench_scenario_select  (const BenchScenario *scenario,
                                      guint                runs);
-/* A row's figure over its rounds: min and max over every round; the
- * median is the median over the processes of each process's median. */
+/* A row's figure over its rounds: min, median and max over every round
+ * of every process. */
 void         bench_row_summary      (const BenchRow      *row,
                                      const double        *samples,
                                      double              *min,
@@ -244,6 +254,11 @@ int          bench_memory_child_main (const char         *spec);
 
 /* bench-machine.c */
 void         bench_machine_reexec_for_tls (char **argv);
+/* Fixes glibc's trim and mmap thresholds (mallopt) so that no round
+ * returns memory to the kernel or maps it anew; for the timed processes. */
+void         bench_machine_settle_glibc (void);
+/* The CPU time of the whole process, all threads */
+double       bench_process_cpu_ns   (void);
 void         bench_machine_unpin_thread (void);
 gboolean     bench_machine_pin      (int                  cpu,
                                      GError             **error);

@@ -43,7 +43,7 @@ wanted_here (const BenchScenario *s,
 }
 
 /* A worker reports its rows on stdout, one line each:
- *   row SCENARIO CANDIDATE OPS ERRORS N ns_1 ... ns_N ratio_1 ... ratio_N */
+ *   row SCENARIO CANDIDATE OPS ERRORS RETRIED DISTURBED N ns_1 ... ns_N ratio_1 ... ratio_N */
 static void
 worker_report (GPtrArray *results)
 {
@@ -55,9 +55,9 @@ worker_report (GPtrArray *results)
         {
           const BenchRow *row = &g_array_index (result->rows, BenchRow, j);
 
-          printf ("row %s %s %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %u",
+          printf ("row %s %s %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %u %u %u",
                   result->scenario->id, bench_candidates[row->candidate].id,
-                  row->ops, row->errors, row->n_rounds);
+                  row->ops, row->errors, row->retried, row->disturbed, row->n_rounds);
           for (guint r = 0; r < row->n_rounds; r++)
             printf (" %.17g", row->ns[r]);
           for (guint r = 0; r < row->n_rounds; r++)
@@ -87,6 +87,7 @@ worker_run (guint       k,
   g_ptr_array_add (argv, g_strdup_printf ("--runs=%u", bench_options.runs));
   g_ptr_array_add (argv, g_strdup_printf ("--round-ms=%d", (int) (bench_options.round_seconds * 1000 + 0.5)));
   g_ptr_array_add (argv, g_strdup_printf ("--live=%u", bench_options.n_live));
+  g_ptr_array_add (argv, g_strdup_printf ("--retries=%u", bench_options.retries));
   if (bench_options.pin_cpu >= 0)
     g_ptr_array_add (argv, g_strdup_printf ("--pin=%d", bench_options.pin_cpu));
   if (only != NULL)
@@ -104,10 +105,10 @@ worker_run (guint       k,
       g_auto(GStrv) f = g_strsplit (lines[l], " ", -1);
       guint nf = g_strv_length (f), rounds;
 
-      if (nf < 6 || strcmp (f[0], "row") != 0)
+      if (nf < 8 || strcmp (f[0], "row") != 0)
         continue;
-      rounds = (guint) g_ascii_strtoull (f[5], NULL, 10);
-      if (nf != 6 + 2 * rounds)
+      rounds = (guint) g_ascii_strtoull (f[7], NULL, 10);
+      if (nf != 8 + 2 * rounds)
         continue;
       for (guint i = 0; i < results->len; i++)
         {
@@ -124,10 +125,12 @@ worker_run (guint       k,
                 continue;
               row->ops = g_ascii_strtoull (f[3], NULL, 10);
               row->errors += g_ascii_strtoull (f[4], NULL, 10);
+              row->retried += (guint) g_ascii_strtoull (f[5], NULL, 10);
+              row->disturbed += (guint) g_ascii_strtoull (f[6], NULL, 10);
               for (guint r = 0; r < rounds; r++)
                 {
-                  row->ns[k * rounds + r] = g_ascii_strtod (f[6 + r], NULL);
-                  row->ratio[k * rounds + r] = g_ascii_strtod (f[6 + rounds + r], NULL);
+                  row->ns[k * rounds + r] = g_ascii_strtod (f[8 + r], NULL);
+                  row->ratio[k * rounds + r] = g_ascii_strtod (f[8 + rounds + r], NULL);
                 }
             }
         }
@@ -151,15 +154,16 @@ main (int    argc,
   g_autoptr(GError) error = NULL;
   gboolean quick = FALSE, json = FALSE, list = FALSE;
   int runs = (int) bench_options.runs, pin = -1, round_ms = 0, live = 0;
-  int processes = (int) bench_options.processes;
+  int processes = (int) bench_options.processes, retries = (int) bench_options.retries;
   guint worker_k = 0, worker_n = 0;
   guint64 errors = 0;
   guint n_wanted = 0;
   GOptionEntry entries[] = {
     { "only", 'o', 0, G_OPTION_ARG_STRING, &only, "Run the scenarios whose id contains one of the comma-separated TEXTs (batch, live-64, threads, view, memory, ...)", "TEXT" },
-    { "runs", 'r', 0, G_OPTION_ARG_INT, &runs, "Timed rounds per scenario in each process (default 3)", "N" },
+    { "runs", 'r', 0, G_OPTION_ARG_INT, &runs, "Timed rounds per scenario in each process (default 7)", "N" },
     { "processes", 'P', 0, G_OPTION_ARG_INT, &processes, "Worker processes the timed rounds run in, one after another (default 3; 1: this process)", "N" },
-    { "round-ms", 0, 0, G_OPTION_ARG_INT, &round_ms, "Target length of one candidate's round (default 20)", "MS" },
+    { "round-ms", 0, 0, G_OPTION_ARG_INT, &round_ms, "Target length of one candidate's round (default 10)", "MS" },
+    { "retries", 0, 0, G_OPTION_ARG_INT, &retries, "Attempts of a round disturbed by preemption beyond the first (default 2; 0: keep every round)", "N" },
     { "pin", 'p', 0, G_OPTION_ARG_INT, &pin, "Pin the program to this CPU (threaded scenarios use all CPUs)", "CPU" },
     { "live", 0, 0, G_OPTION_ARG_INT, &live, "Live blocks of the large scenarios (default 1048576)", "N" },
     { "quick", 'q', 0, G_OPTION_ARG_NONE, &quick, "Every scenario briefly, results checked, no timings (for CI)", NULL },
@@ -208,6 +212,7 @@ main (int    argc,
   bench_options.quick = quick;
   bench_options.processes = quick || worker != NULL ? 1 : (guint) MAX (1, processes);
   bench_options.pin_cpu = pin;
+  bench_options.retries = (guint) MAX (0, retries);
   if (round_ms > 0)
     bench_options.round_seconds = round_ms / 1000.0;
   if (live > 0)
@@ -223,6 +228,9 @@ main (int    argc,
       return 2;
     }
 
+  /* Every process that times anything runs glibc with fixed thresholds;
+   * the peers' settings are made when they are loaded. */
+  bench_machine_settle_glibc ();
   bench_candidates_init ();
   if (worker == NULL)
     for (guint i = 0; i < BENCH_N_CANDIDATES; i++)
