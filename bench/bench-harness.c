@@ -271,6 +271,37 @@ calibrate (const BenchScenario *s,
     }
 }
 
+guint64
+bench_calibrate (const BenchScenario *s,
+                 BenchCandidateId     candidate)
+{
+  BenchParams params;
+  BenchRow row = { .candidate = candidate };
+
+  bench_params_init (&params, s->mix, s->n_threads);
+  return calibrate (s, &params, &row);
+}
+
+void
+bench_run_rounds (const BenchScenario *s,
+                  BenchCandidateId     candidate,
+                  guint64              n,
+                  guint                rounds,
+                  double              *ns,
+                  guint64             *ops,
+                  guint64             *errors)
+{
+  BenchParams params;
+  BenchRow row = { .candidate = candidate, .n_rounds = rounds, .ns = ns };
+
+  bench_params_init (&params, s->mix, s->n_threads);
+  run_case (s, &params, &row, n, -1);
+  for (guint r = 0; r < rounds; r++)
+    run_case (s, &params, &row, n, (int) r);
+  *ops = row.ops;
+  *errors = row.errors;
+}
+
 BenchResult *
 bench_scenario_select (const BenchScenario *s,
                        guint                runs)

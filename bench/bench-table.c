@@ -4,6 +4,7 @@
  */
 
 #include <stdio.h>
+#include <string.h>
 
 #include "bench.h"
 
@@ -263,7 +264,8 @@ summary_table (GPtrArray  *results,
 }
 
 void
-bench_table_summary (GPtrArray *results)
+bench_table_summary (GPtrArray *results,
+                     GPtrArray *extras)
 {
   gboolean views = FALSE;
 
@@ -290,6 +292,29 @@ bench_table_summary (GPtrArray *results)
       bench_row_summary (row, row->ratio, &min, &median, &max);
       g_print ("| %s | %s | %.2f | %.2f-%.2f |\n", bench_candidates[row->candidate].label,
                bench_candidates[result->baseline].label, median, min, max);
+    }
+  /* The views measured across processes (the tools' annotations), from
+   * their tables of their own. */
+  for (guint i = 0; extras != NULL && i < extras->len; i++)
+    {
+      const BenchExtra *e = g_ptr_array_index (extras, i);
+      const BenchExtraRow *first, *row;
+      double min, median, max;
+      const char *label;
+
+      if (!g_str_has_prefix (e->id, "view-") || e->rows->len < 2)
+        continue;
+      first = &g_array_index (e->rows, BenchExtraRow, 0);
+      row = &g_array_index (e->rows, BenchExtraRow, 1);
+      if (row->n_rounds == 0)
+        continue;
+      if (!views)
+        g_print ("\n### Overheads (the first row's time / the second's; below 1: the second is slower)\n\n"
+                 "| view | against | ratio | min-max |\n|:--|:--|--:|--:|\n");
+      views = TRUE;
+      label = strstr (e->title, ": ") ? strstr (e->title, ": ") + 2 : e->title;
+      bench_summary (row->ratio, row->n_rounds, &min, &median, &max);
+      g_print ("| %s | %s | %.2f | %.2f-%.2f |\n", label, first->candidate, median, min, max);
     }
 
   {

@@ -179,6 +179,19 @@ void         bench_scenario_round   (BenchResult         *result,
                                      guint                index,
                                      guint                n_scenarios);
 void         bench_result_free      (BenchResult         *result);
+/* Iterations for a round of about round_seconds of @candidate in @s. */
+guint64      bench_calibrate        (const BenchScenario *s,
+                                     BenchCandidateId     candidate);
+/* A warm-up and @rounds timed rounds of one candidate, back to back: for
+ * comparisons across processes (the annotation rows), where the
+ * interleaving is between processes. */
+void         bench_run_rounds       (const BenchScenario *s,
+                                     BenchCandidateId     candidate,
+                                     guint64              n,
+                                     guint                rounds,
+                                     double              *ns,
+                                     guint64             *ops,
+                                     guint64             *errors);
 /* The rows and skips of a scenario, nothing run: the parent of worker
  * processes fills the rounds from what they report. */
 BenchResult *bench_scenario_select  (const BenchScenario *scenario,
@@ -249,6 +262,11 @@ void         bench_cache_run        (GPtrArray           *extras);
 /* bench-budget.c: the cost of a charge per level of a budget tree */
 void         bench_budget_run       (GPtrArray           *extras);
 
+/* bench-annotations.c: the tools' annotations compiled in and out, no
+ * tool running, in processes of their own */
+void         bench_annotations_run  (GPtrArray           *extras);
+int          bench_annotations_child_main (const char    *spec);
+
 /* bench-memory.c: the measurement of one candidate, in a process of its own */
 int          bench_memory_child_main (const char         *spec);
 
@@ -269,7 +287,8 @@ const char *const *bench_machine_describe (void);
 void         bench_table_header     (void);
 void         bench_table_print      (const BenchResult   *result);
 void         bench_table_peers      (void);
-void         bench_table_summary    (GPtrArray           *results);
+void         bench_table_summary    (GPtrArray           *results,
+                                     GPtrArray           *extras);
 void         bench_table_extra      (const BenchExtra    *extra);
 char        *bench_json_write       (GPtrArray           *results,
                                      GPtrArray           *extras);

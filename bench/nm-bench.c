@@ -146,6 +146,7 @@ main (int    argc,
   g_autofree char *svg_file = NULL;
   g_autofree char *command = NULL;
   g_autofree char *memory_child = NULL;
+  g_autofree char *annotations_child = NULL;
   g_autofree char *worker = NULL;
   g_autoptr(GPtrArray) extras = g_ptr_array_new_with_free_func ((GDestroyNotify) bench_extra_free);
   g_auto(GStrv) only_list = NULL;
@@ -171,6 +172,7 @@ main (int    argc,
     { "svg", 0, 0, G_OPTION_ARG_FILENAME, &svg_file, "Write a bar chart per scenario to FILE", "FILE" },
     { "list", 'l', 0, G_OPTION_ARG_NONE, &list, "List the scenarios and exit", NULL },
     { "memory-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &memory_child, "Measure one candidate's memory (internal)", "ID:MIX:N" },
+    { "annotations-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &annotations_child, "Time one candidate for the annotation rows (internal)", "SCENARIO:CANDIDATE:N:ROUNDS" },
     { "worker", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &worker, "Run the timed rounds and report them (internal)", "K/N" },
     { NULL }
   };
@@ -194,6 +196,16 @@ main (int    argc,
 
   if (memory_child != NULL)
     return bench_memory_child_main (memory_child);
+  if (annotations_child != NULL)
+    {
+      if (pin >= 0 && !bench_machine_pin (pin, &error))
+        {
+          g_printerr ("%s\n", error->message);
+          return 2;
+        }
+      bench_options.pin_cpu = pin;
+      return bench_annotations_child_main (annotations_child);
+    }
   if (worker != NULL && sscanf (worker, "%u/%u", &worker_k, &worker_n) != 2)
     {
       g_printerr ("--worker: K/N expected\n");
@@ -345,6 +357,12 @@ report:
         g_printerr ("budget charging\n");
       bench_budget_run (extras);
     }
+  if (wanted_id ("view-annotations", only_list))
+    {
+      if (!isatty (STDERR_FILENO))
+        g_printerr ("the annotations, compiled in and out\n");
+      bench_annotations_run (extras);
+    }
   if (wanted_id ("cache", only_list))
     {
       if (!isatty (STDERR_FILENO))
@@ -378,7 +396,7 @@ report:
     }
   else
     {
-      bench_table_summary (results);
+      bench_table_summary (results, extras);
       bench_table_peers ();
     }
 
