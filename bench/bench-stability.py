@@ -12,7 +12,7 @@
 # average before and after each run; the second reads runs saved earlier.
 # The ratios compared are those of the README's tables: every row of every
 # main scenario against glibc (the median of its per-round ratios), every
-# memory ratio and every overhead view. A ratio "moves" by the largest of
+# memory ratio and every overhead view (the annotation views too). A ratio "moves" by the largest of
 # the runs divided by the smallest; cells that read ">100" in the table
 # (an arena's release of microseconds against glibc's milliseconds) are
 # left out, as the table does not give their value. Prints one line per
@@ -59,6 +59,15 @@ def ratios(data):
             else:
                 value = (ratio, ratio, ratio)
             out[(table, s["id"], r["candidate"])] = value
+    # The overhead views measured across processes (the tools'
+    # annotations) are tables of their own in the JSON.
+    for e in data.get("extras", []):
+        if not e["id"].startswith("view-") or len(e["rows"]) < 2:
+            continue
+        r = e["rows"][1]
+        if isinstance(r.get("ratio"), dict):
+            out[("overheads", e["id"], r["candidate"])] = (
+                r["ratio"]["median"], r["ratio"]["min"], r["ratio"]["max"])
     return out
 
 

@@ -309,7 +309,7 @@ main (int    argc,
       g_ptr_array_add (results, NULL);
   for (int large = 0; large <= 1; large++)
     {
-      guint slot = 0;
+      guint slot = 0, in_group = 0;
 
       for (guint i = 0; i < bench_n_scenarios; i++)
         {
@@ -319,6 +319,7 @@ main (int    argc,
             continue;
           if (bench_scenario_is_large (s) == large)
             {
+              in_group++;
               if (!isatty (STDERR_FILENO))
                 g_printerr ("preparing [%u/%u] %s\n", slot + 1, n_wanted, s->id);
               results->pdata[slot] = bench_scenario_prepare (s, slot, n_wanted);
@@ -327,7 +328,7 @@ main (int    argc,
           slot++;
         }
 
-      for (guint r = 0; r < (quick ? 1 : bench_options.runs); r++)
+      for (guint r = 0; in_group > 0 && r < (quick ? 1 : bench_options.runs); r++)
         {
           if (!isatty (STDERR_FILENO))
             g_printerr ("round %u/%u%s\n", r + 1, quick ? 1 : bench_options.runs,
