@@ -358,7 +358,9 @@ report:
         g_printerr ("budget charging\n");
       bench_budget_run (extras);
     }
-  if (wanted_id ("view-annotations", only_list))
+  if (wanted_id ("view-annotations-pool", only_list) ||
+      wanted_id ("view-annotations-bump", only_list) ||
+      wanted_id ("view-annotations-stack", only_list))
     {
       if (!isatty (STDERR_FILENO))
         g_printerr ("the annotations, compiled in and out\n");

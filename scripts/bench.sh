@@ -51,7 +51,8 @@ else
   rm -rf "$builddir"
   meson setup "$builddir" "${options[@]}" >&2
 fi
-ninja -C "$builddir" bench/nm-bench bench/nm-bench-annotations-off >&2
+ninja -C "$builddir" bench/nm-bench bench/nm-bench-annotations-on \
+  bench/nm-bench-annotations-off >&2
 
 if [ "${1:-}" = "--stability" ]; then
   runs="${2:?--stability needs a number of runs}"
