@@ -4,15 +4,23 @@
  *
  * {
  *   "program": "nm-bench", "quick": false, "machine": { ... },
- *   "method": { "rounds": 9, "round_seconds": 0.02, "description": "..." },
+ *   "method": { "processes": 3, "rounds_per_process": 7, "round_seconds": 0.01,
+ *               "retries": 2, "stretch_limit": 2, "median": "pooled",
+ *               "page_faults": "out", "settings": { "glibc": "...", ... },
+ *               "description": "..." },
  *   "candidates": [ { "id", "label", "nebula", "available", "missing", "how" } ],
  *   "scenarios": [ { "id", "title", "description", "pattern", "sizes", "threads",
  *                    "kind": "time" | "memory", "baseline", "iterations",
  *                    "rows": [ { "candidate", "errors", "ops",
+ *                                "rounds_retried", "rounds_disturbed",
  *                                "ns_per_op": { "min", "median", "max", "rounds": [] },
  *                                "ratio":     { "min", "median", "max", "rounds": [] } } ],
  *                    "skipped": [ { "candidate", "reason" } ] } ]
  * }
+ *
+ * "extras" holds the families with tables of their own: the cache, budget
+ * charging and the annotation views (view-annotations-*), each row with
+ * ns_per_op and ratio like a scenario's, or a "value".
  *
  * Memory rows have "resident_bytes", "payload_bytes", "blocks",
  * "overhead_bytes_per_block" and "ratio" (resident against the baseline's)

@@ -7,7 +7,11 @@
  * gives every candidate a time per operation, and its ratio against the
  * scenario's baseline is computed within that round, so that drift of the
  * machine between rounds cancels. A row reports the median, min and max
- * over the rounds of both.
+ * over the rounds of both. A round that preemption stretched far beyond
+ * its process's usual is run again (bench-harness.c), and no allocator
+ * gives memory back to the kernel between rounds (bench-peers.c,
+ * bench_machine_settle_glibc()), so page faults stay out of the timed
+ * parts.
  *
  * A candidate is one way of allocating (glibc malloc, a talloc pool, a
  * NmPoolAllocator called directly, ...): a BenchOps table of small inline
