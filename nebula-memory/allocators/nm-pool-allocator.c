@@ -160,6 +160,7 @@ nm_pool_allocator_reset (NmPoolAllocator *self)
   if (self->fast.slow_flags & NM_SLOW_THREAD_SAFE)
     _nm_pool_heaps_reset_locked (self);
   self->n_quarantined = 0;
+  _nm_allocator_note_reset (&self->common);
 
   pthread_mutex_unlock (&self->lock);
 
