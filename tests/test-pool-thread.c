@@ -1257,6 +1257,76 @@ test_pool_thread_pages_across_slabs (void)
   assert_all_blocks_available (pool);
 }
 
+/* Frees by a thread that does not own the page take the block out of
+ * the leak report's record of allocation sites, as every other free does:
+ * only the blocks still out at finalize are reported. */
+
+typedef struct
+{
+  NmPoolAllocator *pool;
+  gpointer         blocks[10];
+  gint             step;
+} SiteHandoff;
+
+static gpointer
+site_owner_run (gpointer data)
+{
+  SiteHandoff *s = data;
+
+  for (guint i = 0; i < 8; i++)
+    s->blocks[i] = nm_pool_allocator_alloc (s->pool, NULL);
+  __atomic_store_n (&s->step, 1, __ATOMIC_RELEASE);
+
+  /* Alive, and owning the blocks' page, while main frees them. */
+  while (__atomic_load_n (&s->step, __ATOMIC_ACQUIRE) != 2)
+    g_usleep (100);
+
+  s->blocks[8] = nm_pool_allocator_alloc (s->pool, NULL);
+  s->blocks[9] = nm_pool_allocator_alloc (s->pool, NULL);
+  return NULL;
+}
+
+static void
+test_pool_thread_leak_sites_remote_free (void)
+{
+  g_autofree SiteHandoff *s = g_new0 (SiteHandoff, 1);
+  g_autoptr(NmMemoryConfig) preset = nm_memory_config_new_development (NM_ALLOCATOR_KIND_POOL);
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new_from_config (preset);
+  g_autoptr(NmMemoryConfig) config = NULL;
+  g_autoptr(GError) error = NULL;
+  NmAllocator *alloc;
+  GThread *thread;
+
+  nm_memory_config_builder_set_name (builder, "sites");
+  nm_memory_config_builder_set_block_size (builder, 48);
+  nm_memory_config_builder_set_thread_safe (builder, TRUE);
+  nm_memory_config_builder_set_leak_sites (builder, TRUE);
+  /* Without the poison fill, the sites are all that takes frees out of line. */
+  nm_memory_config_builder_set_poison (builder, FALSE);
+  config = nm_memory_config_builder_build (builder, &error);
+  g_assert_no_error (error);
+  alloc = nm_allocator_new_from_config (config, &error);
+  g_assert_no_error (error);
+  s->pool = NM_POOL_ALLOCATOR (alloc);
+
+  thread = g_thread_new ("site-owner", site_owner_run, s);
+  while (__atomic_load_n (&s->step, __ATOMIC_ACQUIRE) != 1)
+    g_usleep (100);
+  for (guint i = 0; i < 8; i++)
+    {
+      g_assert_nonnull (s->blocks[i]);
+      nm_pool_allocator_free (s->pool, s->blocks[i]);
+    }
+  __atomic_store_n (&s->step, 2, __ATOMIC_RELEASE);
+  g_thread_join (thread);
+
+  g_assert_cmpuint (nm_pool_allocator_get_blocks_in_use (s->pool), ==, 2);
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_WARNING,
+                         "*“sites”*disposed with 2 live allocations*: 2 allocations (*");
+  g_object_unref (alloc);
+  g_test_assert_expected_messages ();
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1277,6 +1347,8 @@ main (int    argc,
   g_test_add_func ("/nebula/pool/thread/racing-double-free-many",
                    test_pool_thread_racing_double_free_many);
   g_test_add_func ("/nebula/pool/thread/pages-across-slabs", test_pool_thread_pages_across_slabs);
+  g_test_add_func ("/nebula/pool/thread/leak-sites-remote-free",
+                   test_pool_thread_leak_sites_remote_free);
 
   return g_test_run ();
 }

@@ -74,7 +74,8 @@ _nm_pool_thread_free (NmPoolAllocator *self,
       return FALSE;
     }
 
-  if (self->fast.slow_flags & (NM_SLOW_SANITIZE | NM_SLOW_POISON))
+  /* The tools, the poison fill and the leak report's sites. */
+  if (self->fast.slow_flags != NM_SLOW_THREAD_SAFE)
     _nm_pool_take_back (self, pool_block_ptr (self, index));
 
   /* Release: the owner that collects the bit sees the block as freed. A
