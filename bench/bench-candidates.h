@@ -30,6 +30,7 @@ G_BEGIN_DECLS
   X (nm_stack)              \
   X (nm_pool_ts)            \
   X (nm_pool_ts_classes)    \
+  X (nm_pool_ts_one)        \
   X (nm_pool_iface)         \
   X (nm_bump_iface)         \
   X (nm_stack_iface)        \

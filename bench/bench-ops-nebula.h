@@ -86,6 +86,12 @@ static const BenchOps bench_ops_nm_pool_ts = {
   .alloc = bench_nm_pool_alloc, .free = bench_nm_pool_free,
 };
 
+/* The thread-safe pool used by one thread: the cost of its mode. */
+static const BenchOps bench_ops_nm_pool_ts_one = {
+  .open = bench_nm_pool_ts_open, .close = bench_nm_close,
+  .alloc = bench_nm_pool_alloc, .free = bench_nm_pool_free,
+};
+
 /* Size classes: six pools */
 
 typedef struct

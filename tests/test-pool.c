@@ -375,6 +375,81 @@ test_pool_foreign_pointer (void)
   nm_test_assert_still_works (other, 8, 8);
 }
 
+/* The thread-safe pool's inline entries check as much as the exported
+ * ones: NULL, pointers outside the pool, interior pointers and double frees
+ * are reported and counted, never taken; a thread's first call finds no
+ * heap and attaches one. */
+static gpointer
+thread_safe_first_alloc (gpointer data)
+{
+  NmPoolAllocator *pool = data;
+  gpointer blk = nm_pool_allocator_alloc (pool, NULL);
+
+  g_assert_nonnull (blk);
+  nm_pool_allocator_free (pool, blk);
+  return blk;
+}
+
+static void
+test_pool_thread_safe_bad_frees (void)
+{
+  g_autoptr(NmPoolAllocator) pool = new_pool (32, 8, 64, 0, TRUE);
+  g_autoptr(NmPoolAllocator) other = new_pool (32, 8, 8, 0, TRUE);
+  g_autoptr(NmAllocatorStats) stats = NULL;
+  g_autofree guint64 *heap = g_new0 (guint64, 4);
+  guint64 local = 0;
+  gpointer theirs = nm_pool_allocator_alloc (other, NULL);
+  gpointer a = nm_pool_allocator_alloc (pool, NULL);
+  gpointer b = nm_pool_allocator_alloc (pool, NULL);
+  gpointer c;
+  gpointer d;
+  char address[64];
+
+  g_assert_nonnull (a);
+  g_assert_nonnull (b);
+  nm_pool_allocator_free (pool, NULL);
+
+  g_snprintf (address, sizeof address, "*outside every slab*%p*", heap);
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, address);
+  nm_pool_allocator_free (pool, heap);
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*foreign pointer*");
+  nm_pool_allocator_free (pool, &local);
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*outside every slab*");
+  nm_pool_allocator_free (pool, theirs);
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*misaligned interior*");
+  nm_pool_allocator_free (pool, (guint8 *) a + 8);
+  g_test_assert_expected_messages ();
+
+  nm_pool_allocator_free (pool, a);
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, "*double free*");
+  nm_pool_allocator_free (pool, a);
+  g_test_assert_expected_messages ();
+
+  /* The double free did not put the block on a list twice. */
+  c = nm_pool_allocator_alloc (pool, NULL);
+  d = nm_pool_allocator_alloc (pool, NULL);
+  g_assert_nonnull (c);
+  g_assert_nonnull (d);
+  g_assert_true (c != d && c != b && d != b);
+
+  /* A new thread has no heap of the pool yet. */
+  g_thread_join (g_thread_new ("first-alloc", thread_safe_first_alloc, pool));
+
+  stats = stats_of (pool);
+  g_assert_cmpuint (stats->invalid_free_count, ==, 5);
+  g_assert_cmpuint (stats->allocation_count, ==, 5);
+  g_assert_cmpuint (stats->free_count, ==, 2);
+
+  nm_pool_allocator_free (other, theirs);
+  nm_pool_allocator_reset (pool);
+}
+
 static void
 test_pool_interior_pointer (void)
 {
@@ -1293,6 +1368,7 @@ main (int    argc,
   g_test_add_func ("/nebula/pool/config/key-file", test_pool_key_file);
   g_test_add_func ("/nebula/pool/thread-safe/single-thread", test_pool_thread_safe_single_thread);
   g_test_add_func ("/nebula/pool/thread-safe/corruption", test_pool_thread_safe_corruption);
+  g_test_add_func ("/nebula/pool/thread-safe/bad-frees", test_pool_thread_safe_bad_frees);
   g_test_add_func ("/nebula/pool/layout/every-alignment", test_pool_layout_every_alignment);
   g_test_add_func ("/nebula/pool/construct/defaults", test_pool_construct_defaults);
   g_test_add_func ("/nebula/pool/construct/invalid", test_pool_construct_invalid);

@@ -167,6 +167,24 @@ gpointer
   return alloc_slow (self, error);
 }
 
+/* The thread-safe fast halves the inline paths call for a pool whose slow
+ * flags are just NM_SLOW_THREAD_SAFE: the caller has checked the flags and
+ * holds an NmPoolAllocator, so these go straight to the thread's heap or
+ * page, without a type check and without a stack frame. */
+gpointer
+_nm_pool_allocator_ts_alloc (NmPoolAllocator *self)
+{
+  return pool_ts_try_alloc (self);
+}
+
+void
+_nm_pool_allocator_ts_free (NmPoolAllocator *self,
+                            gpointer         mem,
+                            gsize            index)
+{
+  pool_ts_free_at (self, mem, index);
+}
+
 /* A valid layout that no block of the pool can hold. Out of line, so the
  * fast path of _nm_pool_iface_alloc() needs no stack frame. */
 static G_GNUC_NO_INLINE gpointer

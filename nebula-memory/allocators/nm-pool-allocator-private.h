@@ -146,6 +146,7 @@ typedef enum
 
 G_STATIC_ASSERT (POOL_BLOCK_FREE == _NM_POOL_BLOCK_FREE);
 G_STATIC_ASSERT (POOL_BLOCK_ALLOCATED == _NM_POOL_BLOCK_ALLOCATED);
+G_STATIC_ASSERT (NM_SLOW_THREAD_SAFE == _NM_POOL_SLOW_THREAD_SAFE);
 
 /* The pool's own slow-path bit, beside the shared NmSlowFlags. */
 #define POOL_SLOW_UNUSABLE (1u << 7)
@@ -425,52 +426,67 @@ void     _nm_pool_ts_free_slow  (NmPoolAllocator  *self,
                                  gpointer          mem,
                                  gsize             index) G_GNUC_NO_INLINE;
 
-/* Thread-safe allocation (no tools, no poison): the head of the local list of the heap's head
- * page, with the checks of the single-thread pop (the block is CACHED,
- * its link leads into the same page or is NULL), relaxed state stores and
- * a counter only this thread writes. */
+/* Thread-safe allocation (no tools, no poison): the head of the local
+ * list of the heap's head page, with the checks of the single-thread pop
+ * (the block is CACHED, its link leads into the same page or is NULL),
+ * relaxed state stores and a counter only this thread writes. NULL when
+ * the slow half has to decide: no heap yet, an empty list, a bad link.
+ * A leaf: the thread-local slot is found through a TLS descriptor, whose
+ * call clobbers no register but its result. */
+static inline gpointer
+pool_ts_try_alloc (NmPoolAllocator *self)
+{
+  PoolHeap *heap = _nm_pool_thread_heaps.slots[self->tls_slot];
+  PoolPage *page;
+  guint8 *blk;
+  guint8 *next;
+  guint8 *state;
+  gsize next_index;
+
+  if G_UNLIKELY (heap == NULL || heap->key != self->key)
+    return NULL;
+  page = heap->queue;
+  if G_UNLIKELY (page == NULL || (blk = page->free) == NULL)
+    return NULL;
+  state = &self->fast.state[page->free_index];
+  if G_UNLIKELY (__atomic_load_n (state, __ATOMIC_RELAXED) != POOL_BLOCK_CACHED)
+    return NULL;
+
+  next = _nm_pool_link_read (&self->fast, blk);
+  next_index = _nm_pool_block_index (&self->fast, next);
+  if G_UNLIKELY (next != NULL && (next_index >> self->page_shift) != page->index)
+    return NULL;
+
+  __atomic_store_n (state, POOL_BLOCK_ALLOCATED, __ATOMIC_RELAXED);
+  page->free = next;
+  page->free_index = next_index;
+  page->n_free--;
+  pool_counter_bump (&heap->n_allocs);
+  return blk;
+}
+
 static inline gpointer
 pool_ts_alloc (NmPoolAllocator  *self,
                GError          **error)
 {
-  PoolHeap *heap = _nm_pool_thread_heaps.slots[self->tls_slot];
-  PoolPage *page;
+  gpointer blk = pool_ts_try_alloc (self);
 
-  if G_LIKELY (heap != NULL && heap->key == self->key &&
-               (page = heap->queue) != NULL && page->free != NULL)
-    {
-      guint8 *blk = page->free;
-      gsize i = page->free_index;
-
-      if G_LIKELY (pool_state_get (self, i) == POOL_BLOCK_CACHED)
-        {
-          guint8 *next = _nm_pool_link_read (&self->fast, blk);
-          gsize next_index = _nm_pool_block_index (&self->fast, next);
-
-          if G_LIKELY ((next_index >> self->page_shift) == page->index || next == NULL)
-            {
-              pool_state_set (self, i, POOL_BLOCK_ALLOCATED);
-              page->free = next;
-              page->free_index = next_index;
-              page->n_free--;
-              pool_counter_bump (&heap->n_allocs);
-              return blk;
-            }
-        }
-    }
+  if G_LIKELY (blk != NULL)
+    return blk;
 
   return _nm_pool_ts_alloc_slow (self, error);
 }
 
-/* Thread-safe free (no tools, no poison) into a page this thread owns: no lock, no atomic
- * read-modify-write. Everything else (another thread's page, a page that
- * changes lists, a bad pointer, the tools) goes out of line. */
+/* Thread-safe free (no tools, no poison) of @mem, block @i (or a number
+ * >= n_blocks for a pointer that is no block start), into a page this
+ * thread owns: no lock, no atomic read-modify-write. Everything else
+ * (another thread's page, a page that changes lists, a bad pointer) goes
+ * out of line. */
 static inline void
-pool_ts_free (NmPoolAllocator *self,
-              gpointer         mem)
+pool_ts_free_at (NmPoolAllocator *self,
+                 gpointer         mem,
+                 gsize            i)
 {
-  gsize i = pool_block_index (self, mem);
-
   if G_LIKELY (i < pool_n_blocks (self))
     {
       PoolPage *page = pool_page_of (self, i);
@@ -493,6 +509,13 @@ pool_ts_free (NmPoolAllocator *self,
     }
 
   _nm_pool_ts_free_slow (self, mem, i);
+}
+
+static inline void
+pool_ts_free (NmPoolAllocator *self,
+              gpointer         mem)
+{
+  pool_ts_free_at (self, mem, pool_block_index (self, mem));
 }
 
 /* nm-pool-blocks.c */

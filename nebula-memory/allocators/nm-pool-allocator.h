@@ -106,6 +106,23 @@ struct _NmPoolAllocatorFast
 #define _NM_POOL_BLOCK_FREE      1
 #define _NM_POOL_BLOCK_ALLOCATED 3
 
+/* slow_flags of a thread-safe pool without checks or tools: the inline
+ * paths send its calls straight to the thread-safe fast halves below, which
+ * skip the type check (the caller's type is the pool's) and are leaves
+ * without a stack frame. _nm_pool_allocator_ts_alloc() returns NULL where
+ * the exported entry point has to decide (and set an error);
+ * _nm_pool_allocator_ts_free() takes the block index the inline path
+ * computed (_nm_pool_block_index() of @mem) and sends what it does not
+ * handle to the out-of-line half itself. */
+#define _NM_POOL_SLOW_THREAD_SAFE 1
+
+NM_AVAILABLE_IN_1_0
+gpointer _nm_pool_allocator_ts_alloc (NmPoolAllocator  *self);
+NM_AVAILABLE_IN_1_0
+void     _nm_pool_allocator_ts_free  (NmPoolAllocator  *self,
+                                      gpointer          mem,
+                                      gsize             index);
+
 /* The index of the block starting at @mem, or a number >= n_blocks when
  * @mem is outside the pool or not at a block start (see the pool's
  * invariants). */
@@ -194,11 +211,10 @@ _nm_pool_fast_pop (_NmPoolAllocatorFast *fast)
  * (less what resets released); peak_mark is the most of that difference
  * seen, sampled before each free, in the same units. */
 static inline gboolean
-_nm_pool_fast_push (_NmPoolAllocatorFast *fast,
-                    gpointer              mem)
+_nm_pool_fast_push_at (_NmPoolAllocatorFast *fast,
+                       gpointer              mem,
+                       gsize                 i)
 {
-  gsize i = _nm_pool_block_index (fast, mem);
-
   if (G_LIKELY (i < fast->limit && fast->state[i] == _NM_POOL_BLOCK_ALLOCATED))
     {
       guint64 live = fast->n_allocs - fast->n_frees;
@@ -216,15 +232,26 @@ _nm_pool_fast_push (_NmPoolAllocatorFast *fast,
   return FALSE;
 }
 
+static inline gboolean
+_nm_pool_fast_push (_NmPoolAllocatorFast *fast,
+                    gpointer              mem)
+{
+  return _nm_pool_fast_push_at (fast, mem, _nm_pool_block_index (fast, mem));
+}
+
 static inline gpointer
 _nm_pool_allocator_alloc_inline (NmPoolAllocator  *self,
                                  GError          **error)
 {
   if (G_LIKELY (self != NULL))
     {
-      gpointer blk = _nm_pool_fast_pop ((_NmPoolAllocatorFast *) ((GObject *) self + 1));
+      _NmPoolAllocatorFast *fast = (_NmPoolAllocatorFast *) ((GObject *) self + 1);
+      gpointer blk = _nm_pool_fast_pop (fast);
 
       if (G_LIKELY (blk != NULL))
+        return blk;
+      if (G_LIKELY (fast->slow_flags == _NM_POOL_SLOW_THREAD_SAFE) &&
+          G_LIKELY ((blk = _nm_pool_allocator_ts_alloc (self)) != NULL))
         return blk;
     }
 
@@ -235,9 +262,19 @@ static inline void
 _nm_pool_allocator_free_inline (NmPoolAllocator *self,
                                 gpointer         mem)
 {
-  if (G_LIKELY (self != NULL) &&
-      _nm_pool_fast_push ((_NmPoolAllocatorFast *) ((GObject *) self + 1), mem))
-    return;
+  if (G_LIKELY (self != NULL))
+    {
+      _NmPoolAllocatorFast *fast = (_NmPoolAllocatorFast *) ((GObject *) self + 1);
+      gsize i = _nm_pool_block_index (fast, mem);
+
+      if (G_LIKELY (_nm_pool_fast_push_at (fast, mem, i)))
+        return;
+      if (G_LIKELY (fast->slow_flags == _NM_POOL_SLOW_THREAD_SAFE))
+        {
+          _nm_pool_allocator_ts_free (self, mem, i);
+          return;
+        }
+    }
 
   (nm_pool_allocator_free) (self, mem);
 }
