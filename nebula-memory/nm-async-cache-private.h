@@ -61,7 +61,6 @@ G_STATIC_ASSERT (sizeof (NmCacheRecord) == 16);
 typedef struct
 {
   NmCacheSlot   *slots;
-  gpointer       slots_mem;    /* what to free; slots is it, aligned */
   guint32        n_slots;      /* any size: homes by multiply-shift */
   guint32        n_used;
 
