@@ -99,7 +99,15 @@ typedef struct
 
 extern BenchCandidate bench_candidates[BENCH_N_CANDIDATES];
 
-/* Loads the dlopen()ed peers and fills in availability; once, at start. */
+/* Loads the dlopen()ed peers and fills in availability; once, at start.
+ * Their background work is made deterministic first (see bench-peers.c). */
 void bench_candidates_init (void);
+
+/* What was set in the peers to make their behaviour the same in every
+ * round: key / value pairs, NULL-terminated, static; filled in by
+ * bench_candidates_init() and bench_machine_settle_glibc(). */
+const char *const *bench_peer_settings (void);
+void               bench_peer_settings_add (const char *key,
+                                            char       *value);
 
 G_END_DECLS

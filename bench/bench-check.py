@@ -10,8 +10,10 @@
 # that every row did some work and read back what it wrote; that the
 # families with tables of their own (the cache: hit latency, hit ratios
 # against LRU, SIEVE, S3-FIFO and Belady's optimum, memory per entry; budget
-# charging by depth) have their rows, found what they looked up and that no
-# policy beat Belady's optimum; and that a quick run claims no timings.
+# charging by depth; the tools' annotations compiled in and out, each
+# allocator in processes of its own) have their rows, found what they
+# looked up and that no policy beat Belady's optimum; and that a quick run
+# claims no timings.
 
 import json
 import subprocess
@@ -104,6 +106,9 @@ def main():
         "cache-async-hit": ["NmAsyncCache lookup", "NmAsyncCache get_or_compute_async"],
         "cache-memory": None,
     }
+    for allocator in ("pool", "bump", "stack"):
+        expected["view-annotations-" + allocator] = [
+            "annotations compiled out", "annotations compiled in, inactive"]
     for trace in ("zipf", "zipf-scans"):
         for cap in (1, 10):
             expected["cache-hit-ratio-%s-%d" % (trace, cap)] = [

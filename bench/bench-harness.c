@@ -24,12 +24,13 @@
 #include "bench.h"
 
 BenchOptions bench_options = {
-  .runs = 3,
-  .round_seconds = 0.02,
+  .runs = 7,
+  .round_seconds = 0.01,
   .quick = FALSE,
   .pin_cpu = -1,
   .n_live = 1 << 20,
   .processes = 3,
+  .retries = 2,
 };
 
 /* The CPU time of the calling thread: on a machine shared with other
@@ -86,6 +87,10 @@ bench_summary (const double *samples,
   *median = n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
 }
 
+/* A row's figure: min, median and max over every round of every process,
+ * pooled. (A median of the processes' medians was tried: with the
+ * machine's state changing over minutes it only made three samples out
+ * of nine; the processes' medians are in the JSON.) */
 void
 bench_row_summary (const BenchRow *row,
                    const double   *samples,
@@ -93,18 +98,7 @@ bench_row_summary (const BenchRow *row,
                    double         *median,
                    double         *max)
 {
-  guint per;
-  g_autofree double *medians = NULL;
-  double ignore;
-
   bench_summary (samples, row->n_rounds, min, median, max);
-  if (row->n_procs <= 1)
-    return;
-  per = row->n_rounds / row->n_procs;
-  medians = g_new (double, row->n_procs);
-  for (guint p = 0; p < row->n_procs; p++)
-    bench_summary (samples + p * per, per, &ignore, &medians[p], &ignore);
-  bench_summary (medians, row->n_procs, &ignore, median, &ignore);
 }
 
 /* Progress on stderr: one line rewritten in place on a terminal, a line
@@ -166,6 +160,41 @@ why_not (const BenchScenario *s,
   return NULL;
 }
 
+/* Preemption. Time is CPU time, so waiting for a CPU is not counted, but
+ * a round that was kept off the CPU for long also comes back to cold
+ * caches, maybe on the other CPU: it is slower for reasons that are not
+ * the allocator's. On a shared machine every round waits some; what marks
+ * a disturbed one is its stretch (wall time over CPU time, per CPU the
+ * case can use) far above what this process's rounds usually see. The
+ * usual is the median stretch of the last STRETCH_WINDOW cases. */
+#define STRETCH_WINDOW 63
+#define STRETCH_FLOOR  1.5   /* never disturbed below this */
+
+static double stretch_window[STRETCH_WINDOW];
+static guint  stretch_count;
+
+static double
+stretch_usual (void)
+{
+  double min, median, max;
+  guint n = MIN (stretch_count, STRETCH_WINDOW);
+
+  if (n < 8)
+    return 0;  /* not known yet: nothing is judged disturbed */
+  bench_summary (stretch_window, n, &min, &median, &max);
+  return median;
+}
+
+static void
+stretch_record (double stretch)
+{
+  stretch_window[stretch_count++ % STRETCH_WINDOW] = stretch;
+}
+
+/* Runs one case: a candidate's round, or its warm-up (@round < 0). A round
+ * whose stretch is more than BENCH_STRETCH_LIMIT times the usual is run again,
+ * up to bench_options.retries times; the least stretched attempt is kept
+ * (counted in row->disturbed if even that one was disturbed). */
 static void
 run_case (const BenchScenario *s,
           const BenchParams   *params,
@@ -173,15 +202,52 @@ run_case (const BenchScenario *s,
           guint64              n,
           int                  round)
 {
-  BenchCheck check = { 0 };
-  double t = s->pattern->run[row->candidate] (params, n, &check);
+  guint cpus = MIN (MAX (params->n_threads, 1), g_get_num_processors ());
+  double best_stretch = G_MAXDOUBLE, best_t = 0, usual = stretch_usual ();
+  guint64 best_ops = 0;
 
-  row->errors += check.errors;
-  row->ops = check.ops;
-  row->rss_bytes = check.rss_bytes;
-  row->payload = check.payload;
+  if (s->pattern->memory)
+    {
+      BenchCheck check = { 0 };
+
+      s->pattern->run[row->candidate] (params, n, &check);
+      row->errors += check.errors;
+      row->ops = check.ops;
+      row->rss_bytes = check.rss_bytes;
+      row->payload = check.payload;
+      return;
+    }
+  if (s->pattern != &bench_pattern_threads)
+    cpus = 1;
+  for (guint attempt = 0; attempt <= bench_options.retries; attempt++)
+    {
+      BenchCheck check = { 0 };
+      double w0 = bench_wall_ns (), c0 = bench_process_cpu_ns ();
+      double t = s->pattern->run[row->candidate] (params, n, &check);
+      double wall = bench_wall_ns () - w0, cpu = bench_process_cpu_ns () - c0;
+      double stretch = wall / MAX (cpu / cpus, 1.0);
+      gboolean disturbed = usual > 0 && stretch > MAX (BENCH_STRETCH_LIMIT * usual, STRETCH_FLOOR);
+
+      row->errors += check.errors;
+      row->ops = check.ops;
+      row->rss_bytes = check.rss_bytes;
+      row->payload = check.payload;
+      stretch_record (stretch);
+      if (stretch < best_stretch)
+        {
+          best_stretch = stretch;
+          best_t = t;
+          best_ops = check.ops;
+        }
+      if (round < 0 || !disturbed)
+        break;
+      if (attempt < bench_options.retries)
+        row->retried++;
+      else
+        row->disturbed++;
+    }
   if (round >= 0)
-    row->ns[round] = check.ops ? t / (double) check.ops : 0;
+    row->ns[round] = best_ops ? best_t / (double) best_ops : 0;
 }
 
 static guint64
@@ -203,6 +269,37 @@ calibrate (const BenchScenario *s,
       grow = CLAMP (target / MAX (t, 1000.0), 1.5, 1000.0);
       n = (guint64) ((double) n * grow) + 1;
     }
+}
+
+guint64
+bench_calibrate (const BenchScenario *s,
+                 BenchCandidateId     candidate)
+{
+  BenchParams params;
+  BenchRow row = { .candidate = candidate };
+
+  bench_params_init (&params, s->mix, s->n_threads);
+  return calibrate (s, &params, &row);
+}
+
+void
+bench_run_rounds (const BenchScenario *s,
+                  BenchCandidateId     candidate,
+                  guint64              n,
+                  guint                rounds,
+                  double              *ns,
+                  guint64             *ops,
+                  guint64             *errors)
+{
+  BenchParams params;
+  BenchRow row = { .candidate = candidate, .n_rounds = rounds, .ns = ns };
+
+  bench_params_init (&params, s->mix, s->n_threads);
+  run_case (s, &params, &row, n, -1);
+  for (guint r = 0; r < rounds; r++)
+    run_case (s, &params, &row, n, (int) r);
+  *ops = row.ops;
+  *errors = row.errors;
 }
 
 BenchResult *

@@ -4,15 +4,23 @@
  *
  * {
  *   "program": "nm-bench", "quick": false, "machine": { ... },
- *   "method": { "rounds": 9, "round_seconds": 0.02, "description": "..." },
+ *   "method": { "processes": 3, "rounds_per_process": 7, "round_seconds": 0.01,
+ *               "retries": 2, "stretch_limit": 2, "median": "pooled",
+ *               "page_faults": "out", "settings": { "glibc": "...", ... },
+ *               "description": "..." },
  *   "candidates": [ { "id", "label", "nebula", "available", "missing", "how" } ],
  *   "scenarios": [ { "id", "title", "description", "pattern", "sizes", "threads",
  *                    "kind": "time" | "memory", "baseline", "iterations",
  *                    "rows": [ { "candidate", "errors", "ops",
+ *                                "rounds_retried", "rounds_disturbed",
  *                                "ns_per_op": { "min", "median", "max", "rounds": [] },
  *                                "ratio":     { "min", "median", "max", "rounds": [] } } ],
  *                    "skipped": [ { "candidate", "reason" } ] } ]
  * }
+ *
+ * "extras" holds the families with tables of their own: the cache, budget
+ * charging and the annotation views (view-annotations-*), each row with
+ * ns_per_op and ratio like a scenario's, or a "value".
  *
  * Memory rows have "resident_bytes", "payload_bytes", "blocks",
  * "overhead_bytes_per_block" and "ratio" (resident against the baseline's)
@@ -117,6 +125,9 @@ add_row (GString           *out,
   add_string (out, bench_candidates[row->candidate].id);
   g_string_append_printf (out, ", \"errors\": %" G_GUINT64_FORMAT ", \"ops\": %" G_GUINT64_FORMAT,
                           row->errors, row->ops);
+  if (!result->scenario->pattern->memory && !bench_options.quick)
+    g_string_append_printf (out, ", \"rounds_retried\": %u, \"rounds_disturbed\": %u",
+                            row->retried, row->disturbed);
 
   if (result->scenario->pattern->memory)
     {
@@ -198,10 +209,25 @@ bench_json_write (GPtrArray *results,
     }
   g_string_append_printf (out, "},\n  \"method\": {\"processes\": %u, \"rounds_per_process\": %u, "
                           "\"round_seconds\": %g, "
-                          "\"warmup_rounds\": %u, \"live_blocks\": %u, \"description\": ",
+                          "\"warmup_rounds\": %u, \"live_blocks\": %u, \"retries\": %u, "
+                          "\"stretch_limit\": %g, \"median\": \"pooled\", \"page_faults\": \"out\", "
+                          "\"settings\": {",
                           bench_options.quick ? 1 : bench_options.processes,
                           bench_options.quick ? 1 : bench_options.runs, bench_options.round_seconds,
-                          bench_options.quick ? 0 : 1, bench_options.n_live);
+                          bench_options.quick ? 0 : 1, bench_options.n_live,
+                          bench_options.retries, BENCH_STRETCH_LIMIT);
+  {
+    const char *const *settings = bench_peer_settings ();
+
+    for (guint i = 0; settings[i] != NULL; i += 2)
+      {
+        g_string_append (out, i ? ", " : "");
+        add_string (out, settings[i]);
+        g_string_append (out, ": ");
+        add_string (out, settings[i + 1]);
+      }
+  }
+  g_string_append (out, "}, \"description\": ");
   add_string (out, bench_options.quick ?
                    "quick: one brief round per candidate, results checked, no timings" :
                    "the timed scenarios run in worker processes started one after another "
@@ -209,9 +235,14 @@ bench_json_write (GPtrArray *results,
                    "interleaved rounds, order rotating each round; "
                    "round r of every scenario before round r + 1 of any; "
                    "time = CPU time of the thread (CLOCK_THREAD_CPUTIME_ID), added up over the threads of threaded scenarios; "
+                   "a round whose wall time over CPU time (per CPU it can use) exceeds stretch_limit times the median "
+                   "of its process's last 63 rounds is run again, up to retries times, the least stretched attempt kept "
+                   "(rounds_retried, rounds_disturbed per row); "
+                   "page faults out of the timed parts: memory touched in the warm-up and in each round's untimed set-up, "
+                   "no allocator returns memory to the kernel between rounds (settings); "
                    "ns_per_op per round; ratio = baseline ns / row ns within each round "
-                   "(above 1: faster than the baseline); min and max over every round of every process, "
-                   "median = median over the processes of each process's median (process_medians); "
+                   "(above 1: faster than the baseline); min, median and max over every round of every process, pooled "
+                   "(process_medians: each process's own median); "
                    "memory scenarios: one child process per candidate; "
                    "extras (the cache, budget charging): in the main process, interleaved rounds");
   g_string_append (out, "},\n  \"candidates\": [");

@@ -5,10 +5,12 @@
 
 #include <errno.h>
 #include <gnu/libc-version.h>
+#include <malloc.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -41,6 +43,37 @@ bench_machine_reexec_for_tls (char **argv)
   execv ("/proc/self/exe", argv);
   /* Not fatal: jemalloc's rows will say why they are missing. */
   g_unsetenv ("NM_BENCH_REEXECUTED");
+}
+
+/* glibc returns the top of its heap to the kernel when more than
+ * M_TRIM_THRESHOLD is free there, and serves blocks above M_MMAP_THRESHOLD
+ * with a fresh mmap(); both thresholds move on their own as blocks are
+ * freed. Which round then pays for giving memory back and faulting it in
+ * again depends on what ran before it. Fixed thresholds (mallopt, which
+ * also stops their adjustment) keep glibc's memory, and that of the peers
+ * built on it (GSlice, obstack, APR, talloc), mapped and warm between
+ * rounds, as bench-peers.c does for jemalloc and mimalloc. */
+#define BENCH_TRIM_THRESHOLD (1 << 30)
+#define BENCH_MMAP_THRESHOLD (32 << 20)
+
+void
+bench_machine_settle_glibc (void)
+{
+  gboolean ok = mallopt (M_TRIM_THRESHOLD, BENCH_TRIM_THRESHOLD) == 1 &&
+                mallopt (M_MMAP_THRESHOLD, BENCH_MMAP_THRESHOLD) == 1;
+
+  bench_peer_settings_add ("glibc", ok ?
+                           g_strdup ("mallopt M_TRIM_THRESHOLD 1 GiB, M_MMAP_THRESHOLD 32 MiB (fixed: no trimming, no dynamic threshold)") :
+                           g_strdup ("mallopt refused: glibc's defaults (trimming at 128 KiB, dynamic mmap threshold)"));
+}
+
+double
+bench_process_cpu_ns (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double) ts.tv_sec * 1e9 + (double) ts.tv_nsec;
 }
 
 gboolean

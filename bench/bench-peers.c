@@ -8,14 +8,64 @@
  * TLS, which dlopen() can only place in the static TLS surplus that
  * GLIBC_TUNABLES=glibc.rtld.optional_static_tls reserves; main() re-executes
  * the program with it set (bench-machine.c) before anything is loaded.
+ *
+ * Both peers do work of their own on a clock: jemalloc purges dirty pages
+ * after dirty_decay_ms / muzzy_decay_ms (from inside whichever call comes
+ * due, or from a background thread if enabled), mimalloc decommits freed
+ * pages after decommit_delay (purge_delay since 2.1). Which round such a
+ * purge lands in, and whether the next round faults the pages in again,
+ * depends on the time, not on the allocator's work: their documented
+ * options switch it off before they are loaded (MALLOC_CONF, read by
+ * jemalloc at initialization; MIMALLOC_* variables, read by mimalloc when
+ * an option is first used), so their memory, like glibc's (see
+ * bench_machine_settle_glibc()), stays mapped and warm between rounds. A
+ * user's own MALLOC_CONF or MIMALLOC_* setting is kept and reported.
  */
 
 #include <dlfcn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "bench-pattern.h"
 
 BenchMimalloc bench_mi;
 BenchJemalloc bench_je;
+
+/* Options that keep the peers' memory mapped between rounds, see above. */
+#define BENCH_JEMALLOC_CONF "background_thread:false,dirty_decay_ms:-1,muzzy_decay_ms:-1"
+static const char *const bench_mimalloc_env[][2] = {
+  { "MIMALLOC_ALLOW_DECOMMIT", "0" },  /* 2.0: never decommit freed pages */
+  { "MIMALLOC_PURGE_DELAY", "-1" },    /* 2.1 and later: never purge */
+  { "MIMALLOC_PAGE_RESET", "0" },
+};
+
+static const char *peer_settings[24];
+static guint n_peer_settings;
+
+static void
+add_setting (const char *key,
+             char       *value)
+{
+  if (n_peer_settings + 2 < G_N_ELEMENTS (peer_settings))
+    {
+      peer_settings[n_peer_settings++] = key;
+      peer_settings[n_peer_settings++] = value;
+    }
+}
+
+const char *const *
+bench_peer_settings (void)
+{
+  return peer_settings;
+}
+
+void
+bench_peer_settings_add (const char *key,
+                         char       *value)
+{
+  add_setting (key, value);
+}
 
 #define GENERAL (BENCH_CAN_FREE | BENCH_CAN_LIFO | BENCH_CAN_THREADS)
 
@@ -109,13 +159,33 @@ static void
 load_mimalloc (void)
 {
   const char *missing = NULL;
-  void *h = open_library ("libmimalloc.so.2", &missing);
-  gboolean ok = h != NULL &&
-                RESOLVE (h, bench_mi.malloc, "mi_malloc", &missing) &&
-                RESOLVE (h, bench_mi.free, "mi_free", &missing) &&
-                RESOLVE (h, bench_mi.heap_new, "mi_heap_new", &missing) &&
-                RESOLVE (h, bench_mi.heap_destroy, "mi_heap_destroy", &missing) &&
-                RESOLVE (h, bench_mi.heap_malloc, "mi_heap_malloc", &missing);
+  g_autoptr(GString) set = g_string_new (NULL);
+  void *h;
+  int (*version) (void);
+  gboolean ok;
+
+  for (guint i = 0; i < G_N_ELEMENTS (bench_mimalloc_env); i++)
+    {
+      const char *user = g_getenv (bench_mimalloc_env[i][0]);
+
+      if (user == NULL)
+        g_setenv (bench_mimalloc_env[i][0], bench_mimalloc_env[i][1], TRUE);
+      g_string_append_printf (set, "%s%s=%s%s", set->len ? " " : "", bench_mimalloc_env[i][0],
+                              user ? user : bench_mimalloc_env[i][1], user ? " (the user's)" : "");
+    }
+  h = open_library ("libmimalloc.so.2", &missing);
+  ok = h != NULL &&
+       RESOLVE (h, bench_mi.malloc, "mi_malloc", &missing) &&
+       RESOLVE (h, bench_mi.free, "mi_free", &missing) &&
+       RESOLVE (h, bench_mi.heap_new, "mi_heap_new", &missing) &&
+       RESOLVE (h, bench_mi.heap_destroy, "mi_heap_destroy", &missing) &&
+       RESOLVE (h, bench_mi.heap_malloc, "mi_heap_malloc", &missing);
+
+  if (ok && (version = dlsym (h, "mi_version")) != NULL)
+    g_string_append_printf (set, " (mimalloc %d.%d.%d)", version () / 100, version () / 10 % 10,
+                            version () % 10);
+  if (ok)
+    add_setting ("mimalloc", g_string_free (g_steal_pointer (&set), FALSE));
 
   for (guint i = BENCH_CAND_mimalloc; i <= BENCH_CAND_mimalloc_heap; i++)
     {
@@ -124,12 +194,40 @@ load_mimalloc (void)
     }
 }
 
+/* Reads back what jemalloc runs with, so the header says what is in force,
+ * not what was asked. */
+static char *
+jemalloc_settings (void *h)
+{
+  int (*mallctl) (const char *, void *, size_t *, void *, size_t) = dlsym (h, "mallctl");
+  bool bg = false;  /* jemalloc's type: a size other than 1 is EINVAL */
+  gssize dirty = 0, muzzy = 0;
+  const char *version = NULL;
+  size_t bsz = sizeof bg, ssz = sizeof dirty, vsz = sizeof version;
+
+  if (mallctl == NULL ||
+      mallctl ("opt.background_thread", &bg, &bsz, NULL, 0) != 0 ||
+      mallctl ("opt.dirty_decay_ms", &dirty, &ssz, NULL, 0) != 0 ||
+      mallctl ("opt.muzzy_decay_ms", &muzzy, &ssz, NULL, 0) != 0)
+    return g_strdup ("MALLOC_CONF=" BENCH_JEMALLOC_CONF " (not read back: no mallctl)");
+  if (mallctl ("version", &version, &vsz, NULL, 0) != 0)
+    version = "?";
+  return g_strdup_printf ("MALLOC_CONF=%s; in force: background_thread %s, dirty_decay_ms %"
+                          G_GSSIZE_FORMAT ", muzzy_decay_ms %" G_GSSIZE_FORMAT " (jemalloc %.5s)",
+                          g_getenv ("MALLOC_CONF"), bg ? "true" : "false", dirty, muzzy, version);
+}
+
 static void
 load_jemalloc (void)
 {
   const char *missing = NULL;
-  void *h = open_library ("libjemalloc.so.2", &missing);
-  gboolean ok = h != NULL &&
+  void *h;
+  gboolean ok;
+
+  if (g_getenv ("MALLOC_CONF") == NULL)
+    g_setenv ("MALLOC_CONF", BENCH_JEMALLOC_CONF, TRUE);
+  h = open_library ("libjemalloc.so.2", &missing);
+  ok = h != NULL &&
                 RESOLVE (h, bench_je.malloc, "malloc", &missing) &&
                 RESOLVE (h, bench_je.free, "free", &missing) &&
                 RESOLVE (h, bench_je.mallocx, "mallocx", &missing) &&
@@ -142,6 +240,8 @@ load_jemalloc (void)
       ok = FALSE;
       missing = "dlsym returned glibc's malloc";
     }
+  if (ok)
+    add_setting ("jemalloc", jemalloc_settings (h));
 
   for (guint i = BENCH_CAND_jemalloc; i <= BENCH_CAND_jemalloc_sized; i++)
     {

@@ -4,8 +4,27 @@
  */
 
 #include <stdio.h>
+#include <string.h>
 
 #include "bench.h"
+
+/* What was set in the peers and in glibc so that no round pays for memory
+ * given back to the kernel or faulted in again (see bench-peers.c and
+ * bench_machine_settle_glibc()). */
+static void
+bench_table_settings (void)
+{
+  const char *const *settings = bench_peer_settings ();
+
+  g_print ("\nPage faults are kept out of the timed parts: every candidate's memory is touched "
+           "in its warm-up round and in each round's untimed set-up, and no allocator gives memory "
+           "back to the kernel between rounds:\n\n");
+  for (guint i = 0; settings[i] != NULL; i += 2)
+    g_print ("- %s: %s\n", settings[i], settings[i + 1]);
+  g_print ("\nAn allocator that maps fresh memory for each context it opens (a bump allocator's "
+           "first chunk, a talloc_pool) pays that first touch inside the round, spread over the "
+           "round's work.\n");
+}
 
 void
 bench_table_header (void)
@@ -28,13 +47,16 @@ bench_table_header (void)
   g_print ("Method: the timed scenarios run in %u worker processes, one after another, each "
            "with a fresh heap; in each, the candidates of a table run in interleaved rounds (A B C A B C ..., the "
            "order rotating each round) after a warm-up round; %u rounds of about %.0f ms each "
-           "per candidate, round r of every scenario before round r + 1 of any. Time is the thread's CPU time (CLOCK_THREAD_CPUTIME_ID: waiting for a CPU on a "
+           "per candidate and process, round r of every scenario before round r + 1 of any. Time is the thread's CPU time (CLOCK_THREAD_CPUTIME_ID: waiting for a CPU on a "
            "shared machine is not counted; the threaded scenarios add up their threads'). "
-           "ns/op: median [min-max] over the rounds. \"vs\": the baseline's time "
-           "divided by the row's, computed within each round, median [min-max] over the rounds: "
-           "above 1.00 is faster than the baseline. With several processes a median is the "
-           "median of the processes' medians; min and max span every round.\n",
-           bench_options.processes, bench_options.runs, bench_options.round_seconds * 1000);
+           "A round whose wall time exceeds its CPU time by more than %.0f times this process's usual "
+           "stretch is run again (up to %u times; the least disturbed attempt is kept; counts in the summary). "
+           "ns/op: median [min-max] over every round of every process. \"vs\": the baseline's time "
+           "divided by the row's, computed within each round, median [min-max] over every round: "
+           "above 1.00 is faster than the baseline.\n",
+           bench_options.processes, bench_options.runs, bench_options.round_seconds * 1000,
+           BENCH_STRETCH_LIMIT, bench_options.retries);
+  bench_table_settings ();
 }
 
 void
@@ -242,7 +264,8 @@ summary_table (GPtrArray  *results,
 }
 
 void
-bench_table_summary (GPtrArray *results)
+bench_table_summary (GPtrArray *results,
+                     GPtrArray *extras)
 {
   gboolean views = FALSE;
 
@@ -263,13 +286,59 @@ bench_table_summary (GPtrArray *results)
         continue;
       if (!views)
         g_print ("\n### Overheads (the first row's time / the second's; below 1: the second is slower)\n\n"
-                 "| view | against | ratio |\n|:--|:--|--:|\n");
+                 "| view | against | ratio | min-max |\n|:--|:--|--:|--:|\n");
       views = TRUE;
       row = &g_array_index (result->rows, BenchRow, 1);
       bench_row_summary (row, row->ratio, &min, &median, &max);
-      g_print ("| %s | %s | %.2f |\n", bench_candidates[row->candidate].label,
-               bench_candidates[result->baseline].label, median);
+      g_print ("| %s | %s | %.2f | %.2f-%.2f |\n", bench_candidates[row->candidate].label,
+               bench_candidates[result->baseline].label, median, min, max);
     }
+  /* The views measured across processes (the tools' annotations), from
+   * their tables of their own. */
+  for (guint i = 0; extras != NULL && i < extras->len; i++)
+    {
+      const BenchExtra *e = g_ptr_array_index (extras, i);
+      const BenchExtraRow *first, *row;
+      double min, median, max;
+      const char *label;
+
+      if (!g_str_has_prefix (e->id, "view-") || e->rows->len < 2)
+        continue;
+      first = &g_array_index (e->rows, BenchExtraRow, 0);
+      row = &g_array_index (e->rows, BenchExtraRow, 1);
+      if (row->n_rounds == 0)
+        continue;
+      if (!views)
+        g_print ("\n### Overheads (the first row's time / the second's; below 1: the second is slower)\n\n"
+                 "| view | against | ratio | min-max |\n|:--|:--|--:|--:|\n");
+      views = TRUE;
+      label = strstr (e->title, ": ") ? strstr (e->title, ": ") + 2 : e->title;
+      bench_summary (row->ratio, row->n_rounds, &min, &median, &max);
+      g_print ("| %s | %s | %.2f | %.2f-%.2f |\n", label, first->candidate, median, min, max);
+    }
+
+  {
+    guint64 rounds = 0, retried = 0, disturbed = 0;
+
+    for (guint i = 0; i < results->len; i++)
+      {
+        const BenchResult *result = g_ptr_array_index (results, i);
+
+        if (result->scenario->pattern->memory)
+          continue;
+        for (guint j = 0; j < result->rows->len; j++)
+          {
+            const BenchRow *row = &g_array_index (result->rows, BenchRow, j);
+
+            rounds += row->n_rounds;
+            retried += row->retried;
+            disturbed += row->disturbed;
+          }
+      }
+    g_print ("\nRounds: %" G_GUINT64_FORMAT " timed, %" G_GUINT64_FORMAT " attempts run again "
+             "because preemption had stretched them, %" G_GUINT64_FORMAT " kept although every "
+             "attempt was stretched (per row in the JSON).\n", rounds, retried, disturbed);
+  }
 
   g_print ("\nnm_pool: one pool of 64 B blocks at 64 B; six pools of 16-512 B (size classes) at "
            "mixed sizes; the thread-safe pool in the threaded scenarios. \"-\": the allocator "

@@ -7,7 +7,11 @@
  * gives every candidate a time per operation, and its ratio against the
  * scenario's baseline is computed within that round, so that drift of the
  * machine between rounds cancels. A row reports the median, min and max
- * over the rounds of both.
+ * over the rounds of both. A round that preemption stretched far beyond
+ * its process's usual is run again (bench-harness.c), and no allocator
+ * gives memory back to the kernel between rounds (bench-peers.c,
+ * bench_machine_settle_glibc()), so page faults stay out of the timed
+ * parts.
  *
  * A candidate is one way of allocating (glibc malloc, a talloc pool, a
  * NmPoolAllocator called directly, ...): a BenchOps table of small inline
@@ -87,6 +91,10 @@ extern const BenchPattern bench_pattern_memory;
 
 #define BENCH_MAX_LIST 8
 
+/* A round is disturbed when its wall time over its CPU time is more than
+ * this many times the usual of its process (bench-harness.c). */
+#define BENCH_STRETCH_LIMIT 2.0
+
 /* One entry of the scenario table. */
 typedef struct
 {
@@ -122,6 +130,11 @@ typedef struct
   /* Rounds run in this many worker processes, n_rounds / n_procs each,
    * stored one process after the other; 0 or 1: this process. */
   guint             n_procs;
+  /* Rounds run again because the process was kept off the CPU for much
+   * longer than usual while they ran (see bench_scenario_round), and
+   * rounds kept although every attempt was disturbed so. */
+  guint             retried;
+  guint             disturbed;
 } BenchRow;
 
 typedef struct
@@ -148,6 +161,7 @@ typedef struct
   guint    n_live;
   const char *command;    /* how this run was started, for the output */
   guint    processes;     /* worker processes the timed rounds run in */
+  guint    retries;       /* attempts of a disturbed round beyond the first */
 } BenchOptions;
 
 extern BenchOptions bench_options;
@@ -169,12 +183,25 @@ void         bench_scenario_round   (BenchResult         *result,
                                      guint                index,
                                      guint                n_scenarios);
 void         bench_result_free      (BenchResult         *result);
+/* Iterations for a round of about round_seconds of @candidate in @s. */
+guint64      bench_calibrate        (const BenchScenario *s,
+                                     BenchCandidateId     candidate);
+/* A warm-up and @rounds timed rounds of one candidate, back to back: for
+ * comparisons across processes (the annotation rows), where the
+ * interleaving is between processes. */
+void         bench_run_rounds       (const BenchScenario *s,
+                                     BenchCandidateId     candidate,
+                                     guint64              n,
+                                     guint                rounds,
+                                     double              *ns,
+                                     guint64             *ops,
+                                     guint64             *errors);
 /* The rows and skips of a scenario, nothing run: the parent of worker
  * processes fills the rounds from what they report. */
 BenchResult *bench_scenario_select  (const BenchScenario *scenario,
                                      guint                runs);
-/* A row's figure over its rounds: min and max over every round; the
- * median is the median over the processes of each process's median. */
+/* A row's figure over its rounds: min, median and max over every round
+ * of every process. */
 void         bench_row_summary      (const BenchRow      *row,
                                      const double        *samples,
                                      double              *min,
@@ -239,11 +266,21 @@ void         bench_cache_run        (GPtrArray           *extras);
 /* bench-budget.c: the cost of a charge per level of a budget tree */
 void         bench_budget_run       (GPtrArray           *extras);
 
+/* bench-annotations.c: the tools' annotations compiled in and out, no
+ * tool running, in processes of their own */
+void         bench_annotations_run  (GPtrArray           *extras);
+int          bench_annotations_child_main (const char    *spec);
+
 /* bench-memory.c: the measurement of one candidate, in a process of its own */
 int          bench_memory_child_main (const char         *spec);
 
 /* bench-machine.c */
 void         bench_machine_reexec_for_tls (char **argv);
+/* Fixes glibc's trim and mmap thresholds (mallopt) so that no round
+ * returns memory to the kernel or maps it anew; for the timed processes. */
+void         bench_machine_settle_glibc (void);
+/* The CPU time of the whole process, all threads */
+double       bench_process_cpu_ns   (void);
 void         bench_machine_unpin_thread (void);
 gboolean     bench_machine_pin      (int                  cpu,
                                      GError             **error);
@@ -254,7 +291,8 @@ const char *const *bench_machine_describe (void);
 void         bench_table_header     (void);
 void         bench_table_print      (const BenchResult   *result);
 void         bench_table_peers      (void);
-void         bench_table_summary    (GPtrArray           *results);
+void         bench_table_summary    (GPtrArray           *results,
+                                     GPtrArray           *extras);
 void         bench_table_extra      (const BenchExtra    *extra);
 char        *bench_json_write       (GPtrArray           *results,
                                      GPtrArray           *extras);

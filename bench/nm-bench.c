@@ -43,7 +43,7 @@ wanted_here (const BenchScenario *s,
 }
 
 /* A worker reports its rows on stdout, one line each:
- *   row SCENARIO CANDIDATE OPS ERRORS N ns_1 ... ns_N ratio_1 ... ratio_N */
+ *   row SCENARIO CANDIDATE OPS ERRORS RETRIED DISTURBED N ns_1 ... ns_N ratio_1 ... ratio_N */
 static void
 worker_report (GPtrArray *results)
 {
@@ -55,9 +55,9 @@ worker_report (GPtrArray *results)
         {
           const BenchRow *row = &g_array_index (result->rows, BenchRow, j);
 
-          printf ("row %s %s %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %u",
+          printf ("row %s %s %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %u %u %u",
                   result->scenario->id, bench_candidates[row->candidate].id,
-                  row->ops, row->errors, row->n_rounds);
+                  row->ops, row->errors, row->retried, row->disturbed, row->n_rounds);
           for (guint r = 0; r < row->n_rounds; r++)
             printf (" %.17g", row->ns[r]);
           for (guint r = 0; r < row->n_rounds; r++)
@@ -87,6 +87,7 @@ worker_run (guint       k,
   g_ptr_array_add (argv, g_strdup_printf ("--runs=%u", bench_options.runs));
   g_ptr_array_add (argv, g_strdup_printf ("--round-ms=%d", (int) (bench_options.round_seconds * 1000 + 0.5)));
   g_ptr_array_add (argv, g_strdup_printf ("--live=%u", bench_options.n_live));
+  g_ptr_array_add (argv, g_strdup_printf ("--retries=%u", bench_options.retries));
   if (bench_options.pin_cpu >= 0)
     g_ptr_array_add (argv, g_strdup_printf ("--pin=%d", bench_options.pin_cpu));
   if (only != NULL)
@@ -104,10 +105,10 @@ worker_run (guint       k,
       g_auto(GStrv) f = g_strsplit (lines[l], " ", -1);
       guint nf = g_strv_length (f), rounds;
 
-      if (nf < 6 || strcmp (f[0], "row") != 0)
+      if (nf < 8 || strcmp (f[0], "row") != 0)
         continue;
-      rounds = (guint) g_ascii_strtoull (f[5], NULL, 10);
-      if (nf != 6 + 2 * rounds)
+      rounds = (guint) g_ascii_strtoull (f[7], NULL, 10);
+      if (nf != 8 + 2 * rounds)
         continue;
       for (guint i = 0; i < results->len; i++)
         {
@@ -124,10 +125,12 @@ worker_run (guint       k,
                 continue;
               row->ops = g_ascii_strtoull (f[3], NULL, 10);
               row->errors += g_ascii_strtoull (f[4], NULL, 10);
+              row->retried += (guint) g_ascii_strtoull (f[5], NULL, 10);
+              row->disturbed += (guint) g_ascii_strtoull (f[6], NULL, 10);
               for (guint r = 0; r < rounds; r++)
                 {
-                  row->ns[k * rounds + r] = g_ascii_strtod (f[6 + r], NULL);
-                  row->ratio[k * rounds + r] = g_ascii_strtod (f[6 + rounds + r], NULL);
+                  row->ns[k * rounds + r] = g_ascii_strtod (f[8 + r], NULL);
+                  row->ratio[k * rounds + r] = g_ascii_strtod (f[8 + rounds + r], NULL);
                 }
             }
         }
@@ -143,6 +146,7 @@ main (int    argc,
   g_autofree char *svg_file = NULL;
   g_autofree char *command = NULL;
   g_autofree char *memory_child = NULL;
+  g_autofree char *annotations_child = NULL;
   g_autofree char *worker = NULL;
   g_autoptr(GPtrArray) extras = g_ptr_array_new_with_free_func ((GDestroyNotify) bench_extra_free);
   g_auto(GStrv) only_list = NULL;
@@ -151,15 +155,16 @@ main (int    argc,
   g_autoptr(GError) error = NULL;
   gboolean quick = FALSE, json = FALSE, list = FALSE;
   int runs = (int) bench_options.runs, pin = -1, round_ms = 0, live = 0;
-  int processes = (int) bench_options.processes;
+  int processes = (int) bench_options.processes, retries = (int) bench_options.retries;
   guint worker_k = 0, worker_n = 0;
   guint64 errors = 0;
   guint n_wanted = 0;
   GOptionEntry entries[] = {
     { "only", 'o', 0, G_OPTION_ARG_STRING, &only, "Run the scenarios whose id contains one of the comma-separated TEXTs (batch, live-64, threads, view, memory, ...)", "TEXT" },
-    { "runs", 'r', 0, G_OPTION_ARG_INT, &runs, "Timed rounds per scenario in each process (default 3)", "N" },
+    { "runs", 'r', 0, G_OPTION_ARG_INT, &runs, "Timed rounds per scenario in each process (default 7)", "N" },
     { "processes", 'P', 0, G_OPTION_ARG_INT, &processes, "Worker processes the timed rounds run in, one after another (default 3; 1: this process)", "N" },
-    { "round-ms", 0, 0, G_OPTION_ARG_INT, &round_ms, "Target length of one candidate's round (default 20)", "MS" },
+    { "round-ms", 0, 0, G_OPTION_ARG_INT, &round_ms, "Target length of one candidate's round (default 10)", "MS" },
+    { "retries", 0, 0, G_OPTION_ARG_INT, &retries, "Attempts of a round disturbed by preemption beyond the first (default 2; 0: keep every round)", "N" },
     { "pin", 'p', 0, G_OPTION_ARG_INT, &pin, "Pin the program to this CPU (threaded scenarios use all CPUs)", "CPU" },
     { "live", 0, 0, G_OPTION_ARG_INT, &live, "Live blocks of the large scenarios (default 1048576)", "N" },
     { "quick", 'q', 0, G_OPTION_ARG_NONE, &quick, "Every scenario briefly, results checked, no timings (for CI)", NULL },
@@ -167,6 +172,7 @@ main (int    argc,
     { "svg", 0, 0, G_OPTION_ARG_FILENAME, &svg_file, "Write a bar chart per scenario to FILE", "FILE" },
     { "list", 'l', 0, G_OPTION_ARG_NONE, &list, "List the scenarios and exit", NULL },
     { "memory-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &memory_child, "Measure one candidate's memory (internal)", "ID:MIX:N" },
+    { "annotations-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &annotations_child, "Time one candidate for the annotation rows (internal)", "SCENARIO:CANDIDATE:N:ROUNDS" },
     { "worker", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &worker, "Run the timed rounds and report them (internal)", "K/N" },
     { NULL }
   };
@@ -190,6 +196,16 @@ main (int    argc,
 
   if (memory_child != NULL)
     return bench_memory_child_main (memory_child);
+  if (annotations_child != NULL)
+    {
+      if (pin >= 0 && !bench_machine_pin (pin, &error))
+        {
+          g_printerr ("%s\n", error->message);
+          return 2;
+        }
+      bench_options.pin_cpu = pin;
+      return bench_annotations_child_main (annotations_child);
+    }
   if (worker != NULL && sscanf (worker, "%u/%u", &worker_k, &worker_n) != 2)
     {
       g_printerr ("--worker: K/N expected\n");
@@ -208,6 +224,7 @@ main (int    argc,
   bench_options.quick = quick;
   bench_options.processes = quick || worker != NULL ? 1 : (guint) MAX (1, processes);
   bench_options.pin_cpu = pin;
+  bench_options.retries = (guint) MAX (0, retries);
   if (round_ms > 0)
     bench_options.round_seconds = round_ms / 1000.0;
   if (live > 0)
@@ -223,6 +240,9 @@ main (int    argc,
       return 2;
     }
 
+  /* Every process that times anything runs glibc with fixed thresholds;
+   * the peers' settings are made when they are loaded. */
+  bench_machine_settle_glibc ();
   bench_candidates_init ();
   if (worker == NULL)
     for (guint i = 0; i < BENCH_N_CANDIDATES; i++)
@@ -289,7 +309,7 @@ main (int    argc,
       g_ptr_array_add (results, NULL);
   for (int large = 0; large <= 1; large++)
     {
-      guint slot = 0;
+      guint slot = 0, in_group = 0;
 
       for (guint i = 0; i < bench_n_scenarios; i++)
         {
@@ -299,6 +319,7 @@ main (int    argc,
             continue;
           if (bench_scenario_is_large (s) == large)
             {
+              in_group++;
               if (!isatty (STDERR_FILENO))
                 g_printerr ("preparing [%u/%u] %s\n", slot + 1, n_wanted, s->id);
               results->pdata[slot] = bench_scenario_prepare (s, slot, n_wanted);
@@ -307,7 +328,7 @@ main (int    argc,
           slot++;
         }
 
-      for (guint r = 0; r < (quick ? 1 : bench_options.runs); r++)
+      for (guint r = 0; in_group > 0 && r < (quick ? 1 : bench_options.runs); r++)
         {
           if (!isatty (STDERR_FILENO))
             g_printerr ("round %u/%u%s\n", r + 1, quick ? 1 : bench_options.runs,
@@ -336,6 +357,14 @@ report:
       if (!isatty (STDERR_FILENO))
         g_printerr ("budget charging\n");
       bench_budget_run (extras);
+    }
+  if (wanted_id ("view-annotations-pool", only_list) ||
+      wanted_id ("view-annotations-bump", only_list) ||
+      wanted_id ("view-annotations-stack", only_list))
+    {
+      if (!isatty (STDERR_FILENO))
+        g_printerr ("the annotations, compiled in and out\n");
+      bench_annotations_run (extras);
     }
   if (wanted_id ("cache", only_list))
     {
@@ -370,7 +399,7 @@ report:
     }
   else
     {
-      bench_table_summary (results);
+      bench_table_summary (results, extras);
       bench_table_peers ();
     }
 

@@ -6,6 +6,10 @@
 # Arguments go to nm-bench: ./scripts/bench.sh --only live,threads --runs 15
 # (--svg FILE for a chart, --json for every figure, --help for the rest).
 #
+# ./scripts/bench.sh --stability N [ARGS...] runs the same table N times in
+# a row (bench/bench-stability.py) and prints, per ratio, how far it moved
+# between the runs, with the load average before and after each run.
+#
 # Works as root on a fresh Debian 12 machine with no terminal; as another
 # user it uses sudo for apt-get.
 
@@ -47,6 +51,12 @@ else
   rm -rf "$builddir"
   meson setup "$builddir" "${options[@]}" >&2
 fi
-ninja -C "$builddir" bench/nm-bench >&2
+ninja -C "$builddir" bench/nm-bench bench/nm-bench-annotations-on \
+  bench/nm-bench-annotations-off >&2
 
+if [ "${1:-}" = "--stability" ]; then
+  runs="${2:?--stability needs a number of runs}"
+  shift 2
+  exec python3 bench/bench-stability.py --runs "$runs" -- "$builddir/bench/nm-bench" "$@"
+fi
 exec "$builddir/bench/nm-bench" "$@"

@@ -72,7 +72,7 @@ G_BEGIN_DECLS
 
 /* The slow-path flags that concern a stack (never thread-safe). */
 #define NM_STACK_SLOW_FLAGS  (NM_SLOW_SANITIZE | NM_SLOW_POISON | NM_SLOW_VALIDATE | \
-                              NM_SLOW_REQUEST_CAP)
+                              NM_SLOW_REQUEST_CAP | NM_SLOW_LEAK_SITES)
 
 /* The distance to the top below, in units of 8 bytes, must fit in the 37
  * bits between the pad and the check. */

@@ -157,6 +157,7 @@ nm_stack_allocator_reset (NmStackAllocator *self)
   _nm_stack_set_frame (self, self->fast.base);
   g_array_set_size (self->marks, 0);
   _nm_stack_next_epoch (self);
+  _nm_allocator_note_reset (&self->common);
 
   /* Resets never race with other calls on a stack: no atomic
    * read-modify-write. */
@@ -189,8 +190,16 @@ stack_owns (NmAllocator   *allocator,
 static gsize
 stack_trim (NmAllocator *allocator)
 {
-  /* One fixed region, live until the allocator is finalized. */
-  return 0;
+  NmStackAllocator *self = (NmStackAllocator *) allocator;
+
+  /* One fixed region, live until the allocator is finalized: a low-pressure
+   * trim keeps all of it; harder ones give back the pages above the top,
+   * which stay the stack's (reserved, counted and charged). */
+  if (self->fast.base == NULL || _nm_allocator_trim_level () == NM_MEMORY_PRESSURE_LEVEL_LOW)
+    return 0;
+
+  return _nm_backing_discard (&self->common, self->fast.cursor,
+                              self->fast.base + self->capacity);
 }
 
 static void

@@ -227,6 +227,7 @@ free_slow (NmStackAllocator *self,
     }
 
   pop_top (self, cursor, top);
+  _nm_allocator_note_free (c, mem);
 }
 
 /* Allocation */
@@ -327,6 +328,7 @@ alloc_slow (NmStackAllocator  *self,
   mem = push_block (self, c, p, size);
 
   nm_sanitizer_hand_out (self->fast.base, mem, size, self->common.sanitize, self->common.poison);
+  _nm_allocator_note_alloc (&self->common, mem, size);
 
   return mem;
 }
@@ -627,6 +629,7 @@ nm_stack_allocator_pop (NmStackAllocator  *self,
                                           self->fast.top, word);
     }
 
+  _nm_allocator_note_free (&self->common, self->fast.top);
   pop_top (self, cursor, top);
 
   return TRUE;

@@ -89,6 +89,15 @@ nm_stack_allocator_push_marker (NmStackAllocator *self,
   _nm_stack_set_frame (self, record.top);
 }
 
+/* Whether the allocation at @mem is still live below @cursor, for the
+ * allocation-site records. */
+static gboolean
+below_cursor (gconstpointer mem,
+              gpointer      cursor)
+{
+  return (const guint8 *) mem < (const guint8 *) cursor;
+}
+
 /**
  * nm_stack_allocator_pop_to_marker:
  * @self: an #NmStackAllocator
@@ -184,6 +193,8 @@ nm_stack_allocator_pop_to_marker (NmStackAllocator     *self,
   /* Dropping the tail of the array is O(1): records need no clearing. */
   g_array_set_size (self->marks, index);
   _nm_stack_set_frame (self, index > 0 ? _nm_stack_mark_at (self, index - 1)->top : self->fast.base);
+  if (G_UNLIKELY (self->common.sites != NULL))
+    _nm_leak_sites_retain (self->common.sites, below_cursor, self->fast.cursor);
 
   _nm_stack_allocator_notify_usage (self, used_before);
 
