@@ -247,6 +247,7 @@ LLVMFuzzerTestOneInput (const guint8 *data,
   counts.resets++;
   assert_stats (alloc, live, 0, TRUE);
   fuzz_assert_counts (alloc, &slot->before, &counts);
+  fuzz_allocator_release (slot, fresh_check);
 
   return 0;
 }

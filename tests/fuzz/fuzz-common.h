@@ -240,14 +240,17 @@ fuzz_builder (NmAllocatorKind kind,
  * (and a trim) before the next input uses it.
  *
  * A crash must reproduce from its input file alone, so state carried from
- * one input to the next must not change behaviour. Before an allocator is
- * reused, fuzz_allocator_take() checks that the reset made it equivalent
- * to a fresh one: nothing in use, nothing cached, the capacity and the
- * backing memory it had when created, and whatever the target's @check
- * adds (blocks in use, depth, markers). Memory still in use after a reset
- * is a crash; a capacity or a reservation that differs (a pool that grew
- * keeps the pages of its block states) means the configuration cannot be
- * brought back, and the allocator is created afresh. Every allocator is
+ * one input to the next must not change behaviour. At the end of each
+ * input, fuzz_allocator_release() resets the allocator and checks that the
+ * reset made it equivalent to a fresh one: nothing in use, nothing cached,
+ * the capacity and the backing memory it had when created, and whatever
+ * the target's @check adds (blocks in use, depth, markers). Memory still
+ * in use after a reset is a crash, of the input that used the allocator,
+ * so that input alone reproduces it; a capacity or a reservation that
+ * differs (a pool that grew keeps the pages of its block states) means the
+ * configuration cannot be brought back, and the next input that asks for
+ * it gets a new allocator. An input that ended any other way (it crashed)
+ * leaves its allocator to be replaced too. Every allocator is
  * also recreated after FUZZ_SLOT_USES inputs, and always with
  * NM_FUZZ_FRESH=1 in the environment (one allocator per input, as a
  * reproduction of a single input gets anyway: the table starts empty).
@@ -280,6 +283,7 @@ typedef struct
   NmAllocatorStats  fresh;   /* as created */
   NmAllocatorStats  before;  /* at the start of the current input */
   guint             uses;
+  gboolean          clean;   /* released, and as good as fresh */
 } FuzzSlot;
 
 typedef struct
@@ -350,20 +354,11 @@ fuzz_allocator_take (FuzzAllocatorTable *table,
   if (slot->alloc != NULL && fuzz_reuse_allowed () && slot->uses < FUZZ_SLOT_USES &&
       memcmp (slot->key, key, sizeof slot->key) == 0)
     {
-      NmAllocatorStats now;
-
-      nm_allocator_reset (slot->alloc);
-      nm_allocator_trim (slot->alloc);
-      fuzz_snapshot (slot->alloc, &now);
-      if (now.bytes_used != 0 || now.cached_count != 0)
-        g_error ("%s: %" G_GUINT64_FORMAT " bytes used, %" G_GUINT64_FORMAT " blocks cached "
-                 "after a reset", G_OBJECT_TYPE_NAME (slot->alloc), now.bytes_used, now.cached_count);
-      if (now.capacity == slot->fresh.capacity &&
-          now.bytes_reserved == slot->fresh.bytes_reserved &&
-          (check == NULL || check (slot->alloc)))
+      if (slot->clean)
         {
           slot->uses++;
-          slot->before = now;
+          slot->clean = FALSE;
+          fuzz_snapshot (slot->alloc, &slot->before);
           table->reused++;
           return slot;
         }
@@ -389,10 +384,31 @@ fuzz_allocator_take (FuzzAllocatorTable *table,
   slot->before = slot->fresh;
   if (table->created++ == 0 && g_getenv ("NM_FUZZ_STATS") != NULL)
     fuzz_table_report (table);
+  slot->clean = FALSE;
   if (check != NULL && !check (slot->alloc))
     g_error ("%s: a fresh allocator fails its own check", G_OBJECT_TYPE_NAME (slot->alloc));
 
   return slot;
+}
+
+/* Ends the input's use of @slot: resets its allocator, crashes when the
+ * reset left memory in use, and keeps it for the next input only when it
+ * is now equivalent to a fresh one. */
+static inline void
+fuzz_allocator_release (FuzzSlot       *slot,
+                        FuzzFreshCheck  check)
+{
+  NmAllocatorStats now;
+
+  nm_allocator_reset (slot->alloc);
+  nm_allocator_trim (slot->alloc);
+  fuzz_snapshot (slot->alloc, &now);
+  if (now.bytes_used != 0 || now.cached_count != 0)
+    g_error ("%s: %" G_GUINT64_FORMAT " bytes used, %" G_GUINT64_FORMAT " blocks cached "
+             "after a reset", G_OBJECT_TYPE_NAME (slot->alloc), now.bytes_used, now.cached_count);
+  slot->clean = now.capacity == slot->fresh.capacity &&
+                now.bytes_reserved == slot->fresh.bytes_reserved &&
+                (check == NULL || check (slot->alloc));
 }
 
 /* What the model expects of the cumulative counters over one input. */

@@ -234,6 +234,7 @@ LLVMFuzzerTestOneInput (const guint8 *data,
     }
   assert_stats (pool, 0, block_size);
   fuzz_assert_counts (alloc, &slot->before, &counts);
+  fuzz_allocator_release (slot, fresh_check);
 
   return 0;
 }

@@ -352,6 +352,7 @@ LLVMFuzzerTestOneInput (const guint8 *data,
       FUZZ_EXPECT_CRITICALS (0, nm_stack_allocator_free (stack, live[i - 1].mem));
     }
   fuzz_assert_counts (alloc, &slot->before, &counts);
+  fuzz_allocator_release (slot, fresh_check);
 
   return 0;
 }
