@@ -107,7 +107,7 @@ def main():
     for trace in ("zipf", "zipf-scans"):
         for cap in (1, 10):
             expected["cache-hit-ratio-%s-%d" % (trace, cap)] = [
-                "LRU", "SIEVE", "S3-FIFO", "NmAsyncCache", "Belady"]
+                "LRU", "SIEVE", "S3-FIFO", "S3-FIFO, threshold 2", "NmAsyncCache", "Belady"]
     for eid, candidates_wanted in expected.items():
         e = extras.get(eid)
         if e is None:

@@ -6,7 +6,8 @@
 # A program fetches documents that take a while to produce (here: a timer
 # stands in for the network). Nm.AsyncCache answers repeated requests from
 # memory, runs one load per key however many callers ask at once, never
-# caches a failure, and bounds itself by entries (SIEVE eviction). The
+# caches a failure, and bounds itself by entries (scan-resistant SIEVE
+# eviction behind a small probationary queue). The
 # loader completes a Gio.Task: task.return_value() or task.return_error().
 #
 # Run from a build directory:

@@ -19,6 +19,7 @@
 #define signals _nm_allocator_signals
 #define ALLOCATION_FAILED NM_ALLOCATOR_SIGNAL_ALLOCATION_FAILED
 #define RESET NM_ALLOCATOR_SIGNAL_RESET
+#define HIGH_WATER NM_ALLOCATOR_SIGNAL_HIGH_WATER
 
 
 gboolean
@@ -59,6 +60,9 @@ _nm_allocator_common_apply_config (NmAllocatorCommon *common,
   common->poison = nm_memory_config_get_poison (config);
   common->validate = nm_memory_config_get_validate (config);
   common->leak_report = nm_memory_config_get_leak_report (config);
+  common->high_water_mark = nm_memory_config_get_high_water_mark (config);
+  _nm_allocator_common_set_leak_sites (common, common->leak_report &&
+                                       nm_memory_config_get_leak_sites (config));
 
   _nm_backing_set_budget (common, nm_memory_config_get_budget (config));
 }
@@ -67,9 +71,21 @@ void
 _nm_allocator_common_clear (NmAllocatorCommon *common)
 {
   _nm_backing_set_budget (common, NULL);
+  _nm_allocator_common_set_leak_sites (common, FALSE);
   g_clear_pointer (&common->notifier, _nm_notifier_free);
   g_clear_pointer (&common->context, g_main_context_unref);
   g_clear_pointer (&common->name, g_free);
+}
+
+void
+_nm_allocator_common_set_leak_sites (NmAllocatorCommon *common,
+                                     gboolean           enabled)
+{
+  common->leak_sites = !!enabled;
+  if (enabled && common->sites == NULL)
+    common->sites = _nm_leak_sites_new ();
+  else if (!enabled)
+    g_clear_pointer (&common->sites, _nm_leak_sites_free);
 }
 
 static GQuark
@@ -85,6 +101,72 @@ _nm_allocator_class_set_common (GObjectClass *klass,
   /* Stored plus one, so that no offset reads as "not set". */
   g_type_set_qdata (G_OBJECT_CLASS_TYPE (klass), common_offset_quark (),
                     GSIZE_TO_POINTER ((gsize) common_offset + 1));
+
+  /**
+   * NmBumpAllocator:high-water-mark:
+   *
+   * The #NmMemoryConfig:high-water-mark in effect: the utilization
+   * (#NmAllocator:bytes-used over #NmAllocator:capacity) that emits
+   * #NmAllocator::high-water, or 0 when the signal is off.
+   *
+   * Since: 1.0
+   */
+  /**
+   * NmBumpAllocator:high-water-crossings:
+   *
+   * How many times utilization crossed #NmBumpAllocator:high-water-mark (the
+   * high_water_count of #NmAllocatorStats). Notified on the allocator's
+   * main context together with #NmAllocator::high-water.
+   *
+   * Since: 1.0
+   */
+  /**
+   * NmPoolAllocator:high-water-mark:
+   *
+   * The #NmMemoryConfig:high-water-mark in effect: the utilization
+   * (#NmAllocator:bytes-used over #NmAllocator:capacity) that emits
+   * #NmAllocator::high-water, or 0 when the signal is off.
+   *
+   * Since: 1.0
+   */
+  /**
+   * NmPoolAllocator:high-water-crossings:
+   *
+   * How many times utilization crossed #NmPoolAllocator:high-water-mark (the
+   * high_water_count of #NmAllocatorStats). Notified on the allocator's
+   * main context together with #NmAllocator::high-water.
+   *
+   * Since: 1.0
+   */
+  /**
+   * NmStackAllocator:high-water-mark:
+   *
+   * The #NmMemoryConfig:high-water-mark in effect: the utilization
+   * (#NmAllocator:bytes-used over #NmAllocator:capacity) that emits
+   * #NmAllocator::high-water, or 0 when the signal is off.
+   *
+   * Since: 1.0
+   */
+  /**
+   * NmStackAllocator:high-water-crossings:
+   *
+   * How many times utilization crossed #NmStackAllocator:high-water-mark (the
+   * high_water_count of #NmAllocatorStats). Notified on the allocator's
+   * main context together with #NmAllocator::high-water.
+   *
+   * Since: 1.0
+   */
+  g_object_class_install_property (klass, NM_ALLOCATOR_PROP_HIGH_WATER_MARK,
+    g_param_spec_double ("high-water-mark", NULL,
+                         "Utilization that emits the high-water signal, or 0 for none",
+                         0.0, 1.0, 0.0,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_property (klass, NM_ALLOCATOR_PROP_HIGH_WATER_CROSSINGS,
+    g_param_spec_uint64 ("high-water-crossings", NULL,
+                         "Times utilization crossed the high-water mark",
+                         0, G_MAXUINT64, 0,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 }
 
 NmAllocatorCommon *
@@ -150,6 +232,14 @@ _nm_allocator_get_common_property (NmAllocator       *self,
       g_value_set_boolean (value, common->thread_safe);
       return TRUE;
 
+    case NM_ALLOCATOR_PROP_HIGH_WATER_MARK:
+      g_value_set_double (value, common->high_water_mark);
+      return TRUE;
+
+    case NM_ALLOCATOR_PROP_HIGH_WATER_CROSSINGS:
+      g_value_set_uint64 (value, _nm_counter_get (&common->n_high_water));
+      return TRUE;
+
     case NM_ALLOCATOR_PROP_CAPACITY:
     case NM_ALLOCATOR_PROP_BYTES_USED:
     case NM_ALLOCATOR_PROP_BYTES_PEAK:
@@ -175,6 +265,7 @@ deliver_notifications (GObject  *object,
   GParamSpec **pspecs = data;
   guint pending = __atomic_exchange_n (&common->pending_notify, 0, __ATOMIC_ACQ_REL);
   guint64 resets = 0;
+  guint64 crossings = 0;
 
   if (pending & (1u << NM_ALLOCATOR_PENDING_RESET))
     {
@@ -186,13 +277,31 @@ deliver_notifications (GObject  *object,
       pending &= ~(1u << NM_ALLOCATOR_PENDING_RESET);
     }
 
+  if (pending & (1u << NM_ALLOCATOR_PENDING_HIGH_WATER))
+    {
+      guint64 n = _nm_counter_get (&common->n_high_water);
+
+      crossings = n - common->delivered_high_water;
+      common->delivered_high_water = n;
+      pending &= ~(1u << NM_ALLOCATOR_PENDING_HIGH_WATER);
+    }
+
   for (guint id = 0; pending != 0; id++, pending >>= 1)
     if (pending & 1)
-      g_object_notify_by_pspec (object, pspecs [id]);
+      {
+        /* The common properties are not in the class's table. */
+        if (id >= NM_ALLOCATOR_PROP_COMMON_FIRST)
+          g_object_notify (object, id == NM_ALLOCATOR_PROP_HIGH_WATER_CROSSINGS
+                                   ? "high-water-crossings" : "high-water-mark");
+        else
+          g_object_notify_by_pspec (object, pspecs [id]);
+      }
 
   /* Last: the values a handler reads are already announced. */
   if (resets != 0)
     g_signal_emit (object, signals [RESET], 0, resets);
+  if (crossings != 0)
+    g_signal_emit (object, signals [HIGH_WATER], 0, crossings);
 }
 
 static NmNotifier *
@@ -222,12 +331,61 @@ ensure_notifier (NmAllocator        *self,
 }
 
 void
+_nm_allocator_sample_high_water (NmAllocator        *self,
+                                 NmAllocatorCommon  *common,
+                                 GParamSpec        **pspecs,
+                                 guint64             used,
+                                 guint64             capacity)
+{
+  gdouble mark = common->high_water_mark;
+
+  if (mark == 0.0 || capacity == 0)
+    return;
+
+  if ((gdouble) used >= mark * (gdouble) capacity)
+    {
+      /* Edge-triggered: of the threads that see the crossing, one counts it. */
+      if (__atomic_load_n (&common->hw_crossed, __ATOMIC_RELAXED) == 0 &&
+          g_atomic_int_compare_and_exchange (&common->hw_crossed, 0, 1))
+        {
+          _nm_counter_inc (&common->n_high_water);
+          _nm_allocator_queue_notify (self, common, pspecs,
+                                      NM_ALLOCATOR_PROP_HIGH_WATER_CROSSINGS);
+          _nm_allocator_queue_notify (self, common, pspecs, NM_ALLOCATOR_PENDING_HIGH_WATER);
+        }
+    }
+  else if ((gdouble) used < _nm_allocator_high_water_rearm_level (mark) * (gdouble) capacity &&
+           __atomic_load_n (&common->hw_crossed, __ATOMIC_RELAXED) != 0)
+    __atomic_store_n (&common->hw_crossed, 0, __ATOMIC_RELAXED);
+}
+
+/* The capacity changed (growth or trim): a growth since the last sample
+ * means the allocator was full, then the usage now is sampled. Called
+ * outside the allocators' locks, as every notification is. */
+static void NM_COLD
+sample_capacity_change (NmAllocator        *self,
+                        NmAllocatorCommon  *common,
+                        GParamSpec        **pspecs)
+{
+  NmAllocatorStats stats = { 0 };
+
+  if (__atomic_exchange_n (&common->hw_grew, 0, __ATOMIC_RELAXED))
+    _nm_allocator_sample_high_water (self, common, pspecs, 1, 1);
+
+  NM_ALLOCATOR_GET_IFACE (self)->get_stats (self, &stats);
+  _nm_allocator_sample_high_water (self, common, pspecs, stats.bytes_used, stats.capacity);
+}
+
+void
 _nm_allocator_queue_notify (NmAllocator        *self,
                             NmAllocatorCommon  *common,
                             GParamSpec        **pspecs,
                             guint               prop_id)
 {
   guint bit = 1u << prop_id;
+
+  if (G_UNLIKELY (prop_id == NM_ALLOCATOR_PROP_CAPACITY && common->high_water_mark != 0.0))
+    sample_capacity_change (self, common, pspecs);
 
   if (__atomic_load_n (&common->pending_notify, __ATOMIC_RELAXED) & bit)
     return;
@@ -246,6 +404,21 @@ _nm_allocator_notify_usage (NmAllocator        *self,
                             guint64             peak_after)
 {
   common->notified_peak = peak_after;
+
+  if (G_UNLIKELY (common->high_water_mark != 0.0))
+    {
+      NmAllocatorStats stats = { 0 };
+      guint64 capacity_before = common->sample_capacity;
+
+      /* The usage before the change is the highest it reached since the
+       * last sample for a reset, and the usage when the stack popped. */
+      NM_ALLOCATOR_GET_IFACE (self)->get_stats (self, &stats);
+      common->sample_capacity = 0;
+      _nm_allocator_sample_high_water (self, common, pspecs, used_before,
+                                       capacity_before ? capacity_before : stats.capacity);
+      _nm_allocator_sample_high_water (self, common, pspecs, used_after, stats.capacity);
+    }
+
   if (used_before != used_after)
     _nm_allocator_queue_notify (self, common, pspecs, NM_ALLOCATOR_PROP_BYTES_USED);
   if (peak_before != peak_after)
@@ -262,6 +435,7 @@ _nm_allocator_fill_common_stats (NmAllocatorCommon *common,
   stats->reset_count = _nm_counter_get (&common->n_resets);
   stats->trim_count = _nm_counter_get (&common->n_trims);
   stats->budget_refused_count = _nm_counter_get (&common->n_budget_refusals);
+  stats->high_water_count = _nm_counter_get (&common->n_high_water);
 }
 
 gpointer
@@ -402,11 +576,45 @@ _nm_allocator_report_leaks (NmAllocatorCommon *common,
                             const char        *advice)
 {
   g_autofree char *text = NULL;
+  g_autofree char *sites = NULL;
 
   text = _nm_error_leak_text (common->label, common->name,
                               common->budget ? nm_memory_budget_get_path (common->budget) : NULL,
                               live_count, live_bytes, advice);
-  g_warning ("%s", text);
+  if (common->sites != NULL)
+    sites = _nm_leak_sites_describe (common->sites, 5);
+
+  if (sites != NULL)
+    g_warning ("%s%s %s", text, g_str_has_suffix (text, ".") ? "" : ".", sites);
+  else
+    g_warning ("%s", text);
+}
+
+/* The level of the trim running on this thread, plus one; 0 outside
+ * _nm_allocator_trim_at_level(). */
+static __thread guint trim_level_plus_one;
+
+gsize
+_nm_allocator_trim_at_level (NmAllocator           *self,
+                             NmMemoryPressureLevel  level)
+{
+  guint saved = trim_level_plus_one;
+  gsize released;
+
+  /* Saved and restored: a handler run by the trim may trim another
+   * allocator at another level. */
+  trim_level_plus_one = (guint) level + 1;
+  released = nm_allocator_trim (self);
+  trim_level_plus_one = saved;
+
+  return released;
+}
+
+NmMemoryPressureLevel
+_nm_allocator_trim_level (void)
+{
+  return trim_level_plus_one ? (NmMemoryPressureLevel) (trim_level_plus_one - 1)
+                             : NM_MEMORY_PRESSURE_LEVEL_MEDIUM;
 }
 
 guint64

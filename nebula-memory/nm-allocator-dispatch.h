@@ -95,8 +95,9 @@ _nm_allocator_free_inline (NmAllocator *self,
         {
           _NmStackAllocatorFast *fast = (_NmStackAllocatorFast *) ((GObject *) self + 1);
 
-          /* The alignment is implied by the address; the size is checked. */
-          if (G_LIKELY (size == (gsize) (fast->cursor - fast->top) &&
+          /* The alignment is implied by the address; the size is checked:
+           * the top allocation @mem (checked next) ends at the cursor. */
+          if (G_LIKELY ((guintptr) mem + size == (guintptr) fast->cursor &&
                         _nm_stack_fast_pop (fast, mem)))
             return;
         }

@@ -13,11 +13,13 @@
 #include "nm-allocator.h"
 #include "nm-error.h"
 #include "nm-error-private.h"
+#include "nm-leak-sites-private.h"
 #include "nm-notifier-private.h"
 #include "nm-sanitizer-private.h"
 #include "nm-size-private.h"
 #include "nm-memory-config.h"
 #include "nm-memory-budget.h"
+#include "nm-memory-pressure.h"
 
 G_BEGIN_DECLS
 
@@ -40,6 +42,20 @@ enum {
   NM_ALLOCATOR_PROP_LAST,
 };
 
+/* Properties every library allocator has beside the interface's, installed
+ * by _nm_allocator_class_set_common() at fixed ids and read by
+ * _nm_allocator_get_common_property(): implementations number their own
+ * properties below NM_ALLOCATOR_PROP_COMMON_FIRST. Not interface
+ * properties, so implementations outside the library need not have them. */
+enum {
+  NM_ALLOCATOR_PROP_COMMON_FIRST = 24,
+  NM_ALLOCATOR_PROP_HIGH_WATER_MARK = NM_ALLOCATOR_PROP_COMMON_FIRST,
+  NM_ALLOCATOR_PROP_HIGH_WATER_CROSSINGS,
+  NM_ALLOCATOR_PROP_COMMON_LAST,
+};
+
+typedef struct _NmLeakSites NmLeakSites;
+
 typedef struct _NmAllocatorCommon
 {
   char       *name;
@@ -50,6 +66,7 @@ typedef struct _NmAllocatorCommon
   guint       validate : 1;   /* development checks */
   guint       leak_report : 1;
   guint       sanitize : 1;   /* ASan build or running under Valgrind */
+  guint       leak_sites : 1; /* leak_report on, and sites recorded */
 
   /* Rare events, updated atomically in every mode. */
   guint64     n_failed;
@@ -59,6 +76,19 @@ typedef struct _NmAllocatorCommon
   guint64     n_trims;
   guint64     n_budget_refusals;
   guint64     delivered_resets;   /* n_resets when NmAllocator::reset was last emitted */
+
+  /* The high-water signal (NmMemoryConfig:high-water-mark; 0: off). Usage
+   * is sampled where notifications are queued (growth, reset, pop, trim),
+   * never on the allocation path; see _nm_allocator_sample_high_water(). */
+  gdouble     high_water_mark;
+  gint        hw_crossed;         /* set by a crossing, cleared below the re-arm level */
+  gint        hw_grew;            /* backing memory grew since the last sample */
+  guint64     sample_capacity;    /* capacity before a reset that released some, or 0 */
+  guint64     n_high_water;
+  guint64     delivered_high_water;
+
+  /* Where live allocations were made (leak_sites), or NULL. */
+  NmLeakSites *sites;
 
   /* Bytes of backing memory held (nm-backing.c), updated atomically. */
   guint64     backing_bytes;
@@ -105,6 +135,8 @@ typedef enum
    * cap is smaller than their largest inline request; the pool checks its
    * block size once at construction instead. */
   NM_SLOW_REQUEST_CAP = 1 << 4,
+  /* Allocation sites are recorded for the leak report. */
+  NM_SLOW_LEAK_SITES  = 1 << 5,
 } NmSlowFlags;
 
 /* The slow-path flags that @common's settings call for. */
@@ -114,8 +146,19 @@ _nm_allocator_common_slow_flags (const NmAllocatorCommon *common)
   return (common->thread_safe ? NM_SLOW_THREAD_SAFE : 0) |
          (common->sanitize ? NM_SLOW_SANITIZE : 0) |
          (common->poison ? NM_SLOW_POISON : 0) |
-         (common->validate ? NM_SLOW_VALIDATE : 0);
+         (common->validate ? NM_SLOW_VALIDATE : 0) |
+         (common->leak_sites ? NM_SLOW_LEAK_SITES : 0);
 }
+
+/* Trimming by level. The trim slot of the interface takes no level, so
+ * the level travels beside the call, in a thread-local set for its
+ * duration: _nm_allocator_trim_at_level() sets it and calls
+ * nm_allocator_trim(); the implementations' trim functions read it with
+ * _nm_allocator_trim_level(), which is %NM_MEMORY_PRESSURE_LEVEL_MEDIUM (give
+ * back every free byte) for a plain nm_allocator_trim(). */
+gsize    _nm_allocator_trim_at_level         (NmAllocator           *self,
+                                              NmMemoryPressureLevel  level);
+NmMemoryPressureLevel _nm_allocator_trim_level (void);
 
 /* A process-wide serial number, never 0 and never repeated: identifies
  * checkpoints, markers and epochs across allocators, so a stale one is
@@ -130,13 +173,45 @@ void     _nm_allocator_common_init           (NmAllocatorCommon  *common,
 void     _nm_allocator_common_apply_config   (NmAllocatorCommon  *common,
                                               NmMemoryConfig     *config);
 void     _nm_allocator_common_clear          (NmAllocatorCommon  *common);
+/* Starts or stops recording allocation sites (common->sites). */
+void     _nm_allocator_common_set_leak_sites (NmAllocatorCommon  *common,
+                                              gboolean            enabled);
+
+/* Allocation-site bookkeeping for the leak report, called on the
+ * out-of-line paths only (NM_SLOW_LEAK_SITES sends every allocation
+ * there); one load and a not-taken branch when sites are off. */
+static inline void
+_nm_allocator_note_alloc (NmAllocatorCommon *common,
+                          gconstpointer      mem,
+                          gsize              size)
+{
+  if (G_UNLIKELY (common->sites != NULL))
+    _nm_leak_sites_add (common->sites, mem, size);
+}
+
+static inline void
+_nm_allocator_note_free (NmAllocatorCommon *common,
+                         gconstpointer      mem)
+{
+  if (G_UNLIKELY (common->sites != NULL))
+    _nm_leak_sites_remove (common->sites, mem);
+}
+
+static inline void
+_nm_allocator_note_reset (NmAllocatorCommon *common)
+{
+  if (G_UNLIKELY (common->sites != NULL))
+    _nm_leak_sites_clear (common->sites);
+}
 
 void     _nm_allocator_class_override_properties (GObjectClass   *klass,
                                                   GParamSpec    **pspecs);
 /* Tells the interface where instances of @klass keep their
  * NmAllocatorCommon, so the interface's own entry points (the overflow
  * check of nm_allocator_alloc_n(), say) count failures like the
- * implementation does. Called from class_init. */
+ * implementation does, and installs the properties every library
+ * allocator has (NM_ALLOCATOR_PROP_COMMON_FIRST on). Called from
+ * class_init. */
 void     _nm_allocator_class_set_common      (GObjectClass      *klass,
                                               goffset            common_offset);
 /* The dispatch slot of a final allocator class (_NM_ALLOCATOR_SLOT_BUMP…),
@@ -150,6 +225,7 @@ guint    _nm_allocator_class_get_slot        (GType              type);
 enum {
   NM_ALLOCATOR_SIGNAL_ALLOCATION_FAILED,
   NM_ALLOCATOR_SIGNAL_RESET,
+  NM_ALLOCATOR_SIGNAL_HIGH_WATER,
   NM_ALLOCATOR_N_SIGNALS
 };
 extern guint _nm_allocator_signals [NM_ALLOCATOR_N_SIGNALS];
@@ -215,8 +291,39 @@ void     _nm_allocator_queue_notify          (NmAllocator        *self,
                                               GParamSpec        **pspecs,
                                               guint               prop_id);
 
-/* The pending_notify bit of NmAllocator::reset; property ids stay below it. */
+/* The pending_notify bits of NmAllocator::reset and NmAllocator::high-water;
+ * property ids stay below them. */
 #define NM_ALLOCATOR_PENDING_RESET 31
+#define NM_ALLOCATOR_PENDING_HIGH_WATER 30
+
+/* Utilization (used / capacity) below which a crossed high-water mark
+ * re-arms: 0.1 below the mark, or half the mark for marks under 0.2. */
+static inline gdouble
+_nm_allocator_high_water_rearm_level (gdouble mark)
+{
+  return mark - MIN (0.1, mark / 2);
+}
+
+/* Compares one usage sample with the high-water mark: a crossing (from
+ * armed) is counted and queues NmAllocator::high-water and
+ * notify::high-water-crossings for the main context; a sample below the
+ * re-arm level re-arms. Any thread; never from the allocation fast path. */
+void     _nm_allocator_sample_high_water     (NmAllocator        *self,
+                                              NmAllocatorCommon  *common,
+                                              GParamSpec        **pspecs,
+                                              guint64             used,
+                                              guint64             capacity);
+
+/* Called by the backing layer when an allocator that already held backing
+ * memory takes more, and by allocators that grow into memory they kept:
+ * the allocator was full, which the next capacity notification samples as
+ * a utilization of 1. */
+static inline void
+_nm_allocator_note_growth (NmAllocatorCommon *common)
+{
+  if (common->high_water_mark != 0.0)
+    __atomic_store_n (&common->hw_grew, 1, __ATOMIC_RELAXED);
+}
 
 /* After a reset (n_resets already counted): queues NmAllocator::reset for
  * @self's main context, batched like notify:: (one emission for all the

@@ -115,12 +115,14 @@ nm_allocator_stats_to_string (const NmAllocatorStats *stats)
                           "%" G_GUINT64_FORMAT " corruptions, "
                           "%" G_GUINT64_FORMAT " resets, "
                           "%" G_GUINT64_FORMAT " trims, "
-                          "%" G_GUINT64_FORMAT " budget refusals",
+                          "%" G_GUINT64_FORMAT " budget refusals, "
+                          "%" G_GUINT64_FORMAT " high-water crossings",
                           used, capacity,
                           nm_allocator_stats_get_utilization (stats),
                           peak, reserved,
                           stats->allocation_count, stats->free_count,
                           stats->failed_count, stats->invalid_free_count,
                           stats->corruption_count, stats->reset_count,
-                          stats->trim_count, stats->budget_refused_count);
+                          stats->trim_count, stats->budget_refused_count,
+                          stats->high_water_count);
 }

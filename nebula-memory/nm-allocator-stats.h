@@ -40,6 +40,9 @@ typedef struct _NmAllocatorStats NmAllocatorStats;
  * @budget_refused_count: requests refused by a memory budget: backing
  *   memory that would have passed a limit, or a single request above a
  *   per-request cap (Since: 1.0)
+ * @high_water_count: times utilization crossed
+ *   #NmMemoryConfig:high-water-mark, each announced by
+ *   #NmAllocator::high-water; 0 while the mark is off (Since: 1.0)
  *
  * A snapshot of an allocator's counters, taken by nm_allocator_get_stats().
  *
@@ -49,7 +52,7 @@ typedef struct _NmAllocatorStats NmAllocatorStats;
  * fields may be from slightly different moments (an allocation may be
  * counted in @allocation_count and not yet in @bytes_used). The rare-event
  * counters (@failed_count, @invalid_free_count, @corruption_count,
- * @reset_count, @trim_count, @budget_refused_count) are exact at all
+ * @reset_count, @trim_count, @budget_refused_count, @high_water_count) are exact at all
  * times; the rest are exact once the threads are quiescent.
  *
  * Since: 1.0
@@ -69,9 +72,10 @@ struct _NmAllocatorStats
   guint64 cached_count;
   guint64 trim_count;
   guint64 budget_refused_count;
+  guint64 high_water_count;
 
   /*< private >*/
-  guint64 _reserved[3];
+  guint64 _reserved[2];
 };
 
 NM_AVAILABLE_IN_1_0

@@ -41,9 +41,9 @@
  * a source that holds only a weak reference: #NmAllocator:bytes-used and
  * #NmAllocator:bytes-peak when a reset (or a stack's pop to a marker)
  * changed them, #NmAllocator:capacity when growth or a trim changed it.
- * Between those events they rise silently. #NmAllocator::reset is
- * delivered the same way, once per iteration with the number of resets it
- * stands for. So a signal or notification caused on another thread runs on
+ * Between those events they rise silently. #NmAllocator::reset and
+ * #NmAllocator::high-water are delivered the same way, once per iteration
+ * with the number of resets or crossings they stand for. So a signal or notification caused on another thread runs on
  * the main context's thread, and nothing is delivered to an allocator that
  * is being finalized. #NmAllocator::allocation-failed is the exception: it
  * is emitted in the failing thread, before the failing call returns, so
@@ -85,6 +85,7 @@ guint _nm_allocator_signals [NM_ALLOCATOR_N_SIGNALS];
 #define signals _nm_allocator_signals
 #define ALLOCATION_FAILED NM_ALLOCATOR_SIGNAL_ALLOCATION_FAILED
 #define RESET NM_ALLOCATOR_SIGNAL_RESET
+#define HIGH_WATER NM_ALLOCATOR_SIGNAL_HIGH_WATER
 
 static void
 nm_allocator_default_init (NmAllocatorInterface *iface)
@@ -200,6 +201,50 @@ nm_allocator_default_init (NmAllocatorInterface *iface)
    */
   signals [RESET] =
     g_signal_new ("reset",
+                  G_TYPE_FROM_INTERFACE (iface),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_UINT64);
+
+  /**
+   * NmAllocator::high-water:
+   * @self: the allocator
+   * @n_crossings: the number of crossings this emission stands for, at
+   *   least 1
+   *
+   * Emitted when utilization (#NmAllocator:bytes-used over
+   * #NmAllocator:capacity) crossed #NmMemoryConfig:high-water-mark, once
+   * per crossing: the signal is edge-triggered and re-arms only when
+   * utilization falls below the mark minus 0.1 (minus half the mark, for
+   * marks under 0.2). A mark of 0, the default, turns it off.
+   *
+   * Utilization is looked at where the allocator already notifies, never
+   * on the allocation path: when it grows (a growth means it was full, a
+   * utilization of 1 of the capacity it had), when a reset, a restore or
+   * a pop to a marker releases memory (the usage just before, which is the
+   * highest since the last reset for a bump allocator), and when a trim
+   * changes the capacity. So a fixed-capacity arena that fills to the
+   * mark is announced at its next reset, and an allocator that never
+   * resets, grows or trims is never announced; a fixed-size pool's usage
+   * is looked at by its resets. For allocators that grow, capacity is the
+   * memory held now: every growth is a crossing, and the grown capacity
+   * usually re-arms the signal.
+   *
+   * Delivered like #NmAllocator::reset: on the allocator's main context
+   * (the thread-default context when it was made) through a weak
+   * reference, after the notify:: of #NmBumpAllocator:high-water-crossings,
+   * at the next iteration of that context's main loop after the crossing,
+   * whichever thread caused it; crossings between two iterations are
+   * announced once, with their number. The latency is one main-loop
+   * iteration of the allocator's context; an allocator whose context runs
+   * no main loop announces nothing, while the high_water_count of
+   * #NmAllocatorStats counts every crossing at once.
+   *
+   * Since: 1.0
+   */
+  signals [HIGH_WATER] =
+    g_signal_new ("high-water",
                   G_TYPE_FROM_INTERFACE (iface),
                   G_SIGNAL_RUN_LAST,
                   0,
@@ -507,7 +552,12 @@ nm_allocator_owns (NmAllocator   *self,
  * nm_allocator_trim:
  * @self: an #NmAllocator
  *
- * Gives backing memory that holds no live allocation back to the system.
+ * Gives backing memory that holds no live allocation back to the system:
+ * the trim of %NM_MEMORY_PRESSURE_LEVEL_MEDIUM (see #NmMemoryPressure for
+ * what each allocator gives back at each level), on demand. A bump
+ * allocator gives back the spare chunk its last reset kept, a pool every
+ * completely free slab but its first, a stack the pages of its region
+ * above the top. Counted in the trim_count of #NmAllocatorStats.
  *
  * Returns: the number of bytes released
  *

@@ -47,7 +47,7 @@ void
 _nm_async_cache_arm_expiry_locked (NmAsyncCache *self)
 {
   guint32 idx = _nm_cache_store_earliest (&self->store);
-  gint64 deadline = idx == NM_CACHE_NIL ? G_MAXINT64 : self->store.records[idx].expire_at;
+  gint64 deadline = idx == NM_CACHE_NIL ? G_MAXINT64 : _nm_cache_store_slot (&self->store, idx)->expire_at;
   gint64 delay;
 
   if (deadline == self->armed_deadline)
@@ -126,8 +126,8 @@ _nm_async_cache_drop_locked (NmAsyncCache               *self,
                              NmAsyncCacheEvictionReason  reason,
                              NmCacheDrops               *drops)
 {
-  NmCacheRecord *r = _nm_cache_store_get (&self->store, idx);
-  NmCacheDrop drop = { r->key, r->value, reason, r->negative };
+  NmCacheSlot *slot = _nm_cache_store_slot (&self->store, idx);
+  NmCacheDrop drop = { slot->key, slot->value, reason, (slot->tag & NM_CACHE_NEGATIVE) != 0 };
 
   _nm_cache_drops_push (drops, &drop);
   _nm_cache_store_remove (&self->store, idx);
@@ -162,21 +162,20 @@ _nm_async_cache_store_locked (NmAsyncCache *self,
                               gboolean      negative,
                               NmCacheDrops *drops)
 {
-  guint32 idx = _nm_cache_store_find (&self->store, key, hash, self->key_equal);
+  NmCacheSlot *slot = _nm_cache_store_find (&self->store, key, hash, self->key_equal);
   gint64 now = _nm_async_cache_now_locked (self);
-  NmCacheRecord *r;
+  guint32 idx;
 
   if (ttl == 0)
     ttl = self->ttl;
 
-  if (idx != NM_CACHE_NIL)
+  if (slot != NULL)
     {
-      NmCacheDrop drop;
+      NmCacheDrop drop = { key, slot->value, NM_ASYNC_CACHE_EVICTION_REPLACED,
+                           (slot->tag & NM_CACHE_NEGATIVE) != 0 };
 
-      r = _nm_cache_store_get (&self->store, idx);
-      drop = (NmCacheDrop) { key, r->value, NM_ASYNC_CACHE_EVICTION_REPLACED, r->negative };
       _nm_cache_drops_push (drops, &drop);     /* the old value, and the duplicate key */
-      self->store.weight -= r->weight;
+      idx = slot->idx;
     }
   else
     {
@@ -201,17 +200,17 @@ _nm_async_cache_store_locked (NmAsyncCache *self,
         _nm_async_cache_drop_locked (self, _nm_cache_store_victim (&self->store),
                                      NM_ASYNC_CACHE_EVICTION_SIZE, drops);
 
-      idx = _nm_cache_store_add (&self->store, hash);
-      r = _nm_cache_store_get (&self->store, idx);
-      r->key = key;
+      idx = _nm_cache_store_add (&self->store, hash, key);
     }
 
-  r->value = value;
-  r->negative = negative;
-  r->visited = FALSE;
-  r->weight = (guint32) weight;
-  self->store.weight += weight;
-  r->refresh_at = (!negative && self->refresh_after > 0) ? now + self->refresh_after : G_MAXINT64;
+  slot = _nm_cache_store_slot (&self->store, idx);
+  slot->value = value;
+  slot->tag &= ~(NM_CACHE_VISITED | NM_CACHE_NEGATIVE);
+  if (negative)
+    slot->tag |= NM_CACHE_NEGATIVE;
+  _nm_cache_store_set_weight (&self->store, idx, (guint32) weight);
+  _nm_cache_store_set_refresh (&self->store, idx,
+                               (!negative && self->refresh_after > 0) ? now + self->refresh_after : G_MAXINT64);
   _nm_cache_store_set_deadline (&self->store, idx, ttl > 0 ? now + ttl : G_MAXINT64);
 
   _nm_async_cache_evict_to_capacity_locked (self, drops);
@@ -241,7 +240,7 @@ _nm_async_cache_expire (NmAsyncCache *self)
     {
       guint32 idx = _nm_cache_store_earliest (&self->store);
 
-      if (idx == NM_CACHE_NIL || self->store.records[idx].expire_at > now)
+      if (idx == NM_CACHE_NIL || _nm_cache_store_slot (&self->store, idx)->expire_at > now)
         break;
       _nm_async_cache_drop_locked (self, idx, NM_ASYNC_CACHE_EVICTION_EXPIRED, &drops);
       n++;

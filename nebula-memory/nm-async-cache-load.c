@@ -443,7 +443,8 @@ request (NmAsyncCache        *self,
   NmCacheFlight *flight;
   gpointer value = NULL;
   GError *error = NULL;
-  guint32 hash, idx;
+  NmCacheSlot *slot;
+  guint32 hash;
 
   _nm_cache_drops_init (&drops);
   task = g_task_new (self, cancellable, callback, user_data);
@@ -457,32 +458,30 @@ request (NmAsyncCache        *self,
     }
 
   hash = self->key_hash (key);
+  _nm_cache_store_prefetch (&self->store, hash);
 
   _nm_async_cache_lock (self);
 
-  idx = _nm_cache_store_find (&self->store, key, hash, self->key_equal);
-  if (idx != NM_CACHE_NIL)
+  slot = _nm_cache_store_find (&self->store, key, hash, self->key_equal);
+  if (slot != NULL)
     {
-      NmCacheRecord *r = _nm_cache_store_get (&self->store, idx);
       gint64 now = _nm_async_cache_now_locked (self);
 
-      if (r->expire_at != G_MAXINT64 && r->expire_at <= now)
-        _nm_async_cache_drop_locked (self, idx, NM_ASYNC_CACHE_EVICTION_EXPIRED, &drops);
+      if (slot->expire_at != G_MAXINT64 && slot->expire_at <= now)
+        _nm_async_cache_drop_locked (self, slot->idx, NM_ASYNC_CACHE_EVICTION_EXPIRED, &drops);
       else
         {
-          /* Written only when it changes: a store would dirty the line, and the
-           * unlock that follows would wait for it. */
-          if (!r->visited)
-            r->visited = TRUE;
+          _nm_cache_slot_touch (slot);
           self->stats.hits++;
           _nm_async_cache_changed_locked (self);
 
-          if (r->negative)
-            error = g_error_copy (r->value);
+          if (slot->tag & NM_CACHE_NEGATIVE)
+            error = g_error_copy (slot->value);
           else
-            value = _nm_async_cache_copy_value (self, r->value);
+            value = _nm_async_cache_copy_value (self, slot->value);
 
-          if (r->refresh_at <= now && !g_hash_table_contains (self->flights, key))
+          if (_nm_cache_store_refresh_at (&self->store, slot->idx) <= now &&
+              !g_hash_table_contains (self->flights, key))
             start = flight_new_locked (self, key, hash, loader, TRUE);
 
           _nm_async_cache_unlock (self);

@@ -12,58 +12,87 @@
 
 G_BEGIN_DECLS
 
-/* Records are addressed by 32-bit index into one array, so links, index
- * slots and heap cells are 4 bytes each instead of 8. */
+/* Records are addressed by 32-bit index into one array, so links and heap
+ * cells are 4 bytes each instead of 8. */
 #define NM_CACHE_NIL G_MAXUINT32
 
-/* One entry: 56 bytes. With the index at 4 bytes a slot and a load factor
- * between 3/8 and 3/4, an entry costs 61-67 bytes beyond its key and value,
- * plus 4 bytes of heap when it has a deadline.
+/* The index: open addressing with linear probing over 32-byte slots that
+ * hold everything a hit reads and writes (key, value, deadline, flags), so
+ * a hit costs one cache miss to its slot line and none to a record. Slots
+ * move (backward-shift deletion, growth); a record says where its slot is.
+ * Slots are 64-byte aligned: two per line, never one across two lines. */
+typedef struct
+{
+  gpointer key;          /* NULL: the slot is empty */
+  gpointer value;        /* a GError when NM_CACHE_NEGATIVE */
+  gint64   expire_at;    /* clock time; G_MAXINT64 when it never expires */
+  guint32  tag;          /* hash & NM_CACHE_HASH_MASK, then the flags */
+  guint32  idx;          /* the record */
+} NmCacheSlot;
+
+G_STATIC_ASSERT (sizeof (NmCacheSlot) == 32);
+
+#define NM_CACHE_VISITED   1u  /* hit since the policy last looked */
+#define NM_CACHE_NEGATIVE  2u  /* the value is a cached failure */
+#define NM_CACHE_MAIN      4u  /* in the main queue, not the small one */
+#define NM_CACHE_HASH_MASK (~7u)
+
+/* What the policy and the expiry heap need: 16 bytes, in a stable place.
  *
  * Invariants:
- *  - a used record is in the index, in the SIEVE queue, and in the expiry
- *    heap exactly when expire_at != G_MAXINT64 (then heap[heap_pos] is it);
- *  - a free record is on the free list through @newer and holds nothing;
- *  - store->weight is the sum of @weight over the used records. */
+ *  - a used record's slot holds idx == its index; it is in exactly one of
+ *    the two queues (NM_CACHE_MAIN says which), and in the expiry heap
+ *    exactly when its slot's expire_at != G_MAXINT64 (heap[heap_pos]);
+ *  - a free record is on the free list through @newer;
+ *  - store->weight is the sum of the used records' weights (1 each unless
+ *    the weights array exists), store->small_weight that of the small
+ *    queue. */
 typedef struct
 {
-  /* What a hit reads and writes comes first: the first 32 bytes. Records
-   * are 56 bytes apart, so those bytes share one cache line in 5 records
-   * out of 8, where the whole record would in 1 out of 8. */
-  guint32  hash;
-  guint8   visited;
-  guint8   negative;
-  gpointer key;
-  gpointer value;        /* a GError when negative */
-  gint64   expire_at;    /* clock time; G_MAXINT64 when it never expires */
-
-  gint64   refresh_at;   /* clock time; G_MAXINT64 when never refreshed */
-  guint32  newer;        /* SIEVE queue towards the head; free-list link */
-  guint32  older;        /* SIEVE queue towards the tail */
+  guint32  newer;        /* towards the queue's head; free-list link */
+  guint32  older;        /* towards the queue's tail */
+  guint32  slot;
   guint32  heap_pos;
-  guint32  weight;
 } NmCacheRecord;
 
-G_STATIC_ASSERT (sizeof (NmCacheRecord) == 56);
+G_STATIC_ASSERT (sizeof (NmCacheRecord) == 16);
 
 typedef struct
 {
+  NmCacheSlot   *slots;
+  gpointer       slots_mem;    /* what to free; slots is it, aligned */
+  guint32        n_slots;      /* any size: homes by multiply-shift */
+  guint32        n_used;
+
   NmCacheRecord *records;
   guint32        n_alloc;
-  guint32        n_used;
   guint32        free_head;
   guint32        alloc_limit;  /* records never needed beyond this, or 0 */
 
-  guint32       *slots;        /* record index + 1; 0 is empty */
-  guint32        n_slots;      /* a power of two */
-  guint          slot_shift;   /* 32 - log2 (n_slots) */
+  guint32       *weights;      /* per record, once a weight other than 1 came */
+  gint64        *refresh_at;   /* per record, once an entry had one */
 
-  /* SIEVE: new records enter at the head; the hand walks from the tail
-   * towards the head, clearing visited bits, and evicts the first record
-   * not visited since it last passed. */
-  guint32        head;
-  guint32        tail;
+  /* The policy: SIEVE with a small probationary FIFO and a ghost filter.
+   * New keys enter the small queue; when it holds more than small_target
+   * (1/32 of the capacity), its tail moves to the main queue if it was hit
+   * meanwhile, or is evicted and remembered in the ghost filter otherwise.
+   * A key the ghost remembers enters the main queue directly. The main
+   * queue is SIEVE: its hand walks from the tail towards the head,
+   * clearing visited bits, and evicts the first record not visited. */
+  guint32        small_head, small_tail;
+  guint32        main_head, main_tail;
   guint32        hand;
+  guint64        small_weight;
+  guint64        small_target;
+
+  /* The ghost: two Bloom filters of evicted hashes, the older one dropped
+   * when the newer one has taken ghost_window / 2 of them, so it remembers
+   * between half and all of the last ghost_window evictions at about one
+   * byte per entry. */
+  guint64       *ghost[2];
+  guint32        ghost_shift;  /* 64 - log2 (bits per filter) */
+  guint32        ghost_added;  /* to ghost[0] */
+  guint32        ghost_window;
 
   guint32       *heap;         /* min-heap of record indices by expire_at */
   guint32        heap_len;
@@ -74,25 +103,137 @@ typedef struct
 
 void     _nm_cache_store_init          (NmCacheStore *store);
 void     _nm_cache_store_clear         (NmCacheStore *store);
-guint32  _nm_cache_store_find          (NmCacheStore *store,
-                                        gconstpointer key,
-                                        guint32       hash,
-                                        GEqualFunc    equal);
+void     _nm_cache_store_set_capacity  (NmCacheStore *store,
+                                        guint64       capacity);
 guint32  _nm_cache_store_add           (NmCacheStore *store,
-                                        guint32       hash);
+                                        guint32       hash,
+                                        gpointer      key);
 void     _nm_cache_store_remove        (NmCacheStore *store,
                                         guint32       idx);
 guint32  _nm_cache_store_victim        (NmCacheStore *store);
 void     _nm_cache_store_set_deadline  (NmCacheStore *store,
                                         guint32       idx,
                                         gint64        expire_at);
+void     _nm_cache_store_set_weight    (NmCacheStore *store,
+                                        guint32       idx,
+                                        guint32       weight);
+void     _nm_cache_store_set_refresh   (NmCacheStore *store,
+                                        guint32       idx,
+                                        gint64        refresh_at);
 gsize    _nm_cache_store_bytes         (const NmCacheStore *store);
 
-static inline NmCacheRecord *
-_nm_cache_store_get (NmCacheStore *store,
-                     guint32       idx)
+/* The tag a slot keeps: the user's hash mixed (murmur3's finalizer, a
+ * bijection), since hash functions such as g_direct_hash leave the low and
+ * high bits of neighbouring keys alike; the low bits then hold the flags. */
+static inline guint32
+_nm_cache_tag (guint32 hash)
 {
-  return &store->records[idx];
+  hash ^= hash >> 16;
+  hash *= 0x85EBCA6Bu;
+  hash ^= hash >> 13;
+  hash *= 0xC2B2AE35u;
+  hash ^= hash >> 16;
+  return hash & NM_CACHE_HASH_MASK;
+}
+
+/* The home slot of a tag: multiply-shift over the table's lines, for any
+ * (even) table size; a home is the first slot of a line, so the first two
+ * probes cost one line. */
+static inline guint32
+_nm_cache_home_in (guint32 n_slots,
+                   guint32 tag)
+{
+  return 2 * (guint32) (((guint64) (tag & NM_CACHE_HASH_MASK) * (n_slots / 2)) >> 32);
+}
+
+static inline guint32
+_nm_cache_store_home (const NmCacheStore *store,
+                      guint32             tag)
+{
+  return _nm_cache_home_in (store->n_slots, tag);
+}
+
+/* Before the lock: starts loading the line a lookup of @hash will probe
+ * first, so the miss overlaps taking the lock. The table may be replaced
+ * meanwhile: a prefetch never faults, and the fields are read atomically
+ * (written so under the lock). */
+static inline void
+_nm_cache_store_prefetch (const NmCacheStore *store,
+                          guint32             hash)
+{
+  NmCacheSlot *slots = __atomic_load_n (&store->slots, __ATOMIC_RELAXED);
+  guint32 n_slots = __atomic_load_n (&store->n_slots, __ATOMIC_RELAXED);
+
+  NmCacheSlot *home = slots + _nm_cache_home_in (n_slots, _nm_cache_tag (hash));
+
+  __builtin_prefetch (home);
+  __builtin_prefetch (home + 2);
+}
+
+/* The hit path: the slot holding @key, or NULL. Cost: the mixer, one
+ * multiply, one line (two slots) per two probes, and @equal only where the
+ * tags match. */
+static inline NmCacheSlot *
+_nm_cache_store_find (NmCacheStore *store,
+                      gconstpointer key,
+                      guint32       hash,
+                      GEqualFunc    equal)
+{
+  guint32 tag = _nm_cache_tag (hash);
+  guint32 s;
+
+  if (G_UNLIKELY (store->n_used == 0))
+    return NULL;
+
+  for (s = _nm_cache_store_home (store, tag); ; )
+    {
+      NmCacheSlot *slot = &store->slots[s];
+
+      if (slot->key == NULL)
+        return NULL;
+      if ((slot->tag & NM_CACHE_HASH_MASK) == tag &&
+          (slot->key == key || equal (slot->key, key)))
+        return slot;
+      if (++s == store->n_slots)
+        s = 0;
+    }
+}
+
+static inline NmCacheSlot *
+_nm_cache_store_slot (NmCacheStore *store,
+                      guint32       idx)
+{
+  return &store->slots[store->records[idx].slot];
+}
+
+static inline guint32
+_nm_cache_store_weight (const NmCacheStore *store,
+                        guint32             idx)
+{
+  return store->weights != NULL ? store->weights[idx] : 1;
+}
+
+static inline gint64
+_nm_cache_store_refresh_at (const NmCacheStore *store,
+                            guint32             idx)
+{
+  return store->refresh_at != NULL ? store->refresh_at[idx] : G_MAXINT64;
+}
+
+/* Any entry, for emptying the cache. */
+static inline guint32
+_nm_cache_store_any (const NmCacheStore *store)
+{
+  return store->small_tail != NM_CACHE_NIL ? store->small_tail : store->main_tail;
+}
+
+/* Written only when it changes: a store would dirty the line, and the
+ * unlock that follows would wait for it. */
+static inline void
+_nm_cache_slot_touch (NmCacheSlot *slot)
+{
+  if (!(slot->tag & NM_CACHE_VISITED))
+    slot->tag |= NM_CACHE_VISITED;
 }
 
 static inline guint32

@@ -29,30 +29,27 @@ nm_async_cache_lookup (NmAsyncCache  *self,
                        gconstpointer  key)
 {
   NmCacheDrops drops;
+  NmCacheSlot *slot;
   gpointer value = NULL;
-  guint32 hash, idx;
+  guint32 hash;
 
   g_return_val_if_fail (NM_IS_ASYNC_CACHE (self), NULL);
   g_return_val_if_fail (key != NULL, NULL);
 
   _nm_cache_drops_init (&drops);
   hash = self->key_hash (key);
+  _nm_cache_store_prefetch (&self->store, hash);
 
   _nm_async_cache_lock (self);
-  idx = _nm_cache_store_find (&self->store, key, hash, self->key_equal);
-  if (idx != NM_CACHE_NIL)
+  slot = _nm_cache_store_find (&self->store, key, hash, self->key_equal);
+  if (slot != NULL)
     {
-      NmCacheRecord *r = _nm_cache_store_get (&self->store, idx);
-
-      if (r->expire_at != G_MAXINT64 && r->expire_at <= _nm_async_cache_now_locked (self))
-        _nm_async_cache_drop_locked (self, idx, NM_ASYNC_CACHE_EVICTION_EXPIRED, &drops);
-      else if (!r->negative)
+      if (slot->expire_at != G_MAXINT64 && slot->expire_at <= _nm_async_cache_now_locked (self))
+        _nm_async_cache_drop_locked (self, slot->idx, NM_ASYNC_CACHE_EVICTION_EXPIRED, &drops);
+      else if (!(slot->tag & NM_CACHE_NEGATIVE))
         {
-          /* Written only when it changes: a store would dirty the line, and the
-           * unlock that follows would wait for it. */
-          if (!r->visited)
-            r->visited = TRUE;
-          value = _nm_async_cache_copy_value (self, r->value);
+          _nm_cache_slot_touch (slot);
+          value = _nm_async_cache_copy_value (self, slot->value);
         }
     }
   if (value != NULL)
@@ -148,7 +145,8 @@ nm_async_cache_invalidate (NmAsyncCache  *self,
                            gconstpointer  key)
 {
   NmCacheDrops drops = NM_CACHE_DROPS_INIT (drops);
-  guint32 hash, idx;
+  NmCacheSlot *slot;
+  guint32 hash;
 
   g_return_val_if_fail (NM_IS_ASYNC_CACHE (self), FALSE);
   g_return_val_if_fail (key != NULL, FALSE);
@@ -157,17 +155,17 @@ nm_async_cache_invalidate (NmAsyncCache  *self,
 
   _nm_async_cache_lock (self);
   _nm_async_cache_detach_flight_locked (self, key);
-  idx = _nm_cache_store_find (&self->store, key, hash, self->key_equal);
-  if (idx != NM_CACHE_NIL)
+  slot = _nm_cache_store_find (&self->store, key, hash, self->key_equal);
+  if (slot != NULL)
     {
-      _nm_async_cache_drop_locked (self, idx, NM_ASYNC_CACHE_EVICTION_INVALIDATED, &drops);
+      _nm_async_cache_drop_locked (self, slot->idx, NM_ASYNC_CACHE_EVICTION_INVALIDATED, &drops);
       _nm_async_cache_arm_expiry_locked (self);
     }
   _nm_async_cache_unlock (self);
 
   _nm_async_cache_flush_drops (self, &drops);
 
-  return idx != NM_CACHE_NIL;
+  return slot != NULL;
 }
 
 /**
@@ -189,7 +187,8 @@ nm_async_cache_clear (NmAsyncCache *self)
   _nm_async_cache_lock (self);
   _nm_async_cache_detach_all_flights_locked (self);
   while (self->store.n_used > 0)
-    _nm_async_cache_drop_locked (self, self->store.tail, NM_ASYNC_CACHE_EVICTION_INVALIDATED, &drops);
+    _nm_async_cache_drop_locked (self, _nm_cache_store_any (&self->store),
+                                 NM_ASYNC_CACHE_EVICTION_INVALIDATED, &drops);
   _nm_async_cache_arm_expiry_locked (self);
   _nm_async_cache_unlock (self);
 

@@ -32,7 +32,9 @@
  *   request has gone; the abandoned load is detached at once, so the next
  *   request starts a fresh load.
  * - **Bounded.** By entries, or by weight with nm_async_cache_set_weigher().
- *   Eviction is SIEVE, O(1) per operation and resistant to scans.
+ *   Eviction is SIEVE behind a small probationary FIFO and a ghost filter
+ *   (the admission of S3-FIFO): O(1) per operation, resistant to scans, and
+ *   at least as good as LRU, SIEVE and S3-FIFO on skewed workloads.
  *   #NmAsyncCache::evicted says what left and why.
  * - **Time.** #NmAsyncCache:ttl and nm_async_cache_insert_with_ttl() bound
  *   an entry's life; expired entries are never returned and are reclaimed by
@@ -207,11 +209,13 @@ nm_async_cache_finalize (GObject *object)
 
   while (self->store.n_used > 0)
     {
-      NmCacheRecord *r = _nm_cache_store_get (&self->store, self->store.tail);
-      NmCacheDrop drop = { r->key, r->value, NM_ASYNC_CACHE_EVICTION_INVALIDATED, r->negative };
+      guint32 idx = _nm_cache_store_any (&self->store);
+      NmCacheSlot *slot = _nm_cache_store_slot (&self->store, idx);
+      NmCacheDrop drop = { slot->key, slot->value, NM_ASYNC_CACHE_EVICTION_INVALIDATED,
+                           (slot->tag & NM_CACHE_NEGATIVE) != 0 };
 
       _nm_cache_drops_push (&drops, &drop);
-      _nm_cache_store_remove (&self->store, self->store.tail);
+      _nm_cache_store_remove (&self->store, idx);
     }
   _nm_cache_drops_release (self, &drops, FALSE);
   _nm_cache_drops_release (self, &self->pending_drops, FALSE);
@@ -538,6 +542,7 @@ nm_async_cache_init (NmAsyncCache *self)
   self->value_free = gvalue_free;
   self->gvalue_values = TRUE;
   self->capacity = DEFAULT_CAPACITY;
+  _nm_cache_store_set_capacity (&self->store, DEFAULT_CAPACITY);
   self->clock = _nm_async_cache_monotonic_clock;
   self->armed_deadline = G_MAXINT64;
   self->context = g_main_context_ref_thread_default ();
@@ -705,7 +710,7 @@ nm_async_cache_set_capacity (NmAsyncCache *self,
   _nm_async_cache_lock (self);
   changed = self->capacity != capacity;
   self->capacity = capacity;
-  self->store.alloc_limit = (guint32) MIN (capacity + 1, G_MAXUINT32);
+  _nm_cache_store_set_capacity (&self->store, capacity);
   _nm_async_cache_evict_to_capacity_locked (self, &drops);
   _nm_async_cache_arm_expiry_locked (self);
   _nm_async_cache_unlock (self);

@@ -55,6 +55,14 @@ void     _nm_backing_free      (NmAllocatorCommon *common,
                                 gsize              header,
                                 gsize              usable);
 
+/* Gives the system the pages wholly inside [@from, @to) of memory from
+ * _nm_backing_alloc() that holds nothing the allocator needs: they stay
+ * mapped, counted and charged, and read as zeros when touched again.
+ * Returns the bytes of the pages that were resident. */
+gsize    _nm_backing_discard   (NmAllocatorCommon *common,
+                                gpointer           from,
+                                gpointer           to);
+
 /* Address space of @size bytes (a multiple of the page size), inaccessible
  * until committed; costs no memory. NULL when refused. */
 gpointer _nm_backing_reserve   (NmAllocatorCommon *common,

@@ -41,7 +41,12 @@ static void
 account (NmAllocatorCommon *common,
          gint64             delta)
 {
-  __atomic_fetch_add (&common->backing_bytes, (guint64) delta, __ATOMIC_RELAXED);
+  guint64 before = __atomic_fetch_add (&common->backing_bytes, (guint64) delta, __ATOMIC_RELAXED);
+
+  /* More memory for an allocator that had some: it grew because it was
+   * full, a high-water sample of its own. */
+  if (delta > 0 && before != 0)
+    _nm_allocator_note_growth (common);
 }
 
 /* Budget refusals are recorded in the allocator's common part under this
@@ -183,6 +188,35 @@ _nm_backing_free (NmAllocatorCommon *common,
   account (common, -(gint64) usable);
   heap_put (mem, header + usable);
   uncharge (common, usable);
+}
+
+static gsize page_floor (gsize value);
+static gsize page_ceil (gsize value);
+
+gsize
+_nm_backing_discard (NmAllocatorCommon *common,
+                     gpointer           from,
+                     gpointer           to)
+{
+  guintptr start = page_ceil ((guintptr) from);
+  guintptr end = page_floor ((guintptr) to);
+  gsize n_pages, resident = 0;
+  g_autofree guchar *in_core = NULL;
+
+  if (end <= start)
+    return 0;
+
+  /* What was resident is what the system gets back. */
+  n_pages = (end - start) / nm_page_size;
+  in_core = g_malloc (n_pages);
+  if (mincore ((void *) start, end - start, in_core) == 0)
+    for (gsize i = 0; i < n_pages; i++)
+      resident += in_core[i] & 1;
+
+  if (madvise ((void *) start, end - start, MADV_DONTNEED) != 0)
+    return 0;
+
+  return resident * nm_page_size;
 }
 
 gpointer

@@ -51,7 +51,9 @@
  * keys then override), `capacity` and `max-capacity` (bump; stack takes
  * `capacity` only), `block-size`, `block-alignment`, `block-count` and
  * `max-block-count` (pool), the booleans `thread-safe`, `track-stats`,
- * `poison`, `validate`, `leak-report` and `trim-on-pressure`, and `budget`,
+ * `poison`, `validate`, `leak-report`, `leak-sites` and `trim-on-pressure`,
+ * `high-water-mark`, a fraction above 0 and at most 1 (`high-water-mark=0.9`;
+ * leave it out for no high-water signal), and `budget`,
  * the path of a #NmMemoryBudget registered with nm_memory_budget_register()
  * (`budget=process/requests`), looked up when the file is loaded. Sizes are plain bytes or a number
  * with a unit: B, KiB, MiB, GiB (powers of 1024) or KB, MB, GB (powers of
@@ -310,6 +312,46 @@ DEFINE_SETTER (leak_report, gboolean, LEAK_REPORT, 0)
  * Since: 1.0
  */
 DEFINE_SETTER (trim_on_pressure, gboolean, TRIM_ON_PRESSURE, 0)
+
+/**
+ * nm_memory_config_builder_set_high_water_mark:
+ * @self: an #NmMemoryConfigBuilder
+ * @high_water_mark: the utilization that emits #NmAllocator::high-water,
+ *   above 0 and at most 1, or 0 for no high-water signal
+ *
+ * Sets #NmMemoryConfig:high-water-mark in the configuration being built.
+ * A mark below 0, above 1 or not a number is a programmer error: a
+ * g_critical(), and the builder keeps the mark it had.
+ *
+ * Returns: (transfer none): @self, to chain calls
+ *
+ * Since: 1.0
+ */
+NmMemoryConfigBuilder *
+nm_memory_config_builder_set_high_water_mark (NmMemoryConfigBuilder *self,
+                                              gdouble                high_water_mark)
+{
+  g_return_val_if_fail (NM_IS_MEMORY_CONFIG_BUILDER (self), NULL);
+  g_return_val_if_fail (_nm_config_high_water_mark_is_valid (high_water_mark), self);
+
+  self->data.high_water_mark = high_water_mark;
+  self->data.set |= NM_FIELD_HIGH_WATER_MARK;
+
+  return self;
+}
+
+/**
+ * nm_memory_config_builder_set_leak_sites:
+ * @self: an #NmMemoryConfigBuilder
+ * @leak_sites: whether the leak report names allocation sites
+ *
+ * Sets #NmMemoryConfig:leak-sites in the configuration being built.
+ *
+ * Returns: (transfer none): @self, to chain calls
+ *
+ * Since: 1.0
+ */
+DEFINE_SETTER (leak_sites, gboolean, LEAK_SITES, 0)
 
 /**
  * nm_memory_config_builder_set_budget:

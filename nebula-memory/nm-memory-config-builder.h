@@ -85,6 +85,12 @@ NM_AVAILABLE_IN_1_0
 NmMemoryConfigBuilder *nm_memory_config_builder_set_trim_on_pressure (NmMemoryConfigBuilder *self,
                                                                       gboolean               trim_on_pressure);
 NM_AVAILABLE_IN_1_0
+NmMemoryConfigBuilder *nm_memory_config_builder_set_high_water_mark (NmMemoryConfigBuilder *self,
+                                                                     gdouble                high_water_mark);
+NM_AVAILABLE_IN_1_0
+NmMemoryConfigBuilder *nm_memory_config_builder_set_leak_sites      (NmMemoryConfigBuilder *self,
+                                                                     gboolean               leak_sites);
+NM_AVAILABLE_IN_1_0
 gboolean               nm_memory_config_builder_load_key_file       (NmMemoryConfigBuilder *self,
                                                                      GKeyFile              *key_file,
                                                                      const char            *group,

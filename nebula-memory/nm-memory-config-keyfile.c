@@ -10,6 +10,7 @@
 
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "nm-enum-types.h"
@@ -118,9 +119,46 @@ parse_bool_key (NmConfigData *data,
     data->validate = flag, data->set |= NM_FIELD_VALIDATE;
   else if (strcmp (key, "trim-on-pressure") == 0)
     data->trim_on_pressure = flag, data->set |= NM_FIELD_TRIM_ON_PRESSURE;
+  else if (strcmp (key, "leak-sites") == 0)
+    data->leak_sites = flag, data->set |= NM_FIELD_LEAK_SITES;
   else
     data->leak_report = flag, data->set |= NM_FIELD_LEAK_REPORT;
 
+  return TRUE;
+}
+
+/* A fraction of the capacity, above 0 and at most 1, in the C locale's
+ * notation. 0 is refused too: a key file turns the signal off by leaving
+ * the key out, so a written 0 is more likely a slip than a wish. */
+static gboolean
+parse_fraction_key (NmConfigData *data,
+                    const char   *group,
+                    const char   *key,
+                    const char   *value,
+                    GError      **error)
+{
+  g_autofree char *stripped = g_strstrip (g_strdup (value));
+  char *end = NULL;
+  gdouble mark;
+
+  mark = g_ascii_strtod (stripped, &end);
+  if (*stripped == '\0' || end == NULL || *end != '\0' || isnan (mark) || isinf (mark))
+    return value_error (error, group, key, value,
+                        "a number: the fraction of the capacity in use that emits the "
+                        "high-water signal, above 0 and at most 1, such as 0.9");
+
+  if (mark <= 0.0 || mark > 1.0)
+    {
+      _nm_config_error_set (error, NM_CONFIG_ERROR_INVALID_VALUE,
+                            "Group “%s”, key “%s”: “%s” is out of range; the high-water mark "
+                            "is a fraction of the capacity above 0 and at most 1, such as 0.9. "
+                            "Leave the key out for no high-water signal.",
+                            group, key, value);
+      return FALSE;
+    }
+
+  data->high_water_mark = mark;
+  data->set |= NM_FIELD_HIGH_WATER_MARK;
   return TRUE;
 }
 
@@ -258,6 +296,8 @@ static const struct {
   { "validate", parse_bool_key },
   { "leak-report", parse_bool_key },
   { "trim-on-pressure", parse_bool_key },
+  { "high-water-mark", parse_fraction_key },
+  { "leak-sites", parse_bool_key },
   { "budget", parse_budget_key },
 };
 

@@ -31,7 +31,17 @@ typedef enum
   NM_FIELD_LEAK_REPORT     = 1 << 12,
   NM_FIELD_BUDGET          = 1 << 13,
   NM_FIELD_TRIM_ON_PRESSURE = 1 << 14,
+  NM_FIELD_HIGH_WATER_MARK = 1 << 15,
+  NM_FIELD_LEAK_SITES      = 1 << 16,
 } NmConfigField;
+
+/* Whether @mark is a valid NmMemoryConfig:high-water-mark: 0 (off) or a
+ * fraction above 0 and at most 1. NaN fails every comparison. */
+static inline gboolean
+_nm_config_high_water_mark_is_valid (gdouble mark)
+{
+  return mark >= 0.0 && mark <= 1.0;
+}
 
 typedef struct
 {
@@ -51,6 +61,8 @@ typedef struct
   gboolean         leak_report;
   NmMemoryBudget  *budget;       /* a reference, or NULL */
   gboolean         trim_on_pressure;
+  gdouble          high_water_mark; /* 0: no high-water signal */
+  gboolean         leak_sites;
 } NmConfigData;
 
 void            _nm_config_data_copy      (NmConfigData       *dest,

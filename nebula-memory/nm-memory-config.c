@@ -58,6 +58,8 @@ enum {
   PROP_LEAK_REPORT,
   PROP_BUDGET,
   PROP_TRIM_ON_PRESSURE,
+  PROP_HIGH_WATER_MARK,
+  PROP_LEAK_SITES,
   N_PROPS
 };
 
@@ -178,6 +180,8 @@ nm_memory_config_get_property (GObject    *object,
     case PROP_LEAK_REPORT:     g_value_set_boolean (value, d->leak_report); break;
     case PROP_BUDGET:          g_value_set_object (value, d->budget); break;
     case PROP_TRIM_ON_PRESSURE: g_value_set_boolean (value, d->trim_on_pressure); break;
+    case PROP_HIGH_WATER_MARK: g_value_set_double (value, d->high_water_mark); break;
+    case PROP_LEAK_SITES:      g_value_set_boolean (value, d->leak_sites); break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -364,6 +368,58 @@ nm_memory_config_class_init (NmMemoryConfigClass *klass)
   properties [PROP_TRIM_ON_PRESSURE] =
     flag_property ("trim-on-pressure", "Whether the allocator is trimmed under memory pressure");
 
+  /**
+   * NmMemoryConfig:high-water-mark:
+   *
+   * The utilization (#NmAllocator:bytes-used divided by
+   * #NmAllocator:capacity) at which allocators built from this
+   * configuration emit #NmAllocator::high-water, as a fraction above 0 and
+   * at most 1 (`high-water-mark=0.9` in key files), or 0 (the default, in
+   * both presets) for no high-water signal. See #NmAllocator::high-water
+   * for when utilization is looked at and how the signal re-arms.
+   *
+   * Since: 1.0
+   */
+  properties [PROP_HIGH_WATER_MARK] =
+    g_param_spec_double ("high-water-mark", NULL,
+                         "Utilization that emits the high-water signal, or 0 for none",
+                         0.0, 1.0, 0.0,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * NmMemoryConfig:leak-sites:
+   *
+   * Whether allocators built from this configuration record where each
+   * live allocation was made, so that the leak report of
+   * #NmMemoryConfig:leak-report names the five sites with the most live
+   * allocations and their counts:
+   *
+   * |[
+   * Bump allocator “requests” is disposed with 4 live allocations (208 bytes): …
+   * Top allocation sites: parse_header() (my-server): 3 allocations (120 bytes);
+   * my-server+0x1a2b4: 1 allocation (24 bytes).
+   * ]|
+   *
+   * A site is the first function above the library's own on the call stack
+   * (glibc's backtrace()), named with dladdr() when its module exports it
+   * and shown as module+offset (for addr2line) otherwise; link a program
+   * with `-rdynamic` for names of its own functions. Names are looked up
+   * only when the report is made.
+   *
+   * Recording takes every allocation off the inline fast path and costs a
+   * stack unwind and a hash table insertion per allocation, so it is off
+   * in both presets: turn it on to find a leak the report showed. With it
+   * off nothing is recorded and no fast path tests for it. Allocators
+   * without a leak report (leak-report off) record nothing. A thread-safe
+   * pool records the allocations that leave its thread caches' fast path:
+   * all of them with #NmMemoryConfig:poison or under a sanitizer, as in
+   * the development preset.
+   *
+   * Since: 1.0
+   */
+  properties [PROP_LEAK_SITES] =
+    flag_property ("leak-sites", "Whether the leak report names allocation sites");
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -382,7 +438,8 @@ nm_memory_config_init (NmMemoryConfig *self)
  *
  * The production preset: 1 MiB bump arenas growing up to 256 MiB, pools of
  * 4096 blocks of 64 bytes growing up to a million blocks, 1 MiB stacks;
- * statistics on, development checks off.
+ * statistics on, development checks off, no high-water signal
+ * (#NmMemoryConfig:high-water-mark 0), no allocation sites recorded.
  *
  * Returns: (transfer full): a new #NmMemoryConfig
  *
@@ -409,7 +466,10 @@ nm_memory_config_new_production (NmAllocatorKind kind)
  *
  * The development preset: the sizes of the production preset with every
  * check on (#NmMemoryConfig:poison, #NmMemoryConfig:validate,
- * #NmMemoryConfig:leak-report).
+ * #NmMemoryConfig:leak-report). The high-water signal stays off, and so
+ * does #NmMemoryConfig:leak-sites, which costs a stack unwind per
+ * allocation: turn it on to find where the leaks the report counts were
+ * made.
  *
  * Returns: (transfer full): a new #NmMemoryConfig
  *
@@ -619,6 +679,31 @@ DEFINE_GETTER (NmMemoryBudget *, budget, NULL)
 DEFINE_GETTER (gboolean, trim_on_pressure, FALSE)
 
 /**
+ * nm_memory_config_get_high_water_mark:
+ * @self: an #NmMemoryConfig
+ *
+ * Gets the #NmMemoryConfig:high-water-mark setting of @self.
+ *
+ * Returns: the utilization that emits #NmAllocator::high-water, above 0 and
+ *   at most 1, or 0 when the signal is off
+ *
+ * Since: 1.0
+ */
+DEFINE_GETTER (gdouble, high_water_mark, 0.0)
+
+/**
+ * nm_memory_config_get_leak_sites:
+ * @self: an #NmMemoryConfig
+ *
+ * Gets the #NmMemoryConfig:leak-sites setting of @self.
+ *
+ * Returns: the #NmMemoryConfig:leak-sites setting
+ *
+ * Since: 1.0
+ */
+DEFINE_GETTER (gboolean, leak_sites, FALSE)
+
+/**
  * nm_memory_config_equal:
  * @self: an #NmMemoryConfig
  * @other: another #NmMemoryConfig
@@ -655,7 +740,9 @@ nm_memory_config_equal (NmMemoryConfig *self,
          !a->validate == !b->validate &&
          !a->leak_report == !b->leak_report &&
          a->budget == b->budget &&
-         !a->trim_on_pressure == !b->trim_on_pressure;
+         !a->trim_on_pressure == !b->trim_on_pressure &&
+         a->high_water_mark == b->high_water_mark &&
+         !a->leak_sites == !b->leak_sites;
 }
 
 static const char *
@@ -679,6 +766,29 @@ set_size (GKeyFile   *key_file,
   g_autofree char *text = _nm_size_format_exact (size);
 
   g_key_file_set_string (key_file, group, key, text);
+}
+
+/* The shortest text that reads back as @value (0.9, not the
+ * 0.90000000000000002 of g_key_file_set_double()): the round trip stays
+ * exact and the file stays readable. */
+static void
+set_fraction (GKeyFile   *key_file,
+              const char *group,
+              const char *key,
+              gdouble     value)
+{
+  char text[G_ASCII_DTOSTR_BUF_SIZE];
+
+  for (guint digits = 1; digits <= 17; digits++)
+    {
+      g_autofree char *format = g_strdup_printf ("%%.%ug", digits);
+
+      g_ascii_formatd (text, sizeof text, format, value);
+      if (g_ascii_strtod (text, NULL) == value)
+        break;
+    }
+
+  g_key_file_set_value (key_file, group, key, text);
 }
 
 /**
@@ -734,6 +844,10 @@ nm_memory_config_save_to_key_file (NmMemoryConfig *self,
   g_key_file_set_boolean (key_file, group, "leak-report", d->leak_report);
   if (d->trim_on_pressure)
     g_key_file_set_boolean (key_file, group, "trim-on-pressure", TRUE);
+  if (d->high_water_mark != 0.0)
+    set_fraction (key_file, group, "high-water-mark", d->high_water_mark);
+  if (d->leak_sites)
+    g_key_file_set_boolean (key_file, group, "leak-sites", TRUE);
   if (d->budget != NULL)
     g_key_file_set_string (key_file, group, "budget", nm_memory_budget_get_path (d->budget));
 }

@@ -87,6 +87,10 @@ NmMemoryBudget  *nm_memory_config_get_budget         (NmMemoryConfig  *self);
 NM_AVAILABLE_IN_1_0
 gboolean         nm_memory_config_get_trim_on_pressure (NmMemoryConfig *self);
 NM_AVAILABLE_IN_1_0
+gdouble          nm_memory_config_get_high_water_mark (NmMemoryConfig *self);
+NM_AVAILABLE_IN_1_0
+gboolean         nm_memory_config_get_leak_sites     (NmMemoryConfig *self);
+NM_AVAILABLE_IN_1_0
 gboolean         nm_memory_config_equal              (NmMemoryConfig  *self,
                                                       NmMemoryConfig  *other);
 NM_AVAILABLE_IN_1_0

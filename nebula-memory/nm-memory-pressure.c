@@ -5,6 +5,7 @@
 
 #include "config.h"
 
+#include "nm-allocator-private.h"
 #include "nm-enum-types.h"
 #include "nm-memory-pressure.h"
 
@@ -17,13 +18,26 @@
  * trims the targets registered with it by level:
  *
  * - %NM_MEMORY_PRESSURE_LEVEL_LOW: allocators give back free backing memory
- *   beyond what they keep for their configured capacity;
+ *   beyond what they keep to work without asking the system again: their
+ *   configured capacity and one spare unit of growth. A bump allocator
+ *   keeps its first chunk and the spare chunk its last reset kept; a pool
+ *   keeps its first slab (its block-count) and one completely free slab
+ *   besides; a stack keeps its whole region. #NmAsyncCache drops a quarter
+ *   of its entries;
  * - %NM_MEMORY_PRESSURE_LEVEL_MEDIUM: allocators give back all the free
- *   backing memory they can;
- * - %NM_MEMORY_PRESSURE_LEVEL_CRITICAL: the same, and caches drop entries.
+ *   backing memory they can: a bump allocator its spare chunk, a pool every
+ *   completely free slab but the first, a stack the pages of its region
+ *   above the top (they stay reserved and charged to its budget, and come
+ *   back zero-filled when the stack grows into them again). What an
+ *   allocator was built with — a bump allocator's first chunk, a pool's
+ *   first slab — is kept at every level until it is finalized.
+ *   #NmAsyncCache drops half of its entries;
+ * - %NM_MEMORY_PRESSURE_LEVEL_CRITICAL: allocators as for medium, and
+ *   caches drop every entry.
  *
- * Allocators are trimmed with nm_allocator_trim(), which gives back backing
- * memory that holds no live allocation; nothing that is in use moves.
+ * Nothing that is in use moves. nm_allocator_trim() is the same trim on
+ * demand, at %NM_MEMORY_PRESSURE_LEVEL_MEDIUM: an application that asks
+ * for memory back gets all that is free.
  * Other objects — caches — register a #NmMemoryPressureFunc with
  * nm_memory_pressure_add_target() and decide for themselves what each
  * level means. Every target is held weakly: a finalized target is forgotten,
@@ -606,14 +620,14 @@ nm_memory_pressure_trim (NmMemoryPressure      *self,
 
   g_object_ref (self);
 
-  /* Allocators at every level: nm_allocator_trim() gives back what holds
-   * no live allocation and keeps what the allocator's capacity needs. */
+  /* Allocators at every level, each as the level asks (see the section
+   * documentation); counted as trims like nm_allocator_trim(). */
   for (guint i = 0; i < calls->len; i++)
     {
       Call *call = &g_array_index (calls, Call, i);
 
       if (call->func == NULL)
-        released += nm_allocator_trim (NM_ALLOCATOR (call->object));
+        released += _nm_allocator_trim_at_level (NM_ALLOCATOR (call->object), level);
     }
 
   for (guint i = 0; i < calls->len; i++)

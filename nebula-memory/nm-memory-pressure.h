@@ -20,13 +20,15 @@ G_BEGIN_DECLS
  * NmMemoryPressureLevel:
  * @NM_MEMORY_PRESSURE_LEVEL_LOW: memory is getting low
  *   (%G_MEMORY_MONITOR_WARNING_LEVEL_LOW): allocators give back free
- *   backing memory beyond what they keep for their configured capacity
+ *   backing memory beyond their configured capacity and one spare chunk or
+ *   slab; caches drop a quarter of their entries
  * @NM_MEMORY_PRESSURE_LEVEL_MEDIUM: memory is low
  *   (%G_MEMORY_MONITOR_WARNING_LEVEL_MEDIUM): allocators give back all the
- *   free backing memory they can
+ *   free backing memory they can, the spare included; caches drop half of
+ *   their entries
  * @NM_MEMORY_PRESSURE_LEVEL_CRITICAL: the system is about to kill processes
- *   (%G_MEMORY_MONITOR_WARNING_LEVEL_CRITICAL): as medium, and caches drop
- *   entries
+ *   (%G_MEMORY_MONITOR_WARNING_LEVEL_CRITICAL): allocators as for medium,
+ *   and caches drop every entry
  *
  * How hard #NmMemoryPressure trims its targets.
  *

@@ -1185,9 +1185,325 @@ test_cache_c_types (void)
   g_assert_cmpuint (nm_async_cache_get_size (cache), ==, 1000);
   g_assert_cmpuint (uint_prop (cache, "evictions"), ==, 1001);
 
-  /* Bounded by entries: records are not allocated past the capacity. */
-  g_assert_cmpuint (_nm_async_cache_get_bytes (cache), <=,
-                    1001 * sizeof (NmCacheRecord) + 2048 * sizeof (guint32));
+  /* Bounded by entries: nothing is allocated past the capacity, and the
+   * slots, records and ghost filter take under 64 bytes per entry. */
+  g_assert_cmpuint (_nm_async_cache_get_bytes (cache), <=, 1000 * 64);
+}
+
+/* ---- policy ------------------------------------------------------------------------- */
+
+/* Keys 1 … n as pointers: g_direct_hash gives neighbouring keys
+ * neighbouring hashes, which must still spread over the index. Returns the
+ * mean distance of an entry from its home slot. */
+static double
+mean_probe (NmAsyncCache *cache)
+{
+  NmCacheStore *store = &cache->store;
+  guint64 total = 0;
+
+  for (guint32 s = 0; s < store->n_slots; s++)
+    {
+      guint32 home;
+
+      if (store->slots[s].key == NULL)
+        continue;
+      home = _nm_cache_store_home (store, store->slots[s].tag);
+      total += (s + store->n_slots - home) % store->n_slots;
+    }
+
+  return (double) total / store->n_used;
+}
+
+static void
+test_cache_index_spread (void)
+{
+  static const char value[] = "v";
+  g_autoptr(NmAsyncCache) cache = nm_async_cache_new_full (g_direct_hash, g_direct_equal,
+                                                           NULL, NULL, NULL, NULL, 4096);
+  double mean;
+
+  for (guint i = 1; i <= 4096; i++)
+    nm_async_cache_insert (cache, GUINT_TO_POINTER (i), value);
+  for (guint i = 1; i <= 4096; i++)
+    g_assert_true (nm_async_cache_lookup (cache, GUINT_TO_POINTER (i)) == value);
+
+  /* Full, at a load factor of 6/7, linear probing with spread hashes keeps
+   * an entry 3 slots from its home on average ((1 / (1 - 6/7) - 1) / 2,
+   * and half a slot more as homes start lines); hashes that collide in
+   * groups would push it far beyond. */
+  mean = mean_probe (cache);
+  g_test_message ("mean distance from home: %.2f slots", mean);
+  g_assert_cmpuint (nm_async_cache_get_size (cache), ==, 4096);
+  g_assert_cmpfloat (mean, <, 4.5);
+}
+
+/* Random inserts, lookups, invalidations, capacity changes and trims
+ * against a GHashTable of what was stored last: whatever the cache holds
+ * is the latest value, it never holds more than its capacity, and every
+ * entry stays reachable through the index (probe wrap-around, backward
+ * shifts and growth to sizes that are not powers of two). */
+static guint64
+weigh_pointer (NmAsyncCache  *cache,
+               gconstpointer  key,
+               gconstpointer  value,
+               gpointer       user_data)
+{
+  return GPOINTER_TO_UINT (value) % 7 + 1;
+}
+
+static void
+index_random (gboolean weighted)
+{
+  g_autoptr(NmAsyncCache) cache = nm_async_cache_new_full (g_direct_hash, g_direct_equal,
+                                                           NULL, NULL, NULL, NULL, 300);
+  g_autoptr(GHashTable) model = g_hash_table_new (g_direct_hash, g_direct_equal);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (77);
+  guint64 capacity = 300;
+
+  if (weighted)
+    nm_async_cache_set_weigher (cache, weigh_pointer, NULL, NULL);
+
+  for (guint i = 0; i < 200000; i++)
+    {
+      gpointer key = GUINT_TO_POINTER (g_rand_int_range (rand, 1, 1000));
+      guint op = g_rand_int_range (rand, 0, 1000);
+
+      if (op < 450)
+        {
+          gpointer value = GUINT_TO_POINTER (g_rand_int_range (rand, 1, G_MAXINT32));
+          gboolean fits = capacity >= (weighted ? weigh_pointer (cache, key, value, NULL) : 1);
+          gboolean replacing = nm_async_cache_lookup (cache, key) != NULL;
+          gpointer found;
+
+          nm_async_cache_insert (cache, key, value);
+          g_hash_table_insert (model, key, value);
+          found = nm_async_cache_lookup (cache, key);
+
+          /* Room is made before a new entry is stored: it is never its own
+           * victim, unless it cannot fit. A replacement that weighs more
+           * may be (eviction follows the policy); never is a stale value
+           * left. */
+          if (!replacing)
+            g_assert_true (found == (fits ? value : NULL));
+          else
+            g_assert_true (found == value || found == NULL);
+        }
+      else if (op < 900)
+        {
+          gpointer found = nm_async_cache_lookup (cache, key);
+
+          if (found != NULL)
+            g_assert_true (found == g_hash_table_lookup (model, key));
+        }
+      else if (op < 990)
+        {
+          nm_async_cache_invalidate (cache, key);
+          g_assert_null (nm_async_cache_lookup (cache, key));
+        }
+      else if (op < 998)
+        {
+          capacity = g_rand_int_range (rand, 0, 1200);
+          nm_async_cache_set_capacity (cache, capacity);
+        }
+      else
+        nm_async_cache_trim (cache, G_MEMORY_MONITOR_WARNING_LEVEL_LOW);
+
+      g_assert_cmpuint (nm_async_cache_get_size (cache), <=, capacity);
+      g_assert_cmpuint (uint_prop (cache, "weight"), <=, capacity);
+    }
+
+  /* Every entry the index holds is found from its home; the weights add
+   * up, in all and in the small queue. */
+  {
+    guint64 weight = 0, small = 0;
+
+    for (guint32 s = 0; s < cache->store.n_slots; s++)
+      {
+        const NmCacheSlot *slot = &cache->store.slots[s];
+        guint64 w;
+
+        if (slot->key == NULL)
+          continue;
+        g_assert_true (nm_async_cache_lookup (cache, slot->key) == g_hash_table_lookup (model, slot->key));
+        g_assert_cmpuint (cache->store.records[slot->idx].slot, ==, s);
+        w = weighted ? weigh_pointer (cache, slot->key, slot->value, NULL) : 1;
+        weight += w;
+        if (!(slot->tag & NM_CACHE_MAIN))
+          small += w;
+      }
+    g_assert_cmpuint (uint_prop (cache, "weight"), ==, weight);
+    g_assert_cmpuint (cache->store.small_weight, ==, small);
+  }
+}
+
+static void
+test_cache_index_random (void)
+{
+  index_random (FALSE);
+}
+
+static void
+test_cache_index_random_weighted (void)
+{
+  index_random (TRUE);
+}
+
+/* The reference SIEVE (Zhang et al.): one FIFO, a visited bit, a hand from
+ * the tail towards the head. Keys are 0 … universe-1. */
+static guint
+sieve_hits (const guint32 *trace,
+            guint          len,
+            guint          universe,
+            guint          capacity)
+{
+  guint32 *newer = g_new (guint32, universe);
+  guint32 *older = g_new (guint32, universe);
+  guint8 *in = g_new0 (guint8, universe);
+  guint8 *visited = g_new0 (guint8, universe);
+  guint32 head = G_MAXUINT32, tail = G_MAXUINT32, hand = G_MAXUINT32;
+  guint size = 0, hits = 0;
+
+  for (guint i = 0; i < len; i++)
+    {
+      guint32 k = trace[i];
+
+      if (in[k])
+        {
+          hits++;
+          visited[k] = 1;
+          continue;
+        }
+      if (size == capacity)
+        {
+          guint32 h = hand != G_MAXUINT32 ? hand : tail;
+
+          while (visited[h])
+            {
+              visited[h] = 0;
+              h = newer[h] != G_MAXUINT32 ? newer[h] : tail;
+            }
+          hand = newer[h];
+          if (newer[h] != G_MAXUINT32) older[newer[h]] = older[h]; else head = older[h];
+          if (older[h] != G_MAXUINT32) newer[older[h]] = newer[h]; else tail = newer[h];
+          in[h] = 0;
+          size--;
+        }
+      in[k] = 1;
+      visited[k] = 0;
+      newer[k] = G_MAXUINT32;
+      older[k] = head;
+      if (head != G_MAXUINT32) newer[head] = k; else tail = k;
+      head = k;
+      size++;
+    }
+
+  g_free (newer);
+  g_free (older);
+  g_free (in);
+  g_free (visited);
+  return hits;
+}
+
+/* Zipf(1) over 2000 keys with a one-shot scan of 200 keys every 2000
+ * requests, at a capacity of 10 % of the keys: the small queue keeps the
+ * scans out of the main one, and the ghost brings back popular keys
+ * evicted too early. Hits at least those of plain SIEVE, and more. */
+static void
+test_cache_policy_beats_sieve (void)
+{
+  static const char value[] = "v";
+  enum { N_KEYS = 2000, LEN = 60000, SCAN_EVERY = 2000, SCAN_LEN = 200, CAPACITY = 200 };
+  g_autoptr(NmAsyncCache) cache = nm_async_cache_new_full (g_direct_hash, g_direct_equal,
+                                                           NULL, NULL, NULL, NULL, CAPACITY);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (4242);
+  g_autofree double *cdf = g_new (double, N_KEYS);
+  g_autofree guint32 *trace = g_new (guint32, LEN);
+  guint next_scan = N_KEYS, hits = 0, reference;
+  double sum = 0;
+
+  for (guint i = 0; i < N_KEYS; i++)
+    cdf[i] = sum += 1.0 / (i + 1);
+  for (guint i = 0; i < LEN; )
+    {
+      if (i % SCAN_EVERY == SCAN_EVERY - 1)
+        for (guint j = 0; j < SCAN_LEN && i < LEN; j++)
+          trace[i++] = next_scan++;
+      else
+        {
+          double u = g_rand_double (rand) * sum;
+          guint lo = 0, hi = N_KEYS - 1;
+
+          while (lo < hi)
+            {
+              guint mid = (lo + hi) / 2;
+
+              if (cdf[mid] < u)
+                lo = mid + 1;
+              else
+                hi = mid;
+            }
+          trace[i++] = lo;
+        }
+    }
+
+  for (guint i = 0; i < LEN; i++)
+    {
+      gpointer key = GUINT_TO_POINTER (trace[i] + 1);
+
+      if (nm_async_cache_lookup (cache, key) != NULL)
+        hits++;
+      else
+        nm_async_cache_insert (cache, key, value);
+    }
+
+  reference = sieve_hits (trace, LEN, next_scan, CAPACITY);
+  g_test_message ("hits: cache %u, SIEVE %u of %u", hits, reference, LEN);
+  g_assert_cmpuint (uint_prop (cache, "hits"), ==, hits);
+  g_assert_cmpuint (hits, >, reference);
+}
+
+/* A key evicted from the small queue unvisited is remembered by the ghost:
+ * when it comes back it enters the main queue, where a scan of new keys
+ * (which pass through the small queue) does not evict it. */
+static void
+test_cache_policy_ghost (void)
+{
+  g_autoptr(NmAsyncCache) cache = nm_async_cache_new (64);
+  Evictions e;
+
+  evictions_watch (&e, cache);
+  insert_string (cache, "returning", "R");
+  for (int i = 0; i < 64; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("first%d", i);
+
+      insert_string (cache, key, "F");
+    }
+  g_assert_cmpuint (e.keys->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (e.keys, 0), ==, "returning");
+
+  /* Back again: admitted to the main queue, it outlives 200 one-shot keys
+   * although nobody reads it meanwhile. */
+  insert_string (cache, "returning", "R");
+  for (int i = 0; i < 200; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("scan%d", i);
+
+      insert_string (cache, key, "S");
+    }
+  g_free (lookup_string (cache, "returning"));
+  g_assert_cmpuint (uint_prop (cache, "hits"), ==, 1);
+
+  /* A key never seen before is not: it leaves with the scan. */
+  insert_string (cache, "stranger", "X");
+  for (int i = 0; i < 200; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("again%d", i);
+
+      insert_string (cache, key, "S");
+    }
+  g_assert_null (nm_async_cache_lookup (cache, "stranger"));
+  evictions_clear (&e);
 }
 
 static void
@@ -1248,6 +1564,11 @@ main (int   argc,
   g_test_add_func ("/nebula/async-cache/time/refresh", test_cache_refresh);
   g_test_add_func ("/nebula/async-cache/bound/eviction-order", test_cache_eviction_order);
   g_test_add_func ("/nebula/async-cache/bound/weight", test_cache_weight);
+  g_test_add_func ("/nebula/async-cache/bound/index-spread", test_cache_index_spread);
+  g_test_add_func ("/nebula/async-cache/bound/index-random", test_cache_index_random);
+  g_test_add_func ("/nebula/async-cache/bound/index-random-weighted", test_cache_index_random_weighted);
+  g_test_add_func ("/nebula/async-cache/policy/beats-sieve", test_cache_policy_beats_sieve);
+  g_test_add_func ("/nebula/async-cache/policy/ghost", test_cache_policy_ghost);
   g_test_add_func ("/nebula/async-cache/invalidate-during-load", test_cache_invalidate_during_load);
   g_test_add_func ("/nebula/async-cache/clear-and-trim", test_cache_clear_and_trim);
   g_test_add_func ("/nebula/async-cache/memory-pressure", test_cache_memory_pressure);

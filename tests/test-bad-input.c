@@ -11,6 +11,7 @@
  * allocator still serves and frees correctly.
  */
 
+#include <math.h>
 #include <string.h>
 
 #include "nm-test-util.h"
@@ -494,6 +495,80 @@ run_config_case (gconstpointer data)
   nm_test_assert_still_works (alloc, 16, 8);
 }
 
+/* high-water-mark: out of range, not a number, not finite, from a key file
+ * (an INVALID_VALUE naming group, key and value) or a setter (one
+ * critical, the mark unchanged); leak-sites: not a boolean. */
+static void
+test_bad_high_water_mark (void)
+{
+  static const char * const bad[] = { "0", "-0.5", "1.5", "1.0000001", "nan", "NaN", "inf",
+                                       "1e400", "abc", "0.9x", "90%", "" };
+  static const char * const sizes[] = {
+    "capacity=4KiB", "block-size=32\nblock-count=4", "capacity=4KiB",
+  };
+
+  for (NmAllocatorKind kind = NM_ALLOCATOR_KIND_BUMP; kind <= NM_ALLOCATOR_KIND_STACK; kind++)
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        g_autoptr(GKeyFile) key_file = g_key_file_new ();
+        g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+        g_autoptr(NmMemoryConfig) config = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *text = g_strdup_printf ("[hw]\nkind=%s\n%s\nhigh-water-mark=%s\n",
+                                                 kind_name (kind), sizes[kind], bad[i]);
+        g_autofree char *quoted = g_strdup_printf ("“%s”", bad[i]);
+
+        g_assert_true (g_key_file_load_from_data (key_file, text, -1, G_KEY_FILE_NONE, NULL));
+        g_assert_false (nm_memory_config_builder_load_key_file (builder, key_file, "hw", &error));
+        g_assert_error (error, NM_CONFIG_ERROR, NM_CONFIG_ERROR_INVALID_VALUE);
+        g_assert_nonnull (strstr (error->message, "Group “hw”, key “high-water-mark”"));
+        g_assert_nonnull (strstr (error->message, quoted));
+        g_assert_nonnull (strstr (error->message, "above 0 and at most 1"));
+        g_assert_nonnull (strstr (error->message, "such as 0.9"));
+
+        /* The builder kept nothing of the file. */
+        nm_memory_config_builder_set_kind (builder, kind);
+        if (kind == NM_ALLOCATOR_KIND_POOL)
+          nm_memory_config_builder_set_block_count (nm_memory_config_builder_set_block_size (builder, 32), 4);
+        else
+          nm_memory_config_builder_set_capacity (builder, CAPACITY);
+        config = nm_memory_config_builder_build (builder, NULL);
+        g_assert_nonnull (config);
+        g_assert_cmpfloat (nm_memory_config_get_high_water_mark (config), ==, 0);
+      }
+
+  {
+    g_autoptr(NmMemoryConfigBuilder) builder = preset_builder (NM_ALLOCATOR_KIND_BUMP, FALSE);
+    g_autoptr(NmMemoryConfig) config = NULL;
+    const gdouble wrong[] = { -0.1, 1.5, NAN, INFINITY };
+
+    g_assert_true (nm_memory_config_builder_set_high_water_mark (builder, 0.5) == builder);
+    for (guint i = 0; i < G_N_ELEMENTS (wrong); i++)
+      {
+        g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL,
+                               "*nm_memory_config_builder_set_high_water_mark*"
+                               "_nm_config_high_water_mark_is_valid*");
+        g_assert_true (nm_memory_config_builder_set_high_water_mark (builder, wrong[i]) == builder);
+        g_test_assert_expected_messages ();
+      }
+    config = nm_memory_config_builder_build (builder, NULL);
+    g_assert_cmpfloat (nm_memory_config_get_high_water_mark (config), ==, 0.5);
+  }
+
+  {
+    g_autoptr(GKeyFile) key_file = g_key_file_new ();
+    g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true (g_key_file_load_from_data (key_file, "[s]\nkind=bump\nleak-sites=sometimes\n",
+                                              -1, G_KEY_FILE_NONE, NULL));
+    g_assert_false (nm_memory_config_builder_load_key_file (builder, key_file, "s", &error));
+    g_assert_error (error, NM_CONFIG_ERROR, NM_CONFIG_ERROR_INVALID_VALUE);
+    g_assert_nonnull (strstr (error->message, "key “leak-sites”: “sometimes” is not valid"));
+    g_assert_nonnull (strstr (error->message, "true or false"));
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -530,6 +605,8 @@ main (int   argc,
               n_runs++;
             }
     }
+
+  g_test_add_func ("/bad-input/config/high-water-mark", test_bad_high_water_mark);
 
   g_test_message ("bad-input matrix: %u cases x 3 allocators x 2 presets; "
                   "%u runs where the case applies", n_cases, n_runs);

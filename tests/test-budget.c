@@ -984,6 +984,454 @@ test_budget_leak_report (void)
   g_assert_cmpuint (nm_memory_budget_get_used (root), ==, 0);
 }
 
+/* High-water signal */
+
+typedef struct
+{
+  guint    emissions;
+  guint64  crossings;
+  GThread *thread;
+} HighWaterLog;
+
+static void
+on_high_water (NmAllocator *alloc,
+               guint64      n_crossings,
+               gpointer     user_data)
+{
+  HighWaterLog *log = user_data;
+
+  log->emissions++;
+  log->crossings += n_crossings;
+  log->thread = g_thread_self ();
+}
+
+static guint64
+crossings_of (gpointer alloc)
+{
+  g_autoptr(NmAllocatorStats) stats = nm_allocator_get_stats (NM_ALLOCATOR (alloc));
+  guint64 property = 0;
+
+  g_object_get (alloc, "high-water-crossings", &property, NULL);
+  g_assert_cmpuint (property, ==, stats->high_water_count);
+
+  return property;
+}
+
+static NmAllocator *
+allocator_with_mark (NmAllocatorKind kind,
+                     guint64         size,
+                     guint64         max,
+                     gdouble         mark)
+{
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+  g_autoptr(NmMemoryConfig) config = NULL;
+  g_autoptr(GError) error = NULL;
+  NmAllocator *alloc;
+
+  nm_memory_config_builder_set_kind (builder, kind);
+  nm_memory_config_builder_set_name (builder, "marked");
+  if (kind == NM_ALLOCATOR_KIND_POOL)
+    {
+      nm_memory_config_builder_set_block_size (builder, 64);
+      nm_memory_config_builder_set_block_count (builder, size);
+      nm_memory_config_builder_set_max_block_count (builder, max);
+    }
+  else
+    {
+      nm_memory_config_builder_set_capacity (builder, size);
+      nm_memory_config_builder_set_max_capacity (builder, max);
+    }
+  nm_memory_config_builder_set_high_water_mark (builder, mark);
+  config = nm_memory_config_builder_build (builder, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat (nm_memory_config_get_high_water_mark (config), ==, mark);
+
+  alloc = nm_allocator_new_from_config (config, &error);
+  g_assert_no_error (error);
+
+  return alloc;
+}
+
+/* A fixed arena that fills past the mark is announced by its reset, once
+ * per crossing; crossings between two main-loop iterations are one
+ * emission with their number, after notify::high-water-crossings. */
+static void
+test_high_water_bump_reset (void)
+{
+  g_autoptr(NmAllocator) alloc = allocator_with_mark (NM_ALLOCATOR_KIND_BUMP, 4 * KiB, 0, 0.5);
+  g_autoptr(GString) notified = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  HighWaterLog log = { 0 };
+  gdouble mark = 0;
+
+  g_object_get (alloc, "high-water-mark", &mark, NULL);
+  g_assert_cmpfloat (mark, ==, 0.5);
+  g_signal_connect (alloc, "high-water", G_CALLBACK (on_high_water), &log);
+  nm_test_log_notify (alloc, notified);
+
+  /* Below the mark: nothing. */
+  g_assert_nonnull (nm_allocator_alloc (alloc, 1000, 8, &error));
+  nm_allocator_reset (alloc);
+  nm_test_flush_notify ();
+  g_assert_cmpuint (crossings_of (alloc), ==, 0);
+  g_assert_cmpuint (log.emissions, ==, 0);
+
+  /* Above it: counted at the reset, delivered by the main context. */
+  g_assert_nonnull (nm_allocator_alloc (alloc, 3000, 8, &error));
+  g_assert_cmpuint (crossings_of (alloc), ==, 0);
+  nm_allocator_reset (alloc);
+  g_assert_cmpuint (crossings_of (alloc), ==, 1);
+  g_assert_cmpuint (log.emissions, ==, 0);
+  nm_test_flush_notify ();
+  g_assert_cmpuint (log.emissions, ==, 1);
+  g_assert_cmpuint (log.crossings, ==, 1);
+  g_assert_cmpuint (nm_test_count_notify (notified, "high-water-crossings"), ==, 1);
+
+  /* The reset emptied it, which re-arms: three cycles, three crossings,
+   * one emission. */
+  for (guint i = 0; i < 3; i++)
+    {
+      g_assert_nonnull (nm_allocator_alloc (alloc, 3000, 8, &error));
+      nm_allocator_reset (alloc);
+    }
+  g_assert_cmpuint (crossings_of (alloc), ==, 4);
+  nm_test_flush_notify ();
+  g_assert_cmpuint (log.emissions, ==, 2);
+  g_assert_cmpuint (log.crossings, ==, 4);
+  g_assert_cmpuint (nm_test_count_notify (notified, "high-water-crossings"), ==, 2);
+  g_assert_no_error (error);
+}
+
+/* Edge-triggered with hysteresis: pops that stay above mark - 0.1 do not
+ * re-arm; one below it does. */
+static void
+test_high_water_hysteresis (void)
+{
+  g_autoptr(NmAllocator) alloc = allocator_with_mark (NM_ALLOCATOR_KIND_STACK, 10000, 0, 0.9);
+  NmStackAllocator *stack = NM_STACK_ALLOCATOR (alloc);
+  g_autoptr(GError) error = NULL;
+  HighWaterLog log = { 0 };
+  NmStackMarker low, high;
+
+  g_assert_cmpfloat (_nm_allocator_high_water_rearm_level (0.9), ==, 0.9 - 0.1);
+  g_assert_cmpfloat (_nm_allocator_high_water_rearm_level (0.1), ==, 0.05);
+  g_signal_connect (alloc, "high-water", G_CALLBACK (on_high_water), &log);
+
+  /* 70 %, then 85 % (between the re-arm level and the mark), then 93 %. */
+  g_assert_nonnull (nm_stack_allocator_alloc (stack, 7000, 8, &error));
+  nm_stack_allocator_push_marker (stack, &low);
+  g_assert_nonnull (nm_stack_allocator_alloc (stack, 1500, 8, &error));
+  nm_stack_allocator_push_marker (stack, &high);
+  g_assert_nonnull (nm_stack_allocator_alloc (stack, 800, 8, &error));
+  g_assert_true (nm_stack_allocator_pop_to_marker (stack, &high, &error));
+  g_assert_cmpuint (crossings_of (alloc), ==, 1);
+
+  /* Back to 85 %: still crossed, so 93 % again is no new crossing. */
+  nm_stack_allocator_push_marker (stack, &high);
+  g_assert_nonnull (nm_stack_allocator_alloc (stack, 800, 8, &error));
+  g_assert_true (nm_stack_allocator_pop_to_marker (stack, &high, &error));
+  g_assert_cmpuint (crossings_of (alloc), ==, 1);
+
+  /* Down to 70 %: re-armed; up to 93 % is the second crossing. */
+  g_assert_true (nm_stack_allocator_pop_to_marker (stack, &low, &error));
+  g_assert_cmpuint (crossings_of (alloc), ==, 1);
+  nm_stack_allocator_push_marker (stack, &low);
+  g_assert_nonnull (nm_stack_allocator_alloc (stack, 2300, 8, &error));
+  g_assert_true (nm_stack_allocator_pop_to_marker (stack, &low, &error));
+  g_assert_cmpuint (crossings_of (alloc), ==, 2);
+
+  nm_test_flush_notify ();
+  g_assert_cmpuint (log.crossings, ==, 2);
+  g_assert_no_error (error);
+}
+
+/* Growth means the allocator was full: a crossing, and the grown capacity
+ * re-arms it. */
+static void
+test_high_water_growth (void)
+{
+  g_autoptr(NmAllocator) pool = allocator_with_mark (NM_ALLOCATOR_KIND_POOL, 8, 64, 0.9);
+  g_autoptr(NmAllocator) bump = allocator_with_mark (NM_ALLOCATOR_KIND_BUMP, 4 * KiB, 64 * KiB, 0.9);
+  g_autoptr(GError) error = NULL;
+  gpointer blocks[9];
+
+  for (guint i = 0; i < 8; i++)
+    blocks[i] = nm_allocator_alloc (pool, 64, 16, &error);
+  g_assert_cmpuint (crossings_of (pool), ==, 0);
+  blocks[8] = nm_allocator_alloc (pool, 64, 16, &error);
+  g_assert_cmpuint (crossings_of (pool), ==, 1);
+  for (guint i = 0; i < 9; i++)
+    nm_allocator_free (pool, blocks[i], 64, 16);
+
+  g_assert_nonnull (nm_allocator_alloc (bump, 3 * KiB, 8, &error));
+  g_assert_cmpuint (crossings_of (bump), ==, 0);
+  g_assert_nonnull (nm_allocator_alloc (bump, 2 * KiB, 8, &error));
+  g_assert_cmpuint (crossings_of (bump), ==, 1);
+  /* The next growth is a crossing again: the first one re-armed. */
+  g_assert_nonnull (nm_allocator_alloc (bump, 12 * KiB, 8, &error));
+  g_assert_cmpuint (crossings_of (bump), ==, 2);
+  g_assert_no_error (error);
+}
+
+static gpointer
+reset_full_arena (gpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_nonnull (nm_allocator_alloc (data, 3500, 8, &error));
+  nm_allocator_reset (data);
+  g_assert_no_error (error);
+
+  return NULL;
+}
+
+/* A crossing on another thread is delivered on the allocator's main
+ * context, on its thread; an allocator finalized before the delivery gets
+ * none. */
+static void
+test_high_water_other_thread (void)
+{
+  NmAllocator *alloc = allocator_with_mark (NM_ALLOCATOR_KIND_BUMP, 4 * KiB, 0, 0.8);
+  HighWaterLog log = { 0 };
+  GThread *thread;
+
+  g_object_set_data (G_OBJECT (alloc), "log", &log);
+  g_signal_connect (alloc, "high-water", G_CALLBACK (on_high_water), &log);
+
+  /* The allocator is single-thread: hand it over while the main thread
+   * waits. */
+  thread = g_thread_new ("resetter", reset_full_arena, alloc);
+  g_thread_join (thread);
+  g_assert_cmpuint (crossings_of (alloc), ==, 1);
+  g_assert_cmpuint (log.emissions, ==, 0);
+  nm_test_flush_notify ();
+  g_assert_cmpuint (log.emissions, ==, 1);
+  g_assert_true (log.thread == g_thread_self ());
+
+  thread = g_thread_new ("resetter", reset_full_arena, alloc);
+  g_thread_join (thread);
+  g_assert_cmpuint (crossings_of (alloc), ==, 2);
+  g_object_unref (alloc);
+  nm_test_flush_notify ();
+  g_assert_cmpuint (log.emissions, ==, 1);
+}
+
+static gpointer
+grow_arena (gpointer data)
+{
+  for (guint i = 0; i < 200; i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_assert_nonnull (nm_allocator_alloc (data, 1024, 8, &error));
+      g_assert_no_error (error);
+    }
+
+  return NULL;
+}
+
+/* A thread-safe arena grown by two threads at once: every growth is
+ * sampled, crossings are counted once each, and delivered on the main
+ * context. */
+static void
+test_high_water_thread_safe (void)
+{
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+  g_autoptr(NmMemoryConfig) config = NULL;
+  g_autoptr(NmAllocator) alloc = NULL;
+  g_autoptr(GError) error = NULL;
+  HighWaterLog log = { 0 };
+  GThread *threads[2];
+
+  nm_memory_config_builder_set_kind (builder, NM_ALLOCATOR_KIND_BUMP);
+  nm_memory_config_builder_set_capacity (builder, 4 * KiB);
+  nm_memory_config_builder_set_max_capacity (builder, 4 * MiB);
+  nm_memory_config_builder_set_thread_safe (builder, TRUE);
+  nm_memory_config_builder_set_high_water_mark (builder, 0.9);
+  config = nm_memory_config_builder_build (builder, &error);
+  g_assert_no_error (error);
+  alloc = nm_allocator_new_from_config (config, &error);
+  g_assert_no_error (error);
+  g_signal_connect (alloc, "high-water", G_CALLBACK (on_high_water), &log);
+
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    threads[i] = g_thread_new ("grower", grow_arena, alloc);
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    g_thread_join (threads[i]);
+
+  /* 400 KiB from 4 KiB in chunks that double: several growths. */
+  g_assert_cmpuint (crossings_of (alloc), >=, 3);
+  nm_test_flush_notify ();
+  g_assert_cmpuint (log.crossings, ==, crossings_of (alloc));
+  g_assert_true (log.thread == g_thread_self ());
+}
+
+/* A mark of 0 (the default of both presets) counts nothing. */
+static void
+test_high_water_off (void)
+{
+  g_autoptr(NmMemoryConfig) preset = nm_memory_config_new_development (NM_ALLOCATOR_KIND_BUMP);
+  g_autoptr(NmAllocator) alloc = NULL;
+  g_autoptr(GError) error = NULL;
+  gdouble mark = 1;
+
+  g_assert_cmpfloat (nm_memory_config_get_high_water_mark (preset), ==, 0);
+  alloc = nm_allocator_new_from_config (preset, &error);
+  g_assert_no_error (error);
+  g_object_get (alloc, "high-water-mark", &mark, NULL);
+  g_assert_cmpfloat (mark, ==, 0);
+  g_assert_nonnull (nm_allocator_alloc (alloc, 1000 * KiB, 8, &error));
+  nm_allocator_reset (alloc);
+  g_assert_cmpuint (crossings_of (alloc), ==, 0);
+}
+
+/* Leak sites */
+
+/* Exported (the test is linked with -rdynamic), so the report can name
+ * them; not inlined, so each is a frame of its own. */
+G_GNUC_NO_INLINE gpointer leaky_site_alloc (NmAllocator *alloc, gsize size);
+G_GNUC_NO_INLINE gpointer leaky_other_site (NmAllocator *alloc, gsize size);
+
+G_GNUC_NO_INLINE gpointer
+leaky_site_alloc (NmAllocator *alloc,
+                  gsize        size)
+{
+  g_autoptr(GError) error = NULL;
+  gpointer mem = nm_allocator_alloc (alloc, size, 8, &error);
+
+  g_assert_no_error (error);
+  return mem;
+}
+
+G_GNUC_NO_INLINE gpointer
+leaky_other_site (NmAllocator *alloc,
+                  gsize        size)
+{
+  g_autoptr(GError) error = NULL;
+  gpointer mem = nm_allocator_alloc (alloc, size, 8, &error);
+
+  g_assert_no_error (error);
+  return mem;
+}
+
+static NmAllocator *
+development_allocator (NmAllocatorKind kind,
+                       gboolean        leak_sites)
+{
+  g_autoptr(NmMemoryConfig) preset = nm_memory_config_new_development (kind);
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new_from_config (preset);
+  g_autoptr(NmMemoryConfig) config = NULL;
+  g_autoptr(GError) error = NULL;
+  NmAllocator *alloc;
+
+  g_assert_false (nm_memory_config_get_leak_sites (preset));
+  nm_memory_config_builder_set_name (builder, "leaky");
+  if (kind == NM_ALLOCATOR_KIND_POOL)
+    nm_memory_config_builder_set_block_size (builder, 48);
+  nm_memory_config_builder_set_leak_sites (builder, leak_sites);
+  config = nm_memory_config_builder_build (builder, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (nm_memory_config_get_leak_sites (config), ==, leak_sites);
+
+  alloc = nm_allocator_new_from_config (config, &error);
+  g_assert_no_error (error);
+
+  return alloc;
+}
+
+/* The leak report names the sites with the most live allocations, with
+ * their counts; memory given back (a free of the top, a restore) is not
+ * counted. */
+static void
+test_leak_sites_bump (void)
+{
+  NmAllocator *alloc = development_allocator (NM_ALLOCATOR_KIND_BUMP, TRUE);
+  NmBumpCheckpoint cp;
+  gpointer top;
+
+  leaky_site_alloc (alloc, 40);
+  leaky_site_alloc (alloc, 40);
+  leaky_other_site (alloc, 24);
+  leaky_site_alloc (alloc, 40);
+
+  /* Given back: the top, and what a restore releases. */
+  top = leaky_site_alloc (alloc, 40);
+  nm_allocator_free (alloc, top, 40, 8);
+  nm_bump_allocator_checkpoint (NM_BUMP_ALLOCATOR (alloc), &cp);
+  leaky_other_site (alloc, 24);
+  leaky_other_site (alloc, 24);
+  g_assert_true (nm_bump_allocator_restore (NM_BUMP_ALLOCATOR (alloc), &cp, NULL));
+
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_WARNING,
+                         "Bump allocator “leaky” is disposed with 4 live allocations (208 bytes): "
+                         "reset the allocator, or restore a checkpoint, before dropping it. "
+                         "Top allocation sites: leaky_site_alloc() (test-budget): "
+                         "3 allocations (120 bytes); leaky_other_site() (test-budget): "
+                         "1 allocation (24 bytes).");
+  g_object_unref (alloc);
+  g_test_assert_expected_messages ();
+}
+
+static void
+test_leak_sites_pool_stack (void)
+{
+  NmAllocator *pool = development_allocator (NM_ALLOCATOR_KIND_POOL, TRUE);
+  NmAllocator *stack = development_allocator (NM_ALLOCATOR_KIND_STACK, TRUE);
+  gpointer freed;
+
+  leaky_other_site (pool, 48);
+  freed = leaky_site_alloc (pool, 48);
+  leaky_site_alloc (pool, 48);
+  nm_allocator_free (pool, freed, 48, 8);
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_WARNING,
+                         "Pool allocator “leaky” is disposed with 2 live allocations (96 bytes): *. "
+                         "Top allocation sites: leaky_*() (test-budget): 1 allocation (48 bytes); "
+                         "leaky_*() (test-budget): 1 allocation (48 bytes).");
+  g_object_unref (pool);
+  g_test_assert_expected_messages ();
+
+  leaky_site_alloc (stack, 16);
+  leaky_site_alloc (stack, 16);
+  freed = leaky_other_site (stack, 16);
+  nm_allocator_free (stack, freed, 16, 8);
+  leaky_other_site (stack, 16);
+  g_assert_true (nm_stack_allocator_pop (NM_STACK_ALLOCATOR (stack), NULL));
+  {
+    NmStackMarker marker;
+
+    nm_stack_allocator_push_marker (NM_STACK_ALLOCATOR (stack), &marker);
+    leaky_other_site (stack, 16);
+    leaky_other_site (stack, 16);
+    g_assert_true (nm_stack_allocator_pop_to_marker (NM_STACK_ALLOCATOR (stack), &marker, NULL));
+  }
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_WARNING,
+                         "Stack allocator “leaky” is disposed with 2 live allocations *. "
+                         "Top allocation sites: leaky_site_alloc() (test-budget): "
+                         "2 allocations (32 bytes).");
+  g_object_unref (stack);
+  g_test_assert_expected_messages ();
+}
+
+/* With leak-sites off the report is the plain one; after a reset nothing
+ * is reported. */
+static void
+test_leak_sites_off (void)
+{
+  NmAllocator *alloc = development_allocator (NM_ALLOCATOR_KIND_BUMP, FALSE);
+  NmAllocator *reset = development_allocator (NM_ALLOCATOR_KIND_BUMP, TRUE);
+
+  leaky_site_alloc (alloc, 40);
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_WARNING,
+                         "Bump allocator “leaky” is disposed with 1 live allocation (*): reset the "
+                         "allocator, or restore a checkpoint, before dropping it");
+  g_object_unref (alloc);
+  g_test_assert_expected_messages ();
+
+  leaky_site_alloc (reset, 40);
+  nm_allocator_reset (reset);
+  g_object_unref (reset);
+}
+
 /* End to end: a growing arena fails the allocation whose next chunk would
  * pass the limit, keeps working, and serves again after a reset; the
  * budget's use is the arena's backing bytes throughout, and finalize
@@ -1213,6 +1661,15 @@ main (int   argc,
   g_test_add_data_func ("/nebula/budget/request-cap/pool", GINT_TO_POINTER (FALSE), test_budget_request_cap_pool);
   g_test_add_data_func ("/nebula/budget/request-cap/pool-thread-safe", GINT_TO_POINTER (TRUE), test_budget_request_cap_pool);
   g_test_add_func ("/nebula/budget/leak-report", test_budget_leak_report);
+  g_test_add_func ("/nebula/high-water/bump-reset", test_high_water_bump_reset);
+  g_test_add_func ("/nebula/high-water/hysteresis", test_high_water_hysteresis);
+  g_test_add_func ("/nebula/high-water/growth", test_high_water_growth);
+  g_test_add_func ("/nebula/high-water/other-thread", test_high_water_other_thread);
+  g_test_add_func ("/nebula/high-water/thread-safe", test_high_water_thread_safe);
+  g_test_add_func ("/nebula/high-water/off", test_high_water_off);
+  g_test_add_func ("/nebula/leak-sites/bump", test_leak_sites_bump);
+  g_test_add_func ("/nebula/leak-sites/pool-stack", test_leak_sites_pool_stack);
+  g_test_add_func ("/nebula/leak-sites/off", test_leak_sites_off);
   g_test_add_func ("/nebula/budget/e2e/bump-grows-to-limit", test_budget_e2e_bump);
   g_test_add_func ("/nebula/budget/e2e/pool-and-stack", test_budget_e2e_pool_stack);
   g_test_add_func ("/nebula/budget/charge-cost", test_budget_charge_cost);

@@ -557,6 +557,105 @@ test_config_factory_key_file (void)
   g_assert_nonnull (strstr (error->message, "Group “broken”, key “capacity”: 0"));
 }
 
+/* high-water-mark and leak-sites: from setters and key files, in
+ * properties, through to_string() and back, off in the presets. */
+static void
+test_config_observability_keys (void)
+{
+  g_autoptr(GKeyFile) key_file = g_key_file_new ();
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+  g_autoptr(NmMemoryConfigBuilder) again = nm_memory_config_builder_new ();
+  g_autoptr(NmMemoryConfigBuilder) set = nm_memory_config_builder_new ();
+  g_autoptr(NmMemoryConfig) config = NULL;
+  g_autoptr(NmMemoryConfig) reloaded = NULL;
+  g_autoptr(NmMemoryConfig) from_setters = NULL;
+  g_autoptr(NmMemoryConfig) production = nm_memory_config_new_production (NM_ALLOCATOR_KIND_POOL);
+  g_autoptr(NmMemoryConfig) development = nm_memory_config_new_development (NM_ALLOCATOR_KIND_POOL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  gdouble mark = 0;
+  gboolean sites = FALSE;
+
+  g_assert_cmpfloat (nm_memory_config_get_high_water_mark (production), ==, 0);
+  g_assert_cmpfloat (nm_memory_config_get_high_water_mark (development), ==, 0);
+  g_assert_false (nm_memory_config_get_leak_sites (production));
+  g_assert_false (nm_memory_config_get_leak_sites (development));
+  text = nm_memory_config_to_string (development);
+  g_assert_null (strstr (text, "high-water-mark"));
+  g_assert_null (strstr (text, "leak-sites"));
+  g_clear_pointer (&text, g_free);
+
+  g_assert_true (g_key_file_load_from_data (key_file,
+                                            "[requests]\nkind=bump\ncapacity=64KiB\n"
+                                            "high-water-mark= 0.9 \nleak-sites=true\n",
+                                            -1, G_KEY_FILE_NONE, NULL));
+  g_assert_true (nm_memory_config_builder_load_key_file (builder, key_file, "requests", &error));
+  g_assert_no_error (error);
+  config = nm_memory_config_builder_build (builder, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat (nm_memory_config_get_high_water_mark (config), ==, 0.9);
+  g_assert_true (nm_memory_config_get_leak_sites (config));
+  g_object_get (config, "high-water-mark", &mark, "leak-sites", &sites, NULL);
+  g_assert_cmpfloat (mark, ==, 0.9);
+  g_assert_true (sites);
+
+  text = nm_memory_config_to_string (config);
+  g_assert_nonnull (strstr (text, "high-water-mark=0.9\n"));
+  g_assert_nonnull (strstr (text, "leak-sites=true\n"));
+  g_key_file_free (g_steal_pointer (&key_file));
+  key_file = g_key_file_new ();
+  g_assert_true (g_key_file_load_from_data (key_file, text, -1, G_KEY_FILE_NONE, NULL));
+  g_assert_true (nm_memory_config_builder_load_key_file (again, key_file, "requests", &error));
+  reloaded = nm_memory_config_builder_build (again, &error);
+  g_assert_no_error (error);
+  g_assert_true (nm_memory_config_equal (config, reloaded));
+
+  /* The same from setters; 1 is a valid mark, and another mark is another
+   * configuration. */
+  nm_memory_config_builder_set_leak_sites (
+    nm_memory_config_builder_set_high_water_mark (
+      nm_memory_config_builder_set_capacity (
+        nm_memory_config_builder_set_name (
+          nm_memory_config_builder_set_kind (set, NM_ALLOCATOR_KIND_BUMP), "requests"),
+        64 * 1024),
+      0.9),
+    TRUE);
+  from_setters = nm_memory_config_builder_build (set, &error);
+  g_assert_no_error (error);
+  g_assert_true (nm_memory_config_equal (config, from_setters));
+  g_clear_object (&from_setters);
+  nm_memory_config_builder_set_high_water_mark (set, 1.0);
+  from_setters = nm_memory_config_builder_build (set, &error);
+  g_assert_cmpfloat (nm_memory_config_get_high_water_mark (from_setters), ==, 1.0);
+  g_assert_false (nm_memory_config_equal (config, from_setters));
+
+  /* A mark with no short decimal form comes back exactly. */
+  {
+    g_autoptr(NmMemoryConfigBuilder) third = nm_memory_config_builder_new ();
+    g_autoptr(NmMemoryConfig) written = NULL;
+    g_autoptr(NmMemoryConfig) read = NULL;
+    g_autoptr(GKeyFile) third_file = g_key_file_new ();
+    g_autofree char *third_text = NULL;
+
+    nm_memory_config_builder_set_high_water_mark (
+      nm_memory_config_builder_set_capacity (
+        nm_memory_config_builder_set_kind (third, NM_ALLOCATOR_KIND_STACK), 4096),
+      1.0 / 3);
+    written = nm_memory_config_builder_build (third, &error);
+    g_assert_no_error (error);
+    third_text = nm_memory_config_to_string (written);
+    g_assert_true (g_key_file_load_from_data (third_file, third_text, -1, G_KEY_FILE_NONE, NULL));
+    g_clear_object (&third);
+    third = nm_memory_config_builder_new ();
+    /* No name: the group is "allocator". */
+    g_assert_true (nm_memory_config_builder_load_key_file (third, third_file, "allocator", &error));
+    g_assert_no_error (error);
+    read = nm_memory_config_builder_build (third, &error);
+    g_assert_no_error (error);
+    g_assert_cmpfloat (nm_memory_config_get_high_water_mark (read), ==, 1.0 / 3);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -575,6 +674,7 @@ main (int   argc,
   g_test_add_func ("/nebula/config/key-file/errors", test_config_key_file_errors);
   g_test_add_func ("/nebula/config/key-file/failure-keeps-builder", test_config_load_failure_keeps_builder);
   g_test_add_func ("/nebula/config/to-string", test_config_to_string);
+  g_test_add_func ("/nebula/config/observability-keys", test_config_observability_keys);
   g_test_add_func ("/nebula/config/to-string/any-name", test_config_to_string_any_name);
   g_test_add_func ("/nebula/config/key-file/localized", test_config_key_file_localized);
   g_test_add_func ("/nebula/config/plain-construction", test_config_plain_construction);

@@ -3,6 +3,9 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <nebula-memory/nebula-memory.h>
 
 #include "nm-test-util.h"
@@ -134,6 +137,14 @@ reserved_bytes (gpointer allocator)
   return stats->bytes_reserved;
 }
 
+static guint64
+nm_test_capacity (gpointer allocator)
+{
+  g_autoptr(NmAllocatorStats) stats = nm_allocator_get_stats (NM_ALLOCATOR (allocator));
+
+  return stats->capacity;
+}
+
 static void
 test_pressure_levels (void)
 {
@@ -153,20 +164,22 @@ test_pressure_levels (void)
   g_assert_cmpuint (nm_memory_pressure_get_n_targets (pressure), ==, 2);
   g_signal_connect (pressure, "trimmed", G_CALLBACK (on_trimmed), &trimmed);
 
-  /* Low: the pool gives back its free slabs, keeping the first. */
+  /* Low: the pool gives back its free slabs, keeping the first (its 64
+   * blocks) and one free slab of 64 blocks as a spare. */
   test_monitor_warn (monitor, G_MEMORY_MONITOR_WARNING_LEVEL_LOW);
   g_assert_cmpuint (trimmed.count, ==, 1);
   g_assert_cmpint (trimmed.level, ==, NM_MEMORY_PRESSURE_LEVEL_LOW);
   g_assert_cmpuint (trimmed.released, >, 0);
   g_assert_cmpuint (reserved_bytes (pool), ==, before - trimmed.released);
-  g_assert_cmpuint (reserved_bytes (pool), >=, 64 * 64);
+  g_assert_cmpuint (nm_test_capacity (pool), ==, 2 * 64 * 64);
   g_assert_cmpstr (log.levels->str, ==, "0;");
 
-  /* Medium: nothing free is left; the cache keeps its entries. */
+  /* Medium: the spare slab goes too; the cache keeps its entries. */
   test_monitor_warn (monitor, G_MEMORY_MONITOR_WARNING_LEVEL_MEDIUM);
   g_assert_cmpuint (trimmed.count, ==, 2);
   g_assert_cmpint (trimmed.level, ==, NM_MEMORY_PRESSURE_LEVEL_MEDIUM);
-  g_assert_cmpuint (trimmed.released, ==, 0);
+  g_assert_cmpuint (trimmed.released, ==, 64 * 64);
+  g_assert_cmpuint (nm_test_capacity (pool), ==, 64 * 64);
   g_assert_cmpstr (log.levels->str, ==, "0;1;");
 
   /* Critical: the cache drops entries. */
@@ -194,6 +207,168 @@ test_pressure_levels (void)
   g_assert_cmpuint (trimmed.released, ==, 0);
 
   g_string_free (log.levels, TRUE);
+}
+
+static guint64
+budget_used (NmMemoryBudget *budget)
+{
+  return nm_memory_budget_get_used (budget);
+}
+
+static void
+fill_arena (NmAllocator *alloc,
+            gsize        first,
+            gsize        second)
+{
+  g_autoptr(GError) error = NULL;
+  gpointer a = nm_allocator_alloc (alloc, first, 8, &error);
+  gpointer b = nm_allocator_alloc (alloc, second, 8, &error);
+
+  g_assert_no_error (error);
+  memset (a, 0x5a, first);
+  memset (b, 0xa5, second);
+}
+
+/* A bump arena's reset keeps its largest released chunk as a spare that
+ * the next growth takes back; low pressure keeps it, medium and critical
+ * pressure and nm_allocator_trim() give it back. Capacity stays the first
+ * chunk's; the spare shows in the budget and the reserved bytes. */
+static void
+test_pressure_bump_levels (void)
+{
+  g_autoptr(TestMonitor) monitor = g_object_new (TEST_TYPE_MONITOR, NULL);
+  g_autoptr(NmMemoryPressure) pressure = nm_memory_pressure_new (G_MEMORY_MONITOR (monitor));
+  g_autoptr(NmMemoryBudget) budget = nm_memory_budget_new ("arena", 16 * 1024 * 1024, NULL);
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+  g_autoptr(NmMemoryConfig) config = NULL;
+  g_autoptr(NmAllocator) alloc = NULL;
+  g_autoptr(GError) error = NULL;
+  Trimmed trimmed = { 0 };
+  guint chunks = 0;
+
+  nm_memory_config_builder_set_kind (builder, NM_ALLOCATOR_KIND_BUMP);
+  nm_memory_config_builder_set_capacity (builder, 4096);
+  nm_memory_config_builder_set_max_capacity (builder, 1024 * 1024);
+  nm_memory_config_builder_set_budget (builder, budget);
+  config = nm_memory_config_builder_build (builder, &error);
+  g_assert_no_error (error);
+  alloc = nm_allocator_new_from_config (config, &error);
+  g_assert_no_error (error);
+  nm_memory_pressure_add_allocator (pressure, alloc);
+  g_signal_connect (pressure, "trimmed", G_CALLBACK (on_trimmed), &trimmed);
+
+  /* 4 KiB, then chunks of 8 and 16 KiB. */
+  fill_arena (alloc, 3000, 7000);
+  fill_arena (alloc, 10000, 8);
+  g_assert_cmpuint (budget_used (budget), ==, 4096 + 8192 + 16384);
+
+  /* The reset keeps the 16 KiB chunk, outside the capacity. */
+  nm_allocator_reset (alloc);
+  g_object_get (alloc, "chunk-count", &chunks, NULL);
+  g_assert_cmpuint (chunks, ==, 1);
+  g_assert_cmpuint (nm_test_capacity (alloc), ==, 4096);
+  g_assert_cmpuint (reserved_bytes (alloc), ==, 4096 + 16384 + 2 * 64);
+  g_assert_cmpuint (budget_used (budget), ==, 4096 + 16384);
+
+  /* The next cycle grows into the spare: no memory from the system. */
+  fill_arena (alloc, 3000, 7000);
+  g_assert_cmpuint (nm_test_capacity (alloc), ==, 4096 + 16384);
+  g_assert_cmpuint (budget_used (budget), ==, 4096 + 16384);
+  nm_allocator_reset (alloc);
+  g_assert_cmpuint (budget_used (budget), ==, 4096 + 16384);
+
+  /* Low keeps the spare; medium gives it back. */
+  test_monitor_warn (monitor, G_MEMORY_MONITOR_WARNING_LEVEL_LOW);
+  g_assert_cmpint (trimmed.level, ==, NM_MEMORY_PRESSURE_LEVEL_LOW);
+  g_assert_cmpuint (trimmed.released, ==, 0);
+  g_assert_cmpuint (budget_used (budget), ==, 4096 + 16384);
+
+  test_monitor_warn (monitor, G_MEMORY_MONITOR_WARNING_LEVEL_MEDIUM);
+  g_assert_cmpint (trimmed.level, ==, NM_MEMORY_PRESSURE_LEVEL_MEDIUM);
+  g_assert_cmpuint (trimmed.released, ==, 16384);
+  g_assert_cmpuint (budget_used (budget), ==, 4096);
+  g_assert_cmpuint (reserved_bytes (alloc), ==, 4096 + 64);
+  g_assert_cmpuint (nm_test_capacity (alloc), ==, 4096);
+
+  /* Nothing left to give at critical; the arena grows from the system. */
+  test_monitor_warn (monitor, G_MEMORY_MONITOR_WARNING_LEVEL_CRITICAL);
+  g_assert_cmpuint (trimmed.released, ==, 0);
+  fill_arena (alloc, 3000, 7000);
+  g_assert_cmpuint (budget_used (budget), ==, 4096 + 8192);
+  nm_allocator_reset (alloc);
+  g_assert_cmpuint (budget_used (budget), ==, 4096 + 8192);
+  test_monitor_warn (monitor, G_MEMORY_MONITOR_WARNING_LEVEL_CRITICAL);
+  g_assert_cmpint (trimmed.level, ==, NM_MEMORY_PRESSURE_LEVEL_CRITICAL);
+  g_assert_cmpuint (trimmed.released, ==, 8192);
+
+  /* nm_allocator_trim() is the medium trim, on demand. */
+  fill_arena (alloc, 3000, 7000);
+  nm_allocator_reset (alloc);
+  g_assert_cmpuint (nm_allocator_trim (alloc), ==, 8192);
+  g_assert_cmpuint (budget_used (budget), ==, 4096);
+  nm_test_assert_still_works (alloc, 64, 16);
+}
+
+/* Resident pages of [mem, mem + size), whole pages only. */
+static gsize
+resident_pages (gpointer mem,
+                gsize    size)
+{
+  gsize page = (gsize) sysconf (_SC_PAGESIZE);
+  guintptr start = ((guintptr) mem + page - 1) & ~(guintptr) (page - 1);
+  guintptr end = ((guintptr) mem + size) & ~(guintptr) (page - 1);
+  g_autofree guchar *in_core = NULL;
+  gsize n = 0;
+
+  g_assert_cmpuint (end, >, start);
+  in_core = g_malloc ((end - start) / page);
+  g_assert_cmpint (mincore ((void *) start, end - start, in_core), ==, 0);
+  for (gsize i = 0; i < (end - start) / page; i++)
+    n += in_core[i] & 1;
+
+  return n;
+}
+
+/* A stack keeps its whole region under low pressure; medium gives back
+ * the pages above the top, which stay the stack's: capacity unchanged,
+ * usable again at once. */
+static void
+test_pressure_stack_levels (void)
+{
+  g_autoptr(TestMonitor) monitor = g_object_new (TEST_TYPE_MONITOR, NULL);
+  g_autoptr(NmMemoryPressure) pressure = nm_memory_pressure_new (G_MEMORY_MONITOR (monitor));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NmStackAllocator) stack = nm_stack_allocator_new (1024 * 1024, &error);
+  gsize size = 512 * 1024, pages;
+  Trimmed trimmed = { 0 };
+  guint8 *mem;
+
+  g_assert_no_error (error);
+  nm_memory_pressure_add_allocator (pressure, NM_ALLOCATOR (stack));
+  g_signal_connect (pressure, "trimmed", G_CALLBACK (on_trimmed), &trimmed);
+
+  mem = nm_stack_allocator_alloc (stack, size, 16, &error);
+  g_assert_no_error (error);
+  memset (mem, 0x5a, size);
+  pages = resident_pages (mem, size);
+  g_assert_cmpuint (pages, >, 100);
+  nm_stack_allocator_free (stack, mem);
+
+  test_monitor_warn (monitor, G_MEMORY_MONITOR_WARNING_LEVEL_LOW);
+  g_assert_cmpuint (trimmed.released, ==, 0);
+  g_assert_cmpuint (resident_pages (mem, size), ==, pages);
+
+  test_monitor_warn (monitor, G_MEMORY_MONITOR_WARNING_LEVEL_MEDIUM);
+  g_assert_cmpuint (trimmed.released, >=, pages * (gsize) sysconf (_SC_PAGESIZE));
+  g_assert_cmpuint (resident_pages (mem, size), ==, 0);
+  g_assert_cmpuint (nm_test_capacity (stack), ==, 1024 * 1024);
+
+  /* Usable at once, zero-filled. */
+  mem = nm_stack_allocator_alloc (stack, size, 16, &error);
+  g_assert_no_error (error);
+  memset (mem, 0x33, size);
+  g_assert_cmpuint (mem[size - 1], ==, 0x33);
+  nm_stack_allocator_free (stack, mem);
 }
 
 static void
@@ -348,6 +523,8 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/nebula/pressure/levels", test_pressure_levels);
+  g_test_add_func ("/nebula/pressure/levels/bump", test_pressure_bump_levels);
+  g_test_add_func ("/nebula/pressure/levels/stack", test_pressure_stack_levels);
   g_test_add_func ("/nebula/pressure/weak-targets", test_pressure_weak_targets);
   g_test_add_func ("/nebula/pressure/level-mapping", test_pressure_level_mapping);
   g_test_add_func ("/nebula/pressure/monitor-swap", test_pressure_monitor_swap);

@@ -1645,6 +1645,249 @@ test_stack_stats_off (void)
   g_assert_cmpuint (stats->bytes_peak, >, 0);
 }
 
+/* Statistics off: the counts read 0, but the depth, which derives from
+ * them, stays exact through pops, pops to markers and resets. */
+static void
+test_stack_stats_off_depth (void)
+{
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+  g_autoptr(NmMemoryConfig) config = NULL;
+  g_autoptr(NmAllocator) alloc = NULL;
+  g_autoptr(NmAllocatorStats) stats = NULL;
+  g_autoptr(GError) error = NULL;
+  NmStackAllocator *stack;
+  NmStackMarker marker;
+  gpointer a, b;
+  guint64 depth;
+
+  nm_memory_config_builder_set_kind (builder, NM_ALLOCATOR_KIND_STACK);
+  nm_memory_config_builder_set_capacity (builder, 4096);
+  nm_memory_config_builder_set_track_stats (builder, FALSE);
+  config = nm_memory_config_builder_build (builder, &error);
+  g_assert_no_error (error);
+  alloc = nm_allocator_new_from_config (config, &error);
+  g_assert_no_error (error);
+  stack = NM_STACK_ALLOCATOR (alloc);
+
+  a = nm_stack_allocator_alloc (stack, 16, 8, NULL);
+  b = nm_allocator_alloc (alloc, 16, 8, NULL);
+  g_assert_cmpuint (nm_stack_allocator_get_depth (stack), ==, 2);
+  nm_allocator_free (alloc, b, 16, 8);
+  g_assert_cmpuint (nm_stack_allocator_get_depth (stack), ==, 1);
+
+  nm_stack_allocator_push_marker (stack, &marker);
+  for (guint i = 0; i < 5; i++)
+    g_assert_nonnull (nm_stack_allocator_alloc (stack, 8, 8, NULL));
+  g_object_get (alloc, "depth", &depth, NULL);
+  g_assert_cmpuint (depth, ==, 6);
+  g_assert_true (nm_stack_allocator_pop_to_marker (stack, &marker, NULL));
+  g_assert_cmpuint (nm_stack_allocator_get_depth (stack), ==, 1);
+  g_assert_cmpuint (nm_stack_allocator_get_top_size (stack), ==, 16);
+
+  nm_stack_allocator_alloc (stack, 8, 8, NULL);
+  nm_allocator_reset (alloc);
+  g_assert_cmpuint (nm_stack_allocator_get_depth (stack), ==, 0);
+  g_assert_cmpuint (nm_stack_allocator_get_top_size (stack), ==, 0);
+  a = nm_stack_allocator_alloc (stack, 24, 8, NULL);
+  g_assert_cmpuint (nm_stack_allocator_get_depth (stack), ==, 1);
+  nm_stack_allocator_free (stack, a);
+  g_assert_cmpuint (nm_stack_allocator_get_depth (stack), ==, 0);
+
+  stats = nm_allocator_get_stats (alloc);
+  g_assert_cmpuint (stats->allocation_count, ==, 0);
+  g_assert_cmpuint (stats->free_count, ==, 0);
+}
+
+/* The model of test_stack_model: one live allocation. */
+typedef struct
+{
+  guint8 *mem;
+  gsize   size;
+  guint8  fill;
+} ModelBlock;
+
+static void
+model_fill (ModelBlock *b)
+{
+  memset (b->mem, b->fill, b->size);
+}
+
+static void
+model_check (const ModelBlock *b)
+{
+  for (gsize i = 0; i < b->size; i++)
+    if (b->mem[i] != b->fill)
+      g_error ("byte %" G_GSIZE_FORMAT " of the live allocation %p was overwritten", i, b->mem);
+}
+
+/* Pushes, pops (three ways), resizes, markers and resets at random, the
+ * inline paths and the out-of-line ones, alignments up to 4 KiB (second
+ * words): after every step the depth, the top's size, the counts and the
+ * peak (the highest bytes_used seen) match a model, and no live
+ * allocation was touched. In the development preset every step takes the
+ * slow paths. */
+static void
+test_stack_model (gconstpointer data)
+{
+  gboolean development = GPOINTER_TO_INT (data);
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+  g_autoptr(NmMemoryConfig) config = NULL;
+  g_autoptr(NmAllocator) alloc = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) blocks = g_array_new (FALSE, FALSE, sizeof (ModelBlock));
+  g_autoptr(GRand) rand = g_rand_new_with_seed (0x5eed + development);
+  static const gsize alignments[] = { 1, 2, 8, 16, 64, 1024, 2048, 4096 };
+  NmStackMarker markers[8];
+  guint marker_depth[8];
+  guint n_markers = 0;
+  NmStackAllocator *stack;
+  guint64 peak = 0, pushes = 0, pops = 0;
+
+  nm_memory_config_builder_set_kind (builder, NM_ALLOCATOR_KIND_STACK);
+  nm_memory_config_builder_set_capacity (builder, 64 * 1024);
+  nm_memory_config_builder_set_validate (builder, development);
+  nm_memory_config_builder_set_poison (builder, development);
+  config = nm_memory_config_builder_build (builder, &error);
+  g_assert_no_error (error);
+  alloc = nm_allocator_new_from_config (config, &error);
+  g_assert_no_error (error);
+  stack = NM_STACK_ALLOCATOR (alloc);
+
+  for (guint step = 0; step < 20000; step++)
+    {
+      guint frame = n_markers > 0 ? marker_depth[n_markers - 1] : 0;
+      guint op = g_rand_int_range (rand, 0, 100);
+      g_autoptr(NmAllocatorStats) stats = NULL;
+      ModelBlock *top = blocks->len > frame ? &g_array_index (blocks, ModelBlock, blocks->len - 1) : NULL;
+
+      if (op < 45)
+        {
+          gsize size = g_rand_int_range (rand, 1, 400);
+          gsize alignment = alignments[g_rand_int_range (rand, 0, G_N_ELEMENTS (alignments))];
+          ModelBlock b = { NULL, size, (guint8) step };
+
+          b.mem = op % 2 ? nm_stack_allocator_alloc (stack, size, alignment, &error)
+                         : nm_allocator_alloc (alloc, size, alignment, &error);
+          if (b.mem == NULL)
+            {
+              g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
+              g_clear_error (&error);
+            }
+          else
+            {
+              g_assert_no_error (error);
+              g_assert_cmpuint ((guintptr) b.mem % MAX (alignment, 8), ==, 0);
+              model_fill (&b);
+              g_array_append_val (blocks, b);
+              pushes++;
+            }
+        }
+      else if (op < 85 && top != NULL)
+        {
+          model_check (top);
+          switch (op % 3)
+            {
+            case 0:
+              nm_stack_allocator_free (stack, top->mem);
+              break;
+            case 1:
+              nm_allocator_free (alloc, top->mem, top->size, 1);
+              break;
+            default:
+              g_assert_true (nm_stack_allocator_pop (stack, &error));
+              g_assert_no_error (error);
+            }
+          g_array_set_size (blocks, blocks->len - 1);
+          pops++;
+        }
+      else if (op < 92 && top != NULL)
+        {
+          gsize size = g_rand_int_range (rand, 1, 800);
+
+          if (nm_stack_allocator_resize (stack, top->mem, size, &error))
+            {
+              top->size = MIN (top->size, size);
+              model_check (top);
+              top->size = size;
+              model_fill (top);
+            }
+          else
+            {
+              g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
+              g_clear_error (&error);
+            }
+        }
+      else if (op < 96 && n_markers < G_N_ELEMENTS (markers))
+        {
+          nm_stack_allocator_push_marker (stack, &markers[n_markers]);
+          marker_depth[n_markers++] = blocks->len;
+        }
+      else if (op < 99 && n_markers > 0)
+        {
+          guint m = g_rand_int_range (rand, 0, n_markers);
+
+          g_assert_true (nm_stack_allocator_pop_to_marker (stack, &markers[m], &error));
+          g_assert_no_error (error);
+          pops += blocks->len - marker_depth[m];
+          g_array_set_size (blocks, marker_depth[m]);
+          n_markers = m;
+        }
+      else if (op == 99)
+        {
+          nm_allocator_reset (alloc);
+          g_array_set_size (blocks, 0);
+          n_markers = 0;
+        }
+
+      stats = nm_allocator_get_stats (alloc);
+      peak = MAX (peak, stats->bytes_used);
+      g_assert_cmpuint (stats->bytes_peak, ==, peak);
+      g_assert_cmpuint (stats->allocation_count, ==, pushes);
+      g_assert_cmpuint (stats->free_count, ==, pops);
+      g_assert_cmpuint (nm_stack_allocator_get_depth (stack), ==, blocks->len);
+      g_assert_cmpuint (nm_stack_allocator_get_top_size (stack), ==,
+                        blocks->len ? g_array_index (blocks, ModelBlock, blocks->len - 1).size : 0);
+      if (blocks->len == 0)
+        g_assert_cmpuint (stats->bytes_used, ==, 0);
+    }
+
+  for (guint i = 0; i < blocks->len; i++)
+    model_check (&g_array_index (blocks, ModelBlock, i));
+  nm_allocator_reset (alloc);
+}
+
+/* Freeing the start of the region while the stack (or the current frame,
+ * at the start of the region) is empty is a free of memory that is not
+ * live: reported, and nothing below the region is read. */
+static void
+test_stack_free_base_when_empty (void)
+{
+  g_autoptr(NmStackAllocator) stack = new_stack (4096);
+  NmStackMarker marker;
+  guint8 *base, *a;
+  Snapshot before;
+
+  a = nm_stack_allocator_alloc (stack, 16, 8, NULL);
+  base = a - 8;
+  nm_stack_allocator_free (stack, a);
+  before = snapshot (stack);
+
+  expect_critical ("*“stack”: free of memory that is not live*%p*", base);
+  nm_stack_allocator_free (stack, base);
+  g_test_assert_expected_messages ();
+  assert_unchanged (stack, &before);
+
+  nm_stack_allocator_push_marker (stack, &marker);
+  before = snapshot (stack);
+  expect_critical ("*“stack”: free of memory that is not live*%p*", base);
+  nm_allocator_free (NM_ALLOCATOR (stack), base, 0, 8);
+  g_test_assert_expected_messages ();
+  assert_unchanged (stack, &before);
+  g_assert_cmpuint (stat_invalid_frees (stack), ==, 2);
+  g_assert_true (nm_stack_allocator_pop_to_marker (stack, &marker, NULL));
+  assert_still_works (stack);
+}
+
 /* Configuration */
 
 static void
@@ -1904,6 +2147,10 @@ main (int    argc,
   g_test_add_func ("/nebula/stack/stats/peak", test_stack_peak);
   g_test_add_func ("/nebula/stack/notify/bytes-used", test_stack_notify_bytes_used);
   g_test_add_func ("/nebula/stack/stats/off", test_stack_stats_off);
+  g_test_add_func ("/nebula/stack/stats/off-depth", test_stack_stats_off_depth);
+  g_test_add_data_func ("/nebula/stack/model/production", GINT_TO_POINTER (FALSE), test_stack_model);
+  g_test_add_data_func ("/nebula/stack/model/development", GINT_TO_POINTER (TRUE), test_stack_model);
+  g_test_add_func ("/nebula/stack/free/base-when-empty", test_stack_free_base_when_empty);
   g_test_add_func ("/nebula/stack/config/key-file", test_stack_config_key_file);
   g_test_add_func ("/nebula/stack/config/builder", test_stack_config_builder);
   g_test_add_func ("/nebula/stack/thread/foreign-use", test_stack_thread_foreign_use);

@@ -134,6 +134,7 @@ alloc_thread_safe (NmBumpAllocator  *self,
               if (self->fast.slow_flags & NM_BUMP_SLOW_COUNT_LIVE)
                 __atomic_fetch_add (&self->n_live, 1, __ATOMIC_RELAXED);
               hand_out (self, chunk, (guint8 *) p, size);
+              _nm_allocator_note_alloc (&self->common, (gpointer) p, size);
               return (gpointer) p;
             }
         }
@@ -198,6 +199,7 @@ alloc_slow (NmBumpAllocator  *self,
   if (self->fast.slow_flags & NM_BUMP_SLOW_COUNT_LIVE)
     self->n_live++;
   hand_out (self, self->current, (guint8 *) p, size);
+  _nm_allocator_note_alloc (&self->common, (gpointer) p, size);
 
   /* Last: a handler may use the allocator again. */
   if (grew)
@@ -310,6 +312,7 @@ bump_free (NmAllocator *allocator,
       self->n_frees += self->fast.count_step;
       if (self->fast.slow_flags & NM_BUMP_SLOW_COUNT_LIVE)
         self->n_live--;
+      _nm_allocator_note_free (&self->common, mem);
       return;
     }
 
@@ -345,7 +348,7 @@ nm_bump_allocator_reset (NmBumpAllocator *self)
 {
   NmBumpChunk *first;
   gboolean released = FALSE;
-  guint64 used_before, peak_before;
+  guint64 used_before, peak_before, capacity_before;
 
   /* A reset per request is the common pattern: the checks and the
    * bookkeeping here stay cheap (no GType lookup, no atomic read-modify-
@@ -359,13 +362,15 @@ nm_bump_allocator_reset (NmBumpAllocator *self)
   nm_bump_lock (self);
   used_before = nm_bump_used (self);
   self->peak = MAX (self->peak, used_before);
+  capacity_before = _nm_backing_bytes (&self->common) -
+                    (self->spare ? self->spare->usable : 0);
 
   first = self->first;
   if (first != NULL)
     {
       if (self->common.poison || self->common.sanitize)
         _nm_bump_release_range (self, first, first->start, nm_bump_chunk_top (self, first));
-      released = _nm_bump_release_chunks_after (self, first);
+      released = _nm_bump_release_chunks_keep_spare (self, first);
       nm_bump_enter_chunk (self, first, first->start);
     }
   nm_bump_unlock (self);
@@ -373,6 +378,7 @@ nm_bump_allocator_reset (NmBumpAllocator *self)
   self->used_before = 0;
   self->fast.last = NULL;
   self->n_live = 0;
+  _nm_allocator_note_reset (&self->common);
   _nm_bump_forget_checkpoints (self);
 
   /* bytes-used: what a reader sees went from used_before to 0; bytes-peak
@@ -380,7 +386,7 @@ nm_bump_allocator_reset (NmBumpAllocator *self)
   __atomic_store_n (&self->common.n_resets, self->common.n_resets + 1, __ATOMIC_RELAXED);
   _nm_bump_queue_reset (self);
   peak_before = self->common.notified_peak;
-  _nm_bump_notify_usage (self, used_before, 0, peak_before, self->peak);
+  _nm_bump_notify_usage (self, capacity_before, used_before, 0, peak_before, self->peak);
   if (released)
     _nm_bump_notify_chunks_changed (self);
 }
@@ -394,9 +400,21 @@ bump_reset (NmAllocator *allocator)
 static gsize
 bump_trim (NmAllocator *allocator)
 {
-  /* Chunks only hold live data until a reset or restore releases them, so
-   * there is never a free chunk to give back. */
-  return 0;
+  NmBumpAllocator *self = (NmBumpAllocator *) allocator;
+  gsize released;
+
+  /* Chunks in the list hold live data until a reset or restore releases
+   * them, and the first one is what the arena was made with: the spare a
+   * reset kept is the only free chunk. A low-pressure trim keeps it, as
+   * the arena's next growth needs it. */
+  if (_nm_allocator_trim_level () == NM_MEMORY_PRESSURE_LEVEL_LOW)
+    return 0;
+
+  nm_bump_lock (self);
+  released = _nm_bump_free_spare (self);
+  nm_bump_unlock (self);
+
+  return released;
 }
 
 static void
@@ -411,7 +429,9 @@ bump_get_stats (NmAllocator      *allocator,
   used = nm_bump_used (self);
   n_chunks = nm_bump_count_chunks (self);
   held = _nm_backing_bytes (&self->common);
-  stats->capacity = held;
+  if (self->spare != NULL)
+    n_chunks++;
+  stats->capacity = held - (self->spare ? self->spare->usable : 0);
   stats->bytes_used = used;
   stats->bytes_peak = MAX (self->peak, used);
   stats->bytes_reserved = held + (guint64) n_chunks * NM_BUMP_CHUNK_HEADER;

@@ -95,6 +95,12 @@ typedef struct
  *    epoch of another allocator, even one at the same address after the
  *    first was finalized. Resets count in the low half of the epoch, with
  *    no atomic operation;
+ *  - self->spare, when not NULL, is a chunk outside the list that a reset
+ *    kept instead of freeing it (the largest it released): released for
+ *    the tools, counted in the backing bytes and the budget, not in the
+ *    capacity; growth takes it before asking the backing layer, and a
+ *    trim above %NM_MEMORY_PRESSURE_LEVEL_LOW frees it. Changed under
+ *    grow_lock in thread-safe mode;
  *  - with NM_BUMP_SLOW_COUNT_LIVE, self->n_live counts the blocks handed out
  *    and not released; a checkpoint records it, a restore puts it back.
  */
@@ -108,6 +114,7 @@ struct _NmBumpAllocator
 
   NmBumpChunk         *current;
   NmBumpChunk         *first;
+  NmBumpChunk         *spare;        /* kept by a reset for the next growth, or NULL */
   gsize                used_before;  /* bytes used in chunks older than current */
   gsize                capacity;     /* usable bytes of the first chunk */
   gsize                max_capacity; /* 0: fixed */
@@ -233,6 +240,9 @@ void             _nm_bump_release_range         (NmBumpAllocator *self,
                                                  guint8          *to);
 gboolean         _nm_bump_release_chunks_after  (NmBumpAllocator *self,
                                                  NmBumpChunk     *keep);
+gboolean         _nm_bump_release_chunks_keep_spare (NmBumpAllocator *self,
+                                                     NmBumpChunk     *keep);
+gsize            _nm_bump_free_spare            (NmBumpAllocator *self);
 NmBumpChunk     *_nm_bump_find_chunk            (NmBumpAllocator *self,
                                                  gconstpointer    mem);
 void             _nm_bump_free_all_chunks       (NmBumpAllocator *self);
@@ -252,8 +262,10 @@ extern GType     _nm_bump_allocator_type;
 
 /* capacity and chunk-count changed (growth, or chunks released). */
 void             _nm_bump_notify_chunks_changed (NmBumpAllocator *self);
-/* After a reset: bytes-used and bytes-peak, when they changed. */
+/* After a reset: bytes-used and bytes-peak, when they changed, and the
+ * high-water sample of the usage before it against @capacity_before. */
 void             _nm_bump_notify_usage          (NmBumpAllocator *self,
+                                                 guint64          capacity_before,
                                                  guint64          used_before,
                                                  guint64          used_after,
                                                  guint64          peak_before,

@@ -33,7 +33,13 @@
  *
  * The capacity is fixed, or the allocator grows by adding chunks (each at
  * least twice the previous one) up to #NmBumpAllocator:max-capacity.
- * Resetting keeps the first chunk and releases the others.
+ * Resetting keeps the first chunk and releases the others, but for the
+ * largest, which it keeps as a spare for the next growth: an arena that
+ * grows in every request cycle does not give a chunk back to the system
+ * and ask for it again each time. The spare is backing memory (charged to
+ * the budget, in bytes_reserved of #NmAllocatorStats), not capacity; a
+ * trim at %NM_MEMORY_PRESSURE_LEVEL_MEDIUM or above, and nm_allocator_trim(),
+ * give it back. The first chunk is kept until finalization.
  *
  * Freeing the most recent allocation (same pointer, same size) gives its
  * bytes back; any other free of memory the allocator owns is a counted
@@ -121,11 +127,13 @@ _nm_bump_notify_chunks_changed (NmBumpAllocator *self)
  * change. */
 void
 _nm_bump_notify_usage (NmBumpAllocator *self,
+                       guint64          capacity_before,
                        guint64          used_before,
                        guint64          used_after,
                        guint64          peak_before,
                        guint64          peak_after)
 {
+  self->common.sample_capacity = capacity_before;
   _nm_allocator_notify_usage ((NmAllocator *) self, &self->common, properties,
                               used_before, used_after, peak_before, peak_after);
 }

@@ -222,6 +222,15 @@ restore_error (NmBumpAllocator  *self,
   return FALSE;
 }
 
+/* Whether @mem lies in what the allocator still hands out (after a
+ * restore), for the allocation-site records. */
+static gboolean
+still_handed_out (gconstpointer mem,
+                  gpointer      data)
+{
+  return _nm_bump_find_chunk (data, mem) != NULL;
+}
+
 /**
  * nm_bump_allocator_restore:
  * @self: an #NmBumpAllocator
@@ -306,6 +315,8 @@ nm_bump_allocator_restore (NmBumpAllocator         *self,
 
   self->fast.last = NULL;
   self->n_live = checkpoint->n_live;
+  if (self->common.sites != NULL)
+    _nm_leak_sites_retain (self->common.sites, still_handed_out, self);
   add_restore_mark (self, checkpoint->sequence);
 
   if (released)

@@ -80,8 +80,10 @@ _nm_bump_grow (NmBumpAllocator *self,
                gsize            span,
                gsize            alignment)
 {
-  guint64 held = _nm_backing_bytes (&self->common);
-  NmBumpChunk *chunk;
+  NmBumpChunk *spare = self->spare;
+  /* The spare is held but not part of the capacity that max-capacity bounds. */
+  guint64 held = _nm_backing_bytes (&self->common) - (spare ? spare->usable : 0);
+  NmBumpChunk *chunk = NULL;
   gsize need, usable;
 
   if (self->max_capacity == 0 ||
@@ -92,7 +94,23 @@ _nm_bump_grow (NmBumpAllocator *self,
   usable = MAX (self->current->usable * 2, need);
   usable = MIN (usable, self->max_capacity - held);
 
-  chunk = _nm_bump_chunk_new (self, usable);
+  if (spare != NULL)
+    {
+      self->spare = NULL;
+      if (spare->usable >= need && spare->usable <= self->max_capacity - held)
+        {
+          /* A new serial: checkpoints of its former life never match it. */
+          chunk = spare;
+          chunk->top = chunk->start;
+          chunk->serial = _nm_allocator_next_serial ();
+          _nm_allocator_note_growth (&self->common);
+        }
+      else
+        _nm_bump_chunk_free (self, spare);
+    }
+
+  if (chunk == NULL)
+    chunk = _nm_bump_chunk_new (self, usable);
   if (chunk == NULL)
     return NM_BUMP_GROW_SYSTEM_REFUSED;
 
@@ -151,6 +169,58 @@ _nm_bump_release_chunks_after (NmBumpAllocator *self,
   return released;
 }
 
+/* Like _nm_bump_release_chunks_after() (a reset), but keeps the largest
+ * chunk it releases, or the spare it had when that is larger, as the spare,
+ * released for the tools. */
+gboolean
+_nm_bump_release_chunks_keep_spare (NmBumpAllocator *self,
+                                    NmBumpChunk     *keep)
+{
+  gboolean released = FALSE;
+
+  while (self->current != keep)
+    {
+      NmBumpChunk *chunk = self->current;
+      guint8 *top = nm_bump_chunk_top (self, chunk);
+
+      __atomic_store_n (&self->current, chunk->prev, __ATOMIC_RELEASE);
+      released = TRUE;
+
+      if (self->spare != NULL && self->spare->usable >= chunk->usable)
+        {
+          _nm_bump_chunk_free (self, chunk);
+          continue;
+        }
+
+      if (self->spare != NULL)
+        _nm_bump_chunk_free (self, self->spare);
+      if (self->common.poison || self->common.sanitize)
+        _nm_bump_release_range (self, chunk, chunk->start, top);
+      chunk->prev = NULL;
+      chunk->top = chunk->start;
+      self->spare = chunk;
+    }
+
+  return released;
+}
+
+/* Frees the spare chunk, with the chunk list locked. Returns its bytes. */
+gsize
+_nm_bump_free_spare (NmBumpAllocator *self)
+{
+  NmBumpChunk *spare = self->spare;
+  gsize usable;
+
+  if (spare == NULL)
+    return 0;
+
+  usable = spare->usable;
+  self->spare = NULL;
+  _nm_bump_chunk_free (self, spare);
+
+  return usable;
+}
+
 /* The chunk whose handed-out part holds @mem, or NULL. */
 NmBumpChunk *
 _nm_bump_find_chunk (NmBumpAllocator *self,
@@ -170,5 +240,6 @@ void
 _nm_bump_free_all_chunks (NmBumpAllocator *self)
 {
   _nm_bump_release_chunks_after (self, NULL);
+  _nm_bump_free_spare (self);
   self->first = NULL;
 }

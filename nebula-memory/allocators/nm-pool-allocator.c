@@ -159,6 +159,7 @@ nm_pool_allocator_reset (NmPoolAllocator *self)
 
   _nm_pool_slabs_reset (self);
   self->n_quarantined = 0;
+  _nm_allocator_note_reset (&self->common);
 
   pthread_mutex_unlock (&self->lock);
 

@@ -215,6 +215,7 @@ _nm_pool_hand_out (NmPoolAllocator  *self,
 
   nm_sanitizer_hand_out (self, blk, self->block_size, self->common.sanitize, self->common.poison);
   pool_state_set (self, index, POOL_BLOCK_ALLOCATED);
+  _nm_allocator_note_alloc (&self->common, blk, self->block_size);
 
   return blk;
 }
@@ -224,6 +225,7 @@ void
 _nm_pool_take_back (NmPoolAllocator *self,
                     guint8          *blk)
 {
+  _nm_allocator_note_free (&self->common, blk);
   nm_sanitizer_release (self, blk, self->block_size, self->common.sanitize, self->common.poison);
 }
 

@@ -281,6 +281,9 @@ _nm_pool_slabs_reset (NmPoolAllocator *self)
  * Gives every completely free slab but the first back to the system; the
  * same as nm_allocator_trim(). Blocks parked in thread caches count as
  * used. The pool grows into trimmed slabs again when it needs them.
+ * Under %NM_MEMORY_PRESSURE_LEVEL_LOW (see #NmMemoryPressure) one
+ * completely free slab, the first found, is kept as a spare besides the
+ * first slab.
  * #NmAllocator:capacity and #NmPoolAllocator:block-count are notified on
  * the pool's main context when slabs were given back.
  *
@@ -293,10 +296,12 @@ nm_pool_allocator_trim (NmPoolAllocator *self)
 {
   gsize released = 0;
   gsize stride;
+  gboolean keep_spare;
 
   g_return_val_if_fail (NM_IS_POOL_ALLOCATOR (self), 0);
 
   stride = self->fast.stride;
+  keep_spare = _nm_allocator_trim_level () == NM_MEMORY_PRESSURE_LEVEL_LOW;
   pthread_mutex_lock (&self->lock);
 
   for (guint k = 1; k < self->n_slabs; k++)
@@ -313,6 +318,11 @@ nm_pool_allocator_trim (NmPoolAllocator *self)
         }
       if (!all_free)
         continue;
+      if (keep_spare)
+        {
+          keep_spare = FALSE;
+          continue;
+        }
 
       memset (self->fast.state + slab->first, POOL_BLOCK_TRIMMED, slab->count);
       slab->trimmed = TRUE;

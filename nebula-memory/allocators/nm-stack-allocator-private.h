@@ -22,9 +22,9 @@ G_BEGIN_DECLS
 
 /* Invariants
  *
- *  - the region is [base, limit); bytes in use are [base, cursor); with no
- *    region (refused by the system or a budget) base, cursor, top and
- *    limit are NULL, and every allocation asks for it again;
+ *  - the region is [base, end); bytes in use are [base, cursor); with no
+ *    region (refused by the system or a budget) base, cursor, top and end
+ *    are NULL, and every allocation asks for it again;
  *  - top is the start of the most recent live allocation, or base when
  *    the stack is empty; the top allocation is [top, cursor);
  *  - every allocation p (8-aligned) has the word at p - 8, laid out and
@@ -38,10 +38,24 @@ G_BEGIN_DECLS
  *    NM_STACK_REDZONE bytes lies between the end of each allocation and the
  *    word of the next: never handed out, so tools report an overflow into
  *    it;
- *  - depth counts live allocations; markers form a stack (marks) of the
- *    state when each was pushed; frame_depth is the depth at the newest
- *    live marker (0 without one): only the top allocation of the current
- *    frame (depth > frame_depth) may be freed or resized;
+ *  - depth, the number of live allocations, is n_pushes - n_pops -
+ *    n_dropped: pushes and pops are counted always (one add each), and a
+ *    reset adds what it drops to n_dropped. With track-stats off the
+ *    counts are kept and reported as 0;
+ *  - markers form a stack (marks) of the state when each was pushed;
+ *    frame_top is the top when the newest live marker was pushed (base
+ *    without one). The current frame holds an allocation exactly when
+ *    top > frame_top, and only its top may be freed or resized; a pop that
+ *    restores a top below frame_top names an allocation of an older frame;
+ *  - peak is the highest cursor since the region was had: raised where the
+ *    cursor rises past it (a push or a resize), never by a pop, a pop to a
+ *    marker or a reset, which lower the cursor;
+ *  - hot (no slow flag, a region): the inline paths may run. The fast
+ *    fields they read say so without a flag: when not hot, fast.limit and
+ *    fast.peak are NULL and fast.floor is the highest address, so no push
+ *    fits and no pop is above the floor; then peak_cursor holds the peak.
+ *    When hot, fast.limit is end, fast.floor is frame_top and fast.peak is
+ *    the peak (peak_cursor is unused). _nm_stack_arm () sets them;
  *  - every marker carries the epoch it was pushed in, and a reset starts a
  *    new one. Epochs increase through the process and never repeat (see
  *    _nm_stack_next_epoch ()): a marker of a finalized allocator has an
@@ -58,7 +72,7 @@ G_BEGIN_DECLS
 
 /* The slow-path flags that concern a stack (never thread-safe). */
 #define NM_STACK_SLOW_FLAGS  (NM_SLOW_SANITIZE | NM_SLOW_POISON | NM_SLOW_VALIDATE | \
-                              NM_SLOW_REQUEST_CAP)
+                              NM_SLOW_REQUEST_CAP | NM_SLOW_LEAK_SITES)
 
 /* The distance to the top below, in units of 8 bytes, must fit in the 37
  * bits between the pad and the check. */
@@ -80,6 +94,12 @@ struct _NmStackAllocator
   /* Hot: push and pop touch only these; the inline fast paths in the
    * header read them right after the GObject. */
   _NmStackAllocatorFast fast;
+
+  guint8               *end;              /* end of the region */
+  guint8               *frame_top;        /* top at the newest live marker, or base */
+  guint8               *peak_cursor;      /* the peak when not hot */
+  guint64               n_dropped;        /* allocations released by resets */
+  gboolean              hot;
 
   gsize                 capacity;
   gsize                 redzone;          /* NM_STACK_REDZONE with validation on, else 0 */
@@ -140,18 +160,59 @@ _nm_stack_used (const NmStackAllocator *self)
   return (gsize) (self->fast.cursor - self->fast.base);
 }
 
-/* The peak a reader sees: the cursor may be above the last noted peak. */
+static inline gsize
+_nm_stack_depth (const NmStackAllocator *self)
+{
+  return (gsize) (self->fast.n_pushes - self->fast.n_pops - self->n_dropped);
+}
+
+/* Whether the current frame holds an allocation (the top is in it). */
+static inline gboolean
+_nm_stack_frame_has_top (const NmStackAllocator *self)
+{
+  return self->fast.top > self->frame_top;
+}
+
 static inline gsize
 _nm_stack_peak (const NmStackAllocator *self)
 {
-  return (gsize) (MAX (self->fast.peak_cursor, self->fast.cursor) - self->fast.base);
+  return (gsize) ((self->hot ? self->fast.peak : self->peak_cursor) - self->fast.base);
 }
 
+/* The cursor rose to @cursor (a push or a resize out of line). */
 static inline void
-_nm_stack_note_peak (NmStackAllocator *self)
+_nm_stack_raise_peak (NmStackAllocator *self,
+                      guint8           *cursor)
 {
-  if (self->fast.cursor > self->fast.peak_cursor)
-    self->fast.peak_cursor = self->fast.cursor;
+  guint8 **peak = self->hot ? &self->fast.peak : &self->peak_cursor;
+
+  if (cursor > *peak)
+    *peak = cursor;
+}
+
+/* A new frame whose floor is @top (a marker pushed or popped, a reset). */
+static inline void
+_nm_stack_set_frame (NmStackAllocator *self,
+                     guint8           *top)
+{
+  self->frame_top = top;
+  if (self->hot)
+    self->fast.floor = top;
+}
+
+/* Sets the fast fields the inline paths read from the state: open when
+ * hot, closed otherwise (see the invariants). */
+static inline void
+_nm_stack_arm (NmStackAllocator *self)
+{
+  gboolean was_hot = self->hot;
+  guint8 *peak = was_hot ? self->fast.peak : self->peak_cursor;
+
+  self->hot = self->fast.slow_flags == 0 && self->fast.base != NULL;
+  self->fast.limit = self->hot ? self->end : NULL;
+  self->fast.floor = self->hot ? self->frame_top : (guint8 *) ~(guintptr) 0;
+  self->fast.peak = self->hot ? peak : NULL;
+  self->peak_cursor = peak;
 }
 
 /* With validation on, reports use from a thread other than the owner. */

@@ -69,9 +69,15 @@
  * aligned. The word carries a keyed check: a buffer underflow that damages
  * it is reported (#NmAllocatorStats corruption_count, and a g_critical()
  * or an %NM_ALLOCATOR_ERROR_CORRUPTION error) instead of moving the top
- * into a live allocation. With validation on, a 16-byte redzone separates
- * each allocation from the next, so AddressSanitizer and Valgrind report
- * an overflow past a block as they do for malloc().
+ * into a live allocation. Any single flipped bit of the word is always
+ * detected. With validation on, a 16-byte redzone separates each
+ * allocation from the next, so AddressSanitizer and Valgrind report an
+ * overflow past a block as they do for malloc().
+ *
+ * Statistics are exact at every moment, at no cost to a pop: the peak is
+ * noted only where a push or a resize takes the stack past it, and the
+ * depth derives from the counts of pushes and pops, which are kept even
+ * with #NmMemoryConfig:track-stats off (then reported as 0).
  *
  * #NmAllocator:bytes-used is notified when a reset, a pop to a marker or
  * the end of a scope changes it, #NmAllocator:bytes-peak when it rose
@@ -139,19 +145,19 @@ nm_stack_allocator_reset (NmStackAllocator *self)
 
   _nm_stack_check_owner (self);
 
-  had_depth = self->fast.depth != 0;
+  had_depth = _nm_stack_depth (self) != 0;
   had_marks = self->marks->len != 0;
   used_before = _nm_stack_used (self);
 
-  _nm_stack_note_peak (self);
   _nm_stack_release_range (self, self->fast.base);
 
+  self->n_dropped += _nm_stack_depth (self);
   self->fast.cursor = self->fast.base;
   self->fast.top = self->fast.base;
-  self->fast.depth = 0;
-  self->fast.frame_depth = 0;
+  _nm_stack_set_frame (self, self->fast.base);
   g_array_set_size (self->marks, 0);
   _nm_stack_next_epoch (self);
+  _nm_allocator_note_reset (&self->common);
 
   /* Resets never race with other calls on a stack: no atomic
    * read-modify-write. */
@@ -184,8 +190,16 @@ stack_owns (NmAllocator   *allocator,
 static gsize
 stack_trim (NmAllocator *allocator)
 {
-  /* One fixed region, live until the allocator is finalized. */
-  return 0;
+  NmStackAllocator *self = (NmStackAllocator *) allocator;
+
+  /* One fixed region, live until the allocator is finalized: a low-pressure
+   * trim keeps all of it; harder ones give back the pages above the top,
+   * which stay the stack's (reserved, counted and charged). */
+  if (self->fast.base == NULL || _nm_allocator_trim_level () == NM_MEMORY_PRESSURE_LEVEL_LOW)
+    return 0;
+
+  return _nm_backing_discard (&self->common, self->fast.cursor,
+                              self->fast.base + self->capacity);
 }
 
 static void
@@ -199,8 +213,9 @@ stack_get_stats (NmAllocator      *allocator,
   stats->bytes_peak = _nm_stack_peak (self);
   stats->bytes_reserved = _nm_backing_bytes (&self->common) +
                           (guint64) self->marks->len * sizeof (NmStackMark);
-  stats->allocation_count = self->fast.n_allocs;
-  stats->free_count = self->fast.n_frees;
+  /* Counted always (the depth derives from them), reported when asked. */
+  stats->allocation_count = self->common.track_stats ? self->fast.n_pushes : 0;
+  stats->free_count = self->common.track_stats ? self->fast.n_pops : 0;
   _nm_allocator_fill_common_stats (&self->common, stats);
 }
 
@@ -221,7 +236,7 @@ nm_stack_allocator_get_top_size (NmStackAllocator *self)
 {
   g_return_val_if_fail (NM_IS_STACK_ALLOCATOR (self), 0);
 
-  return self->fast.depth ? (gsize) (self->fast.cursor - self->fast.top) : 0;
+  return _nm_stack_depth (self) ? (gsize) (self->fast.cursor - self->fast.top) : 0;
 }
 
 /**
@@ -240,7 +255,7 @@ nm_stack_allocator_get_available (NmStackAllocator *self)
 {
   g_return_val_if_fail (NM_IS_STACK_ALLOCATOR (self), 0);
 
-  return (gsize) (self->fast.limit - self->fast.cursor);
+  return (gsize) (self->end - self->fast.cursor);
 }
 
 /**
@@ -258,7 +273,7 @@ nm_stack_allocator_get_depth (NmStackAllocator *self)
 {
   g_return_val_if_fail (NM_IS_STACK_ALLOCATOR (self), 0);
 
-  return self->fast.depth;
+  return _nm_stack_depth (self);
 }
 
 /**
@@ -286,8 +301,8 @@ nm_stack_allocator_finalize (GObject *object)
 {
   NmStackAllocator *self = (NmStackAllocator *) object;
 
-  if (self->common.leak_report && self->fast.depth > 0)
-    _nm_allocator_report_leaks (&self->common, self->fast.depth, _nm_stack_used (self),
+  if (self->common.leak_report && _nm_stack_depth (self) > 0)
+    _nm_allocator_report_leaks (&self->common, _nm_stack_depth (self), _nm_stack_used (self),
                                 "pop or reset the stack before dropping it");
 
   _nm_backing_free (&self->common, self->fast.base, 0, self->capacity);
@@ -333,7 +348,6 @@ apply_config (NmStackAllocator *self,
     }
 
   self->capacity = nm_memory_config_get_capacity (config);
-  self->fast.count_step = self->common.track_stats ? 1 : 0;
   self->redzone = self->common.validate ? NM_STACK_REDZONE : 0;
   self->fast.slow_flags = _nm_allocator_common_slow_flags (&self->common) & NM_STACK_SLOW_FLAGS;
   /* A cap at or above the region's size never refuses what fits. */
@@ -350,15 +364,18 @@ _nm_stack_allocator_acquire_region (NmStackAllocator *self)
    * budget. */
   self->fast.base = _nm_backing_alloc (&self->common, 0, self->capacity);
   self->region_refused = self->fast.base == NULL;
-  if (self->region_refused)
-    return FALSE;
+  if (!self->region_refused)
+    {
+      self->fast.cursor = self->fast.base;
+      self->fast.top = self->fast.base;
+      self->end = self->fast.base + self->capacity;
+      self->frame_top = self->fast.base;
+      self->hot = FALSE;
+      self->peak_cursor = self->fast.base;
+    }
+  _nm_stack_arm (self);
 
-  self->fast.cursor = self->fast.base;
-  self->fast.top = self->fast.base;
-  self->fast.peak_cursor = self->fast.base;
-  self->fast.limit = self->fast.base + self->capacity;
-
-  return TRUE;
+  return !self->region_refused;
 }
 
 static void
@@ -408,7 +425,7 @@ nm_stack_allocator_get_property (GObject    *object,
   switch (prop_id)
     {
     case PROP_DEPTH:
-      g_value_set_uint64 (value, self->fast.depth);
+      g_value_set_uint64 (value, _nm_stack_depth (self));
       break;
 
     case PROP_MARKER_COUNT:

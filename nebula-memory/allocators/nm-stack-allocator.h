@@ -96,77 +96,91 @@ struct _NmStackScope
 /* Not API: the state the inline fast paths of nm_stack_allocator_alloc()
  * and nm_stack_allocator_free() read and write. It sits right after the
  * GObject in every NmStackAllocator; its layout and the bookkeeping word
- * below each allocation are part of the ABI, its fields are not API. */
+ * below each allocation are part of the ABI, its fields are not API.
+ *
+ * The inline paths need no flag: when the stack needs its slow paths
+ * (sanitizers, poisoning, validation, a request cap, no region), limit and
+ * peak are NULL, so no push fits, and floor is the highest address, so no
+ * pop is above it. */
 typedef struct _NmStackAllocatorFast _NmStackAllocatorFast;
 
 struct _NmStackAllocatorFast
 {
-  guint8  *cursor;
-  guint8  *top;
-  guint8  *limit;
+  guint8  *cursor;     /* end of the top allocation (base when empty) */
+  guint8  *top;        /* start of the top allocation (base when empty) */
+  guint8  *floor;      /* the top when the newest live marker was pushed, else base */
+  guint8  *peak;       /* the highest cursor ever: pushes below it note nothing */
+  guint8  *limit;      /* end of the region */
   guint8  *base;
-  gsize    depth;
-  gsize    frame_depth;
-  guint8  *peak_cursor;
-  guint64  n_allocs;
-  guint64  n_frees;
-  guint64  count_step;
-  guint    slow_flags;
+  guint64  n_pushes;   /* counted always: the depth derives from them */
+  guint64  n_pops;     /* single pops and those of pops to a marker */
   guint64  secret;
+  guint    slow_flags; /* the slow-path flags that are on; not read inline */
 };
 
-/* The bookkeeping word below each allocation p (8-aligned), before it is
- * XORed with _nm_stack_word_code():
+/* The bookkeeping word below each allocation p (8-aligned) holds 48 bits
+ * of data:
  *
  *   bits  0..10  pad: p - (cursor before p was allocated), at least 8;
  *                0 when the pad does not fit (alignments above 1 KiB):
  *                then the word at p - 16 holds it, sealed the same way
+ *                with the address p - 8, and this word is marked big
  *   bits 11..47  (cursor before p rounded down to 8 - top before p) / 8
- *   bits 48..63  check: a keyed checksum of bits 0..47
+ *
+ * stored as (data * K⁻¹) ^ secret ^ p. Opening multiplies back by K: the
+ * word is intact when the product is below 2⁴⁸, and the product is the
+ * data. Flipping bit k of the stored word changes the product by ±K << k,
+ * whose top 16 bits lie in [364, 65172] for this K and every k, so any
+ * single flipped bit moves the product's top 16 bits by at least 363 and
+ * fails the check; other damage, blind to the secret, passes it with a
+ * chance of one in 65536 (times the range check). A big word is sealed
+ * with top bits 1 instead of 0 (data | _NM_STACK_WORD_BIG): the inline pop
+ * never opens it, only the out-of-line path does, and no single flipped
+ * bit turns one kind into the other. Sealing costs one multiply, opening
+ * one multiply and a shift.
  *
  * The top is 8-aligned, so the cursor and the top before p come back
- * exactly from the pad and the rounded distance. The check is the top 16
- * bits of (data ^ code) * K: changing data bit k changes the product by
- * K << k, whose top 16 bits are never 0 or 0xffff for this K, so any
- * single flipped bit of the word fails the check, and any other damage
- * passes it with a chance of one in 65536 (times the range checks). */
-#define _NM_STACK_WORD_SIZE     8
-#define _NM_STACK_WORD_PAD_BITS 11
-#define _NM_STACK_WORD_PAD_MASK ((G_GUINT64_CONSTANT (1) << _NM_STACK_WORD_PAD_BITS) - 1)
-#define _NM_STACK_WORD_DATA_MASK ((G_GUINT64_CONSTANT (1) << 48) - 1)
+ * exactly from the pad and the rounded distance. */
+#define _NM_STACK_WORD_SIZE      8
+#define _NM_STACK_WORD_PAD_BITS  11
+#define _NM_STACK_WORD_PAD_MASK  ((G_GUINT64_CONSTANT (1) << _NM_STACK_WORD_PAD_BITS) - 1)
 #define _NM_STACK_WORD_CHECK_MUL G_GUINT64_CONSTANT (0x9e3779b97f4a7c15)
+#define _NM_STACK_WORD_SEAL_MUL  G_GUINT64_CONSTANT (0xf1de83e19937733d)   /* its inverse mod 2⁶⁴ */
+#define _NM_STACK_WORD_BIG       (G_GUINT64_CONSTANT (1) << 48)
+/* Larger requests never fit (capacities stop at 1 TiB); below it, the end
+ * of a push cannot wrap. */
+#define _NM_STACK_MAX_INLINE_SIZE (G_GUINT64_CONSTANT (1) << 40)
 
-static inline guint64
-_nm_stack_word_code (const _NmStackAllocatorFast *fast,
-                     gconstpointer                mem)
-{
-  return fast->secret ^ ((guintptr) mem >> 3);
-}
-
-/* The stored word for @data (bits 0..47) below @mem. */
+/* The stored word for @data (below 2⁴⁸) sealed with the address @mem. */
 static inline guint64
 _nm_stack_word_seal (const _NmStackAllocatorFast *fast,
                      gconstpointer                mem,
                      guint64                      data)
 {
-  guint64 code = _nm_stack_word_code (fast, mem);
-
-  return (data | (((data ^ code) * _NM_STACK_WORD_CHECK_MUL) >> 48 << 48)) ^ code;
+  return (data * _NM_STACK_WORD_SEAL_MUL) ^ fast->secret ^ (guintptr) mem;
 }
 
-/* Whether @stored, the word below @mem, is intact; its data in @data. */
+/* The product of opening @stored, sealed with @mem: intact when below 2⁴⁸,
+ * and then its data. */
+static inline guint64
+_nm_stack_word_product (const _NmStackAllocatorFast *fast,
+                        gconstpointer                mem,
+                        guint64                      stored)
+{
+  return (stored ^ fast->secret ^ (guintptr) mem) * _NM_STACK_WORD_CHECK_MUL;
+}
+
+/* Whether @stored, the word sealed with @mem, is intact; its data in @data. */
 static inline gboolean
 _nm_stack_word_open (const _NmStackAllocatorFast *fast,
                      gconstpointer                mem,
                      guint64                      stored,
                      guint64                     *data)
 {
-  guint64 code = _nm_stack_word_code (fast, mem);
-  guint64 word = stored ^ code;
-  guint64 d = word & _NM_STACK_WORD_DATA_MASK;
+  guint64 v = _nm_stack_word_product (fast, mem, stored);
 
-  *data = d;
-  return (word >> 48) == (((d ^ code) * _NM_STACK_WORD_CHECK_MUL) >> 48);
+  *data = v;
+  return (v >> 48) == 0;
 }
 
 /* The data of the word of an allocation pushed with the cursor at @c and
@@ -179,31 +193,16 @@ _nm_stack_word_data (guintptr c,
   return ((guint64) ((c & ~(guintptr) 7) - top) << (_NM_STACK_WORD_PAD_BITS - 3)) | (guint64) pad;
 }
 
-/* The cursor and the top from before the top allocation @mem was pushed,
- * from the @pad and the rounded distance @below8 of its intact word, if
- * they lie inside the region. A pad of 0 (stored in a second word) fails. */
-static inline gboolean
-_nm_stack_word_restore (const _NmStackAllocatorFast *fast,
-                        const guint8                *mem,
-                        guint64                      pad,
-                        guint64                      below8,
-                        guint8                     **cursor,
-                        guint8                     **top)
+/* How far below @mem the top restored by the data @data (below 2⁴⁸) lies,
+ * give or take the rounding of the cursor to 8: 8 * distance + pad. The
+ * restored cursor is @mem - pad, the restored top (@mem - reach) rounded
+ * down to 8; both are at or above a bound b exactly when reach <= @mem - b
+ * (@mem and b are 8-aligned): one compare covers both. */
+static inline guintptr
+_nm_stack_word_reach (guint64 data)
 {
-  guintptr c = (guintptr) mem - (guintptr) pad;
-  guintptr c8 = c & ~(guintptr) 7;
-
-  /* @mem is 8-aligned, so c8 = mem - pad rounded up to 8, and the top
-   * restored, c8 - 8 * below8, is at least base exactly when
-   * 8 * below8 + pad <= mem - base (both sides are below 2^48): one
-   * compare covers the cursor and the top. */
-  if (pad < _NM_STACK_WORD_SIZE ||
-      (below8 << 3) + pad > (guintptr) mem - (guintptr) fast->base)
-    return FALSE;
-
-  *cursor = (guint8 *) c;
-  *top = (guint8 *) (c8 - ((guintptr) below8 << 3));
-  return TRUE;
+  return (guintptr) (((data >> (_NM_STACK_WORD_PAD_BITS - 3)) & ~(guint64) 7) +
+                     (data & _NM_STACK_WORD_PAD_MASK));
 }
 #endif /* __GI_SCANNER__ */
 #endif /* __GTK_DOC_IGNORE__ */
@@ -266,38 +265,45 @@ void              nm_stack_scope_clear               (NmStackScope        *scope
 
 #ifndef __GTK_DOC_IGNORE__
 #ifndef __GI_SCANNER__
-/* The common cases inline in the caller: a push, and a pop of the top of
- * the current frame, without sanitizers, poisoning or validation. A call
- * into the library costs as much as the push itself, so everything else
- * (type check, errors, reports) is left to the out-of-line functions.
- * Sealing and opening the word cost a multiply each; alignments above
- * 1 KiB, whose pad needs a second word, go out of line. */
+/* The common cases inline in the caller: a push below the peak, and a pop
+ * of the top of the current frame, without sanitizers, poisoning or
+ * validation. A call into the library costs as much as the push itself, so
+ * everything else (type check, errors, reports) is left to the out-of-line
+ * functions. With a constant size and alignment, a push is one compare
+ * and the sealed store (a multiply), about 20 instructions on x86-64; a
+ * pop two compares, opening the word (a multiply and a shift) and one
+ * range compare, about 26. Alignments above 1 KiB, whose pad needs a
+ * second word, go out of line. */
 static inline gpointer
 _nm_stack_allocator_alloc_inline (NmStackAllocator  *self,
                                   gsize              size,
                                   gsize              alignment,
                                   GError           **error)
 {
-  if (G_LIKELY (self != NULL))
+  if (G_LIKELY (self != NULL &&
+                size - 1 < _NM_STACK_MAX_INLINE_SIZE &&
+                (alignment & (alignment - 1)) == 0 &&
+                alignment - 1 < 1024))
     {
       _NmStackAllocatorFast *fast = (_NmStackAllocatorFast *) ((GObject *) self + 1);
       gsize align = alignment > _NM_STACK_WORD_SIZE ? alignment : _NM_STACK_WORD_SIZE;
       guintptr c = (guintptr) fast->cursor;
       guintptr p = (c + _NM_STACK_WORD_SIZE + align - 1) & ~(guintptr) (align - 1);
+      guintptr end = p + size;
 
-      if (G_LIKELY (fast->slow_flags == 0 &&
-                    size != 0 &&
-                    (alignment & (alignment - 1)) == 0 &&
-                    alignment - 1 < 1024 &&
-                    p <= (guintptr) fast->limit &&
-                    size <= (guintptr) fast->limit - p))
+      /* Both bounds are NULL when the stack needs its slow path. */
+      if (G_LIKELY (end <= (guintptr) fast->peak) || end <= (guintptr) fast->limit)
         {
+          /* The peak is noted here, where the cursor rises past it, and
+           * nowhere else: pushes below it (all of them, once a stack is
+           * warm) and pops note nothing. */
+          if (G_UNLIKELY (end > (guintptr) fast->peak))
+            fast->peak = (guint8 *) end;
           ((guint64 *) p)[-1] = _nm_stack_word_seal (fast, (gpointer) p,
                                                      _nm_stack_word_data (c, (guintptr) fast->top, p - c));
           fast->top = (guint8 *) p;
-          fast->cursor = (guint8 *) p + size;
-          fast->depth++;
-          fast->n_allocs += fast->count_step;
+          fast->cursor = (guint8 *) end;
+          fast->n_pushes++;
           return (gpointer) p;
         }
     }
@@ -306,35 +312,30 @@ _nm_stack_allocator_alloc_inline (NmStackAllocator  *self,
 }
 
 /* Pops @mem if it is the top of the current frame and its word is intact;
- * FALSE when the out-of-line path has to decide (and report). A word that
- * fails its check or leads outside the region (a buffer underflow wrote
- * it) is reported out of line. */
+ * FALSE when the out-of-line path has to decide (and report): a word that
+ * fails its check or leads below the frame (a buffer underflow wrote it),
+ * or a big word. Above the floor, the word below @mem lies inside the
+ * region; whatever an intact word restores lies inside the frame (a pad
+ * below 8 is never stored, and would only put the cursor inside the
+ * word). */
 static inline gboolean
 _nm_stack_fast_pop (_NmStackAllocatorFast *fast,
                     gpointer               mem)
 {
-  guint8 *top = fast->top;
-  guint8 *cursor, *below;
+  guintptr m = (guintptr) mem;
   guint64 data;
+  guintptr reach;
 
   /* The word is read through an integer: after mem == top, compilers take
    * the read for one below whatever object the caller passed as mem. */
-  /* No NULL check: the top of a frame holding an allocation is one. */
-  if (G_LIKELY ((guint8 *) mem == top &&
-                fast->depth > fast->frame_depth &&
-                fast->slow_flags == 0 &&
-                _nm_stack_word_open (fast, top,
-                                     *(const guint64 *) (gconstpointer) ((guintptr) top - _NM_STACK_WORD_SIZE),
-                                     &data) &&
-                _nm_stack_word_restore (fast, top, data & _NM_STACK_WORD_PAD_MASK,
-                                        data >> _NM_STACK_WORD_PAD_BITS, &cursor, &below)))
+  if (G_LIKELY (mem == (gpointer) fast->top &&
+                m > (guintptr) fast->floor &&
+                _nm_stack_word_open (fast, mem, *(const guint64 *) (gconstpointer) (m - _NM_STACK_WORD_SIZE), &data) &&
+                (reach = _nm_stack_word_reach (data)) <= m - (guintptr) fast->floor))
     {
-      if (fast->cursor > fast->peak_cursor)
-        fast->peak_cursor = fast->cursor;
-      fast->cursor = cursor;
-      fast->top = below;
-      fast->depth--;
-      fast->n_frees += fast->count_step;
+      fast->cursor = (guint8 *) (m - (guintptr) (data & _NM_STACK_WORD_PAD_MASK));
+      fast->top = (guint8 *) ((m - reach) & ~(guintptr) 7);
+      fast->n_pops++;
       return TRUE;
     }
 

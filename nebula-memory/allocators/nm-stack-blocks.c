@@ -68,20 +68,24 @@ word_store (NmStackAllocator *self,
             guintptr          p)
 {
   guintptr pad = p - c;
+  guint64 big = 0;
 
+  /* A pad that does not fit: the second word holds it, and the first is
+   * marked so that the inline pop never takes it for one it can open. */
   if G_UNLIKELY (pad > NM_STACK_PAD_MASK)
     {
       slot_store (self, (guint8 *) p - NM_STACK_HEADER, pad);
       pad = 0;
+      big = _NM_STACK_WORD_BIG;
     }
 
-  slot_store (self, (guint8 *) p, _nm_stack_word_data (c, (guintptr) self->fast.top, pad));
+  slot_store (self, (guint8 *) p, _nm_stack_word_data (c, (guintptr) self->fast.top, pad) | big);
 }
 
 /* Opens the word(s) of the top allocation @mem: whether they are intact
- * and lead back inside the region. The cursor and the top from before
- * @mem was pushed go to @cursor and @top, the word as stored to @stored,
- * for reports. */
+ * and lead back inside the current frame. The cursor and the top from
+ * before @mem was pushed go to @cursor and @top, the word as stored to
+ * @stored, for reports. */
 static gboolean
 word_decode (NmStackAllocator  *self,
              const guint8      *mem,
@@ -89,26 +93,37 @@ word_decode (NmStackAllocator  *self,
              guint8           **top,
              guint64           *stored)
 {
-  guint64 data, pad;
+  guint64 data, pad, reach;
 
   *stored = slot_load (self, mem);
-  if (!_nm_stack_word_open (&self->fast, mem, *stored, &data))
+  data = _nm_stack_word_product (&self->fast, mem, *stored);
+  if (data >> 48 > 1)
     return FALSE;
 
   pad = data & NM_STACK_PAD_MASK;
-  if (pad == 0)
+  reach = _nm_stack_word_reach (data & ~_NM_STACK_WORD_BIG);
+  if (data & _NM_STACK_WORD_BIG)
     {
       /* Only a pad above NM_STACK_PAD_MASK goes below: the second word
        * must lie inside the region, and hold such a pad. */
-      if ((gsize) (mem - self->fast.base) <= NM_STACK_PAD_MASK ||
+      if (pad != 0 ||
+          (gsize) (mem - self->fast.base) <= NM_STACK_PAD_MASK ||
           !_nm_stack_word_open (&self->fast, mem - NM_STACK_HEADER,
                                 slot_load (self, mem - NM_STACK_HEADER), &pad) ||
           pad <= NM_STACK_PAD_MASK)
         return FALSE;
+      reach += pad;
     }
 
-  return _nm_stack_word_restore (&self->fast, mem, pad, data >> _NM_STACK_WORD_PAD_BITS,
-                                 cursor, top);
+  /* Both restored pointers at or above the frame's floor (see
+   * _nm_stack_word_reach ()); a pad below the word's size is never
+   * stored. */
+  if (pad < NM_STACK_HEADER || reach > (guint64) (mem - self->frame_top))
+    return FALSE;
+
+  *cursor = (guint8 *) mem - pad;
+  *top = (guint8 *) (((guintptr) mem - (guintptr) reach) & ~(guintptr) 7);
+  return TRUE;
 }
 
 /* Pops the top allocation, whose word was opened, back to the @cursor and
@@ -118,14 +133,12 @@ pop_top (NmStackAllocator *self,
          guint8           *cursor,
          guint8           *top)
 {
-  _nm_stack_note_peak (self);
   if G_UNLIKELY (self->fast.slow_flags & (NM_SLOW_SANITIZE | NM_SLOW_POISON))
     _nm_stack_release_range (self, cursor);
 
   self->fast.cursor = cursor;
   self->fast.top = top;
-  self->fast.depth--;
-  self->fast.n_frees += self->fast.count_step;
+  self->fast.n_pops++;
 }
 
 static void
@@ -149,6 +162,7 @@ free_slow (NmStackAllocator *self,
   NmAllocator *allocator = NM_ALLOCATOR (self);
   NmAllocatorCommon *c = &self->common;
   gsize top_size = (gsize) (self->fast.cursor - self->fast.top);
+  gsize depth = _nm_stack_depth (self);
   guint8 *cursor, *top;
   guint64 word;
 
@@ -157,7 +171,7 @@ free_slow (NmStackAllocator *self,
 
   _nm_stack_check_owner (self);
 
-  if (mem < self->fast.base || mem >= self->fast.limit)
+  if (mem < self->fast.base || mem >= self->end)
     {
       _nm_allocator_report_invalid_free (allocator, c, mem,
                                          "free of a pointer it does not hold (a foreign "
@@ -165,14 +179,13 @@ free_slow (NmStackAllocator *self,
       return;
     }
 
-  if (mem >= self->fast.cursor || self->fast.depth == 0)
+  if (mem >= self->fast.cursor || depth == 0)
     {
       _nm_allocator_report_invalid_free (allocator, c, mem,
                                          "free of memory that is not live (a double free, "
                                          "or memory released by a pop or a reset); the top "
                                          "is %p with %" G_GSIZE_FORMAT " live allocations",
-                                         self->fast.depth ? (gpointer) self->fast.top : NULL,
-                                         self->fast.depth);
+                                         depth ? (gpointer) self->fast.top : NULL, depth);
       return;
     }
 
@@ -186,7 +199,7 @@ free_slow (NmStackAllocator *self,
       return;
     }
 
-  if (self->fast.depth <= self->fast.frame_depth)
+  if (!_nm_stack_frame_has_top (self))
     {
       _nm_allocator_report_invalid_free (allocator, c, mem,
                                          "LIFO violation: free of %p, the top of the stack, "
@@ -214,6 +227,7 @@ free_slow (NmStackAllocator *self,
     }
 
   pop_top (self, cursor, top);
+  _nm_allocator_note_free (c, mem);
 }
 
 /* Allocation */
@@ -228,7 +242,7 @@ fail_out_of_memory (NmStackAllocator  *self,
   g_autofree char *state =
     g_strdup_printf ("%s by %" G_GSIZE_FORMAT " live allocations, %" G_GSIZE_FORMAT " bytes "
                      "free above the top, and each allocation takes %d bytes of bookkeeping",
-                     usage, self->fast.depth, (gsize) (self->fast.limit - self->fast.cursor),
+                     usage, _nm_stack_depth (self), (gsize) (self->end - self->fast.cursor),
                      NM_STACK_HEADER);
   NmFailureInfo info = {
     .size = size,
@@ -275,8 +289,8 @@ push_block (NmStackAllocator *self,
   word_store (self, c, p);
   self->fast.top = mem;
   self->fast.cursor = mem + size;
-  self->fast.depth++;
-  self->fast.n_allocs += self->fast.count_step;
+  self->fast.n_pushes++;
+  _nm_stack_raise_peak (self, mem + size);
 
   return mem;
 }
@@ -308,19 +322,21 @@ alloc_slow (NmStackAllocator  *self,
   /* With validation on, a redzone between the block below and this word. */
   c = (guintptr) self->fast.cursor;
   p = nm_align_up (c + self->redzone + NM_STACK_HEADER, MAX (alignment, NM_STACK_HEADER));
-  if (p > (guintptr) self->fast.limit || size > (guintptr) self->fast.limit - p)
+  if (p > (guintptr) self->end || size > (guintptr) self->end - p)
     return fail_out_of_memory (self, size, alignment, error);
 
   mem = push_block (self, c, p, size);
 
   nm_sanitizer_hand_out (self->fast.base, mem, size, self->common.sanitize, self->common.poison);
+  _nm_allocator_note_alloc (&self->common, mem, size);
 
   return mem;
 }
 
 /* Hot path: align, compare, one sealed store below the block (its check
  * costs a multiply). Anything unusual (sanitizers, poisoning, validation,
- * a bad layout, no room) goes to alloc_slow. */
+ * a bad layout, no room: fast.limit is NULL when not hot) goes to
+ * alloc_slow. */
 static inline gpointer
 alloc_hot (NmStackAllocator  *self,
            gsize              size,
@@ -330,8 +346,7 @@ alloc_hot (NmStackAllocator  *self,
   guintptr c = (guintptr) self->fast.cursor;
   guintptr p = nm_align_up (c + NM_STACK_HEADER, MAX (alignment, NM_STACK_HEADER));
 
-  if G_LIKELY (self->fast.slow_flags == 0 &&
-               nm_layout_is_valid (size, alignment) &&
+  if G_LIKELY (nm_layout_is_valid (size, alignment) &&
                p <= (guintptr) self->fast.limit &&
                size <= (guintptr) self->fast.limit - p)
     return push_block (self, c, p, size);
@@ -378,27 +393,13 @@ _nm_stack_allocator_iface_alloc (NmAllocator  *allocator,
 /* Free */
 
 /* Pops @mem if it is the top of the current frame and nothing unusual is
- * on: three compares, then opening its word (xor, multiply, shift,
- * compare) and the range checks of what it restores. */
+ * on: the inline path of the header (two compares, opening the word: a
+ * multiply, and one range compare of what it restores). */
 static inline gboolean
 try_pop_fast (NmStackAllocator *self,
               guint8           *mem)
 {
-  guint8 *cursor, *top;
-  guint64 data;
-
-  if G_UNLIKELY (mem != self->fast.top || self->fast.depth <= self->fast.frame_depth ||
-                 self->fast.slow_flags != 0)
-    return FALSE;
-
-  if G_UNLIKELY (!_nm_stack_word_open (&self->fast, mem,
-                                       ((const guint64 *) (gconstpointer) mem)[-1], &data) ||
-                 !_nm_stack_word_restore (&self->fast, mem, data & NM_STACK_PAD_MASK,
-                                          data >> _NM_STACK_WORD_PAD_BITS, &cursor, &top))
-    return FALSE;
-
-  pop_top (self, cursor, top);
-  return TRUE;
+  return _nm_stack_fast_pop (&self->fast, mem);
 }
 
 /**
@@ -453,12 +454,12 @@ check_frame_not_empty (NmStackAllocator  *self,
 {
   NmAllocatorCommon *c = &self->common;
 
-  if (self->fast.depth == 0)
+  if (_nm_stack_depth (self) == 0)
     return !!_nm_allocator_fail_misuse (NM_ALLOCATOR (self), c, error, NM_ALLOCATOR_ERROR_LIFO_VIOLATION,
                                         "cannot %s the top allocation: the stack is empty "
                                         "(LIFO violation).", what);
 
-  if (self->fast.depth <= self->fast.frame_depth)
+  if (!_nm_stack_frame_has_top (self))
     return !!_nm_allocator_fail_misuse (NM_ALLOCATOR (self), c, error, NM_ALLOCATOR_ERROR_LIFO_VIOLATION,
                                         "cannot %s the top allocation %p: it was allocated "
                                         "before the live marker #%" G_GUINT64_FORMAT " (LIFO "
@@ -481,12 +482,12 @@ check_top (NmStackAllocator  *self,
   NmAllocator *allocator = (NmAllocator *) self;   /* checked by the caller */
   NmAllocatorCommon *c = &self->common;
 
-  if (mem < self->fast.base || mem >= self->fast.limit)
+  if (mem < self->fast.base || mem >= self->end)
     return !!_nm_allocator_fail_misuse (allocator, c, error, NM_ALLOCATOR_ERROR_FOREIGN_POINTER,
                                         "cannot %s %p: it does not hold that memory.",
                                         what, mem);
 
-  if (mem >= self->fast.cursor || self->fast.depth == 0)
+  if (mem >= self->fast.cursor || _nm_stack_depth (self) == 0)
     return !!_nm_allocator_fail_misuse (allocator, c, error, NM_ALLOCATOR_ERROR_LIFO_VIOLATION,
                                         "cannot %s %p: it is not live (already popped or "
                                         "reset).", what, mem);
@@ -498,7 +499,7 @@ check_top (NmStackAllocator  *self,
                                         what, mem, self->fast.top,
                                         (gsize) (self->fast.cursor - self->fast.top));
 
-  if (self->fast.depth <= self->fast.frame_depth)
+  if (!_nm_stack_frame_has_top (self))
     return !!_nm_allocator_fail_misuse (allocator, c, error, NM_ALLOCATOR_ERROR_LIFO_VIOLATION,
                                         "cannot %s %p: it was allocated before the live "
                                         "marker #%" G_GUINT64_FORMAT " (LIFO order). Pop to the "
@@ -514,12 +515,10 @@ resize_block (NmStackAllocator *self,
               gsize             old_size,
               gsize             new_size)
 {
-  if (new_size < old_size)
-    _nm_stack_note_peak (self);
-
   nm_sanitizer_resize_in_place (self->fast.base, mem, old_size, new_size,
                                 self->common.sanitize, self->common.poison);
   self->fast.cursor = mem + new_size;
+  _nm_stack_raise_peak (self, self->fast.cursor);
 }
 
 /**
@@ -630,6 +629,7 @@ nm_stack_allocator_pop (NmStackAllocator  *self,
                                           self->fast.top, word);
     }
 
+  _nm_allocator_note_free (&self->common, self->fast.top);
   pop_top (self, cursor, top);
 
   return TRUE;
@@ -652,7 +652,7 @@ resize_top (NmStackAllocator  *self,
                                         " bytes) to 0 bytes: sizes start at 1 byte. Free it instead.",
                                         mem, old_size);
 
-  if (new_size > (gsize) (self->fast.limit - self->fast.top))
+  if (new_size > (gsize) (self->end - self->fast.top))
     {
       g_autofree char *usage = _nm_size_format_usage (_nm_stack_used (self), self->capacity);
 
@@ -663,7 +663,7 @@ resize_top (NmStackAllocator  *self,
                                           "Raise capacity, or pop what lies below before building "
                                           "large objects.",
                                           mem, old_size, new_size,
-                                          (gsize) (self->fast.limit - self->fast.cursor), usage);
+                                          (gsize) (self->end - self->fast.cursor), usage);
     }
 
   resize_block (self, mem, old_size, new_size);

@@ -77,7 +77,7 @@ nm_stack_allocator_push_marker (NmStackAllocator *self,
   record.id = ++self->next_mark_id;
   record.cursor = self->fast.cursor;
   record.top = self->fast.top;
-  record.depth = self->fast.depth;
+  record.depth = _nm_stack_depth (self);
 
   memset (marker, 0, sizeof *marker);
   marker->allocator = self;
@@ -86,7 +86,16 @@ nm_stack_allocator_push_marker (NmStackAllocator *self,
   marker->epoch = self->epoch;
 
   g_array_append_val (self->marks, record);
-  self->fast.frame_depth = self->fast.depth;
+  _nm_stack_set_frame (self, record.top);
+}
+
+/* Whether the allocation at @mem is still live below @cursor, for the
+ * allocation-site records. */
+static gboolean
+below_cursor (gconstpointer mem,
+              gpointer      cursor)
+{
+  return (const guint8 *) mem < (const guint8 *) cursor;
 }
 
 /**
@@ -171,19 +180,21 @@ nm_stack_allocator_pop_to_marker (NmStackAllocator     *self,
   record = *_nm_stack_mark_at (self, index);
   used_before = _nm_stack_used (self);
 
-  _nm_stack_note_peak (self);
   if G_UNLIKELY (self->fast.slow_flags & (NM_SLOW_SANITIZE | NM_SLOW_POISON))
     _nm_stack_release_range (self, record.cursor);
 
-  self->fast.n_frees += self->fast.count_step * (self->fast.depth - record.depth);
+  /* What the marker releases counts as popped: the depth drops to the
+   * marker's. */
+  self->fast.n_pops += _nm_stack_depth (self) - record.depth;
   self->fast.cursor = record.cursor;
   self->fast.top = record.top;
-  self->fast.depth = record.depth;
   self->last_popped_id = record.id;
 
   /* Dropping the tail of the array is O(1): records need no clearing. */
   g_array_set_size (self->marks, index);
-  self->fast.frame_depth = index > 0 ? _nm_stack_mark_at (self, index - 1)->depth : 0;
+  _nm_stack_set_frame (self, index > 0 ? _nm_stack_mark_at (self, index - 1)->top : self->fast.base);
+  if (G_UNLIKELY (self->common.sites != NULL))
+    _nm_leak_sites_retain (self->common.sites, below_cursor, self->fast.cursor);
 
   _nm_stack_allocator_notify_usage (self, used_before);
 

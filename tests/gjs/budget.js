@@ -128,4 +128,48 @@ check(trimmed.length === 1 && trimmed[0][1] === 64, 'trimmed reports what was gi
 monitor.emit('low-memory-warning', Gio.MemoryMonitorWarningLevel.LOW);
 check(levels[1] === Nm.MemoryPressureLevel.LOW, 'low level mapped');
 
+// The high-water signal: configured in a key file, counted at the reset,
+// delivered on the main context.
+const hwText = '[frame]\nkind=bump\ncapacity=4KiB\nhigh-water-mark=0.75\n';
+const hwKeyFile = new GLib.KeyFile();
+hwKeyFile.load_from_data(hwText, hwText.length, GLib.KeyFileFlags.NONE);
+const hwBuilder = Nm.MemoryConfigBuilder.new();
+hwBuilder.load_key_file(hwKeyFile, 'frame');
+const frame = Nm.allocator_new_from_config(hwBuilder.build());
+check(Math.abs(frame.high_water_mark - 0.75) < 1e-9, 'high-water-mark property');
+const crossings = [];
+frame.connect('high-water', (alloc, n) => crossings.push(n));
+frame.alloc(3500, 8);
+frame.reset();
+check(frame.high_water_crossings === 1 && frame.get_stats().high_water_count === 1,
+    'the crossing is counted at the reset');
+check(crossings.length === 0, 'the signal waits for the main context');
+iterate();
+check(crossings.join() === '1', 'high-water delivered once');
+const badMark = hwText.replace('0.75', 'nan');
+const badKeyFile = new GLib.KeyFile();
+badKeyFile.load_from_data(badMark, badMark.length, GLib.KeyFileFlags.NONE);
+const badError = catchError(() => Nm.MemoryConfigBuilder.new().load_key_file(badKeyFile, 'frame'));
+check(badError !== null && badError.matches(Nm.config_error_quark(), Nm.ConfigError.INVALID_VALUE) &&
+    badError.message.includes('high-water-mark'), 'a mark that is not a number is INVALID_VALUE');
+
+// Trim levels: a bump arena keeps its spare chunk at low pressure and
+// gives it back at medium.
+const arenaBudget = Nm.MemoryBudget.new('arena', 1024 * KiB, null);
+const arenaBuilder = Nm.MemoryConfigBuilder.new();
+arenaBuilder.set_kind(Nm.AllocatorKind.BUMP).set_capacity(4 * KiB).set_max_capacity(256 * KiB);
+arenaBuilder.set_budget(arenaBudget);
+const spareArena = Nm.allocator_new_from_config(arenaBuilder.build());
+pressure.add_allocator(spareArena);
+spareArena.alloc(3000, 8);
+spareArena.alloc(7000, 8);
+spareArena.reset();
+check(spareArena.get_stats().capacity === 4 * KiB && arenaBudget.used === 12 * KiB,
+    'the reset keeps a spare chunk outside the capacity');
+monitor.emit('low-memory-warning', Gio.MemoryMonitorWarningLevel.LOW);
+check(arenaBudget.used === 12 * KiB, 'low pressure keeps the spare');
+monitor.emit('low-memory-warning', Gio.MemoryMonitorWarningLevel.MEDIUM);
+check(arenaBudget.used === 4 * KiB && trimmed[trimmed.length - 1][1] === 8 * KiB,
+    'medium pressure gives the spare back');
+
 finish();

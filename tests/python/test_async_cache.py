@@ -65,8 +65,8 @@ class AsyncCacheTest(unittest.TestCase):
 
         evicted = []
         cache.connect('evicted', lambda c, key, value, reason: evicted.append((key, value, reason)))
-        # SIEVE: both were hit, so the hand clears both bits and comes
-        # back round to the oldest.
+        # Both were hit: the small queue passes them to the main one, whose
+        # SIEVE hand clears both bits and comes back round to the oldest.
         cache.insert('third', 'x')
         self.assertEqual(evicted[0][0], 'answer')
         self.assertEqual(evicted[0][2], Nm.AsyncCacheEvictionReason.SIZE)

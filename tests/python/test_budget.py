@@ -189,6 +189,68 @@ class BudgetTest(unittest.TestCase):
 
 
 class PressureTest(unittest.TestCase):
+    def test_high_water_signal(self):
+        text = '[frame]\nkind=bump\ncapacity=4KiB\nhigh-water-mark=0.75\n'
+        key_file = GLib.KeyFile()
+        key_file.load_from_data(text, len(text), GLib.KeyFileFlags.NONE)
+        builder = Nm.MemoryConfigBuilder.new()
+        builder.load_key_file(key_file, 'frame')
+        config = builder.build()
+        self.assertAlmostEqual(config.get_high_water_mark(), 0.75)
+        self.assertIn('high-water-mark=0.75', config.to_string())
+        arena = Nm.allocator_new_from_config(config)
+        self.assertAlmostEqual(arena.props.high_water_mark, 0.75)
+
+        seen = []
+        notified = []
+        arena.connect('high-water', lambda alloc, n: seen.append(n))
+        arena.connect('notify::high-water-crossings',
+                      lambda obj, pspec: notified.append(obj.props.high_water_crossings))
+        for _ in range(2):
+            arena.alloc(3500, 8)
+            arena.reset()
+        self.assertEqual(arena.props.high_water_crossings, 2)
+        self.assertEqual(arena.get_stats().high_water_count, 2)
+        self.assertEqual(seen, [], 'delivered on the main context, not from inside reset')
+        iterate()
+        self.assertEqual(seen, [2])
+        self.assertEqual(notified, [2])
+
+        text = text.replace('0.75', '1.5')
+        bad = GLib.KeyFile()
+        bad.load_from_data(text, len(text), GLib.KeyFileFlags.NONE)
+        with self.assertRaises(GLib.Error) as caught:
+            Nm.MemoryConfigBuilder.new().load_key_file(bad, 'frame')
+        self.assertTrue(caught.exception.matches(Nm.config_error_quark(),
+                                                 Nm.ConfigError.INVALID_VALUE))
+        self.assertIn('high-water-mark', caught.exception.message)
+
+    def test_trim_levels(self):
+        monitor = TestMonitor()
+        pressure = Nm.MemoryPressure.new(monitor)
+        budget = Nm.MemoryBudget.new('arena', 1024 * KiB, None)
+        builder = Nm.MemoryConfigBuilder.new()
+        builder.set_kind(Nm.AllocatorKind.BUMP).set_capacity(4 * KiB).set_max_capacity(256 * KiB)
+        builder.set_budget(budget)
+        arena = Nm.allocator_new_from_config(builder.build())
+        pressure.add_allocator(arena)
+        trimmed = []
+        pressure.connect('trimmed', lambda p, level, released: trimmed.append((level, released)))
+
+        # Grows to a second chunk of 8 KiB; the reset keeps it as a spare.
+        arena.alloc(3000, 8)
+        arena.alloc(7000, 8)
+        arena.reset()
+        self.assertEqual(arena.get_stats().capacity, 4 * KiB)
+        self.assertEqual(budget.props.used, 12 * KiB)
+
+        monitor.warn(Gio.MemoryMonitorWarningLevel.LOW)
+        self.assertEqual(trimmed[-1], (Nm.MemoryPressureLevel.LOW, 0))
+        self.assertEqual(budget.props.used, 12 * KiB)
+        monitor.warn(Gio.MemoryMonitorWarningLevel.MEDIUM)
+        self.assertEqual(trimmed[-1], (Nm.MemoryPressureLevel.MEDIUM, 8 * KiB))
+        self.assertEqual(budget.props.used, 4 * KiB)
+
     def test_injected_monitor(self):
         monitor = TestMonitor()
         pressure = Nm.MemoryPressure.new(monitor)
@@ -218,9 +280,13 @@ class PressureTest(unittest.TestCase):
         self.assertEqual(len(trimmed), 1)
         self.assertEqual(trimmed[0][0], Nm.MemoryPressureLevel.LOW)
         self.assertGreater(trimmed[0][1], 0)
+        # Low keeps the first slab and one free slab as a spare.
+        self.assertEqual(pool.get_stats().capacity, 2 * 64 * 64)
 
+        # Critical gives the spare slab back too, and the cache drops entries.
         monitor.warn(Gio.MemoryMonitorWarningLevel.CRITICAL)
-        self.assertEqual(trimmed[1], (Nm.MemoryPressureLevel.CRITICAL, 100))
+        self.assertEqual(trimmed[1], (Nm.MemoryPressureLevel.CRITICAL, 64 * 64 + 100))
+        self.assertEqual(pool.get_stats().capacity, 64 * 64)
         self.assertEqual(levels, [Nm.MemoryPressureLevel.LOW, Nm.MemoryPressureLevel.CRITICAL])
         self.assertEqual(pressure.get_n_targets(), 2)
 
