@@ -83,8 +83,10 @@ G_BEGIN_DECLS
  *    thread exit, and before it gives a page back): a THREAD_FREED block
  *    becomes CACHED and joins the local list; a bit whose block is not
  *    THREAD_FREED is a double free that raced with the owner's own free
- *    (both saw the block allocated; the owner's store does not compare),
- *    reported then and skipped, as is a bit found already set by a later
+ *    (both saw the block allocated; the owner's inline store does not
+ *    compare; its out-of-line free, which touches the block for the tools,
+ *    the poison fill or the leak report's sites, claims the block with a
+ *    compare-and-swap too), reported then and skipped, as is a bit found already set by a later
  *    valid free of the block, so a block is never on two lists, never
  *    handed out twice, and each losing free is reported once;
  *  - the owner's heap holds its pages in a queue (pages with free blocks;

@@ -355,7 +355,11 @@ _nm_pool_ts_free_slow (NmPoolAllocator *self,
       return;
     }
 
-  if (pool_state_get (self, index) != POOL_BLOCK_ALLOCATED)
+  /* Claimed with a compare-and-swap, like a free from another thread:
+   * with the tools, the poison fill or the leak report's sites on, a free
+   * that raced with this one and also saw the block allocated would
+   * poison it or drop its site while it goes on the local list. */
+  if (!pool_state_claim_free (self, index, POOL_BLOCK_CACHED))
     {
       _nm_pool_report_bad_free (self, mem, index);
       return;
@@ -363,7 +367,6 @@ _nm_pool_ts_free_slow (NmPoolAllocator *self,
 
   heap = __atomic_load_n (&page->heap, __ATOMIC_RELAXED);
   _nm_pool_take_back (self, mem);
-  pool_state_set (self, index, POOL_BLOCK_CACHED);
   _nm_pool_page_push (self, page, index);
   pool_counter_bump (&heap->n_frees);
 
