@@ -13,9 +13,8 @@
  * in a process, untimed, by its first run (the sizing or the warm-up), and
  * kept: every round continues the same replacement where the previous one
  * stopped, so all rounds time the steady state over one live set. (A set
- * built afresh for every round landed differently each time, on whatever
- * the previous round and the other scenarios had left, and a candidate's
- * rounds fell into two groups up to 3x apart by where it landed.)
+ * built afresh for every round landed on whatever the previous round and
+ * the other scenarios had left: no two rounds timed the same layout.)
  *
  * Both need single frees, so the arenas have no row.
  */
