@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 
 #include <nebula-memory/nebula-memory.h>
 
@@ -630,6 +631,65 @@ time_table_batches (GHashTable    *table,
   return median (samples, N_BATCHES);
 }
 
+/* The floor: one random 64-byte line read per lookup in a table as big as
+ * the cache's index (its slots at the full load factor of 6/7), on huge
+ * pages where the system gives them, each address depending on the value
+ * read before it. A lookup between a lock and an unlock cannot start its
+ * line before the previous lookup has ended, so this is the least any
+ * index of that size can cost per hit on this machine: the memory latency
+ * and nothing else. */
+typedef struct
+{
+  guint8 *mem;
+  guint8 *lines;
+  gsize   map_size;
+  guint32 n_lines;
+} FloorTable;
+
+#define FLOOR_HUGE ((gsize) 2 << 20)
+
+static void
+floor_init (FloorTable *f,
+            guint       n_entries)
+{
+  gsize size = ((gsize) n_entries * 7 / 6 + 2) * 32;
+
+  size = (size + 63) & ~(gsize) 63;
+  f->map_size = size + FLOOR_HUGE;
+  f->mem = mmap (NULL, f->map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  g_assert (f->mem != MAP_FAILED);
+  f->lines = (guint8 *) (((guintptr) f->mem + FLOOR_HUGE - 1) & ~(guintptr) (FLOOR_HUGE - 1));
+#ifdef MADV_HUGEPAGE
+  madvise (f->lines, size, MADV_HUGEPAGE);
+#endif
+  memset (f->lines, 0, size);   /* zeros: the chain below adds nothing */
+  f->n_lines = (guint32) (size / 64);
+}
+
+static double
+time_floor_batches (const FloorTable *f,
+                    const guint32    *keys,
+                    double           *samples)
+{
+  guint64 chain = 0;
+
+  for (guint b = 0; b < N_BATCHES; b++)
+    {
+      const guint32 *k = keys + (gsize) b * BATCH;
+      guint64 t0 = now_ns ();
+
+      for (guint i = 0; i < BATCH; i++)
+        {
+          /* The key scaled to the table, so Zipf keys keep their skew. */
+          guint32 line = (guint32) (((guint64) ((k[i] ^ (guint32) chain) * 2654435761u) * f->n_lines) >> 32);
+
+          chain = *(volatile const guint64 *) (f->lines + (gsize) line * 64);
+        }
+      samples[b] = (double) (now_ns () - t0) / BATCH;
+    }
+  return median (samples, N_BATCHES);
+}
+
 static void
 sync_hits (GPtrArray *extras,
            guint      rounds)
@@ -645,11 +705,16 @@ sync_hits (GPtrArray *extras,
   g_autofree char *what = g_strdup_printf ("%u entries; nm_async_cache_lookup against g_hash_table_lookup "
                                            "between g_mutex_lock and _unlock; uniform keys, or Zipf(0.99) "
                                            "ranks scattered over the keys. A round's time is the median "
-                                           "of %u batches of %u lookups (thread CPU time); the two "
-                                           "candidates alternate first. ns per lookup.",
+                                           "of %u batches of %u lookups (thread CPU time); the "
+                                           "candidates take turns first. The floor: one random 64-byte "
+                                           "line read per key in a table the size of the cache's index, "
+                                           "on huge pages, each read's address depending on the one "
+                                           "before (lookups under a lock cannot overlap), the memory "
+                                           "latency alone. ns per lookup.",
                                            N_ENTRIES, N_BATCHES, BATCH);
   BenchExtra *e[2];
   GMutex mutex;
+  FloorTable floor_table;
   Zipf z;
 
   e[0] = bench_extra_new ("cache-sync-hit-uniform", "time", "lookup",
@@ -660,7 +725,9 @@ sync_hits (GPtrArray *extras,
     {
       bench_extra_add_row (e[k], "GHashTable + GMutex", rounds);
       bench_extra_add_row (e[k], "NmAsyncCache", rounds);
+      bench_extra_add_row (e[k], "floor: one dependent line read", rounds);
     }
+  floor_init (&floor_table, N_ENTRIES);
 
   bench_progress ("cache: filling %u entries", N_ENTRIES);
   g_mutex_init (&mutex);
@@ -684,6 +751,7 @@ sync_hits (GPtrArray *extras,
 
     time_cache_batches (cache, uniform, samples, &errors);
     time_table_batches (table, &mutex, uniform, samples, &errors);
+    time_floor_batches (&floor_table, uniform, samples);
   }
 
   for (guint r = 0; r < rounds; r++)
@@ -693,15 +761,17 @@ sync_hits (GPtrArray *extras,
         BenchExtraRow *rows = (BenchExtraRow *) e[k]->rows->data;
 
         bench_progress ("cache: synchronous hits, round %u/%u", r + 1, rounds);
-        /* Interleaved: both candidates in every round, order alternating. */
-        for (guint j = 0; j < 2; j++)
+        /* Interleaved: every candidate in every round, order rotating. */
+        for (guint j = 0; j < 3; j++)
           {
-            guint which = (j + r) % 2;
+            guint which = (j + r) % 3;
 
             if (which == 0)
               rows[0].ns[r] = time_table_batches (table, &mutex, keys, samples, &rows[0].errors);
-            else
+            else if (which == 1)
               rows[1].ns[r] = time_cache_batches (cache, keys, samples, &rows[1].errors);
+            else
+              rows[2].ns[r] = time_floor_batches (&floor_table, keys, samples);
             rows[which].ops = (guint64) N_BATCHES * BATCH;
           }
       }
@@ -712,6 +782,7 @@ sync_hits (GPtrArray *extras,
       g_ptr_array_add (extras, e[k]);
     }
   g_mutex_clear (&mutex);
+  munmap (floor_table.mem, floor_table.map_size);
   g_free (z.cdf);
 }
 
@@ -804,6 +875,33 @@ async_hits (GPtrArray *extras,
 
 /* ---- memory --------------------------------------------------------------------- */
 
+/* Bytes of anonymous mappings (no file, not the brk heap): malloc's big
+ * blocks and whatever the library maps itself, such as a big cache index
+ * on huge pages, which mallinfo2 cannot see. */
+static gint64
+anonymous_mapped (void)
+{
+  g_autofree char *maps = NULL;
+  gint64 total = 0;
+
+  if (!g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL))
+    return 0;
+  for (char *line = maps; line != NULL && *line != '\0'; )
+    {
+      char *next = strchr (line, '\n');
+      unsigned long start, end, inode;
+      int path_at = 0;
+
+      if (next != NULL)
+        *next++ = '\0';
+      if (sscanf (line, "%lx-%lx %*s %*s %*s %lu %n", &start, &end, &inode, &path_at) >= 3 &&
+          inode == 0 && (path_at == 0 || line[path_at] == '\0'))
+        total += (gint64) (end - start);
+      line = next;
+    }
+  return total;
+}
+
 static void
 memory_per_entry (GPtrArray *extras)
 {
@@ -811,7 +909,9 @@ memory_per_entry (GPtrArray *extras)
   guint sizes[] = { 1000, 100000, 1u << 20 };
   BenchExtra *e = bench_extra_new ("cache-memory", "memory", "bytes per entry",
                                    "Cache: memory per entry",
-                                   "Bytes malloc counts (mallinfo2: uordblks + hblkhd) for a cache "
+                                   "Bytes in use from malloc's heap (mallinfo2 uordblks) plus the "
+                                   "anonymous mappings the process gained (malloc's big blocks, and "
+                                   "a big index, mapped on huge pages) for a cache "
                                    "of capacity N after 2 N distinct keys (so full, and with the "
                                    "ghost filter its evictions made), divided by N; keys and values are inline integers "
                                    "and a static pointer, so everything counted is the cache's own. "
@@ -838,12 +938,14 @@ memory_per_entry (GPtrArray *extras)
         g_autofree char *label = g_strdup_printf ("%u entries%s", sizes[s], ttl ? ", TTL" : "");
         BenchExtraRow *row = bench_extra_add_row (e, label, 0);
         struct mallinfo2 before, after;
+        gint64 mapped_before, mapped_after;
         NmAsyncCache *cache;
         guint found = 0;
 
         bench_progress ("cache: memory, %s", label);
         malloc_trim (0);
         before = mallinfo2 ();
+        mapped_before = anonymous_mapped ();
         cache = nm_async_cache_new_full (g_direct_hash, g_direct_equal, NULL, NULL, NULL, NULL,
                                          sizes[s]);
         if (ttl)
@@ -853,10 +955,11 @@ memory_per_entry (GPtrArray *extras)
         for (guint i = 0; i < 2 * sizes[s]; i++)
           nm_async_cache_insert (cache, GUINT_TO_POINTER (i + 1), value);
         after = mallinfo2 ();
+        mapped_after = anonymous_mapped ();
         for (guint i = 0; i < 2 * sizes[s]; i++)
           found += nm_async_cache_lookup (cache, GUINT_TO_POINTER (i + 1)) == value;
-        row->value = (double) ((gint64) (after.uordblks + after.hblkhd) -
-                               (gint64) (before.uordblks + before.hblkhd)) / sizes[s];
+        row->value = (double) ((gint64) after.uordblks - (gint64) before.uordblks +
+                               mapped_after - mapped_before) / sizes[s];
         row->ops = sizes[s];
         row->errors = sizes[s] - found + (row->value <= 0);
         g_object_unref (cache);

@@ -50,9 +50,12 @@ _nm_allocator_alloc_inline (NmAllocator  *self,
         {
           _NmPoolAllocatorFast *fast = (_NmPoolAllocatorFast *) ((GObject *) self + 1);
 
+          /* One test for "a power of two, at most the blocks' alignment":
+           * align_mask is ~(block_alignment - 1), so it clears the bits of
+           * alignment - 1 only below the blocks' alignment, and alignment
+           * clears them only for a power of two (0 wraps and fails). */
           if (G_LIKELY (size - 1 < fast->block_size &&
-                        alignment - 1 < fast->block_alignment &&
-                        (alignment & (alignment - 1)) == 0))
+                        ((alignment - 1) & (alignment | fast->align_mask)) == 0))
             {
               gpointer blk = _nm_pool_fast_pop (fast);
 
@@ -77,11 +80,13 @@ _nm_allocator_free_inline (NmAllocator *self,
                            gsize        size,
                            gsize        alignment)
 {
-  if (G_LIKELY (self != NULL && mem != NULL))
+  if (G_LIKELY (self != NULL))
     {
       GTypeClass *klass = ((GTypeInstance *) self)->g_class;
       const NmAllocatorInterface *iface;
 
+      /* The pool's push needs no test of mem against NULL: NULL is never
+       * one of its blocks, so it goes out of line like any foreign pointer. */
       if (klass == _nm_allocator_slot_class (_NM_ALLOCATOR_SLOT_POOL))
         {
           _NmPoolAllocatorFast *fast = (_NmPoolAllocatorFast *) ((GObject *) self + 1);
@@ -90,6 +95,10 @@ _nm_allocator_free_inline (NmAllocator *self,
                         alignment <= fast->block_alignment &&
                         _nm_pool_fast_push (fast, mem)))
             return;
+        }
+      else if (G_UNLIKELY (mem == NULL))
+        {
+          /* out of line, which ignores it */
         }
       else if (klass == _nm_allocator_slot_class (_NM_ALLOCATOR_SLOT_STACK))
         {

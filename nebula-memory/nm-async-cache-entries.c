@@ -90,13 +90,6 @@ _nm_async_cache_now_locked (NmAsyncCache *self)
   return self->clock (self->clock_data);
 }
 
-gpointer
-_nm_async_cache_copy_value (NmAsyncCache *self,
-                            gpointer      value)
-{
-  return self->value_copy != NULL ? self->value_copy (value) : value;
-}
-
 guint64
 _nm_async_cache_weigh (NmAsyncCache *self,
                        gconstpointer key,

@@ -22,6 +22,9 @@ deliver_stats (GObject  *object,
   NmAsyncCacheStats now, before;
 
   _nm_async_cache_lock (self);
+  /* Cleared before reading: a change after this unlock queues another
+   * delivery. */
+  self->stats_queued = FALSE;
   now = self->stats;
   now.size = self->store.n_used;
   now.weight = self->store.weight;
@@ -56,12 +59,13 @@ schedule_idle_locked (NmAsyncCache *self,
   g_source_unref (source);
 }
 
-/* Statistics changed: notify once, on the cache's context, in a later
- * iteration, through the notifier the allocators and budgets use. The cost
- * on the hot path is one load once a notification is queued. */
+/* Statistics changed and no delivery is pending: notify once, on the
+ * cache's context, in a later iteration, through the notifier the
+ * allocators and budgets use. */
 void
-_nm_async_cache_changed_locked (NmAsyncCache *self)
+_nm_async_cache_queue_stats_locked (NmAsyncCache *self)
 {
+  self->stats_queued = TRUE;
   if (G_UNLIKELY (self->notifier == NULL))
     self->notifier = _nm_notifier_new (G_OBJECT (self), self->context, deliver_stats, NULL,
                                        "[nebula] NmAsyncCache notify");

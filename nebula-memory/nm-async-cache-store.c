@@ -35,14 +35,15 @@
 #include <sys/mman.h>
 
 #include "nm-async-cache-private.h"
+#include "nm-backing-private.h"
 
 #define MIN_SLOTS    16u
 #define MIN_RECORDS  16u
 #define SMALL_SHARE  32u   /* the small queue holds 1/32 of the capacity */
 
-/* Big arrays ask for transparent huge pages: with 4 KiB pages a hit at a
- * random place in a big index is a TLB miss as well. glibc serves them
- * with mmap, so only the aligned interior is advised. */
+/* The record array asks for transparent huge pages too (the index is
+ * mapped on them, see index_resize): glibc serves big arrays with mmap,
+ * so only the aligned interior is advised. */
 #define HUGE_PAGE      ((gsize) 2 << 20)
 #define HUGE_THRESHOLD ((gsize) 4 << 20)
 
@@ -94,21 +95,19 @@ index_resize (NmCacheStore *store,
               guint32       n_slots)
 {
   NmCacheSlot *old = store->slots;
-  gpointer old_mem = store->slots_mem;
   guint32 old_n = store->n_slots;
-  gsize size = (gsize) n_slots * sizeof (NmCacheSlot);
 
-  store->slots_mem = g_malloc0 (size + 64);
-  __atomic_store_n (&store->slots, (NmCacheSlot *) (((guintptr) store->slots_mem + 63) & ~(guintptr) 63),
+  /* Big indexes are mapped on whole huge pages (see nm-backing). */
+  __atomic_store_n (&store->slots,
+                    (NmCacheSlot *) _nm_backing_table_alloc ((gsize) n_slots * sizeof (NmCacheSlot)),
                     __ATOMIC_RELAXED);
-  advise_huge (store->slots, size);
   __atomic_store_n (&store->n_slots, n_slots, __ATOMIC_RELAXED);
 
   for (guint32 i = 0; i < old_n; i++)
     if (old[i].key != NULL)
       place (store, &old[i]);
 
-  g_free (old_mem);
+  _nm_backing_table_free (old, (gsize) old_n * sizeof (NmCacheSlot));
 }
 
 /* Linear probing with backward-shift deletion: no tombstones, so lookups
@@ -448,7 +447,7 @@ _nm_cache_store_init (NmCacheStore *store)
 static void
 store_free_arrays (NmCacheStore *store)
 {
-  g_clear_pointer (&store->slots_mem, g_free);
+  _nm_backing_table_free (store->slots, (gsize) store->n_slots * sizeof (NmCacheSlot));
   __atomic_store_n (&store->slots, NULL, __ATOMIC_RELAXED);
   __atomic_store_n (&store->n_slots, 0, __ATOMIC_RELAXED);
   g_clear_pointer (&store->records, g_free);
@@ -636,7 +635,7 @@ _nm_cache_store_bytes (const NmCacheStore *store)
   gsize ghost = store->ghost[0] != NULL ? 2 * (((gsize) 1 << (64 - store->ghost_shift)) / 8) : 0;
 
   return (gsize) store->n_alloc * sizeof (NmCacheRecord) +
-         (store->slots_mem != NULL ? (gsize) store->n_slots * sizeof (NmCacheSlot) + 64 : 0) +
+         (gsize) store->n_slots * sizeof (NmCacheSlot) +
          (gsize) store->heap_alloc * sizeof (guint32) +
          (store->weights != NULL ? (gsize) store->n_alloc * sizeof (guint32) : 0) +
          (store->refresh_at != NULL ? (gsize) store->n_alloc * sizeof (gint64) : 0) +

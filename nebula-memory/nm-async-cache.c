@@ -226,7 +226,7 @@ nm_async_cache_finalize (GObject *object)
 
   g_clear_pointer (&self->notifier, _nm_notifier_free);
   g_main_context_unref (self->context);
-  pthread_mutex_destroy (&self->mutex);
+  nm_cache_mutex_clear (&self->mutex);
 
   G_OBJECT_CLASS (nm_async_cache_parent_class)->finalize (object);
 }
@@ -531,7 +531,7 @@ nm_async_cache_class_init (NmAsyncCacheClass *klass)
 static void
 nm_async_cache_init (NmAsyncCache *self)
 {
-  pthread_mutex_init (&self->mutex, NULL);
+  nm_cache_mutex_init (&self->mutex);
   _nm_cache_store_init (&self->store);
 
   self->key_hash = g_str_hash;

@@ -109,6 +109,17 @@ _nm_backing_request_allowed (NmAllocatorCommon *common,
          _nm_backing_refuse_request (common, size);
 }
 
+/* Zeroed, 64-byte aligned memory of @size bytes for a big table outside
+ * any allocator (the cache's index): from @size = 4 MiB on mapped at a
+ * 2 MiB boundary and advised for transparent huge pages, so a lookup at a
+ * random place costs no page walk beyond the huge page's; from the heap
+ * below that. Not counted, not charged. Aborts when out of memory, like
+ * g_malloc0(). Freed with
+ * _nm_backing_table_free() and the same @size. */
+gpointer _nm_backing_table_alloc (gsize size);
+void     _nm_backing_table_free  (gpointer mem,
+                                  gsize    size);
+
 /* Bytes of backing memory @common holds now. */
 static inline guint64
 _nm_backing_bytes (const NmAllocatorCommon *common)

@@ -37,6 +37,60 @@ heap_put (gpointer mem,
     munmap (mem, total);
 }
 
+#define TABLE_HUGE_PAGE ((gsize) 2 << 20)
+#define TABLE_HUGE_MIN  ((gsize) 4 << 20)
+
+static inline gboolean
+table_mapped (gsize size)
+{
+  return size >= TABLE_HUGE_MIN;
+}
+
+gpointer
+_nm_backing_table_alloc (gsize size)
+{
+  if (table_mapped (size))
+    {
+      gsize map_size = (size + TABLE_HUGE_PAGE - 1) & ~(TABLE_HUGE_PAGE - 1);
+      guint8 *mem = mmap (NULL, map_size + TABLE_HUGE_PAGE, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+      if (mem != MAP_FAILED)
+        {
+          guint8 *start = (guint8 *) (((guintptr) mem + TABLE_HUGE_PAGE - 1) &
+                                      ~(guintptr) (TABLE_HUGE_PAGE - 1));
+          gsize head = (gsize) (start - mem);
+
+          /* Keep the aligned part only: whole huge pages, none split. */
+          if (head > 0)
+            munmap (mem, head);
+          if (TABLE_HUGE_PAGE - head > 0)
+            munmap (start + map_size, TABLE_HUGE_PAGE - head);
+#ifdef MADV_HUGEPAGE
+          madvise (start, map_size, MADV_HUGEPAGE);   /* a hint: refused is fine */
+#endif
+          return start;
+        }
+      g_error ("%s: failed to allocate %" G_GSIZE_FORMAT " bytes", G_STRLOC, size);
+    }
+
+  /* Mapped memory is zero; so must this be. */
+  return memset (g_aligned_alloc (1, MAX (size, 1), 64), 0, MAX (size, 1));
+}
+
+void
+_nm_backing_table_free (gpointer mem,
+                        gsize    size)
+{
+  if (mem == NULL)
+    return;
+  /* The size says which it was: a table that size is always mapped. */
+  if (table_mapped (size))
+    munmap (mem, (size + TABLE_HUGE_PAGE - 1) & ~(TABLE_HUGE_PAGE - 1));
+  else
+    g_aligned_free (mem);
+}
+
 static void
 account (NmAllocatorCommon *common,
          gint64             delta)

@@ -473,6 +473,61 @@ test_bump_development_poison (void)
   g_test_assert_expected_messages ();
 }
 
+/* A reset walks the chunks newest first and keeps the largest as a spare.
+ * Each released chunk's used part ends at its own top, not at the cursor
+ * of the chunk that was current: here the middle chunk, larger than the
+ * newest one (whose size max-capacity bounded), becomes the spare, and the
+ * freed pattern must cover what was handed out of it, and nothing else. */
+static void
+test_bump_reset_spare_range (void)
+{
+  g_autoptr(NmMemoryConfigBuilder) builder = nm_memory_config_builder_new ();
+  g_autoptr(NmMemoryConfig) config = NULL;
+  g_autoptr(NmAllocator) alloc = NULL;
+  g_autoptr(NmAllocatorStats) stats = NULL;
+  g_autoptr(GError) error = NULL;
+  guint8 *big, *last;
+
+  nm_memory_config_builder_set_kind (builder, NM_ALLOCATOR_KIND_BUMP);
+  nm_memory_config_builder_set_capacity (builder, 4096);
+  nm_memory_config_builder_set_max_capacity (builder, 4096 + 65536 + 8192);
+  nm_memory_config_builder_set_poison (builder, TRUE);
+  config = nm_memory_config_builder_build (builder, &error);
+  g_assert_no_error (error);
+  alloc = nm_allocator_new_from_config (config, &error);
+  g_assert_no_error (error);
+
+  for (guint round = 0; round < 3; round++)
+    {
+      /* Chunks of 4 KiB, 64 KiB and at most 8 KiB. */
+      g_assert_nonnull (nm_allocator_alloc (alloc, 1000, 8, &error));
+      big = nm_allocator_alloc (alloc, 65536, 8, &error);
+      g_assert_no_error (error);
+      memset (big, 0x11, 65536);
+      last = nm_allocator_alloc (alloc, 4000, 8, &error);
+      g_assert_no_error (error);
+      memset (last, 0x22, 4000);
+      g_assert_cmpuint (nm_bump_allocator_get_chunk_count (NM_BUMP_ALLOCATOR (alloc)), ==, 3);
+
+      nm_allocator_reset (alloc);
+
+      stats = nm_allocator_get_stats (alloc);
+      g_assert_cmpuint (stats->bytes_used, ==, 0);
+      g_assert_cmpuint (stats->capacity, ==, 4096);
+      g_clear_pointer (&stats, nm_allocator_stats_free);
+      if (!nm_sanitizer_active ())
+        {
+          /* The spare is the 64 KiB chunk: its used part carries the freed
+           * pattern (readable only without sanitizers). */
+          g_assert_cmpuint (big[0], ==, NM_POISON_FREED);
+          g_assert_cmpuint (big[65535], ==, NM_POISON_FREED);
+        }
+    }
+
+  g_assert_nonnull (nm_allocator_alloc (alloc, 32, 8, &error));
+  g_assert_no_error (error);
+}
+
 static gpointer
 alloc_elsewhere (gpointer data)
 {
@@ -1113,6 +1168,7 @@ main (int   argc,
   g_test_add_func ("/nebula/bump/construct/unnamed", test_bump_construct_unnamed);
   g_test_add_func ("/nebula/bump/construct/invalid", test_bump_construct_invalid);
   g_test_add_func ("/nebula/bump/development/release-padding", test_bump_development_release_padding);
+  g_test_add_func ("/nebula/bump/reset/spare-range", test_bump_reset_spare_range);
   g_test_add_func ("/nebula/bump/development/redzone", test_bump_development_redzone);
   g_test_add_func ("/nebula/bump/development/use-after-free", test_bump_development_use_after_free);
   g_test_add_func ("/nebula/bump/checkpoint/of-finalized", test_bump_checkpoint_of_finalized);

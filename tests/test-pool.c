@@ -721,7 +721,8 @@ test_pool_thread_safe_single_thread (void)
   guint limit = _nm_pool_allocator_get_cache_limit (pool);
   gpointer blocks[64];
 
-  g_assert_cmpuint (limit, ==, 8);
+  /* Pages of 16 blocks: a pool has at least four. */
+  g_assert_cmpuint (limit, ==, 16);
 
   for (guint i = 0; i < 64; i++)
     {
@@ -738,7 +739,9 @@ test_pool_thread_safe_single_thread (void)
     nm_pool_allocator_free (pool, blocks[i]);
 
   stats = stats_of (pool);
-  g_assert_cmpuint (stats->cached_count, ==, 10 - limit / 2);
+  /* The freed blocks stay on the thread's pages, which still hold blocks
+   * in use. */
+  g_assert_cmpuint (stats->cached_count, ==, 10);
   g_assert_cmpuint (stats->bytes_used, ==, 54 * 64);
   g_assert_cmpuint (stats->allocation_count, ==, 64);
   g_assert_cmpuint (stats->free_count, ==, 10);
@@ -777,6 +780,7 @@ test_pool_thread_safe_corruption (void)
 {
   g_autoptr(NmPoolAllocator) pool = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *expected = NULL;
   gpointer blocks[16];
   gpointer p;
   guint limit;
@@ -787,29 +791,33 @@ test_pool_thread_safe_corruption (void)
       return;
     }
 
-  /* Fill the cache, then overflow it so blocks go to the depot list. */
+  /* Pages of 4 blocks: the first four blocks are one page of this
+   * thread's; three go back on its local list, newest first. */
   pool = new_pool (64, 16, 16, 0, TRUE);
   limit = _nm_pool_allocator_get_cache_limit (pool);
-  g_assert_cmpuint (limit, ==, 2);
-  for (guint i = 0; i < 16; i++)
+  g_assert_cmpuint (limit, ==, 4);
+  for (guint i = 0; i < limit; i++)
     blocks[i] = nm_pool_allocator_alloc (pool, NULL);
-  for (guint i = 0; i < 16; i++)
+  for (guint i = 0; i < 3; i++)
     nm_pool_allocator_free (pool, blocks[i]);
 
-  /* The cache holds the last frees, the depot the earlier ones: drain the
-   * cache, then corrupt the depot's head, which is the most recently
-   * flushed block. */
-  for (guint i = 0; i < limit; i++)
-    g_assert_nonnull (nm_pool_allocator_alloc (pool, NULL));
-  *(guint64 *) blocks[14] = 0;
+  /* The head of the local list is the last block freed: overwrite its
+   * link, as a use after free would. */
+  *(guint64 *) blocks[2] = 0;
+  expected = g_strdup_printf ("*test-pool*found corrupted memory*block #%" G_GSIZE_FORMAT "*",
+                              _nm_pool_block_index (&pool->fast, blocks[2]));
 
-  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL,
-                         "*test-pool*found corrupted memory*block #14*");
+  g_test_expect_message ("Nebula", G_LOG_LEVEL_CRITICAL, expected);
   p = nm_pool_allocator_alloc (pool, &error);
   g_test_assert_expected_messages ();
   g_assert_null (p);
   g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_CORRUPTION);
 
+  /* The block is quarantined; the rest of the page's list is found again. */
+  g_clear_error (&error);
+  p = nm_pool_allocator_alloc (pool, &error);
+  g_assert_no_error (error);
+  g_assert_true (p == blocks[0] || p == blocks[1]);
   g_clear_error (&error);
   p = nm_pool_allocator_alloc (pool, &error);
   g_assert_no_error (error);
@@ -1159,6 +1167,108 @@ test_pool_development_redzone (void)
   nm_pool_allocator_free (pool, a);
 }
 
+/* Blocks in use and the peak are derived from the allocation and free
+ * counters and what resets released: exact in every epoch, through the
+ * direct calls and the interface alike. Thread-safe pools sample the peak
+ * (documented as a lower bound), so there it is only bounded. */
+static void
+test_pool_counters_across_resets (void)
+{
+  for (guint mode = 0; mode < 2; mode++)
+    {
+      g_autoptr(NmPoolAllocator) pool = new_pool (32, 8, 16, 0, mode == 1);
+      NmAllocator *alloc = NM_ALLOCATOR (pool);
+      gpointer blocks[16];
+      g_autoptr(NmAllocatorStats) stats = NULL;
+
+      /* Epoch 1: 6 out at most, 2 left out at the reset. */
+      for (guint i = 0; i < 6; i++)
+        blocks[i] = nm_allocator_alloc (alloc, 32, 8, NULL);
+      for (guint i = 0; i < 4; i++)
+        nm_allocator_free (alloc, blocks[i], 32, 8);
+      g_assert_cmpuint (nm_pool_allocator_get_blocks_in_use (pool), ==, 2);
+      nm_pool_allocator_reset (pool);
+      g_assert_cmpuint (nm_pool_allocator_get_blocks_in_use (pool), ==, 0);
+
+      /* Epoch 2: fewer than the peak; the peak stays. */
+      for (guint i = 0; i < 3; i++)
+        blocks[i] = nm_pool_allocator_alloc (pool, NULL);
+      for (guint i = 0; i < 3; i++)
+        nm_pool_allocator_free (pool, blocks[i]);
+      stats = stats_of (pool);
+      g_assert_cmpuint (stats->bytes_used, ==, 0);
+      if (mode == 0)
+        g_assert_cmpuint (stats->bytes_peak, ==, 6 * 32);
+      else
+        g_assert_cmpuint (stats->bytes_peak, <=, 6 * 32);
+      g_assert_cmpuint (stats->allocation_count, ==, 9);
+      g_assert_cmpuint (stats->free_count, ==, 7);
+      g_clear_pointer (&stats, nm_allocator_stats_free);
+
+      /* Epoch 2 goes above it: 9 out, read before any free. */
+      for (guint i = 0; i < 9; i++)
+        blocks[i] = nm_allocator_alloc (alloc, 32, 1, NULL);
+      g_assert_cmpuint (nm_pool_allocator_get_blocks_in_use (pool), ==, 9);
+      stats = stats_of (pool);
+      g_assert_cmpuint (stats->bytes_peak, ==, 9 * 32);
+      g_clear_pointer (&stats, nm_allocator_stats_free);
+      for (guint i = 0; i < 9; i++)
+        nm_pool_allocator_free (pool, blocks[i]);
+
+      /* Reset with nothing out: nothing changes but the epoch. */
+      nm_pool_allocator_reset (pool);
+      stats = stats_of (pool);
+      g_assert_cmpuint (stats->bytes_used, ==, 0);
+      if (mode == 0)
+        g_assert_cmpuint (stats->bytes_peak, ==, 9 * 32);
+      g_assert_cmpuint (stats->allocation_count, ==, 18);
+      g_assert_cmpuint (stats->free_count, ==, 16);
+    }
+}
+
+/* The interface's layout test is one expression: every alignment that is
+ * not a power of two at most the blocks' alignment still fails with
+ * INVALID_LAYOUT, and NULL through nm_allocator_free() is ignored. */
+static void
+test_pool_iface_layout_edges (void)
+{
+  for (guint mode = 0; mode < 2; mode++)
+    {
+      g_autoptr(NmPoolAllocator) pool = new_pool (64, 16, 8, 0, mode == 1);
+      NmAllocator *alloc = NM_ALLOCATOR (pool);
+      g_autoptr(NmAllocatorStats) stats = NULL;
+      guint failed = 0;
+
+      for (gsize a = 0; a <= 64; a++)
+        {
+          g_autoptr(GError) error = NULL;
+          gboolean fits = a != 0 && a <= 16 && (a & (a - 1)) == 0;
+          gpointer p = nm_allocator_alloc (alloc, 64, a, &error);
+
+          if (fits)
+            {
+              g_assert_no_error (error);
+              g_assert_nonnull (p);
+              g_assert_cmpuint ((guintptr) p % a, ==, 0);
+              nm_allocator_free (alloc, p, 64, a);
+            }
+          else
+            {
+              g_assert_null (p);
+              g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_INVALID_LAYOUT);
+              failed++;
+            }
+        }
+
+      nm_allocator_free (alloc, NULL, 64, 16);
+      stats = stats_of (pool);
+      g_assert_cmpuint (stats->failed_count, ==, failed);
+      g_assert_cmpuint (stats->invalid_free_count, ==, 0);
+      g_assert_cmpuint (stats->bytes_used, ==, 0);
+      g_assert_cmpuint (stats->allocation_count, ==, 65 - failed);
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1190,6 +1300,8 @@ main (int    argc,
   g_test_add_func ("/nebula/pool/budget", test_pool_budget);
   g_test_add_func ("/nebula/pool/notify", test_pool_notify);
   g_test_add_func ("/nebula/pool/development/redzone", test_pool_development_redzone);
+  g_test_add_func ("/nebula/pool/stats/counters-across-resets", test_pool_counters_across_resets);
+  g_test_add_func ("/nebula/pool/alloc/interface-layout-edges", test_pool_iface_layout_edges);
 
   return g_test_run ();
 }

@@ -176,29 +176,34 @@ gboolean
 _nm_bump_release_chunks_keep_spare (NmBumpAllocator *self,
                                     NmBumpChunk     *keep)
 {
+  NmBumpChunk *newest = self->current;
+  /* Read before the list moves: once an older chunk is current, the
+   * cursor still points into the newest one. */
+  guint8 *newest_top = nm_bump_chunk_top (self, newest);
   gboolean released = FALSE;
 
   while (self->current != keep)
     {
       NmBumpChunk *chunk = self->current;
-      guint8 *top = nm_bump_chunk_top (self, chunk);
+      /* The newest chunk's top is the cursor; an older chunk's is its own,
+       * stored when the allocator left it. */
+      guint8 *top = chunk == newest ? newest_top : __atomic_load_n (&chunk->top, __ATOMIC_RELAXED);
 
       __atomic_store_n (&self->current, chunk->prev, __ATOMIC_RELEASE);
       released = TRUE;
 
       if (self->spare != NULL && self->spare->usable >= chunk->usable)
+        _nm_bump_chunk_free (self, chunk);
+      else
         {
-          _nm_bump_chunk_free (self, chunk);
-          continue;
+          if (self->spare != NULL)
+            _nm_bump_chunk_free (self, self->spare);
+          if (self->common.poison || self->common.sanitize)
+            _nm_bump_release_range (self, chunk, chunk->start, top);
+          chunk->prev = NULL;
+          chunk->top = chunk->start;
+          self->spare = chunk;
         }
-
-      if (self->spare != NULL)
-        _nm_bump_chunk_free (self, self->spare);
-      if (self->common.poison || self->common.sanitize)
-        _nm_bump_release_range (self, chunk, chunk->start, top);
-      chunk->prev = NULL;
-      chunk->top = chunk->start;
-      self->spare = chunk;
     }
 
   return released;

@@ -4,7 +4,7 @@
  *
  * The exported nm_pool_allocator_alloc() and nm_pool_allocator_free()
  * behind the inline fast paths of nm-pool-allocator.h, their out-of-line
- * halves (single-thread depot, thread-safe cache, the checks of the
+ * halves (single-thread depot, thread-safe heap, the checks of the
  * development preset, the reports of bad frees), and the NmAllocator
  * methods alloc, free and owns, which check the layout first.
  */
@@ -41,7 +41,6 @@ st_alloc (NmPoolAllocator  *self,
     return NULL;
 
   self->fast.n_allocs++;
-  self->fast.in_use++;
 
   return mem;
 }
@@ -123,7 +122,7 @@ alloc_slow (NmPoolAllocator  *self,
     _nm_allocator_check_owner (&self->common, FOREIGN_THREAD_ADVICE);
 
   if (self->fast.slow_flags & NM_SLOW_THREAD_SAFE)
-    return pool_ts_alloc (self, error);
+    return _nm_pool_ts_alloc_slow (self, error);
 
   return st_alloc (self, error);
 }
@@ -155,14 +154,15 @@ gpointer
 
   NM_POOL_CHECK (self, NULL);
 
+  /* Thread-safe mode, without checks: the thread's heap. Like the inline
+   * single-thread path, the fast half never touches @error. */
+  if (self->fast.slow_flags == NM_SLOW_THREAD_SAFE)
+    return pool_ts_alloc (self, error);
+
   /* Hot path: pop the head after validating its state and its link. */
   blk = _nm_pool_fast_pop (&self->fast);
   if G_LIKELY (blk != NULL)
     return blk;
-
-  /* Thread-safe mode, without checks: the thread's cache. */
-  if (self->fast.slow_flags == NM_SLOW_THREAD_SAFE && (error == NULL || *error == NULL))
-    return pool_ts_alloc (self, error);
 
   return alloc_slow (self, error);
 }
@@ -207,9 +207,9 @@ _nm_pool_iface_alloc (NmAllocator  *allocator,
 {
   NmPoolAllocator *self = (NmPoolAllocator *) allocator;
 
-  if G_LIKELY (size - 1 < self->block_size &&
-               alignment - 1 < self->block_alignment &&
-               (alignment & (alignment - 1)) == 0)
+  /* The layout test of the inline dispatch (nm-allocator-dispatch.h). */
+  if G_LIKELY (size - 1 < self->fast.block_size &&
+               ((alignment - 1) & (alignment | self->fast.align_mask)) == 0)
     {
       gpointer blk = _nm_pool_fast_pop (&self->fast);
 
@@ -243,28 +243,12 @@ free_slow (NmPoolAllocator *self,
       return;
     }
 
-  if (self->fast.slow_flags & NM_SLOW_THREAD_SAFE)
-    {
-      /* Two threads freeing one block at the same moment both saw it
-       * allocated; the state moves atomically, so only one of them caches
-       * the block and the other is reported. */
-      if (!pool_state_claim_free (self, i, POOL_BLOCK_CACHED))
-        {
-          _nm_pool_report_bad_free (self, mem, i);
-          return;
-        }
-
-      _nm_pool_ts_free_slow (self, i);
-      return;
-    }
-
   _nm_pool_take_back (self, mem);
   pool_state_set (self, i, POOL_BLOCK_FREE);
   _nm_pool_list_push (self, i);
+  if (self->fast.n_allocs - self->fast.n_frees > self->fast.peak_mark)
+    self->fast.peak_mark = self->fast.n_allocs - self->fast.n_frees;
   self->fast.n_frees++;
-  if (self->fast.in_use > self->fast.peak)
-    self->fast.peak = self->fast.in_use;
-  self->fast.in_use--;
 }
 
 /**
@@ -283,37 +267,27 @@ void
 (nm_pool_allocator_free) (NmPoolAllocator *self,
                           gpointer         mem)
 {
-  gsize i;
-
   NM_POOL_CHECK_VOID (self);
+
+  /* Thread-safe mode: a page this thread owns takes the block without a
+   * lock or an atomic read-modify-write; a block of another thread's page
+   * is claimed with one compare-and-swap of its state, so of two threads
+   * freeing one block at once one gives it back and the other is
+   * reported: no block is ever handed out twice. */
+  if (self->fast.slow_flags == NM_SLOW_THREAD_SAFE)
+    {
+      pool_ts_free (self, mem);
+      return;
+    }
+  if (self->fast.slow_flags & NM_SLOW_THREAD_SAFE)
+    {
+      _nm_pool_ts_free_slow (self, mem, pool_block_index (self, mem));
+      return;
+    }
 
   /* Hot path: index (one multiply and a rotate), state check, push. */
   if G_LIKELY (mem != NULL && _nm_pool_fast_push (&self->fast, mem))
     return;
-
-  /* Thread-safe mode, without checks: the thread's cache. One
-   * compare-and-swap on the block's state byte makes the free exclusive:
-   * of two threads freeing one block at once, one caches it and the other
-   * is reported, so no block ever sits in two caches. */
-  i = pool_block_index (self, mem);
-  if (self->fast.slow_flags == NM_SLOW_THREAD_SAFE && i < pool_n_blocks (self))
-    {
-      PoolCache *c = pool_cache_get (self);
-      guint n = c->count;
-
-      if G_LIKELY (n < c->limit)
-        {
-          if G_UNLIKELY (!pool_state_claim_free (self, i, POOL_BLOCK_CACHED))
-            {
-              _nm_pool_report_bad_free (self, mem, i);
-              return;
-            }
-          c->blocks[n] = i;
-          __atomic_store_n (&c->count, n + 1, __ATOMIC_RELAXED);
-          __atomic_store_n (&c->n_frees, c->n_frees + 1, __ATOMIC_RELAXED);
-          return;
-        }
-    }
 
   free_slow (self, mem);
 }

@@ -5,8 +5,9 @@
  * The type: its entry points (alloc, free, owns through the inline fast
  * paths and their out-of-line halves), reset, statistics, the GObject
  * code with its construct properties, and the constructors. Blocks and
- * links are in nm-pool-blocks.c, slabs in nm-pool-slabs.c, thread caches
- * in nm-pool-thread-cache.c; the struct and its invariants in
+ * links are in nm-pool-blocks.c, slabs in nm-pool-slabs.c, thread-safe
+ * mode in nm-pool-heaps.c, nm-pool-pages.c and nm-pool-thread-free.c; the
+ * struct and its invariants in
  * nm-pool-allocator-private.h.
  */
 
@@ -21,7 +22,7 @@
 /**
  * SECTION:nm-pool-allocator
  * @Title: NmPoolAllocator
- * @Short_description: fixed-size blocks with a hardened free list and thread caches
+ * @Short_description: fixed-size blocks with a hardened free list and per-thread pages
  *
  * An #NmPoolAllocator hands out blocks of one size: the allocator for
  * many objects of one type (list nodes, requests, tree nodes). Allocation
@@ -59,18 +60,22 @@
  * #NmPoolAllocator:block-size is unchanged), and reports use of a
  * single-thread pool from a second thread once.
  *
- * With `thread-safe=true` any thread allocates and frees any block. Each
- * thread keeps a small cache of free blocks per pool (at most 64 blocks, and
- * at most an eighth of `block-count` in small pools) in front of a shared
- * depot taken with a short lock once per half a cache. A thread's cached
- * blocks return to the depot when the thread exits; an allocation may
- * report %NM_ALLOCATOR_ERROR_POOL_EXHAUSTED while other threads' caches still
- * hold blocks (the message says how many). Statistics are exact once the
- * threads are quiescent, except #NmAllocator:bytes-peak, which thread-safe
- * pools sample at depot transfers, statistics reads and resets (a lower
- * bound). Frees change a block's state atomically, so of two threads
- * freeing one block at the same moment exactly one gives it back and the
- * other is reported as a double free: a block is never cached twice.
+ * With `thread-safe=true` any thread allocates and frees any block. The
+ * blocks are grouped in pages (up to 256 blocks; a pool has at least four)
+ * and each thread allocates from pages of its own and frees into them
+ * without a lock; a block freed by another thread is marked on its page
+ * and reused by the page's thread when that thread runs out of free blocks
+ * on the page. A page whose blocks are all free again goes back to the
+ * pool for any thread, and so do a thread's pages when it exits; an
+ * allocation may still report %NM_ALLOCATOR_ERROR_POOL_EXHAUSTED while
+ * other threads' pages hold free blocks (the message says how many are
+ * parked). Statistics are exact once the threads are quiescent, except
+ * #NmAllocator:bytes-peak, which thread-safe pools sample when a thread
+ * takes a page, at statistics reads and at resets (a lower bound). A free
+ * by a thread that does not own the block's page changes the block's
+ * state atomically, so of two threads freeing one block at the same moment
+ * exactly one gives it back and the other is reported as a double free: a
+ * block is never handed out twice.
  * Statistics and properties may be read while other threads allocate,
  * free, grow and trim. Reset must not race with other calls.
  *
@@ -146,18 +151,14 @@ nm_pool_allocator_reset (NmPoolAllocator *self)
 
   pthread_mutex_lock (&self->lock);
 
-  peak = MAX (self->fast.peak, in_use);
-  self->fast.peak = peak;
-
-  if (self->fast.slow_flags & NM_SLOW_THREAD_SAFE)
-    {
-      self->released += in_use;
-      _nm_pool_caches_empty_locked (self);
-    }
-  else
-    self->fast.in_use = 0;
-
+  /* What was in use is released; the peak carries over in the units of
+   * peak_mark (see the invariants). */
+  peak = MAX (self->fast.peak_mark - self->released, in_use);
+  self->released += in_use;
+  self->fast.peak_mark = peak + self->released;
   _nm_pool_slabs_reset (self);
+  if (self->fast.slow_flags & NM_SLOW_THREAD_SAFE)
+    _nm_pool_heaps_reset_locked (self);
   self->n_quarantined = 0;
   _nm_allocator_note_reset (&self->common);
 
@@ -201,8 +202,8 @@ pool_get_stats (NmAllocator      *allocator,
     {
       t.allocs = self->fast.n_allocs;
       t.frees = self->fast.n_frees;
-      t.in_use = self->fast.in_use;
-      t.peak = self->fast.peak;
+      t.in_use = pool_in_use (t.allocs, t.frees, self->released);
+      t.peak = self->fast.peak_mark - self->released;
       t.held = self->n_held;
       t.state_committed = self->state_committed;
     }
@@ -234,7 +235,7 @@ nm_pool_allocator_finalize (GObject *object)
     }
 
   if (self->fast.slow_flags & NM_SLOW_THREAD_SAFE)
-    _nm_pool_caches_finalize (self);
+    _nm_pool_heaps_finalize (self);
 
   _nm_pool_slabs_clear (self);
 
@@ -363,6 +364,10 @@ pool_set_unusable (NmPoolAllocator *self,
 
   memset (&self->fast, 0, sizeof self->fast);
   self->fast.slow_flags = POOL_SLOW_UNUSABLE;
+  self->list_head = &self->slow_head;
+  self->list_index = &self->slow_head_index;
+  self->slow_head = NULL;
+  self->n_blocks = 0;
   self->n_slabs = 0;
   self->n_held = 0;
   self->state_committed = 0;
@@ -397,14 +402,21 @@ nm_pool_allocator_constructed (GObject *object)
           self->common.name = g_strdup ("pool");
         }
       self->fast.slow_flags = _nm_allocator_common_slow_flags (&self->common);
+      /* Every block is the same size: a budget's per-request cap is
+       * checked once, here, and a pool whose blocks are above it sends
+       * every allocation to the slow path, which refuses it. */
+      if (self->common.max_request != 0 &&
+          nm_memory_config_get_block_size (self->config) > self->common.max_request)
+        self->fast.slow_flags |= NM_SLOW_REQUEST_CAP;
+      /* Only a pool with nothing to check keeps its list where the inline
+       * paths find it. */
+      if (self->fast.slow_flags == 0)
+        {
+          self->list_head = &self->fast.head;
+          self->list_index = &self->fast.head_index;
+        }
       if (_nm_pool_slabs_init (self, self->config, &error))
         {
-          /* Every block is the same size: a budget's per-request cap is
-           * checked once, here, and a pool whose blocks are above it sends
-           * every allocation to the slow path, which refuses it. */
-          if (self->common.max_request != 0 &&
-              nm_memory_config_get_block_size (self->config) > self->common.max_request)
-            self->fast.slow_flags |= NM_SLOW_REQUEST_CAP;
           if (self->common.thread_safe)
             _nm_pool_registry_add (self);
           return;
@@ -562,6 +574,9 @@ static void
 nm_pool_allocator_init (NmPoolAllocator *self)
 {
   pthread_mutex_init (&self->lock, NULL);
+  self->list_head = &self->slow_head;
+  self->list_index = &self->slow_head_index;
+  self->tls_slot = POOL_TLS_NONE;
   self->settings.block_size = DEFAULT_BLOCK_SIZE;
   self->settings.block_count = DEFAULT_BLOCK_COUNT;
 }
@@ -597,7 +612,7 @@ _nm_pool_allocator_new_from_config (NmMemoryConfig  *config,
 guint
 _nm_pool_allocator_get_cache_limit (NmPoolAllocator *self)
 {
-  return self->cache_limit;
+  return 1u << self->page_shift;
 }
 
 /**
@@ -765,7 +780,7 @@ nm_pool_allocator_get_blocks_in_use (NmPoolAllocator *self)
   g_return_val_if_fail (NM_IS_POOL_ALLOCATOR (self), 0);
 
   if (!(self->fast.slow_flags & NM_SLOW_THREAD_SAFE))
-    return self->fast.in_use;
+    return pool_in_use (self->fast.n_allocs, self->fast.n_frees, self->released);
 
   _nm_pool_ts_totals (self, &t);
   return t.in_use;

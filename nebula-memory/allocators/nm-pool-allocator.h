@@ -93,13 +93,13 @@ struct _NmPoolAllocatorFast
   guint    slow_flags;
   guint8  *head;
   gsize    head_index;
-  gsize    n_blocks;
+  gsize    limit;
   guint64  secret;
   guint64  n_allocs;
   guint64  n_frees;
-  guint64  in_use;
-  guint64  peak;
+  guint64  peak_mark;
   gsize    block_size;
+  gsize    align_mask;
   gsize    block_alignment;
 };
 
@@ -160,31 +160,27 @@ _nm_pool_link_write (const _NmPoolAllocatorFast *fast,
 }
 
 /* Pops the head of the free list after checking its state and its link;
- * NULL when the out-of-line path has to decide (thread-safe mode, checks
- * on, an empty list, a corrupted link). */
+ * NULL when the out-of-line path has to decide (an empty list, a corrupted
+ * link). Pools that need the out-of-line paths for every call (thread-safe
+ * mode, checks or tools on, a pool that could not be built) keep their list
+ * elsewhere: for them head stays NULL and limit 0, so neither inline path
+ * needs to look at slow_flags. */
 static inline gpointer
 _nm_pool_fast_pop (_NmPoolAllocatorFast *fast)
 {
-  guint8 *blk;
+  guint8 *blk = fast->head;
 
-  /* slow_flags first: in thread-safe mode other threads write head under
-   * the pool's lock, so it must not be read here. */
-  if (G_UNLIKELY (fast->slow_flags != 0))
-    return NULL;
-
-  blk = fast->head;
   if (G_LIKELY (blk != NULL && fast->state[fast->head_index] == _NM_POOL_BLOCK_FREE))
     {
       guint8 *next = _nm_pool_link_read (fast, blk);
       gsize next_index = _nm_pool_block_index (fast, next);
 
-      if (G_LIKELY (next_index < fast->n_blocks || next == NULL))
+      if (G_LIKELY (next_index < fast->limit || next == NULL))
         {
           fast->state[fast->head_index] = _NM_POOL_BLOCK_ALLOCATED;
           fast->head = next;
           fast->head_index = next_index;
           fast->n_allocs++;
-          fast->in_use++;
           return blk;
         }
     }
@@ -193,27 +189,27 @@ _nm_pool_fast_pop (_NmPoolAllocatorFast *fast)
 }
 
 /* Pushes @mem if it is an allocated block of the pool; FALSE when the
- * out-of-line path has to decide (and report). */
+ * out-of-line path has to decide (and report). NULL is never a block: its
+ * index is above every valid one. Blocks in use are n_allocs - n_frees
+ * (less what resets released); peak_mark is the most of that difference
+ * seen, sampled before each free, in the same units. */
 static inline gboolean
 _nm_pool_fast_push (_NmPoolAllocatorFast *fast,
                     gpointer              mem)
 {
-  gsize i;
+  gsize i = _nm_pool_block_index (fast, mem);
 
-  if (G_UNLIKELY (fast->slow_flags != 0))
-    return FALSE;
-
-  i = _nm_pool_block_index (fast, mem);
-  if (G_LIKELY (i < fast->n_blocks && fast->state[i] == _NM_POOL_BLOCK_ALLOCATED))
+  if (G_LIKELY (i < fast->limit && fast->state[i] == _NM_POOL_BLOCK_ALLOCATED))
     {
+      guint64 live = fast->n_allocs - fast->n_frees;
+
       fast->state[i] = _NM_POOL_BLOCK_FREE;
       _nm_pool_link_write (fast, mem, fast->head);
       fast->head = (guint8 *) mem;
       fast->head_index = i;
       fast->n_frees++;
-      if (fast->in_use > fast->peak)
-        fast->peak = fast->in_use;
-      fast->in_use--;
+      if (live > fast->peak_mark)
+        fast->peak_mark = live;
       return TRUE;
     }
 
@@ -239,7 +235,7 @@ static inline void
 _nm_pool_allocator_free_inline (NmPoolAllocator *self,
                                 gpointer         mem)
 {
-  if (G_LIKELY (self != NULL && mem != NULL) &&
+  if (G_LIKELY (self != NULL) &&
       _nm_pool_fast_push ((_NmPoolAllocatorFast *) ((GObject *) self + 1), mem))
     return;
 

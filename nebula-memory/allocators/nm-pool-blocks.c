@@ -21,9 +21,9 @@
 /* Links of free blocks: free blocks are poisoned for the tools, so the
  * pool's own accesses open the link's 8 bytes for the moment of the access. */
 
-static guint64
-link_load (NmPoolAllocator *self,
-           guint8          *blk)
+guint64
+_nm_pool_link_load (NmPoolAllocator *self,
+                    guint8          *blk)
 {
   guint64 link;
 
@@ -36,10 +36,10 @@ link_load (NmPoolAllocator *self,
   return link;
 }
 
-static void
-link_store (NmPoolAllocator *self,
-            guint8          *blk,
-            const guint8    *next)
+void
+_nm_pool_link_store (NmPoolAllocator *self,
+                     guint8          *blk,
+                     const guint8    *next)
 {
   if (self->common.sanitize)
     nm_sanitizer_make_readable (blk, POOL_LINK_SIZE);
@@ -48,7 +48,7 @@ link_store (NmPoolAllocator *self,
     nm_sanitizer_poison (blk, POOL_LINK_SIZE);
 }
 
-/* The free list (the depot in thread-safe mode, under self->lock) */
+/* The free list of a single-thread pool */
 
 void
 _nm_pool_list_push (NmPoolAllocator *self,
@@ -56,9 +56,9 @@ _nm_pool_list_push (NmPoolAllocator *self,
 {
   guint8 *blk = pool_block_ptr (self, index);
 
-  link_store (self, blk, self->fast.head);
-  self->fast.head = blk;
-  self->fast.head_index = index;
+  _nm_pool_link_store (self, blk, *self->list_head);
+  *self->list_head = blk;
+  *self->list_index = index;
 }
 
 /* Rebuilds the list from the states: after a corruption (the tail behind a
@@ -66,8 +66,8 @@ _nm_pool_list_push (NmPoolAllocator *self,
 void
 _nm_pool_list_rebuild (NmPoolAllocator *self)
 {
-  self->fast.head = NULL;
-  for (gsize i = self->fast.n_blocks; i-- > 0;)
+  *self->list_head = NULL;
+  for (gsize i = self->n_blocks; i-- > 0;)
     if (pool_state_get (self, i) == POOL_BLOCK_FREE)
       _nm_pool_list_push (self, i);
 }
@@ -79,7 +79,7 @@ static PoolTakeResult
 list_pop (NmPoolAllocator *self,
           gsize           *out)
 {
-  gsize i = self->fast.head_index;
+  gsize i = *self->list_index;
   guint8 *blk;
   guint8 *next;
   gsize next_index;
@@ -88,14 +88,14 @@ list_pop (NmPoolAllocator *self,
   if (pool_state_get (self, i) != POOL_BLOCK_FREE)
     return POOL_TAKE_BAD_TARGET;
 
-  blk = self->fast.head;
-  next = _nm_pool_link_decode (&self->fast, blk, link_load (self, blk));
+  blk = *self->list_head;
+  next = _nm_pool_link_decode (&self->fast, blk, _nm_pool_link_load (self, blk));
   next_index = pool_block_index (self, next);
-  if (next != NULL && next_index >= self->fast.n_blocks)
+  if (next != NULL && next_index >= self->n_blocks)
     return POOL_TAKE_BAD_LINK;
 
-  self->fast.head = next;
-  self->fast.head_index = next_index;
+  *self->list_head = next;
+  *self->list_index = next_index;
   return POOL_TAKE_OK;
 }
 
@@ -110,13 +110,13 @@ _nm_pool_depot_take (NmPoolAllocator *self,
     {
       PoolTakeResult r;
 
-      if (self->fast.head != NULL)
+      if (*self->list_head != NULL)
         {
           *fresh = FALSE;
           return list_pop (self, out);
         }
 
-      for (; self->fresh < self->fast.n_blocks; self->fresh++)
+      for (; self->fresh < self->n_blocks; self->fresh++)
         if (pool_state_get (self, self->fresh) == POOL_BLOCK_FRESH)
           {
             *fresh = TRUE;
@@ -343,6 +343,7 @@ _nm_pool_report_bad_free (NmPoolAllocator *self,
     {
     case POOL_BLOCK_FREE:
     case POOL_BLOCK_CACHED:
+    case POOL_BLOCK_THREAD_FREED:
       _nm_allocator_report_invalid_free (allocator, c, mem,
                                          "double free of block #%" G_GSIZE_FORMAT
                                          ", which is already free", index);

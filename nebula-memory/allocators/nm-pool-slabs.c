@@ -9,7 +9,7 @@
  * blocks as it grows, gives completely free slabs back on trim, and
  * recommits a trimmed slab before it adds a new one. In thread-safe mode
  * every function here runs under the pool's lock (nm-pool-allocator.c
- * and nm-pool-thread-cache.c take it).
+ * and nm-pool-pages.c take it).
  */
 
 #include "config.h"
@@ -157,6 +157,7 @@ _nm_pool_slabs_init (NmPoolAllocator  *self,
   self->block_alignment = alignment;
   self->fast.block_size = size;
   self->fast.block_alignment = alignment;
+  self->fast.align_mask = ~(alignment - 1);
   self->block_count = count;
   self->max_blocks = MAX (nm_memory_config_get_max_block_count (config), count);
   self->fast.stride = stride;
@@ -167,7 +168,9 @@ _nm_pool_slabs_init (NmPoolAllocator  *self,
     self->fast.inverse *= 2 - odd * self->fast.inverse;
   self->fast.secret = random_secret ();
   self->key = _nm_allocator_next_serial ();
-  self->cache_limit = CLAMP (count / 8, 2, POOL_CACHE_MAX);
+
+  if (self->common.thread_safe && !_nm_pool_pages_init (self, error))
+    return FALSE;
 
   return slabs_reserve (self, error);
 }
@@ -178,6 +181,7 @@ _nm_pool_slabs_clear (NmPoolAllocator *self)
 {
   NmAllocatorCommon *c = &self->common;
 
+  _nm_pool_pages_clear (self);
   if (self->fast.base == NULL)
     return;
 
@@ -216,7 +220,7 @@ _nm_pool_grow (NmPoolAllocator *self)
 
   if (slab == NULL)
     {
-      gsize n_blocks = self->fast.n_blocks;
+      gsize n_blocks = self->n_blocks;
       gsize count;
 
       if (n_blocks >= self->max_blocks || self->n_slabs == POOL_MAX_SLABS)
@@ -237,15 +241,24 @@ _nm_pool_grow (NmPoolAllocator *self)
             }
           self->state_committed = to;
         }
+      if (self->pages != NULL && !_nm_pool_pages_commit (self, n_blocks + count))
+        {
+          _nm_backing_decommit (c, self->fast.base, n_blocks * stride, (n_blocks + count) * stride);
+          return POOL_TAKE_NO_MEMORY;
+        }
 
       slab = &self->slabs[self->n_slabs++];
       slab->first = n_blocks;
       slab->count = count;
       slab->trimmed = FALSE;
-      __atomic_store_n (&self->fast.n_blocks, n_blocks + count, __ATOMIC_RELEASE);
+      __atomic_store_n (&self->n_blocks, n_blocks + count, __ATOMIC_RELEASE);
+      if (self->list_head == &self->fast.head)
+        self->fast.limit = n_blocks + count;
     }
 
   slab_prepare (self, slab);
+  if (self->pages != NULL)
+    _nm_pool_pages_added (self, slab->first, slab->count);
   self->n_held += slab->count;
   self->n_grown++;
   self->fresh = MIN (self->fresh, slab->first);
@@ -270,7 +283,7 @@ _nm_pool_slabs_reset (NmPoolAllocator *self)
                                   self->common.sanitize, self->common.poison);
     }
 
-  self->fast.head = NULL;
+  *self->list_head = NULL;
   self->fresh = 0;
 }
 
@@ -339,7 +352,9 @@ nm_pool_allocator_trim (NmPoolAllocator *self)
                             (slab->first + slab->count) * stride);
     }
 
-  if (released > 0)
+  /* Thread-safe pools keep no list of FREE blocks: the pages of trimmed
+   * slabs leave the pool's list of pages when a thread next looks at them. */
+  if (released > 0 && self->pages == NULL)
     _nm_pool_list_rebuild (self);
 
   pthread_mutex_unlock (&self->lock);

@@ -44,6 +44,13 @@ assert_stats (NmAllocator     *alloc,
              stats->bytes_peak, stats->bytes_used);
 }
 
+/* A reset gives back every chunk but the first, as a fresh allocator has. */
+static gboolean
+fresh_check (NmAllocator *alloc)
+{
+  return nm_bump_allocator_get_chunk_count (NM_BUMP_ALLOCATOR (alloc)) <= 1;
+}
+
 int
 LLVMFuzzerTestOneInput (const guint8 *data,
                         size_t        size)
@@ -51,13 +58,17 @@ LLVMFuzzerTestOneInput (const guint8 *data,
   FuzzInput in = { data, size, 0 };
   g_autoptr(NmMemoryConfigBuilder) builder = NULL;
   g_autoptr(NmMemoryConfig) config = NULL;
-  g_autoptr(NmAllocator) alloc = NULL;
-  g_autoptr(NmBumpAllocator) other = NULL;
+  static FuzzAllocatorTable table;
+  static NmBumpAllocator *other;
+  static NmBumpCheckpoint foreign;
   g_autoptr(GError) error = NULL;
+  NmAllocator *alloc;
   NmBumpAllocator *bump;
+  guint64 key[FUZZ_KEY_WORDS];
+  FuzzSlot *slot;
+  FuzzCounts counts;
   FuzzBlock live[FUZZ_MAX_LIVE];
   ModelCheckpoint checkpoints[MAX_CHECKPOINTS];
-  NmBumpCheckpoint foreign;
   guint n_live = 0, n_checkpoints = 0;
   guint64 serial = 0;
   gsize capacity, max_capacity;
@@ -81,13 +92,23 @@ LLVMFuzzerTestOneInput (const guint8 *data,
       g_assert_true (error->domain == NM_CONFIG_ERROR);
       return 0;
     }
-  alloc = nm_allocator_new_from_config (config, &error);
-  g_assert_no_error (error);
+  key[0] = flags & 7;
+  key[1] = capacity;
+  key[2] = max_capacity;
+  key[3] = key[4] = 0;
+  slot = fuzz_allocator_take (&table, key, config, NULL, fresh_check);
+  alloc = slot->alloc;
   bump = NM_BUMP_ALLOCATOR (alloc);
+  fuzz_counts_start (&counts, FALSE);
 
-  other = nm_bump_allocator_new (256, &error);
-  g_assert_no_error (error);
-  nm_bump_allocator_checkpoint (other, &foreign);
+  /* A checkpoint of another allocator, restored by mistake: never
+   * accepted, so the allocator it belongs to never changes. */
+  if (other == NULL)
+    {
+      other = nm_bump_allocator_new (256, &error);
+      g_assert_no_error (error);
+      nm_bump_allocator_checkpoint (other, &foreign);
+    }
 
   while (fuzz_more (&in))
     {
@@ -105,7 +126,11 @@ LLVMFuzzerTestOneInput (const guint8 *data,
                                       : nm_bump_allocator_alloc (bump, want, alignment, &error);
 
             if (!fuzz_check_allocation (alloc, mem, want, alignment, &error))
-              break;
+              {
+                counts.failed++;
+                break;
+              }
+            counts.allocations++;
             fuzz_assert_disjoint (live, n_live, mem, want);
             fuzz_fill (mem, want, serial);
             clean = FALSE;
@@ -196,6 +221,7 @@ LLVMFuzzerTestOneInput (const guint8 *data,
           if ((fuzz_u8 (&in) & 7) == 0)
             {
               (op & 0x10) ? nm_allocator_reset (alloc) : nm_bump_allocator_reset (bump);
+              counts.resets++;
               n_live = 0;
               clean = TRUE;
               for (guint j = 0; j < n_checkpoints; j++)
@@ -209,6 +235,7 @@ LLVMFuzzerTestOneInput (const guint8 *data,
           for (guint i = 0; i < n_live; i++)
             fuzz_check (live[i].mem, live[i].size, live[i].serial);
           assert_stats (alloc, live, n_live, clean);
+          fuzz_assert_counts (alloc, &slot->before, &counts);
           break;
         }
     }
@@ -217,7 +244,10 @@ LLVMFuzzerTestOneInput (const guint8 *data,
     fuzz_check (live[i].mem, live[i].size, live[i].serial);
   assert_stats (alloc, live, n_live, clean);
   nm_allocator_reset (alloc);
+  counts.resets++;
   assert_stats (alloc, live, 0, TRUE);
+  fuzz_assert_counts (alloc, &slot->before, &counts);
+  fuzz_allocator_release (slot, fresh_check);
 
   return 0;
 }

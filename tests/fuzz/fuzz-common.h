@@ -12,11 +12,15 @@
 
 #pragma once
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <nebula-memory/nebula-memory.h>
 
 #define FUZZ_MAX_LIVE 64
+
+/* Misuse reports (g_critical in the "Nebula" domain) so far. */
+static guint fuzz_criticals;
 
 /* The layouts the library serves: a size of at least 1 byte and a
  * power-of-two alignment up to the page size. */
@@ -173,8 +177,6 @@ fuzz_assert_disjoint (const FuzzBlock *live,
     }
 }
 
-static guint fuzz_criticals;
-
 static GLogWriterOutput
 fuzz_log_writer (GLogLevelFlags   log_level,
                  const GLogField *fields,
@@ -226,6 +228,228 @@ fuzz_builder (NmAllocatorKind kind,
                                                  : nm_memory_config_new_production (kind);
 
   return nm_memory_config_builder_new_from_config (preset);
+}
+
+/* Allocators kept across inputs.
+ *
+ * Creating an allocator per input (a GObject, backing memory mapped and
+ * poisoned, a first chunk or slab) costs far more than the few dozen
+ * operations an input runs. So each target keeps the allocators it made
+ * in a small direct-mapped table, keyed by the configuration the input
+ * chose, and brings one back to the state of a fresh one with a reset
+ * (and a trim) before the next input uses it.
+ *
+ * A crash must reproduce from its input file alone, so state carried from
+ * one input to the next must not change behaviour. At the end of each
+ * input, fuzz_allocator_release() resets the allocator and checks that the
+ * reset made it equivalent to a fresh one: nothing in use, nothing cached,
+ * the capacity and the backing memory it had when created, and whatever
+ * the target's @check adds (blocks in use, depth, markers). Memory still
+ * in use after a reset is a crash, of the input that used the allocator,
+ * so that input alone reproduces it; a capacity or a reservation that
+ * differs (a pool that grew keeps the pages of its block states) means the
+ * configuration cannot be brought back, and the next input that asks for
+ * it gets a new allocator. An input that ended any other way (it crashed)
+ * leaves its allocator to be replaced too. Every allocator is
+ * also recreated after FUZZ_SLOT_USES inputs, and always with
+ * NM_FUZZ_FRESH=1 in the environment (one allocator per input, as a
+ * reproduction of a single input gets anyway: the table starts empty).
+ *
+ * libFuzzer looks for leaks after every input that allocated more than it
+ * freed, by running it again and, when that run is unbalanced too, by a
+ * full LeakSanitizer pass; after 1000 such passes it stops looking. So
+ * creating an allocator also warms it up: whatever it sets up lazily and
+ * keeps (its notifier, a thread cache, the marker array) is set up then,
+ * followed by a reset, so that an input that reuses it allocates exactly
+ * what it frees, as with a fresh allocator per input, and leak detection
+ * stays on for the whole run.
+ *
+ * The cumulative counters (allocations, frees, invalid frees, resets,
+ * trims) count since creation; a target compares their change over one
+ * input with its model, from the snapshot in FuzzSlot.before.
+ */
+
+#define FUZZ_SLOTS 256
+#define FUZZ_SLOT_USES 1000
+#define FUZZ_KEY_WORDS 5
+
+typedef gboolean (*FuzzFreshCheck) (NmAllocator *alloc);
+typedef void (*FuzzWarmUp) (NmAllocator *alloc);
+
+typedef struct
+{
+  guint64           key[FUZZ_KEY_WORDS];
+  NmAllocator      *alloc;
+  NmAllocatorStats  fresh;   /* as created */
+  NmAllocatorStats  before;  /* at the start of the current input */
+  guint             uses;
+  gboolean          clean;   /* released, and as good as fresh */
+} FuzzSlot;
+
+typedef struct
+{
+  FuzzSlot slots[FUZZ_SLOTS];
+  guint    created;
+  guint    reused;
+  guint    refused;
+} FuzzAllocatorTable;
+
+static inline gboolean
+fuzz_reuse_allowed (void)
+{
+  static int allowed = -1;
+
+  if (allowed < 0)
+    allowed = g_strcmp0 (g_getenv ("NM_FUZZ_FRESH"), "1") != 0;
+  return allowed;
+}
+
+static inline void
+fuzz_snapshot (NmAllocator      *alloc,
+               NmAllocatorStats *out)
+{
+  g_autoptr(NmAllocatorStats) stats = nm_allocator_get_stats (alloc);
+
+  *out = *stats;
+}
+
+static FuzzAllocatorTable *fuzz_reported_table;
+
+static void
+fuzz_table_report_at_exit (void)
+{
+  FuzzAllocatorTable *t = fuzz_reported_table;
+
+  g_printerr ("allocators: %u created, %u reused, %u not equivalent after a reset\n",
+              t->created, t->reused, t->refused);
+}
+
+/* With NM_FUZZ_STATS set, says at exit how often allocators were reused. */
+static inline void
+fuzz_table_report (FuzzAllocatorTable *table)
+{
+  fuzz_reported_table = table;
+  atexit (fuzz_table_report_at_exit);
+}
+
+/* Gives an allocator made from @config, which @key describes completely:
+ * a fresh one, or one used by earlier inputs and shown equivalent to a
+ * fresh one. The table keeps it; the caller must not unref it. Returns
+ * the slot, whose @before holds the statistics at the start of the input. */
+static inline FuzzSlot *
+fuzz_allocator_take (FuzzAllocatorTable *table,
+                     const guint64       key[FUZZ_KEY_WORDS],
+                     NmMemoryConfig     *config,
+                     FuzzWarmUp          warm_up,
+                     FuzzFreshCheck      check)
+{
+  guint64 h = 0x9e3779b97f4a7c15;
+  FuzzSlot *slot;
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < FUZZ_KEY_WORDS; i++)
+    h = (h ^ key[i]) * 0x100000001b3;
+  slot = &table->slots[(h ^ (h >> 29)) % FUZZ_SLOTS];
+
+  if (slot->alloc != NULL && fuzz_reuse_allowed () && slot->uses < FUZZ_SLOT_USES &&
+      memcmp (slot->key, key, sizeof slot->key) == 0)
+    {
+      if (slot->clean)
+        {
+          slot->uses++;
+          slot->clean = FALSE;
+          fuzz_snapshot (slot->alloc, &slot->before);
+          table->reused++;
+          return slot;
+        }
+      table->refused++;
+    }
+
+  g_clear_object (&slot->alloc);
+  slot->alloc = nm_allocator_new_from_config (config, &error);
+  g_assert_no_error (error);
+  {
+    gpointer mem = nm_allocator_alloc (slot->alloc, 1, 1, NULL);
+
+    if (mem != NULL)
+      nm_allocator_free (slot->alloc, mem, 1, 1);
+    if (warm_up != NULL)
+      warm_up (slot->alloc);
+    nm_allocator_reset (slot->alloc);
+    nm_allocator_trim (slot->alloc);
+  }
+  memcpy (slot->key, key, sizeof slot->key);
+  slot->uses = 1;
+  fuzz_snapshot (slot->alloc, &slot->fresh);
+  slot->before = slot->fresh;
+  if (table->created++ == 0 && g_getenv ("NM_FUZZ_STATS") != NULL)
+    fuzz_table_report (table);
+  slot->clean = FALSE;
+  if (check != NULL && !check (slot->alloc))
+    g_error ("%s: a fresh allocator fails its own check", G_OBJECT_TYPE_NAME (slot->alloc));
+
+  return slot;
+}
+
+/* Ends the input's use of @slot: resets its allocator, crashes when the
+ * reset left memory in use, and keeps it for the next input only when it
+ * is now equivalent to a fresh one. */
+static inline void
+fuzz_allocator_release (FuzzSlot       *slot,
+                        FuzzFreshCheck  check)
+{
+  NmAllocatorStats now;
+
+  nm_allocator_reset (slot->alloc);
+  nm_allocator_trim (slot->alloc);
+  fuzz_snapshot (slot->alloc, &now);
+  if (now.bytes_used != 0 || now.cached_count != 0)
+    g_error ("%s: %" G_GUINT64_FORMAT " bytes used, %" G_GUINT64_FORMAT " blocks cached "
+             "after a reset", G_OBJECT_TYPE_NAME (slot->alloc), now.bytes_used, now.cached_count);
+  slot->clean = now.capacity == slot->fresh.capacity &&
+                now.bytes_reserved == slot->fresh.bytes_reserved &&
+                (check == NULL || check (slot->alloc));
+}
+
+/* What the model expects of the cumulative counters over one input. */
+typedef struct
+{
+  guint64 allocations;    /* successful allocations */
+  guint64 failed;         /* allocations refused with a GError */
+  guint64 frees;          /* frees accepted (checked when @count_frees) */
+  guint64 resets;
+  guint   criticals;      /* fuzz_criticals at the start: each one is an invalid free */
+  gboolean count_frees;
+} FuzzCounts;
+
+static inline void
+fuzz_counts_start (FuzzCounts *counts,
+                   gboolean    count_frees)
+{
+  *counts = (FuzzCounts) { .criticals = fuzz_criticals, .count_frees = count_frees };
+}
+
+/* Compares the change of the counters since @before with the model. */
+static inline void
+fuzz_assert_counts (NmAllocator            *alloc,
+                    const NmAllocatorStats *before,
+                    const FuzzCounts       *counts)
+{
+  g_autoptr(NmAllocatorStats) now = nm_allocator_get_stats (alloc);
+  struct { const char *name; guint64 got, want; } rows[] = {
+    { "allocation-count", now->allocation_count - before->allocation_count, counts->allocations },
+    { "failed-count", now->failed_count - before->failed_count, counts->failed },
+    { "invalid-free-count", now->invalid_free_count - before->invalid_free_count,
+      fuzz_criticals - counts->criticals },
+    { "reset-count", now->reset_count - before->reset_count, counts->resets },
+    { "free-count", now->free_count - before->free_count,
+      counts->count_frees ? counts->frees : now->free_count - before->free_count },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
+    if (rows[i].got != rows[i].want)
+      g_error ("%s rose by %" G_GUINT64_FORMAT " during the input, the model says %" G_GUINT64_FORMAT,
+               rows[i].name, rows[i].got, rows[i].want);
 }
 
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);

@@ -28,6 +28,19 @@ assert_stats (NmPoolAllocator *pool,
              nm_pool_allocator_get_blocks_in_use (pool), n_live);
 }
 
+/* After a reset and a trim: no block in use, only the first slab held. */
+static gboolean
+fresh_check (NmAllocator *alloc)
+{
+  NmPoolAllocator *pool = NM_POOL_ALLOCATOR (alloc);
+
+  if (nm_pool_allocator_get_blocks_in_use (pool) != 0)
+    g_error ("%" G_GUINT64_FORMAT " blocks in use after a reset",
+             nm_pool_allocator_get_blocks_in_use (pool));
+
+  return TRUE;
+}
+
 int
 LLVMFuzzerTestOneInput (const guint8 *data,
                         size_t        size)
@@ -35,9 +48,13 @@ LLVMFuzzerTestOneInput (const guint8 *data,
   FuzzInput in = { data, size, 0 };
   g_autoptr(NmMemoryConfigBuilder) builder = NULL;
   g_autoptr(NmMemoryConfig) config = NULL;
-  g_autoptr(NmAllocator) alloc = NULL;
+  static FuzzAllocatorTable table;
   g_autoptr(GError) error = NULL;
+  NmAllocator *alloc;
   NmPoolAllocator *pool;
+  guint64 key[FUZZ_KEY_WORDS];
+  FuzzSlot *slot;
+  FuzzCounts counts;
   FuzzBlock live[FUZZ_MAX_LIVE];
   guint8 *dead[MAX_DEAD];
   guint n_live = 0, n_dead = 0;
@@ -64,9 +81,15 @@ LLVMFuzzerTestOneInput (const guint8 *data,
       g_assert_true (error->domain == NM_CONFIG_ERROR);
       return 0;
     }
-  alloc = nm_allocator_new_from_config (config, &error);
-  g_assert_no_error (error);
+  key[0] = flags & 7;
+  key[1] = block_size;
+  key[2] = block_alignment;
+  key[3] = block_count;
+  key[4] = max_block_count;
+  slot = fuzz_allocator_take (&table, key, config, NULL, fresh_check);
+  alloc = slot->alloc;
   pool = NM_POOL_ALLOCATOR (alloc);
+  fuzz_counts_start (&counts, TRUE);
   /* Sizes round up to the pool's granule; what it reports is what a block holds. */
   g_assert_cmpuint (nm_pool_allocator_get_block_size (pool), >=, block_size);
   block_size = nm_pool_allocator_get_block_size (pool);
@@ -93,6 +116,7 @@ LLVMFuzzerTestOneInput (const guint8 *data,
                 g_assert_null (mem);
                 g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_INVALID_LAYOUT);
                 g_clear_error (&error);
+                counts.failed++;
                 break;
               }
             if (mem == NULL)
@@ -105,9 +129,11 @@ LLVMFuzzerTestOneInput (const guint8 *data,
                   g_error ("pool exhausted with %u of %" G_GSIZE_FORMAT " blocks in use",
                            n_live, limit);
                 g_clear_error (&error);
+                counts.failed++;
                 break;
               }
             g_assert_no_error (error);
+            counts.allocations++;
             if ((guintptr) mem % block_alignment != 0)
               g_error ("block %p not aligned to %" G_GSIZE_FORMAT, mem, block_alignment);
             if (!nm_allocator_owns (alloc, mem))
@@ -116,6 +142,7 @@ LLVMFuzzerTestOneInput (const guint8 *data,
               {
                 /* The model is full: give it straight back. */
                 nm_pool_allocator_free (pool, mem);
+                counts.frees++;
                 break;
               }
             fuzz_assert_disjoint (live, n_live, mem, block_size);
@@ -140,6 +167,7 @@ LLVMFuzzerTestOneInput (const guint8 *data,
                 FUZZ_EXPECT_CRITICALS (0, nm_allocator_free (alloc, b.mem, MIN (block_size, pick + 1), 1));
               else
                 FUZZ_EXPECT_CRITICALS (0, nm_pool_allocator_free (pool, b.mem));
+              counts.frees++;
               if (n_dead < MAX_DEAD)
                 dead[n_dead++] = b.mem;
             }
@@ -177,6 +205,7 @@ LLVMFuzzerTestOneInput (const guint8 *data,
                     dead[n_dead++] = live[i].mem;
                 }
               n_live = 0;
+              counts.resets++;
               if (op & 0x10)
                 nm_allocator_reset (alloc);
               else
@@ -192,6 +221,7 @@ LLVMFuzzerTestOneInput (const guint8 *data,
 
         default:
           assert_stats (pool, n_live, block_size);
+          fuzz_assert_counts (alloc, &slot->before, &counts);
           break;
         }
     }
@@ -200,8 +230,11 @@ LLVMFuzzerTestOneInput (const guint8 *data,
     {
       fuzz_check (live[i].mem, live[i].size, live[i].serial);
       FUZZ_EXPECT_CRITICALS (0, nm_pool_allocator_free (pool, live[i].mem));
+      counts.frees++;
     }
   assert_stats (pool, 0, block_size);
+  fuzz_assert_counts (alloc, &slot->before, &counts);
+  fuzz_allocator_release (slot, fresh_check);
 
   return 0;
 }

@@ -22,6 +22,29 @@ typedef struct
   guint         n_live;
 } ModelMarker;
 
+/* The array of markers grows to what an input can push, once. */
+static void
+warm_up (NmAllocator *alloc)
+{
+  NmStackMarker markers[MAX_MARKERS];
+
+  for (guint i = 0; i < MAX_MARKERS; i++)
+    nm_stack_allocator_push_marker (NM_STACK_ALLOCATOR (alloc), &markers[i]);
+}
+
+/* After a reset: no block and no marker left. */
+static gboolean
+fresh_check (NmAllocator *alloc)
+{
+  NmStackAllocator *stack = NM_STACK_ALLOCATOR (alloc);
+
+  if (nm_stack_allocator_get_depth (stack) != 0 || nm_stack_allocator_get_marker_count (stack) != 0)
+    g_error ("depth %" G_GUINT64_FORMAT " and %u markers after a reset",
+             nm_stack_allocator_get_depth (stack), nm_stack_allocator_get_marker_count (stack));
+
+  return TRUE;
+}
+
 int
 LLVMFuzzerTestOneInput (const guint8 *data,
                         size_t        size)
@@ -29,14 +52,19 @@ LLVMFuzzerTestOneInput (const guint8 *data,
   FuzzInput in = { data, size, 0 };
   g_autoptr(NmMemoryConfigBuilder) builder = NULL;
   g_autoptr(NmMemoryConfig) config = NULL;
-  g_autoptr(NmAllocator) alloc = NULL;
-  g_autoptr(NmStackAllocator) other = NULL;
+  static FuzzAllocatorTable table;
+  static NmStackAllocator *other;
+  static NmStackMarker foreign;
   g_autoptr(GError) error = NULL;
+  NmAllocator *alloc;
   NmStackAllocator *stack;
+  guint64 key[FUZZ_KEY_WORDS] = { 0, };
+  gsize capacity;
+  FuzzSlot *slot;
+  FuzzCounts counts;
   FuzzBlock live[FUZZ_MAX_LIVE];
   ModelMarker markers[MAX_MARKERS];
   NmStackMarker stale[MAX_MARKERS];
-  NmStackMarker foreign;
   guint8 *dead[MAX_DEAD];
   guint n_live = 0, n_markers = 0, n_stale = 0, n_dead = 0;
   guint64 serial = 0;
@@ -45,20 +73,31 @@ LLVMFuzzerTestOneInput (const guint8 *data,
 
   flags = fuzz_u8 (&in);
   builder = fuzz_builder (NM_ALLOCATOR_KIND_STACK, flags & 1);
-  nm_memory_config_builder_set_capacity (builder, 256 + fuzz_u16 (&in) * 16);
+  capacity = 256 + fuzz_u16 (&in) * 16;
+  nm_memory_config_builder_set_capacity (builder, capacity);
   config = nm_memory_config_builder_build (builder, &error);
   if (config == NULL)
     {
       g_assert_true (error->domain == NM_CONFIG_ERROR);
       return 0;
     }
-  alloc = nm_allocator_new_from_config (config, &error);
-  g_assert_no_error (error);
+  key[0] = flags & 1;
+  key[1] = capacity;
+  slot = fuzz_allocator_take (&table, key, config, warm_up, fresh_check);
+  alloc = slot->alloc;
   stack = NM_STACK_ALLOCATOR (alloc);
+  /* The stack counts every request it refuses with a GError in
+   * failed-count: pops, pops to a marker and resizes too. */
+  fuzz_counts_start (&counts, FALSE);
 
-  other = nm_stack_allocator_new (256, &error);
-  g_assert_no_error (error);
-  nm_stack_allocator_push_marker (other, &foreign);
+  /* A marker of another stack, popped to by mistake: never accepted, so
+   * the stack it belongs to never changes. */
+  if (other == NULL)
+    {
+      other = nm_stack_allocator_new (256, &error);
+      g_assert_no_error (error);
+      nm_stack_allocator_push_marker (other, &foreign);
+    }
 
   while (fuzz_more (&in))
     {
@@ -76,7 +115,11 @@ LLVMFuzzerTestOneInput (const guint8 *data,
                                       : nm_stack_allocator_alloc (stack, want, alignment, &error);
 
             if (!fuzz_check_allocation (alloc, mem, want, alignment, &error))
-              break;
+              {
+                counts.failed++;
+                break;
+              }
+            counts.allocations++;
             if (n_live == FUZZ_MAX_LIVE)
               {
                 FUZZ_EXPECT_CRITICALS (0, nm_stack_allocator_free (stack, mem));
@@ -155,6 +198,7 @@ LLVMFuzzerTestOneInput (const guint8 *data,
                 g_assert_false (ok);
                 g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_LIFO_VIOLATION);
                 g_clear_error (&error);
+                counts.failed++;
               }
           }
           break;
@@ -175,11 +219,13 @@ LLVMFuzzerTestOneInput (const guint8 *data,
                     g_assert_false (ok);
                     g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_INVALID_LAYOUT);
                     g_clear_error (&error);
+                    counts.failed++;
                   }
                 else if (!ok)
                   {
                     g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_OUT_OF_MEMORY);
                     g_clear_error (&error);
+                    counts.failed++;
                   }
                 else
                   {
@@ -195,6 +241,7 @@ LLVMFuzzerTestOneInput (const guint8 *data,
                 g_assert_false (ok);
                 g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_LIFO_VIOLATION);
                 g_clear_error (&error);
+                counts.failed++;
               }
             else
               {
@@ -202,6 +249,7 @@ LLVMFuzzerTestOneInput (const guint8 *data,
                 g_assert_false (ok);
                 g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_FOREIGN_POINTER);
                 g_clear_error (&error);
+                counts.failed++;
               }
           }
           break;
@@ -241,12 +289,14 @@ LLVMFuzzerTestOneInput (const guint8 *data,
                 g_assert_false (nm_stack_allocator_pop_to_marker (stack, &stale[pick % n_stale], &error));
                 g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_LIFO_VIOLATION);
                 g_clear_error (&error);
+                counts.failed++;
               }
             else
               {
                 g_assert_false (nm_stack_allocator_pop_to_marker (stack, &foreign, &error));
                 g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_FOREIGN_POINTER);
                 g_clear_error (&error);
+                counts.failed++;
               }
           }
           break;
@@ -258,6 +308,7 @@ LLVMFuzzerTestOneInput (const guint8 *data,
                 if (n_dead < MAX_DEAD)
                   dead[n_dead++] = live[j].mem;
               (op & 0x10) ? nm_allocator_reset (alloc) : nm_stack_allocator_reset (stack);
+              counts.resets++;
               n_live = 0;
               for (guint j = 0; j < n_markers; j++)
                 if (n_stale < MAX_MARKERS)
@@ -283,6 +334,7 @@ LLVMFuzzerTestOneInput (const guint8 *data,
               g_error ("depth %" G_GUINT64_FORMAT ", model has %u", nm_stack_allocator_get_depth (stack), n_live);
             if (nm_stack_allocator_get_marker_count (stack) != n_markers)
               g_error ("%u markers, model has %u", nm_stack_allocator_get_marker_count (stack), n_markers);
+            fuzz_assert_counts (alloc, &slot->before, &counts);
           }
           break;
         }
@@ -299,6 +351,8 @@ LLVMFuzzerTestOneInput (const guint8 *data,
         }
       FUZZ_EXPECT_CRITICALS (0, nm_stack_allocator_free (stack, live[i - 1].mem));
     }
+  fuzz_assert_counts (alloc, &slot->before, &counts);
+  fuzz_allocator_release (slot, fresh_check);
 
   return 0;
 }
