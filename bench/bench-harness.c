@@ -192,9 +192,12 @@ stretch_record (double stretch)
 }
 
 /* Runs one case: a candidate's round, or its warm-up (@round < 0). A round
- * whose stretch is more than BENCH_STRETCH_LIMIT times the usual is run again,
- * up to bench_options.retries times; the least stretched attempt is kept
- * (counted in row->disturbed if even that one was disturbed). */
+ * whose stretch is more than BENCH_STRETCH_LIMIT times the usual, or during
+ * which the hypervisor stole time from the machine's CPUs (stolen time is
+ * counted as the program's CPU time, see bench_machine_steal_ticks), is
+ * run again, up to bench_options.retries times; the least disturbed
+ * attempt is kept (counted in row->disturbed if even that one was
+ * disturbed). */
 static void
 run_case (const BenchScenario *s,
           const BenchParams   *params,
@@ -222,17 +225,22 @@ run_case (const BenchScenario *s,
   for (guint attempt = 0; attempt <= bench_options.retries; attempt++)
     {
       BenchCheck check = { 0 };
+      guint64 steal0 = bench_machine_steal_ticks ();
       double w0 = bench_wall_ns (), c0 = bench_process_cpu_ns ();
       double t = s->pattern->run[row->candidate] (params, n, &check);
       double wall = bench_wall_ns () - w0, cpu = bench_process_cpu_ns () - c0;
       double stretch = wall / MAX (cpu / cpus, 1.0);
-      gboolean disturbed = usual > 0 && stretch > MAX (BENCH_STRETCH_LIMIT * usual, STRETCH_FLOOR);
+      gboolean stolen = bench_machine_steal_ticks () != steal0;
+      gboolean disturbed = stolen ||
+                           (usual > 0 && stretch > MAX (BENCH_STRETCH_LIMIT * usual, STRETCH_FLOOR));
 
       row->errors += check.errors;
       row->ops = check.ops;
       row->rss_bytes = check.rss_bytes;
       row->payload = check.payload;
       stretch_record (stretch);
+      if (stolen)
+        stretch += 1e6;  /* any attempt without steal is kept before one with */
       if (stretch < best_stretch)
         {
           best_stretch = stretch;
@@ -302,6 +310,13 @@ bench_run_rounds (const BenchScenario *s,
   *errors = row.errors;
 }
 
+guint
+bench_scenario_runs (const BenchScenario *s,
+                     guint                runs)
+{
+  return runs * MAX (s->rounds_factor, 1);
+}
+
 BenchResult *
 bench_scenario_select (const BenchScenario *s,
                        guint                runs)
@@ -365,7 +380,8 @@ bench_scenario_prepare (const BenchScenario *s,
                         guint                index,
                         guint                n_scenarios)
 {
-  BenchResult *result = bench_scenario_select (s, bench_options.quick ? 1 : bench_options.runs);
+  BenchResult *result = bench_scenario_select (s, bench_options.quick ? 1 :
+                                               bench_scenario_runs (s, bench_options.runs));
   BenchRow *rows = (BenchRow *) result->rows->data;
   guint n_rows = result->rows->len;
   BenchParams params;
@@ -417,25 +433,36 @@ bench_scenario_round (BenchResult *result,
   guint n_rows = result->rows->len;
   BenchParams params;
 
-  if (n_rows == 0 || s->pattern->memory || round >= rows[0].n_rounds)
+  if (n_rows == 0 || s->pattern->memory)
     return;
 
   bench_params_init (&params, s->mix, s->n_threads);
-  for (guint j = 0; j < n_rows; j++)
+  /* A scenario with more rounds than the others runs its share of them
+   * here, so they too are spread over the whole run. */
+  for (guint sub = 0; sub < MAX (s->rounds_factor, 1); sub++)
     {
-      BenchRow *row = &rows[(j + round) % n_rows];
+      guint rr = round * MAX (s->rounds_factor, 1) + sub;
 
-      bench_progress ("round %u/%u [%u/%u] %s: %s", round + 1, rows[0].n_rounds,
-                      index + 1, n_scenarios, s->id, bench_candidates[row->candidate].label);
-      run_case (s, &params, row, result->iterations, (int) round);
+      if (rr >= rows[0].n_rounds)
+        return;
+      for (guint j = 0; j < n_rows; j++)
+        {
+          BenchRow *row = &rows[(j + rr) % n_rows];
+
+          bench_progress ("round %u/%u [%u/%u] %s: %s", rr + 1, rows[0].n_rounds,
+                          index + 1, n_scenarios, s->id, bench_candidates[row->candidate].label);
+          run_case (s, &params, row, result->iterations, (int) rr);
+        }
+      for (guint j = 0; j < n_rows; j++)
+        rows[j].ratio[rr] = rows[j].ns[rr] > 0 ? rows[0].ns[rr] / rows[j].ns[rr] : 0;
     }
-  for (guint j = 0; j < n_rows; j++)
-    rows[j].ratio[round] = rows[j].ns[round] > 0 ? rows[0].ns[round] / rows[j].ns[round] : 0;
 }
 
 void
 bench_result_free (BenchResult *result)
 {
+  if (result->scenario->pattern == &bench_pattern_live)
+    bench_live_drop (result->scenario->mix);
   for (guint i = 0; i < result->rows->len; i++)
     {
       BenchRow *row = &g_array_index (result->rows, BenchRow, i);

@@ -210,12 +210,15 @@ bench_json_write (GPtrArray *results,
   g_string_append_printf (out, "},\n  \"method\": {\"processes\": %u, \"rounds_per_process\": %u, "
                           "\"round_seconds\": %g, "
                           "\"warmup_rounds\": %u, \"live_blocks\": %u, \"retries\": %u, "
-                          "\"stretch_limit\": %g, \"median\": \"pooled\", \"page_faults\": \"out\", "
+                          "\"stretch_limit\": %g, \"steal\": \"retried\", \"threads_rounds_factor\": %u, \"live_rounds_factor\": %u, "
+                          "\"reset_max_repeats\": %u, \"median\": \"pooled\", \"page_faults\": \"out\", "
                           "\"settings\": {",
                           bench_options.quick ? 1 : bench_options.processes,
                           bench_options.quick ? 1 : bench_options.runs, bench_options.round_seconds,
                           bench_options.quick ? 0 : 1, bench_options.n_live,
-                          bench_options.retries, BENCH_STRETCH_LIMIT);
+                          bench_options.retries, BENCH_STRETCH_LIMIT,
+                          bench_options.quick ? 1 : BENCH_THREADS_ROUNDS,
+                          bench_options.quick ? 1 : BENCH_LIVE_ROUNDS, BENCH_RESET_MAX_REPEATS);
   {
     const char *const *settings = bench_peer_settings ();
 
@@ -235,9 +238,15 @@ bench_json_write (GPtrArray *results,
                    "interleaved rounds, order rotating each round; "
                    "round r of every scenario before round r + 1 of any; "
                    "time = CPU time of the thread (CLOCK_THREAD_CPUTIME_ID), added up over the threads of threaded scenarios; "
+                   "threaded and live scenarios: threads_rounds_factor and live_rounds_factor rounds per round of the others; "
                    "a round whose wall time over CPU time (per CPU it can use) exceeds stretch_limit times the median "
-                   "of its process's last 63 rounds is run again, up to retries times, the least stretched attempt kept "
+                   "of its process's last 63 rounds, or during which the hypervisor stole CPU time (/proc/stat steal), "
+                   "is run again, up to retries times, the least disturbed attempt kept "
                    "(rounds_retried, rounds_disturbed per row); "
+                   "live scenarios: the live set built once per candidate in a process, untimed, and kept, "
+                   "every round continuing the same random-order replacement; "
+                   "reset scenarios: allocate untimed, release timed, repeated until the timed part reaches half a round "
+                   "(reset_max_repeats at most); "
                    "page faults out of the timed parts: memory touched in the warm-up and in each round's untimed set-up, "
                    "no allocator returns memory to the kernel between rounds (settings); "
                    "ns_per_op per round; ratio = baseline ns / row ns within each round "

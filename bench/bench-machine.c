@@ -4,6 +4,8 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <gnu/libc-version.h>
 #include <malloc.h>
 #include <sched.h>
@@ -65,6 +67,36 @@ bench_machine_settle_glibc (void)
   bench_peer_settings_add ("glibc", ok ?
                            g_strdup ("mallopt M_TRIM_THRESHOLD 1 GiB, M_MMAP_THRESHOLD 32 MiB (fixed: no trimming, no dynamic threshold)") :
                            g_strdup ("mallopt refused: glibc's defaults (trimming at 128 KiB, dynamic mmap threshold)"));
+}
+
+/* Time the hypervisor gave this machine's CPUs to other guests: the steal
+ * field of /proc/stat's first line, in USER_HZ ticks over all CPUs; 0 when
+ * it cannot be read. Stolen time counts as the program's CPU time (the
+ * guest cannot tell), so a round with steal in it is timed long for
+ * reasons that are not the allocator's. Read with open/read into a buffer
+ * on the stack: nothing is allocated. */
+guint64
+bench_machine_steal_ticks (void)
+{
+  char buf[512];
+  guint64 v[8] = { 0 };
+  ssize_t len;
+  int fd = open ("/proc/stat", O_RDONLY | O_CLOEXEC);
+
+  if (fd < 0)
+    return 0;
+  len = read (fd, buf, sizeof buf - 1);
+  close (fd);
+  if (len <= 0)
+    return 0;
+  buf[len] = '\0';
+  /* cpu  user nice system idle iowait irq softirq steal ... */
+  if (sscanf (buf, "cpu %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
+              " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
+              " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT,
+              &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) != 8)
+    return 0;
+  return v[7];
 }
 
 double

@@ -14,12 +14,22 @@
 
 #define MAIN(pid, pattern, mix, title, what) \
   { pid, title, what, &bench_pattern_##pattern, mix, 2, { 0 }, 0 }
+#define LIVE(pid, mix, title, what) \
+  { pid, title, what, &bench_pattern_live, mix, 2, { 0 }, 0, BENCH_LIVE_ROUNDS }
 #define THREADED(pid, n, mix, title, what) \
-  { pid, title, what, &bench_pattern_threads, mix, n, { 0 }, 0 }
+  { pid, title, what, &bench_pattern_threads, mix, n, { 0 }, 0, BENCH_THREADS_ROUNDS }
 #define VIEW(pid, pattern, title, what, a, b) \
   { pid, title, what, &bench_pattern_##pattern, BENCH_SIZES_64, 2, \
     { BENCH_CAND_##a, BENCH_CAND_##b }, 2 }
 
+/* The threaded scenarios' rounds spread most (how much of a round both
+ * threads share the CPUs depends on everything else running), and so do
+ * the live ones (a cache miss per operation: their time follows what the
+ * machine's other work does to the memory system, glibc's less than some
+ * peers'): BENCH_THREADS_ROUNDS and BENCH_LIVE_ROUNDS rounds of theirs per
+ * round of the others, so their medians rest on that many times the
+ * samples, for little time (a round is 10 ms, and a live round builds
+ * nothing). */
 #define B64 BENCH_SIZES_64
 #define MIX BENCH_SIZES_MIXED
 
@@ -32,9 +42,9 @@ const BenchScenario bench_scenarios[] = {
         "64 live blocks; free the oldest, allocate a new one, over and over (stays in L1). ns per free+alloc."),
   MAIN ("ring-mixed", ring, MIX, "Reuse pairs, ring of 64, 16-512 B",
         "As ring-64 with mixed sizes. ns per free+alloc."),
-  MAIN ("live-64", live, B64, "Reuse pairs, 1 M live, random order, 64 B",
-        "1 M live blocks; free one in a fixed random order, allocate a new one in its place. ns per free+alloc."),
-  MAIN ("live-mixed", live, MIX, "Reuse pairs, 1 M live, random order, 16-512 B",
+  LIVE ("live-64", B64, "Reuse pairs, 1 M live, random order, 64 B",
+        "1 M live blocks, built once per candidate and process (untimed) and kept between rounds; free one in a fixed random order, allocate a new one in its place, each round continuing where the previous one stopped: the steady state over one live set. Three rounds per round of the other scenarios. ns per free+alloc."),
+  LIVE ("live-mixed", MIX, "Reuse pairs, 1 M live, random order, 16-512 B",
         "As live-64 with mixed sizes. ns per free+alloc."),
   MAIN ("request-64", request, B64, "Request arena: strings and structs, 64 B strings",
         "64 items of a 32 B struct and a 64 B string copied in, linked, read, then all released. ns per allocation."),
@@ -49,13 +59,13 @@ const BenchScenario bench_scenarios[] = {
   MAIN ("scratch-mixed", scratch, MIX, "LIFO scratch, nested 7 deep, 16-512 B",
         "As scratch-64 with mixed sizes. ns per buffer."),
   THREADED ("threads2-64", 2, B64, "Object pool, 2 threads, 1/4 of frees cross threads, 64 B",
-            "Each thread takes 16 blocks, frees 12, passes 4 to the other thread, which frees them. CPU time of both threads added up, ns per alloc+free."),
+            "Each thread takes 16 blocks, frees 12, passes 4 to the other thread, which frees them. CPU time of both threads added up, ns per alloc+free; three rounds per round of the other scenarios."),
   THREADED ("threads2-mixed", 2, MIX, "Object pool, 2 threads, 1/4 of frees cross threads, 16-512 B",
             "As threads2-64 with mixed sizes. CPU ns per alloc+free."),
   THREADED ("threads4-64", 4, B64, "Object pool, 4 threads on 2 cores (for the record), 64 B",
             "As threads2-64 with four threads passing blocks round a ring. CPU ns per alloc+free."),
   MAIN ("reset-64", reset, B64, "Reset of a large arena: 1 M blocks of 64 B",
-        "1 M blocks allocated untimed; the release alone is timed (reset, or free each, oldest first). ns per block released."),
+        "1 M blocks allocated untimed; the release alone is timed (reset, or free each, oldest first), again until a round's timed part reaches half a round (8 releases at most), so an arena's reset of well under a millisecond is not timed alone. ns per block released."),
   MAIN ("reset-mixed", reset, MIX, "Reset of a large arena: 1 M blocks of 16-512 B",
         "As reset-64 with mixed sizes. ns per block released."),
   MAIN ("memory-64", memory, B64, "Memory: 1 M live blocks of 64 B",

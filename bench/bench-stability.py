@@ -18,7 +18,8 @@
 # left out, as the table does not give their value. Prints one line per
 # ratio with the runs' values, its own rounds' min-max in each run, and
 # the move, then the count of ratios moving more than PCT (15 %) per table
-# and in all. Exit status 0 whatever the result: this reports, it does not
+# and in all, and per run the baseline's own time in a few small scenarios
+# (how fast the machine ran). Exit status 0 whatever the result: this reports, it does not
 # judge.
 
 import argparse
@@ -35,6 +36,25 @@ def loadavg():
             return tuple(float(x) for x in f.read().split()[:3])
     except OSError:
         return (float("nan"),) * 3
+
+
+# How fast the machine ran in a run: the baseline's own median time in a
+# few small scenarios (ns per operation). A ratio within a round cancels
+# what slows both candidates alike, not a state of the machine that slows
+# one more than the other; when every candidate of a run is slower by a
+# third to three quarters, its ratios move with it, and these figures show
+# which runs were in such a state.
+SPEED_SCENARIOS = ("batch-64", "ring-64", "ring-mixed", "request-64")
+
+
+def machine_speed(data):
+    out = []
+    for s in data["scenarios"]:
+        if s["id"] in SPEED_SCENARIOS and s.get("rows"):
+            ns = s["rows"][0].get("ns_per_op")
+            if isinstance(ns, dict):
+                out.append("%s %s %.1f ns" % (s["rows"][0]["candidate"], s["id"], ns["median"]))
+    return ", ".join(out)
 
 
 def ratios(data):
@@ -154,6 +174,9 @@ def main():
         print("run %d: %s processes x %s rounds of %s ms; %d rounds run again after preemption, "
               "%d kept disturbed" % (i + 1, method.get("processes"), method.get("rounds_per_process"),
                                       method.get("round_seconds", 0) * 1000, retried, disturbed))
+        speed = machine_speed(d)
+        if speed:
+            print("run %d: the machine's speed: %s" % (i + 1, speed))
     total = sum(t for t, _ in counts.values())
     moved = sum(m for _, m in counts.values())
     for table, (t, m) in sorted(counts.items()):

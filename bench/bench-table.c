@@ -49,13 +49,15 @@ bench_table_header (void)
            "order rotating each round) after a warm-up round; %u rounds of about %.0f ms each "
            "per candidate and process, round r of every scenario before round r + 1 of any. Time is the thread's CPU time (CLOCK_THREAD_CPUTIME_ID: waiting for a CPU on a "
            "shared machine is not counted; the threaded scenarios add up their threads'). "
+           "The threaded scenarios run %u rounds, the live ones %u, per round of the others. "
            "A round whose wall time exceeds its CPU time by more than %.0f times this process's usual "
-           "stretch is run again (up to %u times; the least disturbed attempt is kept; counts in the summary). "
+           "stretch, or during which the hypervisor stole CPU time (/proc/stat), is run again (up to %u times; "
+           "the least disturbed attempt is kept; counts in the summary). "
            "ns/op: median [min-max] over every round of every process. \"vs\": the baseline's time "
            "divided by the row's, computed within each round, median [min-max] over every round: "
            "above 1.00 is faster than the baseline.\n",
            bench_options.processes, bench_options.runs, bench_options.round_seconds * 1000,
-           BENCH_STRETCH_LIMIT, bench_options.retries);
+           BENCH_THREADS_ROUNDS, BENCH_LIVE_ROUNDS, BENCH_STRETCH_LIMIT, bench_options.retries);
   bench_table_settings ();
 }
 

@@ -89,7 +89,18 @@ extern const BenchPattern bench_pattern_scratch;
 extern const BenchPattern bench_pattern_threads;
 extern const BenchPattern bench_pattern_memory;
 
+/* bench-reuse.c: frees the live sets the live pattern keeps between
+ * rounds for @mix (every candidate's). */
+void bench_live_drop (BenchSizeMix mix);
+
 #define BENCH_MAX_LIST 8
+
+/* Rounds of the threaded scenarios per round of the others
+ * and of the live ones (bench-scenarios.c), and the most releases a round of the reset
+ * scenarios times (bench-batch.c). */
+#define BENCH_THREADS_ROUNDS    3
+#define BENCH_LIVE_ROUNDS       3
+#define BENCH_RESET_MAX_REPEATS 8
 
 /* A round is disturbed when its wall time over its CPU time is more than
  * this many times the usual of its process (bench-harness.c). */
@@ -109,6 +120,9 @@ typedef struct
    * overhead views). */
   BenchCandidateId    list[BENCH_MAX_LIST];
   guint               n_list;
+  /* Timed rounds of this scenario per round of the others (0 means 1):
+   * the threaded scenarios, whose rounds spread most, take more. */
+  guint               rounds_factor;
 } BenchScenario;
 
 extern const BenchScenario bench_scenarios[];
@@ -196,6 +210,9 @@ void         bench_run_rounds       (const BenchScenario *s,
                                      double              *ns,
                                      guint64             *ops,
                                      guint64             *errors);
+/* Timed rounds of @scenario in a process that runs @runs rounds */
+guint        bench_scenario_runs    (const BenchScenario *scenario,
+                                     guint                runs);
 /* The rows and skips of a scenario, nothing run: the parent of worker
  * processes fills the rounds from what they report. */
 BenchResult *bench_scenario_select  (const BenchScenario *scenario,
@@ -279,6 +296,8 @@ void         bench_machine_reexec_for_tls (char **argv);
 /* Fixes glibc's trim and mmap thresholds (mallopt) so that no round
  * returns memory to the kernel or maps it anew; for the timed processes. */
 void         bench_machine_settle_glibc (void);
+/* Ticks stolen by the hypervisor from all CPUs so far (/proc/stat) */
+guint64      bench_machine_steal_ticks (void);
 /* The CPU time of the whole process, all threads */
 double       bench_process_cpu_ns   (void);
 void         bench_machine_unpin_thread (void);

@@ -121,7 +121,7 @@ worker_run (guint       k,
               BenchRow *row = &g_array_index (result->rows, BenchRow, j);
 
               if (strcmp (bench_candidates[row->candidate].id, f[2]) != 0 ||
-                  rounds != bench_options.runs)
+                  rounds != bench_scenario_runs (result->scenario, bench_options.runs))
                 continue;
               row->ops = g_ascii_strtoull (f[3], NULL, 10);
               row->errors += g_ascii_strtoull (f[4], NULL, 10);
@@ -271,7 +271,7 @@ main (int    argc,
             result = bench_scenario_prepare (s, results->len, 1);
           else
             {
-              result = bench_scenario_select (s, np * per);
+              result = bench_scenario_select (s, np * bench_scenario_runs (s, per));
               for (guint j = 0; j < result->rows->len; j++)
                 g_array_index (result->rows, BenchRow, j).n_procs = np;
             }

@@ -8,7 +8,9 @@
 #
 # ./scripts/bench.sh --stability N [ARGS...] runs the same table N times in
 # a row (bench/bench-stability.py) and prints, per ratio, how far it moved
-# between the runs, with the load average before and after each run.
+# between the runs, with the load average before and after each run;
+# --stability N --save DIR [ARGS...] keeps each run's JSON in DIR (compare
+# them again later with bench/bench-stability.py --from DIR/run*.json).
 #
 # Works as root on a fresh Debian 12 machine with no terminal; as another
 # user it uses sudo for apt-get.
@@ -57,6 +59,11 @@ ninja -C "$builddir" bench/nm-bench bench/nm-bench-annotations-on \
 if [ "${1:-}" = "--stability" ]; then
   runs="${2:?--stability needs a number of runs}"
   shift 2
-  exec python3 bench/bench-stability.py --runs "$runs" -- "$builddir/bench/nm-bench" "$@"
+  save=()
+  if [ "${1:-}" = "--save" ]; then
+    save=(--save "${2:?--save needs a directory}")
+    shift 2
+  fi
+  exec python3 bench/bench-stability.py --runs "$runs" "${save[@]}" -- "$builddir/bench/nm-bench" "$@"
 fi
 exec "$builddir/bench/nm-bench" "$@"

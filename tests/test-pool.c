@@ -1344,6 +1344,35 @@ test_pool_iface_layout_edges (void)
     }
 }
 
+/* A thread-safe pool serves exactly its max-block-count from one thread,
+ * whatever the sizes of its first slab and of its growth, even when a slab
+ * grows into a page the thread already owns (pages need not line up with
+ * slabs); only then is it exhausted. */
+static void
+test_pool_thread_safe_grow_to_max (void)
+{
+  for (gsize count = 1; count <= 40; count++)
+    for (gsize extra = 0; extra <= 70; extra += 7)
+      {
+        g_autoptr(NmPoolAllocator) pool = new_pool (106, 32, count, count + extra, TRUE);
+        g_autoptr(GError) error = NULL;
+        gsize served = 0;
+
+        /* As a reused pool: reset and trimmed first. */
+        nm_pool_allocator_reset (pool);
+        nm_pool_allocator_trim (pool);
+        while (nm_pool_allocator_alloc (pool, &error) != NULL)
+          served++;
+        g_assert_error (error, NM_ALLOCATOR_ERROR, NM_ALLOCATOR_ERROR_POOL_EXHAUSTED);
+        g_assert_cmpuint (served, ==, count + extra);
+        g_assert_cmpuint (nm_pool_allocator_get_blocks_in_use (pool), ==, count + extra);
+
+        /* Exhaustion is final only while nothing is freed. */
+        nm_pool_allocator_reset (pool);
+        g_assert_nonnull (nm_pool_allocator_alloc (pool, NULL));
+      }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1367,6 +1396,7 @@ main (int    argc,
   g_test_add_func ("/nebula/pool/stats", test_pool_stats_and_properties);
   g_test_add_func ("/nebula/pool/config/key-file", test_pool_key_file);
   g_test_add_func ("/nebula/pool/thread-safe/single-thread", test_pool_thread_safe_single_thread);
+  g_test_add_func ("/nebula/pool/thread-safe/grow-to-max", test_pool_thread_safe_grow_to_max);
   g_test_add_func ("/nebula/pool/thread-safe/corruption", test_pool_thread_safe_corruption);
   g_test_add_func ("/nebula/pool/thread-safe/bad-frees", test_pool_thread_safe_bad_frees);
   g_test_add_func ("/nebula/pool/layout/every-alignment", test_pool_layout_every_alignment);

@@ -424,11 +424,12 @@ _nm_pool_heap_refill (NmPoolAllocator *self,
 
       pthread_mutex_lock (&self->lock);
       grown = self->n_grown;
-      while ((page = take_page_locked (self, heap)) == NULL)
+      page = take_page_locked (self, heap);
+      if (page == NULL)
         {
           r = _nm_pool_grow (self);
-          if (r != POOL_TAKE_OK)
-            break;
+          if (r == POOL_TAKE_OK)
+            page = take_page_locked (self, heap);
         }
       if (page != NULL)
         {
@@ -443,6 +444,13 @@ _nm_pool_heap_refill (NmPoolAllocator *self,
       if G_UNLIKELY (grown != 0)
         _nm_pool_notify_capacity (self);
 
+      /* A slab that grew into a page this thread owns (pages need not
+       * line up with slabs) gave its blocks to that page, as frees from
+       * another thread, and signalled the heap: look again before growing
+       * further. Growth that served no page of this heap goes on until the
+       * pool may grow no more. */
+      if (page == NULL && r == POOL_TAKE_OK)
+        continue;
       if (page == NULL)
         return r;
 
